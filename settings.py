@@ -1,0 +1,53 @@
+"""Where Northstar finds its files: environment variables over an optional northstar.toml.
+
+| variable                  | default                 | meaning                                     |
+|---------------------------|-------------------------|---------------------------------------------|
+| NORTHSTAR_SETTINGS        | northstar.toml          | optional TOML file with the keys below      |
+| NORTHSTAR_METRICS         | metrics.yml             | the metric layer spec                       |
+| NORTHSTAR_SOURCES         | sources.yml             | connector sources                           |
+| NORTHSTAR_WAREHOUSE       | data/warehouse.duckdb   | the read-write warehouse (ingest worker)    |
+| NORTHSTAR_SERVING_DIR     | data/serving            | published read-only snapshots (web app)     |
+| NORTHSTAR_APP_DB          | sqlite:///data/app.db   | app state (alerts, check-ins, annotations)  |
+| NORTHSTAR_HOST / _PORT    | 127.0.0.1 / 8050        | where `northstar serve` listens             |
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    metrics: Path = Path("metrics.yml")
+    sources: Path = Path("sources.yml")
+    warehouse: Path = Path("data/warehouse.duckdb")
+    serving_dir: Path = Path("data/serving")
+    app_db: str = "sqlite:///data/app.db"
+    host: str = "127.0.0.1"
+    port: int = 8050
+
+    @classmethod
+    def load(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        settings = cls()
+        file = Path(env.get("NORTHSTAR_SETTINGS", "northstar.toml"))
+        if file.exists():
+            with file.open("rb") as fh:
+                settings = settings._with(tomllib.load(fh))
+        from_env = {
+            f.name: env[f"NORTHSTAR_{f.name.upper()}"]
+            for f in fields(cls)
+            if f"NORTHSTAR_{f.name.upper()}" in env
+        }
+        return settings._with(from_env)
+
+    def _with(self, values: dict[str, object]) -> Settings:
+        known = {f.name: f for f in fields(self)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        cast = {k: type(getattr(self, k))(v) for k, v in values.items()}
+        return replace(self, **cast)

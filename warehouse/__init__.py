@@ -1,0 +1,6 @@
+"""The DuckDB warehouse: the only package that imports duckdb."""
+
+from warehouse.connection import Warehouse, WarehouseError
+from warehouse.snapshots import SnapshotStore
+
+__all__ = ["SnapshotStore", "Warehouse", "WarehouseError"]

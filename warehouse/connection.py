@@ -1,0 +1,175 @@
+"""One object owns a DuckDB connection; everything else asks it for frames or Arrow tables.
+
+DuckDB allows one read-write process or many read-only ones (see ARCHITECTURE.md section 4), so a
+Warehouse is opened either read-write (the ingest worker, the demo builder) or read-only (the web app).
+Statements run on per-call cursors so that threads of one process can read concurrently.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse could not be opened or a statement failed; the message says what to do."""
+
+
+class Warehouse:
+    """A DuckDB database file (or in-memory database when path is None)."""
+
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else None
+        self.read_only = read_only
+        if self.path is not None and read_only and not self.path.exists():
+            raise WarehouseError(
+                f"warehouse file {self.path} does not exist; build it with `northstar demo build` "
+                "or load data with `northstar ingest`"
+            )
+        if self.path is not None and not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(
+                str(self.path) if self.path else ":memory:", read_only=read_only
+            )
+        except duckdb.IOException as exc:  # held by a writer in another process
+            raise WarehouseError(
+                f"cannot open warehouse {self.path}: {exc}. Another process holds it read-write; "
+                "the web app should open the published serving snapshot instead."
+            ) from exc
+        self._lock = threading.Lock()
+
+    # -- reading -----------------------------------------------------------------------------
+    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run one SELECT and return a pandas frame."""
+        with self._cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
+        with self._cursor() as cur:
+            return cur.execute(sql, params or []).to_arrow_table()
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+        with self._cursor() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def table_columns(self) -> dict[str, dict[str, str]]:
+        """{"schema.table": {column: duckdb type}} for every table and view."""
+        out: dict[str, dict[str, str]] = {}
+        for schema, table, column, dtype in self.rows(
+            "SELECT table_schema, table_name, column_name, data_type "
+            "FROM information_schema.columns ORDER BY table_schema, table_name, ordinal_position"
+        ):
+            out.setdefault(f"{schema}.{table}", {})[column] = dtype
+        return out
+
+    def has_table(self, qualified: str) -> bool:
+        return qualified in self.table_columns()
+
+    # -- writing -----------------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
+        self._require_writable()
+        with self._cursor() as cur:
+            cur.execute(sql, params or [])
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """All statements inside commit together or not at all."""
+        self._require_writable()
+        with self._lock:
+            cur = self._con.cursor()
+            cur.begin()
+            try:
+                yield Transaction(cur)
+                cur.commit()
+            except BaseException:
+                cur.rollback()
+                raise
+            finally:
+                cur.close()
+
+    def replace_table(self, qualified: str, data: pa.Table | pd.DataFrame) -> None:
+        """Create or replace `schema.table` from Arrow or pandas data in one transaction."""
+        with self.transaction() as tx:
+            tx.replace_table(qualified, data)
+
+    def checkpoint(self) -> None:
+        self._require_writable()
+        with self._cursor() as cur:
+            cur.execute("CHECKPOINT")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------------------
+    @contextmanager
+    def _cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._con.cursor()
+        try:
+            yield cur
+        except duckdb.Error as exc:
+            raise WarehouseError(str(exc)) from exc
+        finally:
+            cur.close()
+
+    def _require_writable(self) -> None:
+        if self.read_only:
+            raise WarehouseError("this warehouse is open read-only; only the ingest worker writes")
+
+
+class Transaction:
+    """Statements of one open transaction (see Warehouse.transaction)."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._cur = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
+        try:
+            self._cur.execute(sql, params or [])
+        except duckdb.Error as exc:
+            raise WarehouseError(str(exc)) from exc
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
+        return self._cur.execute(sql, params or []).fetchall()
+
+    def replace_table(self, qualified: str, data: pa.Table | pd.DataFrame) -> None:
+        schema, table = _split(qualified)
+        self._cur.register("_northstar_incoming", data)
+        try:
+            self._cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            self._cur.execute(
+                f'CREATE OR REPLACE TABLE "{schema}"."{table}" AS SELECT * FROM _northstar_incoming'
+            )
+        finally:
+            self._cur.unregister("_northstar_incoming")
+
+    def append_table(self, qualified: str, data: pa.Table | pd.DataFrame) -> None:
+        schema, table = _split(qualified)
+        self._cur.register("_northstar_incoming", data)
+        try:
+            self._cur.execute(
+                f'INSERT INTO "{schema}"."{table}" BY NAME SELECT * FROM _northstar_incoming'
+            )
+        finally:
+            self._cur.unregister("_northstar_incoming")
+
+
+def _split(qualified: str) -> tuple[str, str]:
+    """Split and check `schema.table`; names here come from configuration, never from a user."""
+    parts = qualified.split(".")
+    if len(parts) != 2 or not all(p.replace("_", "").isalnum() for p in parts):
+        raise WarehouseError(f"table name {qualified!r} must look like schema.table (letters, digits, _)")
+    return parts[0], parts[1]
