@@ -1,2 +1,32 @@
-def main():  # placeholder
-    pass
+"""Wiring only: settings → services → CLI / Dash app. `northstar` console entry point."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import demo_commands, metric_commands
+
+
+def build_cli() -> typer.Typer:
+    app = typer.Typer(
+        help="Northstar: run a product team by its North Star Metric.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    for module in (metric_commands, demo_commands):
+        module.register(app)
+    for optional in ("cli.ingest_commands", "cli.serve_commands"):
+        try:
+            module = __import__(optional, fromlist=["register"])
+        except ModuleNotFoundError:
+            continue
+        module.register(app)
+    return app
+
+
+def main() -> None:
+    build_cli()()
+
+
+if __name__ == "__main__":
+    main()

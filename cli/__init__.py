@@ -1,0 +1,1 @@
+"""The `northstar` command line: one module per group of commands, each with register(app)."""

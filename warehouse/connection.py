@@ -171,5 +171,7 @@ def _split(qualified: str) -> tuple[str, str]:
     """Split and check `schema.table`; names here come from configuration, never from a user."""
     parts = qualified.split(".")
     if len(parts) != 2 or not all(p.replace("_", "").isalnum() for p in parts):
-        raise WarehouseError(f"table name {qualified!r} must look like schema.table (letters, digits, _)")
+        raise WarehouseError(
+            f"table name {qualified!r} must look like schema.table (letters, digits, _)"
+        )
     return parts[0], parts[1]

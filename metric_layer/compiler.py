@@ -1,0 +1,534 @@
+"""Metric query → one SQL syntax tree per metric (sqlglot), for DuckDB.
+
+Every metric compiles to a SELECT of (period, <dimensions…>, value) over whole periods of the
+query's grain; ratio and derived metrics combine their inputs' SELECTs as CTEs joined on
+(period, dimensions), with division guarded so x/0 is NULL, never an error or infinity.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from sqlglot import exp
+
+from metric_layer.errors import QueryError
+from metric_layer.expressions import parse_expression
+from metric_layer.periods import align_range, shift
+from metric_layer.query import DimensionFilter, MetricQuery
+from metric_layer.relation import ModelRelation, col, date_lit, ident
+from metric_layer.rollups import RollupPlanner
+from metric_layer.semantics import Semantics
+from metric_layer.spec import (
+    ActiveMetric,
+    DerivedMetric,
+    RatioMetric,
+    RetentionMetric,
+    SimpleMetric,
+    Spec,
+)
+from metric_layer.sql_time import period_expr, shift_expr
+
+DOUBLE = exp.DataType.build("DOUBLE")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Whole periods [lo, hi) of one grain, and today (the first day with incomplete data)."""
+
+    grain: str
+    lo: date
+    hi: date
+    today: date
+    week_start: str = "monday"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    metric: str
+    tree: exp.Expression
+    lo: date
+    hi: date
+
+    def sql(self, pretty: bool = False) -> str:
+        return self.tree.sql(dialect="duckdb", pretty=pretty)
+
+
+class Compiler:
+    def __init__(
+        self,
+        spec: Spec,
+        column_types: dict[str, dict[str, str]] | None = None,
+        rollups: RollupPlanner | None = None,
+    ) -> None:
+        self.spec = spec
+        self.sem = Semantics(spec)
+        self.types = column_types
+        self.rollups = rollups
+        self._names = itertools.count()
+
+    def compile(self, metric: str, query: MetricQuery, today: date) -> Compiled:
+        """SELECT period, <dimensions>, value [, compare_value] ORDER BY period, dimensions."""
+        if metric not in self.sem.metrics:
+            raise QueryError(f"unknown metric `{metric}`; run `northstar metrics` to list them")
+        self._check_dimensions(metric, query)
+        start = query.start or today - timedelta(days=90)
+        end = query.end or today
+        if end < start:
+            raise QueryError(f"the range ends ({end}) before it starts ({start})")
+        lo, hi = align_range(start, end, query.grain, self.spec.week_start)
+        window = Window(query.grain, lo, hi, today, self.spec.week_start)
+        dims = list(query.dimensions)
+        if query.compare is None:
+            tree = self._metric(metric, window, dims, list(query.filters))
+        else:
+            tree = self._compared(metric, window, dims, list(query.filters), query.compare)
+        order = [exp.Ordered(this=col("period"))] + [exp.Ordered(this=col(d)) for d in dims]
+        tree = exp.select("*").from_(tree.subquery("result")).order_by(*order)
+        return Compiled(metric, tree, lo, hi)
+
+    # -- dispatch --------------------------------------------------------------------------------
+    def _metric(
+        self,
+        name: str,
+        w: Window,
+        dims: list[str],
+        filters: list[DimensionFilter],
+        extra: str | None = None,
+    ) -> exp.Select:
+        metric = self.sem.metrics[name]
+        if isinstance(metric, SimpleMetric):
+            return self._simple(metric, w, dims, filters, extra)
+        if isinstance(metric, RatioMetric):
+            return self._ratio(metric, w, dims, filters, extra)
+        if isinstance(metric, DerivedMetric):
+            return self._derived(metric, w, dims, filters, extra)
+        if isinstance(metric, ActiveMetric):
+            return self._active(metric, w, dims, filters, extra)
+        return self._retention(metric, w, dims, filters, extra)
+
+    def _check_dimensions(self, metric: str, query: MetricQuery) -> None:
+        allowed = self.sem.dimensions_of_metric(metric)
+        for name in [*query.dimensions, *(f.dimension for f in query.filters)]:
+            if name not in allowed:
+                names = ", ".join(sorted(k for k in allowed if "." not in k)) or "none"
+                raise QueryError(
+                    f"metric `{metric}` cannot be broken down or filtered by `{name}`; its dimensions: {names}"
+                )
+
+    # -- simple ----------------------------------------------------------------------------------
+    def _simple(self, m: SimpleMetric, w: Window, dims, filters, extra) -> exp.Select:
+        if self.rollups is not None:
+            planned = self.rollups.simple(m, w, dims, filters, extra)
+            if planned is not None:
+                return planned
+        rel = ModelRelation(self.sem, m.model, self.spec.time_zone, self.types)
+        target = rel.spec_sql(m.expr) if m.expr else rel.column(rel.model.primary_key)
+        agg = {
+            "count": lambda e: exp.Count(this=e),
+            "count_distinct": lambda e: exp.Count(this=exp.Distinct(expressions=[e])),
+            "sum": lambda e: exp.Sum(this=e),
+            "avg": lambda e: exp.Avg(this=e),
+            "min": lambda e: exp.Min(this=e),
+            "max": lambda e: exp.Max(this=e),
+        }[m.agg](target)
+        select = exp.select(
+            period_expr(rel.local_day(), w.grain, w.week_start).as_("period"),
+            *[rel.dimension(d).as_(ident(d)) for d in dims],
+            exp.alias_(agg, "value"),
+        )
+        select = select.where(*self._conditions(rel, w.lo, w.hi, m.filter, filters, extra))
+        return rel.from_clause(_group(select, len(dims)))
+
+    def _conditions(
+        self, rel: ModelRelation, lo: date, hi: date, own: str | None, filters, extra
+    ) -> list[exp.Expression]:
+        conds = [rel.time_range(lo, hi)]
+        conds += [exp.paren(rel.spec_sql(text)) for text in (own, extra) if text]
+        conds += [rel.filter(f) for f in filters]
+        return conds
+
+    # -- ratio -----------------------------------------------------------------------------------
+    def _ratio(self, m: RatioMetric, w: Window, dims, filters, extra) -> exp.Select:
+        num = self._metric(m.numerator.metric, w, dims, filters, _and(m.numerator.filter, extra))
+        den = self._metric(
+            m.denominator.metric, w, dims, filters, _and(m.denominator.filter, extra)
+        )
+        a, b = self._name("num"), self._name("den")
+        value = exp.Div(
+            this=exp.cast(col("value", a), DOUBLE), expression=_nullif_zero(col("value", b))
+        )
+        return self._combine({a: num, b: den}, [a, b], dims, value)
+
+    # -- derived ---------------------------------------------------------------------------------
+    def _derived(self, m: DerivedMetric, w: Window, dims, filters, extra) -> exp.Select:
+        tree = parse_expression(m.formula)
+        inputs: dict[tuple[str, str | None], str] = {}
+        selects: dict[str, exp.Select] = {}
+
+        def input_alias(metric: str, shift_kind: str | None) -> str:
+            key = (metric, shift_kind)
+            if key not in inputs:
+                alias = self._name(metric)
+                inputs[key] = alias
+                if shift_kind is None:
+                    selects[alias] = self._metric(metric, w, dims, filters, extra)
+                else:
+                    shifted = replace(
+                        w, lo=shift(w.lo, w.grain, shift_kind), hi=shift(w.hi, w.grain, shift_kind)
+                    )
+                    inner = self._metric(metric, shifted, dims, filters, extra).subquery(
+                        self._name("s")
+                    )
+                    selects[alias] = exp.select(
+                        shift_expr(col("period"), w.grain, shift_kind, forward=True).as_("period"),
+                        *[col(d) for d in dims],
+                        col("value"),
+                    ).from_(inner)
+            return inputs[key]
+
+        def rewrite(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Anonymous) and node.name.lower() in ("previous", "last_year"):
+                return exp.cast(
+                    col("value", input_alias(node.expressions[0].name, node.name.lower())), DOUBLE
+                )
+            if isinstance(node, exp.Column):
+                return exp.cast(col("value", input_alias(node.name, None)), DOUBLE)
+            return node
+
+        value = tree.transform(rewrite).transform(_guard_division)
+        unshifted = [a for (_, s), a in inputs.items() if s is None]
+        combined = self._combine(selects, unshifted or list(selects), dims, value)
+        period_ok = exp.and_(
+            exp.GTE(this=col("period"), expression=date_lit(w.lo)),
+            exp.LT(this=col("period"), expression=date_lit(w.hi)),
+        )
+        return exp.select("*").from_(combined.subquery(self._name("d"))).where(period_ok)
+
+    # -- active entities over a trailing window --------------------------------------------------
+    def _active(self, m: ActiveMetric, w: Window, dims, filters, extra) -> exp.Select:
+        last_day = min(w.hi, w.today + timedelta(days=1))  # days after today have no data yet
+        first_event = w.lo - timedelta(days=m.window - 1)
+        activity = None
+        if self.rollups is not None:
+            activity = self.rollups.activity(
+                m.model, m.entity, m.filter, first_event, last_day, dims, filters, extra
+            )
+        if activity is None:
+            rel = ModelRelation(self.sem, m.model, self.spec.time_zone, self.types)
+            activity = exp.select(
+                rel.local_day().as_("day"),
+                *[rel.dimension(d).as_(ident(d)) for d in dims],
+                rel.column(m.entity).as_("entity"),
+            ).distinct()
+            activity = rel.from_clause(
+                activity.where(
+                    *self._conditions(rel, first_event, last_day, m.filter, filters, extra)
+                )
+            )
+        return _active_from_activity(activity, m, w, dims, first_event, last_day)
+
+    # -- retention -------------------------------------------------------------------------------
+    def _retention(self, m: RetentionMetric, w: Window, dims, filters, extra) -> exp.Select:
+        offset_lo, offset_hi = (m.n, m.n) if m.period == "day" else (7 * m.n, 7 * m.n + 6)
+        act_rel = ModelRelation(self.sem, m.activity_model, self.spec.time_zone, self.types)
+        activity_conds = [act_rel.time_range(w.lo, w.hi + timedelta(days=offset_hi + 1))]
+        if m.filter:
+            activity_conds.append(exp.paren(act_rel.spec_sql(m.filter)))
+        activity = act_rel.from_clause(
+            exp.select(act_rel.local_day().as_("day"), act_rel.column(m.entity).as_("entity"))
+            .distinct()
+            .where(*activity_conds)
+        )
+        if m.cohort.model:
+            rel = ModelRelation(self.sem, m.cohort.model, self.spec.time_zone, self.types)
+            entity = rel.column(m.cohort.entity or rel.model.primary_key)
+            cohort = exp.select(
+                entity.as_("entity"),
+                rel.local_day().as_("cohort_day"),
+                *[rel.dimension(d).as_(ident(d)) for d in dims],
+            ).where(*self._conditions(rel, w.lo, w.hi, None, filters, extra))
+            cohort = rel.from_clause(cohort)
+        else:
+            # Cohort = first activity ever (not just in range), with the dimensions of that first row.
+            rel = act_rel_all = ModelRelation(
+                self.sem, m.activity_model, self.spec.time_zone, self.types
+            )
+            ts = act_rel_all.column(act_rel_all.time_column)
+            firsts = exp.select(
+                act_rel_all.column(m.entity).as_("entity"),
+                exp.Min(this=act_rel_all.local_day()).as_("cohort_day"),
+                *[exp.func("arg_min", act_rel_all.dimension(d), ts).as_(ident(d)) for d in dims],
+            ).group_by(exp.Literal.number(1))
+            if m.filter:
+                firsts = firsts.where(exp.paren(act_rel_all.spec_sql(m.filter)))
+            firsts = act_rel_all.from_clause(firsts)
+            inner = self._name("f")
+            in_range = exp.and_(
+                exp.GTE(this=col("cohort_day"), expression=date_lit(w.lo)),
+                exp.LT(this=col("cohort_day"), expression=date_lit(w.hi)),
+            )
+            cohort = exp.select("*").from_(firsts.subquery(inner)).where(in_range)
+            for f in filters:
+                cohort = cohort.where(
+                    _rebase_filter(rel.filter(f), rel.dimension(f.dimension), col(f.dimension))
+                )
+        c, a, h = self._name("cohort"), self._name("activity"), self._name("hits")
+        hits = (
+            exp.select(col("entity", "c"), col("cohort_day", "c"))
+            .distinct()
+            .from_(exp.Table(this=ident(c), alias=exp.TableAlias(this=ident("c"))))
+        )
+        on = exp.and_(
+            exp.EQ(this=col("entity", "a"), expression=col("entity", "c")),
+            exp.Between(
+                this=col("day", "a"),
+                low=exp.Add(this=col("cohort_day", "c"), expression=exp.Literal.number(offset_lo)),
+                high=exp.Add(this=col("cohort_day", "c"), expression=exp.Literal.number(offset_hi)),
+            ),
+        )
+        hits = hits.join(
+            exp.Table(this=ident(a), alias=exp.TableAlias(this=ident("a"))),
+            on=on,
+            join_type="inner",
+        )
+        # A cohort day counts only once its whole retention window is over (before today).
+        mature = exp.LT(
+            this=exp.Add(this=col("cohort_day", "c"), expression=exp.Literal.number(offset_hi)),
+            expression=date_lit(w.today),
+        )
+        retained = exp.Count(this=col("entity", "h"))
+        value = exp.Div(
+            this=exp.cast(exp.Filter(this=retained, expression=exp.Where(this=mature)), DOUBLE),
+            expression=_nullif_zero(
+                exp.Filter(
+                    this=exp.Count(this=exp.Star()), expression=exp.Where(this=mature.copy())
+                )
+            ),
+        )
+        join_on = exp.and_(
+            exp.EQ(this=col("entity", "h"), expression=col("entity", "c")),
+            exp.EQ(this=col("cohort_day", "h"), expression=col("cohort_day", "c")),
+        )
+        select = (
+            exp.select(
+                period_expr(col("cohort_day", "c"), w.grain, w.week_start).as_("period"),
+                *[col(d, "c").as_(ident(d)) for d in dims],
+                exp.alias_(value, "value"),
+            )
+            .from_(exp.Table(this=ident(c), alias=exp.TableAlias(this=ident("c"))))
+            .join(
+                exp.Table(this=ident(h), alias=exp.TableAlias(this=ident("h"))),
+                on=join_on,
+                join_type="left",
+            )
+        )
+        select = _group(select, len(dims))
+        return select.with_(c, as_=cohort).with_(a, as_=activity).with_(h, as_=hits)
+
+    # -- comparison ------------------------------------------------------------------------------
+    def _compared(self, name: str, w: Window, dims, filters, compare: str) -> exp.Select:
+        extended = replace(w, lo=shift(w.lo, w.grain, compare))
+        base = self._metric(name, extended, dims, filters)
+        cte = self._name("base")
+        cur, prev = "cur", "prev"
+        on = exp.and_(
+            exp.EQ(
+                this=col("period", prev),
+                expression=shift_expr(col("period", cur), w.grain, compare, forward=False),
+            ),
+            *[exp.NullSafeEQ(this=col(d, prev), expression=col(d, cur)) for d in dims],
+        )
+        return (
+            exp.select(
+                col("period", cur).as_("period"),
+                *[col(d, cur).as_(ident(d)) for d in dims],
+                col("value", cur).as_("value"),
+                col("value", prev).as_("compare_value"),
+            )
+            .from_(exp.Table(this=ident(cte), alias=exp.TableAlias(this=ident(cur))))
+            .join(
+                exp.Table(this=ident(cte), alias=exp.TableAlias(this=ident(prev))),
+                on=on,
+                join_type="left",
+            )
+            .where(exp.GTE(this=col("period", cur), expression=date_lit(w.lo)))
+            .with_(cte, as_=base)
+        )
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _combine(
+        self,
+        selects: dict[str, exp.Select],
+        key_sources: list[str],
+        dims: list[str],
+        value: exp.Expression,
+    ) -> exp.Select:
+        """Join inputs on (period, dims) null-safely over the union of the key sources' keys."""
+        keys_name = self._name("keys")
+        key_cols = ["period", *dims]
+        union: exp.Expression | None = None
+        for alias in key_sources:
+            part = exp.select(*[col(k) for k in key_cols]).from_(ident(alias))
+            union = part if union is None else exp.union(union, part, distinct=True)
+        select = exp.select(
+            col("period", "k").as_("period"),
+            *[col(d, "k").as_(ident(d)) for d in dims],
+            exp.alias_(value, "value"),
+        )
+        select = select.from_(
+            exp.Table(this=ident(keys_name), alias=exp.TableAlias(this=ident("k")))
+        )
+        for alias in selects:
+            on = exp.and_(
+                *[exp.NullSafeEQ(this=col(k, alias), expression=col(k, "k")) for k in key_cols]
+            )
+            select = select.join(exp.Table(this=ident(alias)), on=on, join_type="left")
+        for alias, sub in selects.items():
+            select = select.with_(alias, as_=sub)
+        return select.with_(keys_name, as_=union)
+
+    def _name(self, hint: str) -> str:
+        return f"{hint}_{next(self._names)}"
+
+
+def _active_from_activity(
+    activity: exp.Select, m: ActiveMetric, w: Window, dims: list[str], first: date, last: date
+) -> exp.Select:
+    """Distinct entities active in the trailing `window` days, for each day, then per period.
+
+    Each activity day opens an interval [day, min(day + window, next activity day)); summing +1/-1 at
+    the interval ends and running the sum over days gives the count without a range self-join.
+    """
+    win = m.window
+    part = [col(d) for d in dims]
+    dim_cols = [col(d) for d in dims]
+    next_day = exp.Window(
+        this=exp.func("lead", col("day")),
+        partition_by=[*part, col("entity")],
+        order=exp.Order(expressions=[exp.Ordered(this=col("day"))]),
+    )
+    events = exp.select(col("day"), *dim_cols, exp.alias_(next_day, "next_day")).from_(ident("act"))
+    close_day = exp.func(
+        "least",
+        exp.Add(this=col("day"), expression=exp.Literal.number(win)),
+        exp.func(
+            "coalesce",
+            col("next_day"),
+            exp.Add(this=col("day"), expression=exp.Literal.number(win)),
+        ),
+    )
+    deltas = exp.union(
+        exp.select(
+            col("day").as_("d"), *dim_cols, exp.alias_(exp.Literal.number(1), "delta")
+        ).from_(ident("ev")),
+        exp.select(
+            exp.alias_(close_day, "d"), *dim_cols, exp.alias_(exp.Literal.number(-1), "delta")
+        ).from_(ident("ev")),
+        distinct=False,
+    )
+    daily = _group(
+        exp.select(col("d"), *dim_cols, exp.alias_(exp.Sum(this=col("delta")), "delta")).from_(
+            ident("deltas")
+        ),
+        len(dims),
+        offset=1,
+    )
+    spine = exp.select(exp.cast(col("range"), exp.DataType.build("DATE")).as_("day")).from_(
+        exp.func(
+            "range",
+            date_lit(first),
+            date_lit(last),
+            exp.Interval(this=exp.Literal.number(1), unit=exp.var("DAY")),
+        )
+    )
+    keys = exp.select(*dim_cols).distinct().from_(ident("act")) if dims else None
+    grid = exp.select(col("day", "s"), *[col(d, "g") for d in dims]).from_(
+        exp.Table(this=ident("spine"), alias=exp.TableAlias(this=ident("s")))
+    )
+    if keys is not None:
+        grid = grid.join(
+            exp.Table(this=ident("keyset"), alias=exp.TableAlias(this=ident("g"))),
+            join_type="cross",
+        )
+    on = exp.and_(
+        exp.EQ(this=col("d", "dl"), expression=col("day", "gr")),
+        *[exp.NullSafeEQ(this=col(d, "dl"), expression=col(d, "gr")) for d in dims],
+    )
+    running_sum = exp.Window(
+        this=exp.Sum(this=exp.func("coalesce", col("delta", "dl"), exp.Literal.number(0))),
+        partition_by=[col(d, "gr") for d in dims],
+        order=exp.Order(expressions=[exp.Ordered(this=col("day", "gr"))]),
+        spec=exp.WindowSpec(
+            kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
+        ),
+    )
+    running = (
+        exp.select(
+            col("day", "gr").as_("day"),
+            *[col(d, "gr").as_(ident(d)) for d in dims],
+            exp.alias_(running_sum, "active"),
+        )
+        .from_(exp.Table(this=ident("grid"), alias=exp.TableAlias(this=ident("gr"))))
+        .join(
+            exp.Table(this=ident("daily"), alias=exp.TableAlias(this=ident("dl"))),
+            on=on,
+            join_type="left",
+        )
+    )
+    if m.period_value == "last" or w.grain == "day":
+        value = exp.func("arg_max", col("active"), col("day"))
+    else:
+        value = exp.Avg(this=col("active"))
+    in_range = exp.GTE(this=col("day"), expression=date_lit(w.lo))
+    select = (
+        exp.select(
+            period_expr(col("day"), w.grain, w.week_start).as_("period"),
+            *dim_cols,
+            exp.alias_(value, "value"),
+        )
+        .from_(ident("running"))
+        .where(in_range)
+    )
+    select = _group(select, len(dims))
+    ctes = [
+        ("act", activity),
+        ("ev", events),
+        ("deltas", deltas),
+        ("daily", daily),
+        ("spine", spine),
+    ]
+    if keys is not None:
+        ctes.append(("keyset", keys))
+    ctes += [("grid", grid), ("running", running)]
+    for name, sub in ctes:
+        select = select.with_(name, as_=sub)
+    return select
+
+
+def _group(select: exp.Select, n_dims: int, offset: int = 1) -> exp.Select:
+    return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 1 + offset)])
+
+
+def _guard_division(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Div):
+        return exp.Div(this=node.this.copy(), expression=_nullif_zero(node.expression.copy()))
+    return node
+
+
+def _nullif_zero(value: exp.Expression) -> exp.Expression:
+    return exp.Nullif(this=value, expression=exp.Literal.number(0))
+
+
+def _and(a: str | None, b: str | None) -> str | None:
+    parts = [p for p in (a, b) if p]
+    return " AND ".join(f"({p})" for p in parts) if parts else None
+
+
+def _rebase_filter(
+    cond: exp.Expression, source: exp.Expression, target: exp.Expression
+) -> exp.Expression:
+    """Point a filter built on a dimension expression at an output column instead."""
+    text = source.sql()
+    return cond.transform(lambda n: target.copy() if n.sql() == text else n)

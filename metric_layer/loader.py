@@ -1,0 +1,225 @@
+"""metrics.yml → validated Spec, or SpecError listing every problem with file, line and key."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from metric_layer.errors import SpecError, SpecIssue
+from metric_layer.spec import Metric, Model, NorthStar, Spec
+from metric_layer.validation import check_spec
+from metric_layer.yaml_lines import LocatedDocument, format_path, load_located
+
+_SECTIONS: dict[str, Any] = {
+    "models": Model,
+    "metrics": TypeAdapter(Metric),
+    "north_star": NorthStar,
+}
+
+
+def load_spec(path: str | Path, columns: dict[str, dict[str, str]] | None = None) -> Spec:
+    """Parse and validate; `columns` ({"schema.table": {col: type}}) enables warehouse checks."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(
+            [SpecIssue(str(path), None, "", "file not found", "set NORTHSTAR_METRICS or create it")]
+        ) from None
+    return parse_spec(text, str(path), columns)
+
+
+def parse_spec(
+    text: str, file: str = "metrics.yml", columns: dict[str, dict[str, str]] | None = None
+) -> Spec:
+    doc = load_located(text, file)
+    issues = list(doc.issues)
+    if doc.data is None:
+        raise SpecError(issues)
+    spec, structural = _build(doc)
+    issues += structural
+    issues += check_spec(spec, doc, columns, skip=_invalid_names(doc))
+    if issues:
+        raise SpecError(sorted(issues, key=lambda i: (i.line or 0, i.path)))
+    return spec
+
+
+def _build(doc: LocatedDocument) -> tuple[Spec, list[SpecIssue]]:
+    """Validate each model and metric on its own so one bad entry doesn't hide the others."""
+    issues: list[SpecIssue] = []
+    data = doc.data
+    if not isinstance(data, dict):
+        return Spec(), [SpecIssue(doc.file, 1, "", "the file must be a mapping of sections")]
+    top = {k: v for k, v in data.items() if k not in _SECTIONS}
+    spec_kwargs: dict[str, Any] = {}
+    try:
+        spec_kwargs = Spec.model_validate(top).model_dump(
+            exclude={"models", "metrics", "north_star"}
+        )
+    except ValidationError as exc:
+        issues += _pydantic_issues(exc, (), doc, Spec)
+        good = {k: v for k, v in top.items() if not _field_failed(exc, k)}
+        spec_kwargs = Spec.model_validate(
+            {k: v for k, v in good.items() if k in Spec.model_fields}
+        ).model_dump(exclude={"models", "metrics", "north_star"})
+    for section in ("models", "metrics"):
+        items = data.get(section, [])
+        if not isinstance(items, list):
+            issues.append(SpecIssue(doc.file, doc.line_of((section,)), section, "must be a list"))
+            continue
+        validator = _SECTIONS[section]
+        valid = []
+        for i, item in enumerate(items):
+            try:
+                valid.append(
+                    validator.validate_python(item)
+                    if section == "metrics"
+                    else Model.model_validate(item)
+                )
+            except ValidationError as exc:
+                hint_model = _metric_class(item) if section == "metrics" else Model
+                issues += _pydantic_issues(exc, (section, i), doc, hint_model)
+        spec_kwargs[section] = valid
+    if data.get("north_star") is not None:
+        try:
+            spec_kwargs["north_star"] = NorthStar.model_validate(data["north_star"])
+        except ValidationError as exc:
+            issues += _pydantic_issues(exc, ("north_star",), doc, NorthStar)
+    return Spec.model_construct(**{**Spec().model_dump(), **spec_kwargs}), issues
+
+
+def _field_failed(exc: ValidationError, key: str) -> bool:
+    return any(e["loc"] and e["loc"][0] == key for e in exc.errors())
+
+
+def _metric_class(item: object) -> type[BaseModel] | None:
+    from metric_layer import spec as s
+
+    kind = item.get("type") if isinstance(item, dict) else None
+    return {
+        "simple": s.SimpleMetric,
+        "ratio": s.RatioMetric,
+        "derived": s.DerivedMetric,
+        "active": s.ActiveMetric,
+        "retention": s.RetentionMetric,
+    }.get(kind)  # type: ignore[arg-type]
+
+
+def _invalid_names(doc: LocatedDocument) -> set[str]:
+    """Names of entries that failed structurally: references to them are not reported twice."""
+    names = set()
+    for section in ("models", "metrics"):
+        items = doc.data.get(section) if isinstance(doc.data, dict) else None
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                names.add(item["name"])
+    return names
+
+
+def _pydantic_issues(
+    exc: ValidationError, prefix: tuple, doc: LocatedDocument, model: type[BaseModel] | None
+) -> list[SpecIssue]:
+    issues = []
+    for err in exc.errors():
+        loc = _data_path(prefix, err["loc"], doc)
+        key = loc[-1] if loc else ""
+        kind = err["type"]
+        hint = None
+        if kind == "extra_forbidden":
+            message = f"unknown key `{key}`"
+            allowed = _allowed_keys(doc, loc, model)
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else f"allowed keys: {', '.join(allowed)}"
+        elif kind == "missing":
+            message = f"missing required key `{key}`"
+        elif kind in ("union_tag_invalid", "union_tag_not_found"):
+            message = "`type` must be one of simple, ratio, derived, active, retention"
+            loc = (*loc, "type") if kind == "union_tag_invalid" else loc
+        elif kind == "literal_error":
+            message = f"invalid value {err.get('input')!r}: {err['msg'].lower()}"
+            expected = err.get("ctx", {}).get("expected")
+            close = difflib.get_close_matches(
+                str(err.get("input")), _literal_options(expected), n=1
+            )
+            hint = f"did you mean `{close[0]}`?" if close else None
+        elif kind == "string_pattern_mismatch":
+            message = f"invalid name {err.get('input')!r}"
+            hint = "use lower_snake_case (a-z, 0-9, _), starting with a letter"
+            if str(key) == "table":
+                hint = "write the warehouse table as schema.table, e.g. raw.shop__orders"
+        else:
+            message = f"{err['msg']} (got {err.get('input')!r})"
+        issues.append(SpecIssue(doc.file, doc.line_of(loc), format_path(loc), message, hint))
+    return issues
+
+
+def _data_path(prefix: tuple, loc: tuple, doc: LocatedDocument) -> tuple:
+    # pydantic puts union tags (e.g. 'simple') in loc; keep only steps that exist in the data.
+    path = prefix
+    node: Any = _get(doc.data, prefix)
+    for step in loc:
+        if isinstance(node, dict) and step in node:
+            path, node = (*path, step), node[step]
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            path, node = (*path, step), node[step]
+        elif isinstance(node, dict) and isinstance(step, str) and step not in _TAGS:
+            path, node = (*path, step), None  # a missing key: keep it for the message
+    return path
+
+
+_TAGS = {
+    "simple",
+    "ratio",
+    "derived",
+    "active",
+    "retention",
+    "str",
+    "function-after",
+    "function-before",
+}
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for step in path:
+        data = data[step]
+    return data
+
+
+def _allowed_keys(doc: LocatedDocument, loc: tuple, model: type[BaseModel] | None) -> list[str]:
+    from metric_layer import spec as s
+
+    # Walk the model classes along the path below the section entry to find the owning class.
+    owner: Any = model
+    parent = loc[:-1]
+    depth = 2 if parent and parent[0] in ("models", "metrics") else 1
+    for step in parent[depth:]:
+        if owner is None or isinstance(step, int):
+            continue
+        field = owner.model_fields.get(step)
+        owner = _model_in(field.annotation) if field else None
+    if owner is None:
+        return []
+    if owner is s.Target:
+        return ["from", "value", "grain"]
+    return list(owner.model_fields)
+
+
+def _model_in(annotation: Any) -> Any:
+    import typing
+
+    for arg in (annotation, *typing.get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        inner = _model_in(arg) if typing.get_args(arg) else None
+        if inner is not None:
+            return inner
+    return None
+
+
+def _literal_options(expected: str | None) -> list[str]:
+    if not expected:
+        return []
+    return [p.strip(" '\"") for p in expected.replace(" or ", ",").split(",") if p.strip(" '\"")]

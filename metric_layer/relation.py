@@ -1,0 +1,192 @@
+"""The FROM side of a metric: a model's table, the joins its dimensions need, and its time.
+
+Spec expressions (dimension exprs, filters) are parsed with sqlglot and their column references
+rewritten to qualified columns here; user values never pass through this module as text.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlglot import exp
+
+from metric_layer.errors import QueryError
+from metric_layer.expressions import parse_expression
+from metric_layer.query import DimensionFilter
+from metric_layer.semantics import ResolvedDimension, Semantics
+
+BASE = "t0"
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(ident(name), table=ident(table) if table else None)
+
+
+def table_ref(qualified: str, alias: str) -> exp.Table:
+    schema, name = qualified.split(".")
+    return exp.Table(this=ident(name), db=ident(schema), alias=exp.TableAlias(this=ident(alias)))
+
+
+def date_lit(value: date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(value.isoformat()), exp.DataType.build("DATE"))
+
+
+class ModelRelation:
+    """One model as a SQL source: resolves dimension names and spec SQL into qualified trees."""
+
+    def __init__(
+        self,
+        sem: Semantics,
+        model_name: str,
+        time_zone: str,
+        column_types: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        self.sem = sem
+        self.model = sem.models[model_name]
+        self.time_zone = time_zone
+        self.types = (column_types or {}).get(self.model.table, {})
+        self.dimensions = sem.dimensions_of_model(model_name)
+        self._joined: list[str] = []
+
+    # -- names → trees ---------------------------------------------------------------------------
+    def dimension(self, name: str) -> exp.Expression:
+        resolved = self.dimensions.get(name)
+        if resolved is None:
+            raise QueryError(
+                f"`{name}` is not a dimension of model `{self.model.name}`; "
+                f"available: {', '.join(sorted(k for k in self.dimensions if '.' not in k))}"
+            )
+        return self._dimension_tree(resolved)
+
+    def _dimension_tree(self, resolved: ResolvedDimension) -> exp.Expression:
+        alias = self._join(resolved.path)
+        dim = resolved.dimension
+        if dim.expr is None:
+            return col(dim.column or dim.name, alias)
+        return _qualify(parse_expression(dim.expr), lambda c: col(c.name, alias))
+
+    def spec_sql(self, text: str) -> exp.Expression:
+        """A filter or measure written in metrics.yml: names are dimensions, else base columns."""
+
+        def resolve(column: exp.Column) -> exp.Expression:
+            key = f"{column.table}.{column.name}" if column.table else column.name
+            if key in self.dimensions:
+                return self._dimension_tree(self.dimensions[key])
+            return col(column.name, BASE)
+
+        return _qualify(parse_expression(text), resolve)
+
+    def column(self, name: str) -> exp.Column:
+        return col(name, BASE)
+
+    def filter(self, f: DimensionFilter) -> exp.Expression:
+        target = self.dimension(f.dimension)
+        values = [exp.convert(v) for v in f.values]
+        if not values:
+            raise QueryError(f"filter on `{f.dimension}` has no value")
+        if f.op in ("in", "not in") or (f.op in ("=", "!=") and len(values) > 1):
+            cond: exp.Expression = exp.In(this=target, expressions=values)
+            return exp.not_(cond) if f.op in ("not in", "!=") else cond
+        ops = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+        return ops[f.op](this=target, expression=values[0])
+
+    # -- time --------------------------------------------------------------------------------------
+    @property
+    def time_column(self) -> str:
+        if self.model.time is None:
+            raise QueryError(f"model `{self.model.name}` has no time column")
+        return self.model.time.column
+
+    def local_day(self) -> exp.Expression:
+        """The event's calendar day in the spec's time zone."""
+        ts = col(self.time_column, BASE)
+        kind = self._time_type()
+        if kind == "date":
+            return ts
+        if kind == "timestamptz":
+            local = exp.func("timezone", exp.Literal.string(self.time_zone), ts)
+        elif self.model.time.time_zone == "local":
+            local = ts
+        else:
+            utc = exp.func("timezone", exp.Literal.string(self.model.time.time_zone), ts)
+            local = exp.func("timezone", exp.Literal.string(self.time_zone), utc)
+        return exp.cast(local, exp.DataType.build("DATE"))
+
+    def time_range(self, lo: date, hi: date) -> exp.Expression:
+        """Rows whose local day is in [lo, hi), compared on the raw column so zone maps prune."""
+        ts = col(self.time_column, BASE)
+        kind = self._time_type()
+        if kind == "date":
+            low, high = date_lit(lo), date_lit(hi)
+        elif kind == "timestamptz":
+            low, high = (_tstz_lit(_local_midnight(d, self.time_zone)) for d in (lo, hi))
+        else:
+            zone = (
+                self.time_zone
+                if self.model.time.time_zone == "local"
+                else self.model.time.time_zone
+            )
+            low, high = (
+                _ts_lit(_local_midnight(d, self.time_zone).astimezone(ZoneInfo(zone)))
+                for d in (lo, hi)
+            )
+        return exp.and_(exp.GTE(this=ts, expression=low), exp.LT(this=ts.copy(), expression=high))
+
+    def _time_type(self) -> str:
+        dtype = self.types.get(self.time_column, "TIMESTAMP").upper()
+        if dtype == "DATE":
+            return "date"
+        if "WITH TIME ZONE" in dtype or dtype == "TIMESTAMPTZ":
+            return "timestamptz"
+        return "timestamp"
+
+    # -- FROM ------------------------------------------------------------------------------------
+    def from_clause(self, select: exp.Select) -> exp.Select:
+        """Attach the base table and every join the resolved names needed (call last)."""
+        select = select.from_(table_ref(self.model.table, BASE))
+        parent_alias, parent_model = BASE, self.model
+        done: dict[tuple[str, ...], str] = {(): BASE}
+        for path in sorted(set(map(tuple, self._joined)), key=len):
+            parent_alias = done[path[:-1]]
+            parent_model = self.sem.models[path[-2]] if len(path) > 1 else self.model
+            target = self.sem.models[path[-1]]
+            join = next(j for j in parent_model.joins if j.model == target.name)
+            alias = _alias(path)
+            on = exp.EQ(
+                this=col(join.foreign_key, parent_alias), expression=col(target.primary_key, alias)
+            )
+            select = select.join(table_ref(target.table, alias), on=on, join_type="left")
+            done[path] = alias
+        return select
+
+    def _join(self, path: tuple[str, ...]) -> str:
+        for end in range(1, len(path) + 1):
+            if path[:end] not in self._joined:
+                self._joined.append(path[:end])
+        return _alias(path) if path else BASE
+
+
+def _alias(path: tuple[str, ...]) -> str:
+    return "j_" + "__".join(path) if path else BASE
+
+
+def _qualify(tree: exp.Expression, resolve) -> exp.Expression:
+    return tree.transform(lambda n: resolve(n) if isinstance(n, exp.Column) else n)
+
+
+def _local_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+
+
+def _ts_lit(value: datetime) -> exp.Expression:
+    naive = value.replace(tzinfo=None).isoformat(sep=" ")
+    return exp.cast(exp.Literal.string(naive), exp.DataType.build("TIMESTAMP"))
+
+
+def _tstz_lit(value: datetime) -> exp.Expression:
+    return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMPTZ"))

@@ -1,0 +1,104 @@
+"""The metric service: the one door through which the CLI and the dashboard get numbers.
+
+It owns a Warehouse (the only DuckDB handle) and a validated Spec; callers ask for a MetricQuery
+and get a MetricFrame. Nothing above this layer sees SQL except as text to show users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from metric_layer.compiler import Compiler
+from metric_layer.errors import QueryError
+from metric_layer.periods import is_partial, next_period
+from metric_layer.query import MetricFrame, MetricQuery
+from metric_layer.rollups import RollupPlanner
+from metric_layer.spec import RetentionMetric, Spec
+from warehouse import Warehouse
+
+Clock = Callable[[], datetime]
+
+
+class MetricService:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        spec: Spec,
+        *,
+        clock: Clock | None = None,
+        use_rollups: bool = True,
+        snapshot: str | None = None,
+    ) -> None:
+        self.warehouse = warehouse
+        self.spec = spec
+        self.snapshot = snapshot
+        self._clock = clock or (lambda: datetime.now(ZoneInfo(spec.time_zone)))
+        self.column_types = warehouse.table_columns()
+        planner = RollupPlanner.available(spec, self.column_types) if use_rollups else None
+        self._planner = planner
+
+    def today(self) -> date:
+        """Today in the spec's time zone: the first day whose data is not complete."""
+        now = self._clock()
+        if now.tzinfo is not None:
+            now = now.astimezone(ZoneInfo(self.spec.time_zone))
+        return now.date()
+
+    def compiler(self) -> Compiler:
+        return Compiler(self.spec, self.column_types, self._planner)
+
+    def sql(self, metric: str, query: MetricQuery) -> str:
+        return self.compiler().compile(metric, query, self.today()).sql(pretty=True)
+
+    def query(self, query: MetricQuery) -> MetricFrame:
+        if not query.metrics:
+            raise QueryError("ask for at least one metric")
+        today = self.today()
+        compiler = self.compiler()
+        keys = ["period", *query.dimensions]
+        merged: pd.DataFrame | None = None
+        sql: dict[str, str] = {}
+        lo = hi = today
+        for name in query.metrics:
+            compiled = compiler.compile(name, query, today)
+            lo, hi = compiled.lo, compiled.hi
+            sql[name] = compiled.sql(pretty=True)
+            frame = self.warehouse.frame(compiled.sql())
+            frame = frame.rename(columns={"value": name, "compare_value": f"{name}__compare"})
+            merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
+        assert merged is not None
+        merged["period"] = pd.to_datetime(merged["period"]).dt.date
+        merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
+        for name in query.metrics:
+            merged[name] = pd.to_numeric(merged[name], errors="coerce").astype("float64")
+        merged["is_partial"] = [self._partial(p, query, today) for p in merged["period"]]
+        return MetricFrame(
+            frame=merged,
+            query=query,
+            metrics={n: self.spec.metric(n) for n in query.metrics},
+            grain=query.grain,
+            start=lo,
+            end=hi,
+            sql=sql,
+            as_of=today,
+            snapshot=self.snapshot,
+        )
+
+    def _partial(self, period: date, query: MetricQuery, today: date) -> bool:
+        extra = 0
+        for name in query.metrics:
+            metric = self.spec.metric(name)
+            if isinstance(metric, RetentionMetric):
+                extra = max(extra, metric.n if metric.period == "day" else 7 * metric.n + 6)
+        return is_partial(period, query.grain, today, extra)
+
+    def periods(self, grain: str, start: date, end: date) -> list[date]:
+        out, cur = [], start
+        while cur < end:
+            out.append(cur)
+            cur = next_period(cur, grain)
+        return out

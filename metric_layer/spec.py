@@ -1,0 +1,205 @@
+"""The metric layer's spec: frozen models for what metrics.yml says.
+
+These models know nothing of engines (like MetricFlow's semantic interfaces). Structural checks
+(types, required and unknown keys) are pydantic's; cross references (unknown metric, cycles, columns)
+are the rules in validation.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Grain = Literal["day", "week", "month", "quarter", "year"]
+GRAINS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dimension(Strict):
+    """A column or a SQL expression over the model's columns that results can be grouped by."""
+
+    name: Name
+    label: str | None = None
+    column: str | None = None
+    expr: str | None = None
+    description: str = ""
+
+    @property
+    def sql(self) -> str:
+        return self.expr or self.column or self.name
+
+
+class TimeColumn(Strict):
+    column: str
+    # Zone the stored timestamps are in; naive timestamps are read in it. `local` = already local.
+    time_zone: str = "UTC"
+
+
+class Join(Strict):
+    """Many-to-one: this model's foreign_key points at the other model's primary key."""
+
+    model: Name
+    foreign_key: str
+
+
+class Model(Strict):
+    name: Name
+    table: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")]
+    description: str = ""
+    primary_key: str
+    time: TimeColumn | None = None
+    dimensions: list[Dimension] = []
+    joins: list[Join] = []
+
+    @field_validator("dimensions", mode="before")
+    @classmethod
+    def _short_dimensions(cls, value: object) -> object:
+        # `- channel` is shorthand for `- name: channel` (a column of the same name).
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
+MetricFormat = Literal["number", "percent", "currency", "duration"]
+Direction = Literal["higher", "lower"]
+Tier = Literal["nsm", "driver", "diagnostic"]
+
+
+class MetricBase(Strict):
+    name: Name
+    label: str | None = None
+    description: str = ""
+    owner: str | None = None
+    tags: list[str] = []
+    tier: Tier | None = None
+    format: MetricFormat = "number"
+    unit: str | None = None  # currency code for `currency`, e.g. CNY; seconds for `duration`
+    decimals: int | None = None
+    direction: Direction = "higher"
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+class SimpleMetric(MetricBase):
+    type: Literal["simple"]
+    model: Name
+    agg: Literal["count", "count_distinct", "sum", "avg", "min", "max"]
+    expr: str | None = None  # defaults to the model's primary key
+    filter: str | None = None  # SQL boolean over the model's columns and dimension names
+
+
+class MetricInput(Strict):
+    metric: Name
+    filter: str | None = None  # over dimension names only
+
+
+class RatioMetric(MetricBase):
+    type: Literal["ratio"]
+    numerator: MetricInput
+    denominator: MetricInput
+
+    @field_validator("numerator", "denominator", mode="before")
+    @classmethod
+    def _short_input(cls, value: object) -> object:
+        return {"metric": value} if isinstance(value, str) else value
+
+
+class DerivedMetric(MetricBase):
+    """A formula over other metrics; previous(m) and last_year(m) shift one period / one year."""
+
+    type: Literal["derived"]
+    formula: str
+
+
+class ActiveMetric(MetricBase):
+    """Distinct entities active in a trailing window of `window` days ending on each day."""
+
+    type: Literal["active"]
+    model: Name
+    entity: str
+    window: Annotated[int, Field(ge=1, le=366)] = 1
+    filter: str | None = None
+    # Value of a period longer than a day: the window ending on its last day, or the daily average.
+    period_value: Literal["last", "average"] = "last"
+
+
+class Cohort(Strict):
+    model: Name | None = None  # e.g. customers: cohort date = that model's time column
+    entity: str | None = None  # key column in the cohort model; defaults to its primary key
+
+
+class RetentionMetric(MetricBase):
+    """Share of a cohort active again on day N (`period: day`) or within week N (`period: week`)."""
+
+    type: Literal["retention"]
+    activity_model: Name
+    entity: str
+    cohort: Cohort = Cohort()  # no model: cohort date = first activity
+    period: Literal["day", "week"] = "day"
+    n: Annotated[int, Field(ge=1, le=366)]
+    filter: str | None = None
+
+
+Metric = Annotated[
+    SimpleMetric | RatioMetric | DerivedMetric | ActiveMetric | RetentionMetric,
+    Field(discriminator="type"),
+]
+METRIC_TYPES = ("simple", "ratio", "derived", "active", "retention")
+
+
+class Target(Strict):
+    """From `from` on (until the next target), the node's target value per period of `grain`."""
+
+    from_: date = Field(alias="from")
+    value: float
+    grain: Grain | None = None
+
+
+class TreeNode(Strict):
+    metric: Name
+    owner: str | None = None
+    relation: Literal["product", "sum", "ratio", "related"] | None = None
+    targets: list[Target] = []
+    children: list[TreeNode] = []
+
+
+class NorthStar(Strict):
+    metric: Name
+    grain: Grain = "week"
+    targets: list[Target] = []
+    tree: TreeNode | None = None
+
+
+class Spec(Strict):
+    version: Literal[1] = 1
+    time_zone: str = "UTC"
+    week_start: Literal["monday", "sunday"] = "monday"
+    currency: str = "USD"
+    models: list[Model] = []
+    metrics: list[Metric] = []
+    north_star: NorthStar | None = None
+
+    def model(self, name: str) -> Model:
+        return next(m for m in self.models if m.name == name)
+
+    def metric(
+        self, name: str
+    ) -> SimpleMetric | RatioMetric | DerivedMetric | ActiveMetric | RetentionMetric:
+        return next(m for m in self.metrics if m.name == name)
+
+    @property
+    def model_names(self) -> list[str]:
+        return [m.name for m in self.models]
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [m.name for m in self.metrics]

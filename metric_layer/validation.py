@@ -1,0 +1,384 @@
+"""Cross-reference rules over a structurally valid spec; each returns issues, none raises.
+
+Like MetricFlow's validator: many small rules, all run, every issue collected with its location.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from metric_layer.errors import SpecIssue
+from metric_layer.expressions import ExpressionError, column_names, formula_refs, parse_expression
+from metric_layer.semantics import Semantics
+from metric_layer.spec import (
+    ActiveMetric,
+    DerivedMetric,
+    RatioMetric,
+    RetentionMetric,
+    SimpleMetric,
+    Spec,
+    TreeNode,
+)
+from metric_layer.yaml_lines import LocatedDocument, format_path
+
+Columns = dict[str, dict[str, str]]
+NUMERIC = (
+    "INT",
+    "DECIMAL",
+    "DOUBLE",
+    "FLOAT",
+    "REAL",
+    "NUMERIC",
+    "HUGEINT",
+    "BIGINT",
+    "SMALLINT",
+    "TINYINT",
+    "UBIGINT",
+    "UINTEGER",
+)
+TEMPORAL = ("TIMESTAMP", "DATE")
+
+
+class _Ctx:
+    def __init__(self, spec: Spec, doc: LocatedDocument, columns: Columns | None, skip: set[str]):
+        self.spec, self.doc, self.columns, self.skip = spec, doc, columns, skip
+        self.sem = Semantics(spec)
+        self.issues: list[SpecIssue] = []
+
+    def add(self, path: tuple, message: str, hint: str | None = None) -> None:
+        self.issues.append(
+            SpecIssue(self.doc.file, self.doc.line_of(path), format_path(path), message, hint)
+        )
+
+    def index(self, section: str, name: str) -> int:
+        items = self.doc.data.get(section, []) if isinstance(self.doc.data, dict) else []
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and item.get("name") == name:
+                return i
+        return 0
+
+    def unknown(self, path: tuple, kind: str, name: str, choices: Iterable[str]) -> None:
+        if name in self.skip:
+            return  # the referenced entry has its own structural error already
+        close = difflib.get_close_matches(name, [*choices, *sorted(self.skip)], n=1)
+        self.add(path, f"unknown {kind} `{name}`", f"did you mean `{close[0]}`?" if close else None)
+
+    def table_columns(self, model_name: str) -> dict[str, str] | None:
+        if self.columns is None or model_name not in self.sem.models:
+            return None
+        return self.columns.get(self.sem.models[model_name].table)
+
+
+def check_spec(
+    spec: Spec, doc: LocatedDocument, columns: Columns | None = None, skip: set[str] | None = None
+) -> list[SpecIssue]:
+    ctx = _Ctx(spec, doc, columns, skip or set())
+    for rule in RULES:
+        rule(ctx)
+    return ctx.issues
+
+
+def _time_zones(ctx: _Ctx) -> None:
+    zones = [(("time_zone",), ctx.spec.time_zone)]
+    for m in ctx.spec.models:
+        if m.time and m.time.time_zone != "local":
+            zones.append(
+                (("models", ctx.index("models", m.name), "time", "time_zone"), m.time.time_zone)
+            )
+    for path, zone in zones:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            ctx.add(
+                path, f"unknown time zone `{zone}`", "use an IANA name such as UTC or Asia/Shanghai"
+            )
+
+
+def _duplicates(ctx: _Ctx) -> None:
+    for section, items in (("models", ctx.spec.models), ("metrics", ctx.spec.metrics)):
+        raw = ctx.doc.data.get(section, [])
+        first: dict[str, int] = {}
+        for i, item in enumerate(raw if isinstance(raw, list) else []):
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in first:
+                line = ctx.doc.line_of((section, first[name]))
+                ctx.add(
+                    (section, i, "name"),
+                    f"duplicate {section[:-1]} name `{name}`",
+                    f"first defined on line {line}",
+                )
+            else:
+                first[name] = i
+        del items
+    for m in ctx.spec.models:
+        seen: set[str] = set()
+        mi = ctx.index("models", m.name)
+        for di, dim in enumerate(m.dimensions):
+            if dim.name in seen:
+                ctx.add(
+                    ("models", mi, "dimensions", di),
+                    f"duplicate dimension `{dim.name}` in model `{m.name}`",
+                )
+            seen.add(dim.name)
+
+
+def _models(ctx: _Ctx) -> None:
+    for m in ctx.spec.models:
+        mi = ctx.index("models", m.name)
+        for ji, join in enumerate(m.joins):
+            if join.model not in ctx.sem.models:
+                ctx.unknown(
+                    ("models", mi, "joins", ji, "model"), "model", join.model, ctx.sem.models
+                )
+        for di, dim in enumerate(m.dimensions):
+            if dim.column and dim.expr:
+                ctx.add(
+                    ("models", mi, "dimensions", di),
+                    f"dimension `{dim.name}` has both column and expr",
+                    "keep one",
+                )
+            if dim.expr:
+                _check_sql(
+                    ctx,
+                    ("models", mi, "dimensions", di, "expr"),
+                    dim.expr,
+                    m.name,
+                    allow_dimensions=False,
+                )
+        cols = ctx.table_columns(m.name)
+        if ctx.columns is not None and cols is None:
+            tables = list(ctx.columns)
+            ctx.unknown(("models", mi, "table"), "warehouse table", m.table, tables)
+            continue
+        if cols is None:
+            continue
+        wanted = [(("models", mi, "primary_key"), m.primary_key)]
+        if m.time:
+            wanted.append((("models", mi, "time", "column"), m.time.column))
+        wanted += [
+            (("models", mi, "joins", ji, "foreign_key"), j.foreign_key)
+            for ji, j in enumerate(m.joins)
+        ]
+        wanted += [
+            (("models", mi, "dimensions", di, "column" if d.column else "name"), d.column or d.name)
+            for di, d in enumerate(m.dimensions)
+            if not d.expr
+        ]
+        for path, column in wanted:
+            if column not in cols:
+                ctx.unknown(path, f"column (in {m.table})", column, cols)
+        if (
+            m.time
+            and m.time.column in cols
+            and not cols[m.time.column].upper().startswith(TEMPORAL)
+        ):
+            ctx.add(
+                ("models", mi, "time", "column"),
+                f"time column `{m.time.column}` is {cols[m.time.column]}, not a timestamp or date",
+            )
+
+
+def _metrics(ctx: _Ctx) -> None:
+    names = ctx.sem.metrics
+    for metric in ctx.spec.metrics:
+        i = ctx.index("metrics", metric.name)
+        base = ("metrics", i)
+        if isinstance(metric, SimpleMetric | ActiveMetric):
+            if _model_ok(ctx, (*base, "model"), metric.model, needs_time=True):
+                if isinstance(metric, SimpleMetric) and metric.expr:
+                    _check_sql(
+                        ctx, (*base, "expr"), metric.expr, metric.model, allow_dimensions=True
+                    )
+                    _check_numeric(ctx, metric, base)
+                if isinstance(metric, ActiveMetric):
+                    _check_column(ctx, (*base, "entity"), metric.model, metric.entity)
+                if metric.filter:
+                    _check_sql(
+                        ctx, (*base, "filter"), metric.filter, metric.model, allow_dimensions=True
+                    )
+        elif isinstance(metric, RetentionMetric):
+            if _model_ok(ctx, (*base, "activity_model"), metric.activity_model, needs_time=True):
+                _check_column(ctx, (*base, "entity"), metric.activity_model, metric.entity)
+                if metric.filter:
+                    _check_sql(
+                        ctx,
+                        (*base, "filter"),
+                        metric.filter,
+                        metric.activity_model,
+                        allow_dimensions=True,
+                    )
+            if metric.cohort.model and _model_ok(
+                ctx, (*base, "cohort", "model"), metric.cohort.model, needs_time=True
+            ):
+                entity = metric.cohort.entity or ctx.sem.models[metric.cohort.model].primary_key
+                _check_column(ctx, (*base, "cohort", "entity"), metric.cohort.model, entity)
+        elif isinstance(metric, RatioMetric):
+            for side in ("numerator", "denominator"):
+                ref = getattr(metric, side)
+                if ref.metric not in names:
+                    ctx.unknown((*base, side), "metric", ref.metric, names)
+                elif ref.filter:
+                    _check_dimension_filter(ctx, (*base, side, "filter"), ref.filter, ref.metric)
+        elif isinstance(metric, DerivedMetric):
+            try:
+                refs = formula_refs(parse_expression(metric.formula))
+            except ExpressionError as exc:
+                ctx.add((*base, "formula"), str(exc))
+                continue
+            for ref in refs:
+                if ref.metric not in names:
+                    ctx.unknown((*base, "formula"), "metric", ref.metric, names)
+        if metric.format == "currency" and not (metric.unit or ctx.spec.currency):
+            ctx.add((*base, "unit"), "currency metric needs a unit", "e.g. unit: CNY")
+
+
+def _cycles(ctx: _Ctx) -> None:
+    graph = {}
+    for name in ctx.sem.metrics:
+        try:
+            graph[name] = [d for d in ctx.sem.inputs(name) if d in ctx.sem.metrics]
+        except ExpressionError:
+            graph[name] = []
+    reported: set[frozenset[str]] = set()
+    for start in graph:
+        cycle = _find_cycle(graph, start)
+        if cycle and frozenset(cycle) not in reported:
+            reported.add(frozenset(cycle))
+            path = ("metrics", ctx.index("metrics", start))
+            ctx.add(
+                path,
+                f"metric `{start}` depends on itself: {' → '.join([*cycle, cycle[0]])}",
+                "break the cycle",
+            )
+
+
+def _find_cycle(graph: dict[str, list[str]], start: str) -> list[str] | None:
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    while stack:
+        node, path = stack.pop()
+        for nxt in graph.get(node, []):
+            if nxt == start:
+                return path
+            if nxt not in path:
+                stack.append((nxt, [*path, nxt]))
+    return None
+
+
+def _north_star(ctx: _Ctx) -> None:
+    ns = ctx.spec.north_star
+    if ns is None:
+        return
+    if ns.metric not in ctx.sem.metrics:
+        ctx.unknown(("north_star", "metric"), "metric", ns.metric, ctx.sem.metrics)
+    if ns.tree is None:
+        return
+    if ns.tree.metric != ns.metric:
+        ctx.add(
+            ("north_star", "tree", "metric"),
+            f"the tree's root must be the NSM `{ns.metric}`, not `{ns.tree.metric}`",
+        )
+
+    def walk(node: TreeNode, path: tuple, ancestors: tuple[str, ...]) -> None:
+        if node.metric not in ctx.sem.metrics:
+            ctx.unknown((*path, "metric"), "metric", node.metric, ctx.sem.metrics)
+        if node.metric in ancestors:
+            ctx.add(
+                (*path, "metric"),
+                f"driver tree cycle: `{node.metric}` is its own ancestor ({' → '.join([*ancestors, node.metric])})",
+            )
+            return
+        if node.children and node.relation is None:
+            ctx.add(
+                path,
+                f"node `{node.metric}` has children but no relation",
+                "relation: product, sum, ratio or related",
+            )
+        if node.relation == "ratio" and len(node.children) != 2:
+            ctx.add(
+                (*path, "relation"),
+                "a ratio relation needs exactly two children (numerator, denominator)",
+            )
+        for ci, child in enumerate(node.children):
+            walk(child, (*path, "children", ci), (*ancestors, node.metric))
+
+    walk(ns.tree, ("north_star", "tree"), ())
+
+
+def _model_ok(ctx: _Ctx, path: tuple, model: str, needs_time: bool) -> bool:
+    if model not in ctx.sem.models:
+        ctx.unknown(path, "model", model, ctx.sem.models)
+        return False
+    if needs_time and ctx.sem.models[model].time is None:
+        ctx.add(
+            path, f"model `{model}` has no time column", "add `time: {column: ...}` to the model"
+        )
+        return False
+    return True
+
+
+def _check_column(ctx: _Ctx, path: tuple, model: str, column: str) -> None:
+    cols = ctx.table_columns(model)
+    if cols is not None and column not in cols:
+        ctx.unknown(path, f"column (in {ctx.sem.models[model].table})", column, cols)
+
+
+def _check_sql(ctx: _Ctx, path: tuple, text: str, model: str, allow_dimensions: bool) -> None:
+    try:
+        tree = parse_expression(text)
+    except ExpressionError as exc:
+        ctx.add(path, str(exc))
+        return
+    cols = ctx.table_columns(model)
+    dims = ctx.sem.dimensions_of_model(model) if allow_dimensions else {}
+    for qualifier, name in column_names(tree):
+        key = f"{qualifier}.{name}" if qualifier else name
+        if key in dims:
+            continue
+        if qualifier:
+            ctx.unknown(path, "dimension", key, dims)
+        elif cols is not None and name not in cols:
+            ctx.unknown(
+                path,
+                f"column or dimension (in {ctx.sem.models[model].table})",
+                name,
+                [*cols, *dims],
+            )
+
+
+def _check_dimension_filter(ctx: _Ctx, path: tuple, text: str, metric: str) -> None:
+    try:
+        tree = parse_expression(text)
+    except ExpressionError as exc:
+        ctx.add(path, str(exc))
+        return
+    dims = ctx.sem.dimensions_of_metric(metric)
+    for qualifier, name in column_names(tree):
+        key = f"{qualifier}.{name}" if qualifier else name
+        if key not in dims:
+            ctx.unknown(path, f"dimension of `{metric}`", key, dims)
+
+
+def _check_numeric(ctx: _Ctx, metric: SimpleMetric, base: tuple) -> None:
+    if metric.agg not in ("sum", "avg") or metric.expr is None:
+        return
+    cols = ctx.table_columns(metric.model)
+    if cols and metric.expr in cols and not cols[metric.expr].upper().startswith(NUMERIC):
+        ctx.add(
+            (*base, "expr"),
+            f"cannot {metric.agg} `{metric.expr}`: it is {cols[metric.expr]}, not a number",
+            "use count or count_distinct",
+        )
+
+
+RULES: list[Callable[[_Ctx], None]] = [
+    _time_zones,
+    _duplicates,
+    _models,
+    _metrics,
+    _cycles,
+    _north_star,
+]
