@@ -17,7 +17,7 @@ from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, next_period
 from metric_layer.query import MetricFrame, MetricQuery
 from metric_layer.rollups import RollupPlanner
-from metric_layer.spec import RetentionMetric, Spec
+from metric_layer.spec import RetentionMetric, SimpleMetric, Spec
 from warehouse import Warehouse
 
 Clock = Callable[[], datetime]
@@ -72,6 +72,8 @@ class MetricService:
             merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
         assert merged is not None
         merged["period"] = pd.to_datetime(merged["period"]).dt.date
+        if not query.dimensions:
+            merged = self._fill_periods(merged, query, lo, hi)
         merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
         for name in query.metrics:
             merged[name] = pd.to_numeric(merged[name], errors="coerce").astype("float64")
@@ -88,6 +90,17 @@ class MetricService:
             snapshot=self.snapshot,
         )
 
+    def _fill_periods(self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date) -> pd.DataFrame:
+        """One row per period of the range: no rows means 0 for counts and sums, else no value."""
+        spine = pd.DataFrame({"period": self.periods(query.grain, lo, hi)})
+        out = spine.merge(frame, on="period", how="left")
+        for name in query.metrics:
+            if _zero_when_empty(self.spec.metric(name)):
+                out[name] = out[name].fillna(0)
+                if f"{name}__compare" in out:
+                    out[f"{name}__compare"] = out[f"{name}__compare"].fillna(0)
+        return out
+
     def _partial(self, period: date, query: MetricQuery, today: date) -> bool:
         extra = 0
         for name in query.metrics:
@@ -102,3 +115,7 @@ class MetricService:
             out.append(cur)
             cur = next_period(cur, grain)
         return out
+
+
+def _zero_when_empty(metric: object) -> bool:
+    return isinstance(metric, SimpleMetric) and metric.agg in ("count", "count_distinct", "sum")
