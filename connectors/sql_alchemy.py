@@ -1,0 +1,146 @@
+"""Generic sql path: any SQLAlchemy URL, streamed in batches and typed from the reflected table.
+
+Slower than the Arrow-native drivers (rows become Python objects), but it reaches every dialect
+SQLAlchemy knows, SQLite included. Memory stays bounded by batch_size rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from connectors.config import SqlSource, SqlTable
+from connectors.errors import ConnectorError
+from connectors.sql_query import lower_bound, parse_filter
+
+
+def extract(source: SqlSource, table: SqlTable, previous_cursor: Any):
+    from connectors.sql import SqlExtract
+
+    engine, reflected = _reflect(source, table)
+    columns = [reflected.c[n] for n in table.columns] if table.columns else list(reflected.c)
+    schema, casts = _arrow_schema(columns)
+    query = sa.select(*columns)
+    if table.filter:
+        query = query.where(
+            sa.text(parse_filter(table.filter, source.url).sql(engine.dialect.name))
+        )
+    bound = lower_bound(table, previous_cursor)
+    if bound is not None:
+        value, inclusive = bound
+        column = reflected.c[table.cursor]
+        query = query.where(column >= value if inclusive else column > value)
+
+    def chunks() -> Iterator[pa.Table]:
+        try:
+            with engine.connect() as conn:
+                result = conn.execution_options(
+                    stream_results=True, yield_per=table.batch_size
+                ).execute(query)
+                yield pa.Table.from_batches([], schema=schema)  # creates the table even when empty
+                for rows in result.partitions():
+                    yield _to_arrow(rows, schema)
+        except sa.exc.SQLAlchemyError as exc:
+            raise ConnectorError(f"reading {table.table} failed: {exc}") from exc
+        finally:
+            engine.dispose()
+
+    return SqlExtract(chunks=chunks(), casts=casts)
+
+
+def live_keys(source: SqlSource, table: SqlTable) -> pa.Table:
+    engine, reflected = _reflect(source, table)
+    columns = [reflected.c[k] for k in table.primary_key]
+    schema, _ = _arrow_schema(columns)
+    query = sa.select(*columns)
+    if table.filter:
+        query = query.where(
+            sa.text(parse_filter(table.filter, source.url).sql(engine.dialect.name))
+        )
+    try:
+        with engine.connect() as conn:
+            return _to_arrow(conn.execute(query).all(), schema)
+    finally:
+        engine.dispose()
+
+
+def _reflect(source: SqlSource, table: SqlTable) -> tuple[sa.Engine, sa.Table]:
+    parts = table.table.split(".")
+    try:
+        engine = sa.create_engine(source.url)
+        reflected = sa.Table(
+            parts[-1],
+            sa.MetaData(),
+            schema=parts[0] if len(parts) > 1 else None,
+            autoload_with=engine,
+        )
+    except sa.exc.NoSuchTableError:
+        raise ConnectorError(
+            f"table {table.table} not found; check `table:` in the sources file"
+        ) from None
+    except (sa.exc.SQLAlchemyError, ImportError) as exc:
+        raise ConnectorError(
+            f"cannot read {table.table}: {exc}; check the source url and driver"
+        ) from exc
+    return engine, reflected
+
+
+def _arrow_schema(columns: list[sa.Column]) -> tuple[pa.Schema, dict[str, str]]:
+    fields, casts = [], {}
+    for col in columns:
+        arrow_type, cast = _arrow_type(col.type)
+        fields.append(pa.field(col.name, arrow_type))
+        if cast:
+            casts[col.name] = cast
+    return pa.schema(fields), casts
+
+
+def _arrow_type(t: sa.types.TypeEngine) -> tuple[pa.DataType, str | None]:
+    if isinstance(t, sa.Boolean):
+        return pa.bool_(), None
+    if isinstance(t, sa.Integer):
+        return pa.int64(), None
+    if isinstance(t, sa.Float):
+        return pa.float64(), None
+    if isinstance(t, sa.Numeric):
+        if t.precision and t.precision <= 38 and t.asdecimal:
+            return pa.decimal128(t.precision, t.scale or 0), None
+        return pa.float64(), None
+    if isinstance(t, sa.DateTime):
+        return pa.timestamp("us", tz="UTC" if t.timezone else None), None
+    if isinstance(t, sa.Date):
+        return pa.date32(), None
+    if isinstance(t, sa.Time):
+        return pa.time64("us"), None
+    if isinstance(t, sa.JSON):
+        return pa.string(), "JSON"
+    if isinstance(t, sa.Uuid):
+        return pa.string(), "UUID"
+    if isinstance(t, sa.LargeBinary):
+        return pa.binary(), None
+    return pa.string(), None
+
+
+def _to_arrow(rows: list, schema: pa.Schema) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
+    arrays = []
+    for f, values in zip(schema, columns, strict=True):
+        if pa.types.is_string(f.type):
+            values = [_text(v) for v in values]
+        try:
+            arrays.append(pa.array(values, type=f.type))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise ConnectorError(f"column {f.name}: value does not fit {f.type}: {exc}") from exc
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
