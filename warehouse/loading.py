@@ -8,6 +8,7 @@ all of it back. Names come from validated config and are quoted; values are boun
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -268,10 +269,8 @@ def _new_cursor(tx: Transaction, req: LoadRequest) -> Any:
     if value is None:
         return req.previous_cursor
     if req.previous_cursor is not None:
-        try:
+        with contextlib.suppress(TypeError):
             value = max(value, req.previous_cursor)
-        except TypeError:
-            pass
     return value
 
 

@@ -1,0 +1,222 @@
+"""`northstar ingest`, `northstar sources`, `northstar worker`: thin wrappers over connectors."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connectors import SourceConfigError, TableOutcome, load_sources, run_ingest
+from connectors.freshness import source_states
+from connectors.run import AfterLoad
+from settings import Settings
+from warehouse import SnapshotStore, Warehouse, WarehouseError
+from warehouse.ingest_meta import source_status
+
+out = Console()
+err = Console(stderr=True)
+_STYLE = {
+    "ok": "green",
+    "warn": "yellow",
+    "error": "red",
+    "failed": "red",
+    "running": "yellow",
+    "never": "dim",
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("sources")(sources)
+    app.command("worker")(worker)
+
+
+def ingest(
+    source: Annotated[
+        str | None, typer.Argument(help="load only this source (default: all)")
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="reload everything, forgetting cursors")
+    ] = False,
+) -> None:
+    """Load sources into the warehouse, then refresh rollups and publish a serving snapshot."""
+    settings = Settings.load()
+    config = _config_or_exit(settings)
+    with _IngestProgress() as progress:
+        try:
+            report = run_ingest(
+                settings,
+                source,
+                full_refresh,
+                progress=progress,
+                after_load=rollup_hook(settings),
+                config=config,
+            )
+        except (WarehouseError, ValueError) as exc:
+            err.print(f"[red]ingest failed:[/red] {config.redact(str(exc))}", highlight=False)
+            raise typer.Exit(1) from None
+    for outcome in report.outcomes:
+        for item in outcome.quarantined:
+            err.print(f"[yellow]quarantined[/yellow] {item}", highlight=False, markup=False)
+        if outcome.status != "ok":
+            err.print(
+                f"{outcome.source}.{outcome.table} failed: {outcome.error}",
+                markup=False,
+                highlight=False,
+            )
+    if report.publish_error:
+        err.print(report.publish_error, markup=False, highlight=False)
+    published = f", published snapshot {report.published}" if report.published else ""
+    out.print(f"{report.rows:,} rows loaded{published}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def sources() -> None:
+    """Each source's last load, rows, status and freshness (ok / warn / error)."""
+    settings = Settings.load()
+    config = _config_or_exit(settings)
+    statuses, origin = _read_status(settings)
+    table = Table(title=f"sources ({origin})" if origin else "sources")
+    for column in ("source", "kind", "last good load", "age", "rows", "status", "freshness"):
+        table.add_column(column)
+    states = source_states(config.sources, statuses)
+    for s in states:
+        table.add_row(
+            s.source,
+            s.kind,
+            s.last_ok.strftime("%Y-%m-%d %H:%M:%S UTC") if s.last_ok else "never",
+            _age(s.age),
+            f"{s.rows:,}",
+            f"[{_STYLE[s.status]}]{s.status}[/]",
+            f"[{_STYLE[s.freshness]}]{s.freshness}[/]",
+        )
+    out.print(table)
+    for s in states:
+        if s.error:
+            err.print(f"{s.source}: {config.redact(s.error)}", markup=False, highlight=False)
+
+
+def worker() -> None:
+    """Run the scheduler: each source on its schedule, until stopped (Ctrl+C)."""
+    from connectors.worker import build_scheduler
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings.load()
+    config = _config_or_exit(settings)
+    scheduler = build_scheduler(settings, config, after_load=rollup_hook(settings))
+    if not scheduler.get_jobs():
+        err.print("no source has a `schedule:`; add one (e.g. `schedule: {every: 15m}`)")
+        raise typer.Exit(1)
+    out.print(f"worker: {len(scheduler.get_jobs())} scheduled source(s); Ctrl+C stops")
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+
+
+def rollup_hook(settings: Settings) -> AfterLoad | None:
+    """Rebuild the metric layer's rollups after a load (wiring lives here, not in connectors)."""
+    if not settings.metrics.exists():
+        return None
+    try:
+        from metric_layer.loader import load_spec
+        from metric_layer.rollup_build import build_rollups
+    except ImportError:
+        return None
+
+    def after_load(warehouse: Warehouse) -> None:
+        spec = load_spec(settings.metrics, warehouse.table_columns())
+        build_rollups(warehouse, spec)
+
+    return after_load
+
+
+def _config_or_exit(settings: Settings):
+    try:
+        return load_sources(settings.sources)
+    except SourceConfigError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _read_status(settings: Settings) -> tuple[list, str | None]:
+    """Read meta.loads from the warehouse; if the worker holds it, from the newest snapshot."""
+    try:
+        if not settings.warehouse.exists():
+            return [], None
+        with Warehouse(settings.warehouse, read_only=True) as wh:
+            return _status_or_empty(wh), None
+    except WarehouseError:
+        current = SnapshotStore(settings.serving_dir).current()
+        if current is None:
+            return [], "warehouse busy and nothing published yet"
+        with Warehouse(current[1], read_only=True) as wh:
+            return _status_or_empty(
+                wh
+            ), f"from snapshot {current[0]}; the worker holds the warehouse"
+
+
+def _status_or_empty(wh: Warehouse) -> list:
+    return source_status(wh) if wh.has_table("meta.loads") else []
+
+
+def _age(age: timedelta | None) -> str:
+    if age is None:
+        return "-"
+    minutes = int(age.total_seconds()) // 60
+    days, hours, mins = minutes // 1440, (minutes % 1440) // 60, minutes % 60
+    return f"{days}d {hours}h" if days else f"{hours}h {mins}m" if hours else f"{mins}m"
+
+
+class _IngestProgress:
+    """connectors.Progress on a rich progress bar: one line per table with rows and rate."""
+
+    def __init__(self) -> None:
+        self._bar = Progress(
+            TextColumn("{task.description:<32}"),
+            BarColumn(),
+            TextColumn("{task.fields[rows]:>12,} rows"),
+            TextColumn("{task.fields[rate]:>10,.0f} rows/s"),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=err,
+        )
+        self._tasks: dict[tuple[str, str], tuple[TaskID, float, int]] = {}
+
+    def __enter__(self) -> _IngestProgress:
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(*exc)
+
+    def table_started(self, source: str, table: str) -> None:
+        task = self._bar.add_task(f"{source}.{table}", total=None, rows=0, rate=0.0, status="")
+        self._tasks[(source, table)] = (task, time.perf_counter(), 0)
+
+    def rows(self, source: str, table: str, rows: int, nbytes: int) -> None:
+        task, started, total = self._tasks[(source, table)]
+        total += rows
+        self._tasks[(source, table)] = (task, started, total)
+        rate = total / max(time.perf_counter() - started, 1e-6)
+        self._bar.update(task, rows=total, rate=rate)
+
+    def table_finished(self, outcome: TableOutcome) -> None:
+        task, _, _total = self._tasks[(outcome.source, outcome.table)]
+        status = "[green]ok[/]" if outcome.status == "ok" else "[red]failed[/]"
+        self._bar.update(
+            task,
+            total=1,
+            completed=1,
+            rows=outcome.rows,
+            rate=outcome.rows / max(outcome.seconds, 1e-6),
+            status=status,
+        )

@@ -1,0 +1,81 @@
+"""The ingest worker: one APScheduler 3.11 BlockingScheduler job per scheduled source.
+
+One worker thread runs the jobs one after another, because a run reopens and republishes the
+warehouse file; coalesce + max_instances=1 keep a slow source from piling up runs, and a job
+that raises is logged while the scheduler (and every other source) keeps going.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from connectors.config import Source
+from connectors.run import AfterLoad, run_ingest
+from connectors.sources_file import SourcesConfig
+from settings import Settings
+
+log = logging.getLogger("northstar.worker")
+
+
+def trigger_for(source: Source):
+    if source.schedule is None:
+        return None
+    if source.schedule.cron:
+        return CronTrigger.from_crontab(source.schedule.cron)
+    return IntervalTrigger(seconds=int(source.schedule.every.total_seconds()))
+
+
+def ingest_job(
+    settings: Settings,
+    config: SourcesConfig,
+    source: str,
+    after_load: AfterLoad | None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    try:
+        report = run_ingest(
+            settings, source=source, after_load=after_load, config=config, environ=environ
+        )
+    except Exception:  # the scheduler must outlive any one source
+        log.exception("ingest of %s failed", source)
+        return
+    for outcome in report.outcomes:
+        if outcome.status != "ok":
+            log.error("%s.%s failed: %s", outcome.source, outcome.table, outcome.error)
+    log.info("ingest of %s: %d rows, published %s", source, report.rows, report.published)
+
+
+def build_scheduler(
+    settings: Settings, config: SourcesConfig, after_load: AfterLoad | None = None
+) -> BlockingScheduler:
+    scheduler = BlockingScheduler(
+        executors={"default": ThreadPoolExecutor(max_workers=1)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+    )
+    for source in config.sources:
+        trigger = trigger_for(source)
+        if trigger is None:
+            continue
+        every = source.schedule.every.total_seconds() if source.schedule.every else 3600
+        scheduler.add_job(
+            ingest_job,
+            trigger,
+            args=[settings, config, source.name, after_load],
+            id=f"ingest:{source.name}",
+            name=f"ingest {source.name}",
+            misfire_grace_time=max(1, int(every)),  # a run missed by up to one interval still runs
+            next_run_time=None if source.schedule.cron else _now(),
+        )
+    return scheduler
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
