@@ -14,14 +14,24 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.context import spec_or_exit
-from metric_layer.rollups import build_rollups
+from metric_layer.rollup_build import build_rollups
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse
 
 out = Console()
 SCALES = {"1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
-TABLES = ("customers", "sessions", "orders", "order_items", "refunds", "marketing_spend", "nps_responses")
-demo = typer.Typer(help="The demo business: a seeded online shop with planted incidents.", no_args_is_help=True)
+TABLES = (
+    "customers",
+    "sessions",
+    "orders",
+    "order_items",
+    "refunds",
+    "marketing_spend",
+    "nps_responses",
+)
+demo = typer.Typer(
+    help="The demo business: a seeded online shop with planted incidents.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -30,18 +40,30 @@ def register(app: typer.Typer) -> None:
 
 @demo.command("build")
 def build(
-    scale: Annotated[str, typer.Option(help="orders to generate: 1M, 10M or 50M, or a number")] = "1M",
-    end: Annotated[str | None, typer.Option(help="last day of data, YYYY-MM-DD (default today)")] = None,
+    scale: Annotated[
+        str, typer.Option(help="orders to generate: 1M, 10M or 50M, or a number")
+    ] = "1M",
+    end: Annotated[
+        str | None, typer.Option(help="last day of data, YYYY-MM-DD (default today)")
+    ] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     force: Annotated[bool, typer.Option(help="rebuild even when current")] = False,
 ) -> None:
     """Build the demo warehouse (skipped when already built for the same inputs)."""
     settings = Settings.load()
     orders = SCALES.get(scale) or int(scale.replace("_", ""))
-    build_demo(settings, orders=orders, end=date.fromisoformat(end) if end else None, seed=seed, force=force)
+    build_demo(
+        settings,
+        orders=orders,
+        end=date.fromisoformat(end) if end else None,
+        seed=seed,
+        force=force,
+    )
 
 
-def build_demo(settings: Settings, *, orders: int, end: date | None, seed: int, force: bool = False) -> bool:
+def build_demo(
+    settings: Settings, *, orders: int, end: date | None, seed: int, force: bool = False
+) -> bool:
     """Returns False when the existing build is current and nothing was done."""
     from demo.generator import generate
 
@@ -54,14 +76,18 @@ def build_demo(settings: Settings, *, orders: int, end: date | None, seed: int, 
         "spec": hashlib.sha256(settings.metrics.read_bytes()).hexdigest(),
     }
     if not force and _current(stamp_file, stamp, settings):
-        out.print(f"[green]demo warehouse is current[/green] ({settings.warehouse}); use --force to rebuild")
+        out.print(
+            f"[green]demo warehouse is current[/green] ({settings.warehouse}); use --force to rebuild"
+        )
         return False
     started = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("generate", total=None)
 
         def report(table: str, done: int, total: int) -> None:
-            progress.update(task, description=f"generate {table}", completed=done, total=total or None)
+            progress.update(
+                task, description=f"generate {table}", completed=done, total=total or None
+            )
 
         rows = generate(source_dir, orders=orders, end=end, seed=seed, progress=report)
         progress.update(task, description="generated", completed=1, total=1)
@@ -101,4 +127,10 @@ def _current(stamp_file: Path, stamp: dict, settings: Settings) -> bool:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}/{task.total}"), TimeElapsedColumn(), console=out)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total}"),
+        TimeElapsedColumn(),
+        console=out,
+    )

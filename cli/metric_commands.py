@@ -27,7 +27,9 @@ def register(app: typer.Typer) -> None:
 
 
 def validate(
-    no_warehouse: Annotated[bool, typer.Option(help="skip column checks against the warehouse")] = False,
+    no_warehouse: Annotated[
+        bool, typer.Option(help="skip column checks against the warehouse")
+    ] = False,
 ) -> None:
     """Check metrics.yml; print every problem with file, line and key; exit 1 if any."""
     settings = Settings.load()
@@ -39,7 +41,9 @@ def validate(
             err.print(f"[yellow]warehouse not checked: {exc}[/yellow]")
     spec = spec_or_exit(settings, warehouse)
     checked = "with warehouse columns" if warehouse else "without a warehouse (columns not checked)"
-    out.print(f"[green]{settings.metrics}: {len(spec.models)} models, {len(spec.metrics)} metrics OK[/green] ({checked})")
+    out.print(
+        f"[green]{settings.metrics}: {len(spec.models)} models, {len(spec.metrics)} metrics OK[/green] ({checked})"
+    )
 
 
 def metrics() -> None:
@@ -57,10 +61,14 @@ def metrics() -> None:
 def query(
     metric: Annotated[list[str], typer.Argument(help="metric name(s)")],
     grain: Annotated[str, typer.Option(help=f"one of {', '.join(GRAINS)}")] = "week",
-    by: Annotated[list[str], typer.Option("--by", help="dimension to break down by (repeatable)")] = [],  # noqa: B006
+    by: Annotated[
+        list[str], typer.Option("--by", help="dimension to break down by (repeatable)")
+    ] = [],  # noqa: B006
     from_: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
     to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
-    where: Annotated[list[str], typer.Option(help="filter like channel=ads or platform!=web,ios")] = [],  # noqa: B006
+    where: Annotated[
+        list[str], typer.Option(help="filter like channel=ads or platform!=web,ios")
+    ] = [],  # noqa: B006
     compare: Annotated[str | None, typer.Option(help="previous or last_year")] = None,
     format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
     sql: Annotated[bool, typer.Option(help="print the SQL that ran")] = False,
@@ -89,7 +97,9 @@ def query(
     if format == "csv":
         typer.echo(frame.to_csv(index=False), nl=False)
     elif format == "json":
-        typer.echo(json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=2))
+        typer.echo(
+            json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=2)
+        )
     else:
         table = Table(*[str(c) for c in frame.columns], title=f"{', '.join(metric)} by {grain}")
         for row in frame.itertuples(index=False):

@@ -98,6 +98,10 @@ class Compiler:
         extra: str | None = None,
     ) -> exp.Select:
         metric = self.sem.metrics[name]
+        if self.rollups is not None and not isinstance(metric, SimpleMetric):
+            planned = self.rollups.materialized(name, w, dims, filters, extra)
+            if planned is not None:
+                return planned
         if isinstance(metric, SimpleMetric):
             return self._simple(metric, w, dims, filters, extra)
         if isinstance(metric, RatioMetric):
@@ -259,7 +263,10 @@ class Compiler:
             firsts = exp.select(
                 act_rel_all.column(m.entity).as_("entity"),
                 exp.Min(this=act_rel_all.local_day()).as_("cohort_day"),
-                *[exp.func("arg_min", act_rel_all.dimension(d), ts).as_(ident(d)) for d in dims],
+                *[
+                    exp.func("arg_min", act_rel_all.dimension(d), ts).as_(ident(d))
+                    for d in _unique([*dims, *(f.dimension for f in filters)])
+                ],
             ).group_by(exp.Literal.number(1))
             if m.filter:
                 firsts = firsts.where(exp.paren(act_rel_all.spec_sql(m.filter)))
@@ -515,6 +522,10 @@ def _guard_division(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Div):
         return exp.Div(this=node.this.copy(), expression=_nullif_zero(node.expression.copy()))
     return node
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
 
 
 def _nullif_zero(value: exp.Expression) -> exp.Expression:

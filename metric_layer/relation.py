@@ -85,15 +85,7 @@ class ModelRelation:
         return col(name, BASE)
 
     def filter(self, f: DimensionFilter) -> exp.Expression:
-        target = self.dimension(f.dimension)
-        values = [exp.convert(v) for v in f.values]
-        if not values:
-            raise QueryError(f"filter on `{f.dimension}` has no value")
-        if f.op in ("in", "not in") or (f.op in ("=", "!=") and len(values) > 1):
-            cond: exp.Expression = exp.In(this=target, expressions=values)
-            return exp.not_(cond) if f.op in ("not in", "!=") else cond
-        ops = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
-        return ops[f.op](this=target, expression=values[0])
+        return filter_condition(self.dimension(f.dimension), f)
 
     # -- time --------------------------------------------------------------------------------------
     @property
@@ -169,6 +161,18 @@ class ModelRelation:
             if path[:end] not in self._joined:
                 self._joined.append(path[:end])
         return _alias(path) if path else BASE
+
+
+def filter_condition(target: exp.Expression, f: DimensionFilter) -> exp.Expression:
+    """`target op values` with every value a sqlglot literal (never spliced text)."""
+    values = [exp.convert(v) for v in f.values]
+    if not values:
+        raise QueryError(f"filter on `{f.dimension}` has no value")
+    if f.op in ("in", "not in") or (f.op in ("=", "!=") and len(values) > 1):
+        cond: exp.Expression = exp.In(this=target, expressions=values)
+        return exp.not_(cond) if f.op in ("not in", "!=") else cond
+    ops = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+    return ops[f.op](this=target, expression=values[0])
 
 
 def _alias(path: tuple[str, ...]) -> str:

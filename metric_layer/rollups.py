@@ -1,22 +1,178 @@
-"""Rollups: small tables maintained at load time that answer interactive queries fast.
+"""Rollups: small tables built at load time that answer interactive queries in milliseconds.
 
-(placeholder; filled in below)
+Two kinds, both invalidated together by a hash of the spec (rollup.manifest):
+- additive daily rollups per model (`rollup.<model>__daily__<set>`): one row per local day and
+  dimension values, with one measure column per additive simple metric (count, sum, avg as sum and
+  count, min, max). Any grain, breakdown and filter over the set's dimensions re-aggregates them.
+  Sets: `all` dimensions, each single dimension, and `total` (no dimension).
+- materialized results for metrics that do not add up (distinct counts, rolling active users,
+  retention): the raw query's answer per grain for no breakdown and each single dimension, without
+  filters (`rollup.m__<metric>__<grain>__<dimension|total>`).
+A query the rollups cannot answer compiles to the raw tables, with the same results.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 
+from sqlglot import exp
+
+from metric_layer.expressions import column_names, parse_expression
+from metric_layer.query import DimensionFilter
+from metric_layer.relation import BASE, col, date_lit, filter_condition, ident
+from metric_layer.semantics import Semantics
+from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, Spec
+from metric_layer.sql_time import period_expr
+
+SCHEMA = "rollup"
+MATERIALIZED_GRAINS = ("day", "week", "month")
+
+
+def spec_hash(spec: Spec) -> str:
+    return hashlib.sha256(
+        json.dumps(spec.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()[:16]
+
+
+def _additive(m: object) -> bool:
+    return isinstance(m, SimpleMetric) and m.agg in ("count", "sum", "avg", "min", "max")
+
+
+def _materialized(m: object) -> bool:
+    return isinstance(m, ActiveMetric | RetentionMetric) or (
+        isinstance(m, SimpleMetric) and m.agg == "count_distinct"
+    )
+
+
+def model_dimensions(sem: Semantics, model: str) -> list[str]:
+    return [k for k in sem.dimensions_of_model(model) if "." not in k]
+
+
+def _measures(m: SimpleMetric) -> list[tuple[str, str]]:
+    """(column, agg used to re-aggregate it) for one additive metric."""
+    if m.agg == "avg":
+        return [(f"m_{m.name}__sum", "sum"), (f"m_{m.name}__count", "sum")]
+    return [(f"m_{m.name}", {"count": "sum", "sum": "sum", "min": "min", "max": "max"}[m.agg])]
+
+
+@dataclass(frozen=True)
 class RollupPlanner:
-    def simple(self, *args, **kwargs):
-        return None
+    """Routes a metric's SELECT to a rollup table when one answers it exactly."""
 
-    def activity(self, *args, **kwargs):
-        return None
+    spec: Spec
+    tables: frozenset[str]  # rollup tables that exist and match the spec
 
     @classmethod
-    def available(cls, spec, column_types):
+    def load(
+        cls, spec: Spec, rows: list[tuple], column_types: dict[str, dict[str, str]]
+    ) -> RollupPlanner | None:
+        """rows: (spec_hash,) from rollup.manifest; None when rollups are missing or stale."""
+        if not rows or rows[0][0] != spec_hash(spec):
+            return None
+        return cls(spec, frozenset(t for t in column_types if t.startswith(f"{SCHEMA}.")))
+
+    # -- additive ------------------------------------------------------------------------------
+    def simple(
+        self, m: SimpleMetric, w, dims: list[str], filters: list[DimensionFilter], extra: str | None
+    ) -> exp.Select | None:
+        if not _additive(m):
+            return self._materialized(m.name, w, dims, filters, extra)
+        sem = Semantics(self.spec)
+        needed = set(dims) | {f.dimension for f in filters}
+        if extra:
+            needed |= {f"{q}.{n}" if q else n for q, n in column_names(parse_expression(extra))}
+        if any("." in n for n in needed):
+            return None
+        table = self._daily_table(m.model, needed, sem)
+        if table is None:
+            return None
+        value = self._reaggregate(m)
+        select = exp.select(
+            period_expr(col("day", BASE), w.grain, w.week_start).as_("period"),
+            *[col(d, BASE).as_(ident(d)) for d in dims],
+            exp.alias_(value, "value"),
+        )
+        conds = [
+            exp.GTE(this=col("day", BASE), expression=date_lit(w.lo)),
+            exp.LT(this=col("day", BASE), expression=date_lit(w.hi)),
+        ]
+        conds += [filter_condition(col(f.dimension, BASE), f) for f in filters]
+        if extra:  # ratio input filters name dimensions only, which are rollup columns here
+            tree = parse_expression(extra).transform(
+                lambda n: col(n.name, BASE) if isinstance(n, exp.Column) else n
+            )
+            conds.append(exp.paren(tree))
+        schema, name = table.split(".")
+        source = exp.Table(
+            this=ident(name), db=ident(schema), alias=exp.TableAlias(this=ident(BASE))
+        )
+        # Raw queries return no row where no row matched the metric's filter; so must the rollup.
+        if m.agg == "count":
+            matched = exp.GT(this=value.copy(), expression=exp.Literal.number(0))
+        else:
+            matched = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
+        grouped = select.from_(source).where(*conds)
+        return grouped.group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)]).having(
+            matched
+        )
+
+    def _reaggregate(self, m: SimpleMetric) -> exp.Expression:
+        cols = _measures(m)
+        if m.agg == "avg":
+            return exp.Div(
+                this=exp.Sum(this=col(cols[0][0], BASE)),
+                expression=exp.Nullif(
+                    this=exp.Sum(this=col(cols[1][0], BASE)), expression=exp.Literal.number(0)
+                ),
+            )
+        column, agg = cols[0]
+        return {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[agg](this=col(column, BASE))
+
+    def _daily_table(self, model: str, needed: set[str], sem: Semantics) -> str | None:
+        if not needed:
+            candidates = [f"{SCHEMA}.{model}__daily__total"]
+        elif len(needed) == 1:
+            candidates = [f"{SCHEMA}.{model}__daily__{next(iter(needed))}"]
+        else:
+            candidates = []
+        if needed <= set(model_dimensions(sem, model)):
+            candidates.append(f"{SCHEMA}.{model}__daily__all")
+        return next((c for c in candidates if c in self.tables), None)
+
+    # -- materialized results ------------------------------------------------------------------
+    def materialized(
+        self, name: str, w, dims: list[str], filters: list, extra: str | None
+    ) -> exp.Select | None:
+        return self._materialized(name, w, dims, filters, extra)
+
+    def _materialized(
+        self, name: str, w, dims: list[str], filters: list, extra: str | None
+    ) -> exp.Select | None:
+        if filters or extra or len(dims) > 1 or w.grain not in MATERIALIZED_GRAINS:
+            return None
+        if w.week_start != "monday" and w.grain == "week":
+            return None
+        table = materialized_table(name, w.grain, dims[0] if dims else None)
+        if table not in self.tables:
+            return None
+        schema, tname = table.split(".")
+        period_ok = [
+            exp.GTE(this=col("period"), expression=date_lit(w.lo)),
+            exp.LT(this=col("period"), expression=date_lit(w.hi)),
+        ]
+        return (
+            exp.select(col("period"), *[col(d) for d in dims], col("value"))
+            .from_(exp.Table(this=ident(tname), db=ident(schema)))
+            .where(*period_ok)
+        )
+
+    def activity(
+        self, *args, **kwargs
+    ) -> None:  # rolling windows read materialized results instead
         return None
 
 
-def build_rollups(warehouse, spec) -> None:
-    """(placeholder)"""
+def materialized_table(metric: str, grain: str, dimension: str | None) -> str:
+    return f"{SCHEMA}.m__{metric}__{grain}__{dimension or 'total'}"

@@ -38,8 +38,10 @@ class MetricService:
         self.snapshot = snapshot
         self._clock = clock or (lambda: datetime.now(ZoneInfo(spec.time_zone)))
         self.column_types = warehouse.table_columns()
-        planner = RollupPlanner.available(spec, self.column_types) if use_rollups else None
-        self._planner = planner
+        self._planner = None
+        if use_rollups and "rollup.manifest" in self.column_types:
+            rows = warehouse.rows("SELECT spec_hash FROM rollup.manifest")
+            self._planner = RollupPlanner.load(spec, rows, self.column_types)
 
     def today(self) -> date:
         """Today in the spec's time zone: the first day whose data is not complete."""
@@ -90,7 +92,9 @@ class MetricService:
             snapshot=self.snapshot,
         )
 
-    def _fill_periods(self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date) -> pd.DataFrame:
+    def _fill_periods(
+        self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date
+    ) -> pd.DataFrame:
         """One row per period of the range: no rows means 0 for counts and sums, else no value."""
         spine = pd.DataFrame({"period": self.periods(query.grain, lo, hi)})
         out = spine.merge(frame, on="period", how="left")
