@@ -119,7 +119,7 @@ class SqlTable(TableCommon):
 class SqlSource(Model):
     kind: Literal["sql"]
     name: Name
-    url: str
+    url: str = Field(repr=False)  # may hold a resolved password
     tables: list[SqlTable] = Field(min_length=1)
     schedule: Schedule | None = None
     freshness: Freshness = Freshness()
@@ -177,11 +177,11 @@ class HttpEndpoint(TableCommon):
 
 class HttpAuth(Model):
     type: Literal["bearer", "basic", "api_key"]
-    token: str | None = None
+    token: str | None = Field(default=None, repr=False)
     username: str | None = None
-    password: str | None = None
+    password: str | None = Field(default=None, repr=False)
     header: str = "X-API-Key"
-    value: str | None = None
+    value: str | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _complete(self) -> HttpAuth:

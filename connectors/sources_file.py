@@ -80,6 +80,8 @@ def load_sources(path: str | Path, environ: Mapping[str, str] | None = None) -> 
     except ValidationError as exc:
         for error in exc.errors():
             key_path = _data_path(data, error["loc"])
+            if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                key_path = (*key_path, "kind")
             issue(key_path, error["msg"].removeprefix("Value error, "))
         raise SourceConfigError(issues) from None
     _check_unique(model, doc, issue)
