@@ -77,12 +77,25 @@ def _postgres_open(url: str, query: str) -> tuple[Any, pa.RecordBatchReader]:
     try:
         cur = conn.cursor()
         cur.execute(query)
-        return conn, cur.fetch_record_batch()
+        reader = cur.fetch_record_batch()
+        # The reader dies with its cursor: keep the cursor alive on the connection wrapper.
+        return _Closing(conn, cur), reader
     except Exception as exc:
         conn.close()
         raise ConnectorError(
             f"PostgreSQL query failed: {exc}; check the table and columns"
         ) from exc
+
+
+class _Closing:
+    def __init__(self, conn: Any, cur: Any) -> None:
+        self._conn, self._cur = conn, cur
+
+    def close(self) -> None:
+        try:
+            self._cur.close()
+        finally:
+            self._conn.close()
 
 
 def postgres_casts(schema: pa.Schema) -> dict[str, str]:
