@@ -1,0 +1,67 @@
+"""Designed loading, empty and error states: a page never shows a blank figure or a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from dashboard.serving import NoSnapshotError
+from metric_layer.errors import QueryError, SpecError
+from warehouse import WarehouseError
+
+log = logging.getLogger(__name__)
+
+
+def loading(component_id: str, children: object = None) -> dcc.Loading:
+    """A body that shows a spinner while its callback runs."""
+    return dcc.Loading(
+        html.Div(children, id=component_id, className="ns-body"),
+        type="dot",
+        delay_show=250,  # fast answers should not flash a spinner
+        overlay_style={"visibility": "visible", "opacity": 0.5},
+    )
+
+
+def empty_state(message: str = "No data in this range.", hint: str | None = None) -> dmc.Alert:
+    return dmc.Alert(
+        hint or "Try a longer date range or remove a filter.",
+        title=message,
+        color="gray",
+        variant="light",
+        className="ns-empty",
+    )
+
+
+def error_state(message: str, title: str = "Cannot show this view") -> dmc.Alert:
+    return dmc.Alert(
+        html.Pre(message, style={"whiteSpace": "pre-wrap", "margin": 0, "fontFamily": "inherit"}),
+        title=title,
+        color="red",
+        variant="light",
+        className="ns-error",
+    )
+
+
+def guarded(render):  # type: ignore[no-untyped-def]
+    """Turn the errors users can act on into an error state; log anything else with its trace."""
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return render(*args, **kwargs)
+        except NoSnapshotError as exc:
+            return error_state(str(exc), "No data yet")
+        except SpecError as exc:
+            return error_state(str(exc), "metrics.yml is invalid")
+        except (QueryError, WarehouseError, KeyError, ValueError) as exc:
+            log.warning("view failed: %s", exc)
+            return error_state(str(exc))
+        except Exception:
+            log.exception("view failed")
+            return error_state("Something went wrong on the server; the log has the details.")
+
+    wrapper.__name__ = render.__name__
+    wrapper.__doc__ = render.__doc__
+    wrapper.__wrapped__ = render
+    return wrapper

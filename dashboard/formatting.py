@@ -1,0 +1,99 @@
+"""Numbers and periods as people read them: by the metric's format, unit and decimals."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
+MISSING = "–"
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def default_decimals(metric: Any, value: float) -> int:
+    """Decimals when the spec gives none: percents 1, money 2 (0 when large), counts 0."""
+    if metric.decimals is not None:
+        return metric.decimals
+    if metric.format == "percent":
+        return 1
+    if metric.format == "currency":
+        return 0 if abs(value) >= 10_000 else 2
+    return 0 if float(value).is_integer() or abs(value) >= 1_000 else 2
+
+
+def format_value(value: Any, metric: Any, currency: str = "USD") -> str:
+    """A metric value for display: 12.3%, ¥1,234.50, 1h 05m, 12,345."""
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    digits = default_decimals(metric, value)
+    if metric.format == "percent":
+        return f"{value * 100:,.{digits}f}%"
+    if metric.format == "currency":
+        code = metric.unit or currency
+        symbol = CURRENCY_SYMBOLS.get(code)
+        text = f"{abs(value):,.{digits}f}"
+        sign = "-" if value < 0 else ""
+        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {code}"
+    if metric.format == "duration":
+        return format_duration(value)
+    return f"{value:,.{digits}f}"
+
+
+def format_duration(seconds: float) -> str:
+    if abs(seconds) < 60:
+        return f"{seconds:.0f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def relative_change(value: Any, base: Any) -> float | None:
+    """(value − base) / |base|; None when either is missing or the base is zero."""
+    if _missing(value) or _missing(base) or float(base) == 0:
+        return None
+    return (float(value) - float(base)) / abs(float(base))
+
+
+def format_change(change: float | None) -> str:
+    if change is None:
+        return MISSING
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
+    return f"{arrow} {abs(change) * 100:,.1f}%"
+
+
+def change_tone(change: float | None, direction: str = "higher") -> str:
+    """good / bad / flat, by whether the metric should go up or down."""
+    if change is None or change == 0:
+        return "flat"
+    better = change > 0 if direction == "higher" else change < 0
+    return "good" if better else "bad"
+
+
+def period_label(period: date, grain: str) -> str:
+    """Week 48 · 24 Nov 2026, Nov 2026, Q4 2026…: what hover labels and tables show."""
+    if grain == "day":
+        return period.strftime("%a %-d %b %Y")
+    if grain == "week":
+        return f"W{period.isocalendar().week:02d} · {period.strftime('%-d %b %Y')}"
+    if grain == "month":
+        return period.strftime("%b %Y")
+    if grain == "quarter":
+        return f"Q{(period.month - 1) // 3 + 1} {period.year}"
+    return str(period.year)
+
+
+def axis_format(metric: Any, currency: str = "USD") -> dict[str, str]:
+    """Plotly axis tick format matching format_value."""
+    if metric.format == "percent":
+        return {"tickformat": ".0%"}
+    if metric.format == "currency":
+        symbol = CURRENCY_SYMBOLS.get(metric.unit or currency, "")
+        return {"tickformat": ",.0f", "tickprefix": symbol}
+    return {"tickformat": ",~r"}

@@ -1,0 +1,48 @@
+"""Every component id in one place, so pages, callbacks and browser tests agree."""
+
+# Dash pages' own location component: control callbacks write the new URL here.
+PAGES_LOCATION = "_pages_location"
+
+# shell
+SHELL = "shell"
+COLOR_SCHEME = "colour-scheme"
+FRESHNESS = "freshness-badge"
+
+# overview
+OVERVIEW_VIEW = "overview-view"
+OVERVIEW_GRAIN = "overview-grain"
+OVERVIEW_BODY = "overview-body"
+NSM_VALUE = "nsm-value"
+
+# explorer
+EXPLORER_VIEW = "explorer-view"
+EXPLORER_METRIC = "explorer-metric"
+EXPLORER_GRAIN = "explorer-grain"
+EXPLORER_RANGE = "explorer-range"
+EXPLORER_DATES = "explorer-dates"
+EXPLORER_COMPARE = "explorer-compare"
+EXPLORER_BY = "explorer-by"
+EXPLORER_CHART = "explorer-chart"
+EXPLORER_TOP = "explorer-top"
+EXPLORER_FILTER_DIM = "explorer-filter-dimension"
+EXPLORER_FILTER_VALUES = "explorer-filter-values"
+EXPLORER_BODY = "explorer-body"
+EXPLORER_GRID = "explorer-grid"
+EXPLORER_FIGURE = "explorer-figure"
+EXPORT_CSV = "export-csv"
+EXPORT_PNG = "export-png"
+DOWNLOAD = "download"
+
+# tree
+TREE_VIEW = "tree-view"
+TREE_GRAIN = "tree-grain"
+TREE_BODY = "tree-body"
+
+# catalogue
+CATALOG_SEARCH = "catalog-search"
+CATALOG_BODY = "catalog-body"
+
+# review
+REVIEW_VIEW = "review-view"
+REVIEW_TICK = "review-tick"
+REVIEW_SLIDE = "review-slide"

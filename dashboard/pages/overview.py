@@ -1,0 +1,113 @@
+"""Overview `/`: the NSM against target for the chosen grain, its trend and one card per driver."""
+
+from __future__ import annotations
+
+import dash
+import dash_mantine_components as dmc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import ids
+from dashboard.components.kpi import driver_card, headline
+from dashboard.components.states import empty_state, error_state, guarded, loading
+from dashboard.figures import target_series, trend_figure
+from dashboard.lineage import first_drivers
+from dashboard.serving import serving
+from dashboard.summaries import summarise
+from dashboard.views import GRAINS
+
+
+def layout(grain: str | None = None, **_other: object) -> html.Div:
+    grain = grain if grain in GRAINS else nsm_grain()
+    return html.Div(
+        [
+            dmc.Group(
+                [
+                    dmc.Title("North Star", order=2),
+                    dmc.SegmentedControl(
+                        id=ids.OVERVIEW_GRAIN,
+                        data=[{"label": g.capitalize(), "value": g} for g in GRAINS],
+                        value=grain,
+                    ),
+                ],
+                justify="space-between",
+                mb="md",
+            ),
+            dcc.Store(id=ids.OVERVIEW_VIEW, data={"grain": grain}),
+            loading(ids.OVERVIEW_BODY),
+        ]
+    )
+
+
+@callback(
+    Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
+    Input(ids.OVERVIEW_GRAIN, "value"),
+    prevent_initial_call=True,
+)
+def choose_grain(grain: str | None) -> str:
+    return f"?grain={grain}" if grain else ""
+
+
+def nsm_grain() -> str:
+    """The NSM's review grain, or week when there is no data or no north_star yet."""
+    try:
+        spec = serving().snapshot().spec
+    except Exception:  # the body shows the reason
+        return "week"
+    return spec.north_star.grain if spec.north_star else "week"
+
+
+@callback(Output(ids.OVERVIEW_BODY, "children"), Input(ids.OVERVIEW_VIEW, "data"))
+@guarded
+def render_overview(view: dict) -> list:
+    """Headline, trend and driver cards for view["grain"]."""
+    grain = view.get("grain") or "week"
+    snap = serving().snapshot()
+    spec = snap.spec
+    if spec.north_star is None:
+        return error_state(
+            "metrics.yml has no north_star section; add one to see the Overview.",
+            "No North Star Metric defined",
+        )
+    ns = spec.north_star
+    nsm = summarise(serving(), ns.metric, grain, ns.targets)
+    if nsm.frame[ns.metric].isna().all():
+        return empty_state("No data for the North Star Metric in the last periods.")
+    periods = list(nsm.frame["period"])
+    targets = target_series(ns.targets, periods, grain, ns.grain)
+    trend = trend_figure(
+        nsm.frame, nsm.metric, grain, compare="previous", targets=targets, currency=spec.currency
+    )
+    cards = [
+        driver_card(
+            summarise(serving(), node.metric, grain, node.targets),
+            node.owner,
+            spec.north_star.tree.relation if spec.north_star.tree else None,
+        )
+        for node in first_drivers(spec)
+    ]
+    return [
+        dmc.Paper(
+            dmc.Grid(
+                [
+                    dmc.GridCol(headline(nsm, ids.NSM_VALUE), span={"base": 12, "md": 4}),
+                    dmc.GridCol(
+                        dcc.Graph(figure=trend, config={"displaylogo": False}, id="overview-trend"),
+                        span={"base": 12, "md": 8},
+                    ),
+                ],
+                align="center",
+            ),
+            withBorder=True,
+            radius="md",
+            p="lg",
+            mb="lg",
+        ),
+        dmc.Title("Drivers", order=4, mb="sm") if cards else None,
+        dmc.SimpleGrid(cards, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md"),
+    ]
+
+
+# Registered last so the layout function exists (the pages are imported, not scanned).
+dash.register_page(
+    __name__, path="/", title="Northstar · Overview", name="Overview", order=0, layout=layout
+)

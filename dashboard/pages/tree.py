@@ -1,0 +1,122 @@
+"""Metric tree `/tree`: the NSM and its drivers, each node with value, change and owner; the
+relation on the edge; a click on a node opens it in the Explorer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_mantine_components as dmc
+from dash import Input, Output, callback, dcc, html
+
+from dashboard import ids
+from dashboard.components.kpi import change_badge
+from dashboard.components.states import error_state, guarded, loading
+from dashboard.formatting import format_value, period_label
+from dashboard.pages.overview import nsm_grain
+from dashboard.serving import serving
+from dashboard.summaries import summarise
+from dashboard.views import GRAINS
+
+RELATIONS = {"product": "× product", "sum": "+ sum", "ratio": "÷ ratio", "related": "~ related"}
+
+
+def layout(grain: str | None = None, **_other: object) -> html.Div:
+    grain = grain if grain in GRAINS else nsm_grain()
+    return html.Div(
+        [
+            dmc.Group(
+                [
+                    dmc.Title("Metric tree", order=2),
+                    dmc.SegmentedControl(
+                        id=ids.TREE_GRAIN,
+                        value=grain,
+                        data=[{"label": g.capitalize(), "value": g} for g in GRAINS],
+                    ),
+                ],
+                justify="space-between",
+                mb="md",
+            ),
+            dcc.Store(id=ids.TREE_VIEW, data={"grain": grain}),
+            loading(ids.TREE_BODY),
+        ]
+    )
+
+
+@callback(
+    Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
+    Input(ids.TREE_GRAIN, "value"),
+    prevent_initial_call=True,
+)
+def choose_grain(grain: str) -> str:
+    return f"?grain={grain}"
+
+
+@callback(Output(ids.TREE_BODY, "children"), Input(ids.TREE_VIEW, "data"))
+@guarded
+def render_tree(view: dict) -> Any:
+    """The driver tree with each node's latest complete period."""
+    spec = serving().snapshot().spec
+    if spec.north_star is None or spec.north_star.tree is None:
+        return error_state(
+            "Add `north_star.tree` to metrics.yml to see the driver tree.", "No driver tree defined"
+        )
+    grain = view.get("grain") or "week"
+    return html.Div(
+        _branch(spec.north_star.tree, grain, spec.north_star.targets), className="ns-tree"
+    )
+
+
+def _branch(node: Any, grain: str, targets: list | None = None) -> list:
+    items: list = [_node(node, grain, targets or node.targets)]
+    if node.children:
+        relation = RELATIONS.get(node.relation or "", node.relation or "")
+        row = html.Div(
+            [
+                dmc.Badge(relation, variant="outline", color="gray", className="ns-tree-relation")
+                if relation
+                else None,
+                *[html.Div(_branch(c, grain), className="ns-tree-branch") for c in node.children],
+            ],
+            className="ns-tree-children" + (" ns-single" if len(node.children) == 1 else ""),
+        )
+        items.append(row)
+    return items
+
+
+def _node(node: Any, grain: str, targets: list) -> dcc.Link:
+    s = summarise(serving(), node.metric, grain, targets)
+    when = period_label(s.period, grain) if s.period else "no complete period"
+    return dcc.Link(
+        dmc.Card(
+            [
+                dmc.Text(s.metric.title, fw=600),
+                html.Div(
+                    format_value(s.value, s.metric, s.currency),
+                    className="ns-card-value",
+                    id=f"tree-value-{node.metric}",
+                ),
+                change_badge("vs previous", s.change, s.tone(s.change), size="md"),
+                dmc.Text(when, size="xs", c="dimmed", mt=4),
+                dmc.Text(f"Owner: {node.owner or s.metric.owner or '—'}", size="xs", c="dimmed"),
+            ],
+            withBorder=True,
+            radius="md",
+            padding="sm",
+            className="ns-tree-node",
+        ),
+        href=f"/metric/{node.metric}?grain={grain}",
+        className="ns-card-link",
+        id=f"tree-node-{node.metric}",
+    )
+
+
+# Registered last so the layout function exists (the pages are imported, not scanned).
+dash.register_page(
+    __name__,
+    path="/tree",
+    title="Northstar · Metric tree",
+    name="Metric tree",
+    order=1,
+    layout=layout,
+)

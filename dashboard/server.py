@@ -1,0 +1,71 @@
+"""Build the Dash app: settings → per-process Serving + cache → pages. Refuses an invalid spec."""
+
+from __future__ import annotations
+
+import importlib
+
+import dash
+import plotly.io as pio
+from dash import Dash, Input, Output
+from flask_caching import Cache
+
+from dashboard import ids
+from dashboard.components import freshness, shell
+from dashboard.serving import EXTENSION, Serving, check_spec
+from settings import Settings
+
+PAGES = ("overview", "explorer", "tree", "catalog", "review", "drivers", "alerts", "okrs")
+
+
+def create_dash(settings: Settings, cache_config: dict | None = None) -> Dash:
+    """The Dash app for `settings`; raises SpecError (every problem listed) when metrics.yml is invalid."""
+    check_spec(settings)
+    pio.defaults.mathjax = None  # kaleido exports offline
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(importlib.resources.files("dashboard") / "assets"),
+        serve_locally=True,
+        suppress_callback_exceptions=True,  # pages render their controls on navigation
+        title="Northstar",
+        update_title=None,
+    )
+    for page in PAGES:
+        importlib.import_module(f"dashboard.pages.{page}")
+    app.layout = shell.layout
+    cache = Cache(
+        config=cache_config
+        or {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000, "CACHE_DEFAULT_TIMEOUT": 0}
+    )
+    cache.init_app(app.server)
+    app.server.extensions[EXTENSION] = Serving(settings, cache)
+    freshness.register(app)
+    _register_review_chrome(app)
+    return app
+
+
+def _register_review_chrome(app: Dash) -> None:
+    # Review mode runs on a TV: dark, and without header or navigation.
+    app.clientside_callback(
+        """
+        function(path) {
+            const review = (path || "").startsWith("/review");
+            return [review ? "dark" : "light",
+                    {height: 56, collapsed: review},
+                    {width: 200, breakpoint: "sm", collapsed: {desktop: review, mobile: true}}];
+        }
+        """,
+        Output(ids.COLOR_SCHEME, "forceColorScheme"),
+        Output(ids.SHELL, "header"),
+        Output(ids.SHELL, "navbar"),
+        Input(ids.PAGES_LOCATION, "pathname"),
+    )
+
+
+def server_for(settings: Settings | None = None):  # type: ignore[no-untyped-def]
+    """The Flask server (for gunicorn: `gunicorn -w 4 'app:create_server()'`)."""
+    return create_dash(settings or Settings.load()).server
+
+
+__all__ = ["create_dash", "dash", "server_for"]

@@ -1,0 +1,120 @@
+"""The web side's door to the numbers: the current serving snapshot, its service and a query cache.
+
+One `Serving` lives on each Flask process (in `app.extensions`), not in a module global: each
+gunicorn worker opens the published snapshot read-only and reopens it when CURRENT moves. Results
+are cached in flask-caching under (snapshot version, query), so a new snapshot invalidates them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import current_app
+from flask_caching import Cache
+
+from metric_layer.loader import load_spec
+from metric_layer.query import MetricFrame, MetricQuery
+from metric_layer.semantics import Semantics
+from metric_layer.service import MetricService
+from metric_layer.spec import Spec
+from settings import Settings
+from warehouse import SnapshotStore, Warehouse
+
+EXTENSION = "northstar"
+
+
+class NoSnapshotError(RuntimeError):
+    """Nothing is published yet; the message says how to publish."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One opened serving snapshot and everything derived from it."""
+
+    version: str
+    service: MetricService
+    semantics: Semantics
+
+    @property
+    def spec(self) -> Spec:
+        return self.service.spec
+
+    @property
+    def published_at(self) -> datetime | None:
+        # Versions are named by SnapshotStore.publish as %Y%m%dT%H%M%S-<ns>.
+        try:
+            return datetime.strptime(self.version.split("-")[0], "%Y%m%dT%H%M%S")
+        except ValueError:
+            return None
+
+    def today(self) -> date:
+        return self.service.today()
+
+
+class Serving:
+    def __init__(self, settings: Settings, cache: Cache) -> None:
+        self.settings = settings
+        self.store = SnapshotStore(settings.serving_dir)
+        self.cache = cache
+        self._lock = threading.Lock()
+        self._open: list[tuple[Snapshot, Warehouse]] = []
+
+    def snapshot(self) -> Snapshot:
+        """The newest published snapshot, opened read-only (reopened when a newer one appears)."""
+        current = self.store.current()
+        if current is None:
+            raise NoSnapshotError(
+                f"no data published in {self.settings.serving_dir} yet: run `northstar demo build` "
+                "or `northstar ingest`, then reload"
+            )
+        version, path = current
+        if self._open and self._open[-1][0].version == version:
+            return self._open[-1][0]
+        with self._lock:
+            if self._open and self._open[-1][0].version == version:
+                return self._open[-1][0]
+            warehouse = Warehouse(path, read_only=True)
+            spec = load_spec(self.settings.metrics, warehouse.table_columns())
+            service = MetricService(warehouse, spec, snapshot=version)
+            snap = Snapshot(version, service, Semantics(spec))
+            self._open.append((snap, warehouse))
+            # Keep the previous snapshot open: a request in flight may still read it.
+            while len(self._open) > 2:
+                self._open.pop(0)[1].close()
+            return snap
+
+    def frame(self, query: MetricQuery) -> MetricFrame:
+        """The service's answer to `query` on the current snapshot, cached per snapshot."""
+        snap = self.snapshot()
+        key = "mf:" + hashlib.sha1(f"{snap.version}|{snap.today()}|{query!r}".encode()).hexdigest()
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit
+        result = snap.service.query(query)
+        self.cache.set(key, result)
+        return result
+
+    def close(self) -> None:
+        with self._lock:
+            for _, warehouse in self._open:
+                warehouse.close()
+            self._open.clear()
+
+
+def serving() -> Serving:
+    """The Serving of the Flask app handling this request."""
+    return current_app.extensions[EXTENSION]
+
+
+def check_spec(settings: Settings) -> None:
+    """Raise SpecError (listing every problem) if metrics.yml is invalid: the app must not start."""
+    current = SnapshotStore(settings.serving_dir).current()
+    if current is None:
+        load_spec(settings.metrics)
+        return
+    with Warehouse(Path(current[1]), read_only=True) as warehouse:
+        load_spec(settings.metrics, warehouse.table_columns())
