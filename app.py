@@ -24,6 +24,14 @@ def build_cli() -> typer.Typer:
     return app
 
 
+def create_server():  # type: ignore[no-untyped-def]
+    """The dashboard's Flask server for production: `gunicorn -w 4 'app:create_server()'`."""
+    from dashboard.server import server_for
+    from settings import Settings
+
+    return server_for(Settings.load())
+
+
 def main() -> None:
     build_cli()()
 
