@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from metric_layer.errors import SpecError, SpecIssue
-from metric_layer.spec import Metric, Model, NorthStar, Spec
+from metric_layer.spec import METRIC_TYPES, Metric, Model, NorthStar, Spec
 from metric_layer.validation import check_spec
 from metric_layer.yaml_lines import LocatedDocument, format_path, load_located
 
@@ -41,7 +41,7 @@ def parse_spec(
         raise SpecError(issues)
     spec, structural = _build(doc)
     issues += structural
-    issues += check_spec(spec, doc, columns, skip=_invalid_names(doc))
+    issues += check_spec(spec, doc, columns, skip=_invalid_names(doc, spec))
     if issues:
         raise SpecError(sorted(issues, key=lambda i: (i.line or 0, i.path)))
     return spec
@@ -108,14 +108,18 @@ def _metric_class(item: object) -> type[BaseModel] | None:
     }.get(kind)  # type: ignore[arg-type]
 
 
-def _invalid_names(doc: LocatedDocument) -> set[str]:
-    """Names of entries that failed structurally: references to them are not reported twice."""
+def _invalid_names(doc: LocatedDocument, spec: Spec) -> set[str]:
+    """Names of entries that failed structurally: references to them are not reported twice.
+
+    Only failed entries: a valid model's name must still be reported when used as a metric.
+    """
     names = set()
-    for section in ("models", "metrics"):
+    for section, valid in (("models", spec.model_names), ("metrics", spec.metric_names)):
         items = doc.data.get(section) if isinstance(doc.data, dict) else None
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                names.add(item["name"])
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and name not in valid:
+                names.add(name)
     return names
 
 
@@ -123,11 +127,22 @@ def _pydantic_issues(
     exc: ValidationError, prefix: tuple, doc: LocatedDocument, model: type[BaseModel] | None
 ) -> list[SpecIssue]:
     issues = []
-    for err in exc.errors():
+    errors = exc.errors()
+    # A misspelt required key is one problem, not two: `foreign_keys` is reported as unknown
+    # (did you mean `foreign_key`?) and the "missing `foreign_key`" that follows from it is dropped.
+    misspelt = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            loc = _data_path(prefix, err["loc"], doc)
+            close = difflib.get_close_matches(str(loc[-1]), _allowed_keys(doc, loc, model), n=1)
+            misspelt.update((*loc[:-1], c) for c in close)
+    for err in errors:
         loc = _data_path(prefix, err["loc"], doc)
         key = loc[-1] if loc else ""
         kind = err["type"]
         hint = None
+        if kind == "missing" and loc in misspelt:
+            continue
         if kind == "extra_forbidden":
             message = f"unknown key `{key}`"
             allowed = _allowed_keys(doc, loc, model)
@@ -135,9 +150,17 @@ def _pydantic_issues(
             hint = f"did you mean `{close[0]}`?" if close else f"allowed keys: {', '.join(allowed)}"
         elif kind == "missing":
             message = f"missing required key `{key}`"
-        elif kind in ("union_tag_invalid", "union_tag_not_found"):
-            message = "`type` must be one of simple, ratio, derived, active, retention"
-            loc = (*loc, "type") if kind == "union_tag_invalid" else loc
+            hint = _KEY_HINTS.get(str(key))
+        elif kind == "union_tag_not_found":
+            loc = (*loc, "type")
+            message = "missing required key `type`"
+            hint = f"one of {', '.join(METRIC_TYPES)}"
+        elif kind == "union_tag_invalid":
+            loc = (*loc, "type")
+            tag = err.get("ctx", {}).get("tag")
+            message = f"invalid metric type {tag!r}"
+            close = difflib.get_close_matches(str(tag), METRIC_TYPES, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else f"one of {', '.join(METRIC_TYPES)}"
         elif kind == "literal_error":
             message = f"invalid value {err.get('input')!r}: {err['msg'].lower()}"
             expected = err.get("ctx", {}).get("expected")
@@ -149,9 +172,12 @@ def _pydantic_issues(
             message = f"invalid name {err.get('input')!r}"
             hint = "use lower_snake_case (a-z, 0-9, _), starting with a letter"
             if str(key) == "table":
+                message = f"invalid table {err.get('input')!r}"
                 hint = "write the warehouse table as schema.table, e.g. raw.shop__orders"
         else:
-            message = f"{err['msg']} (got {err.get('input')!r})"
+            msg = err["msg"]
+            message = f"invalid value {err.get('input')!r}: {msg[:1].lower()}{msg[1:]}"
+            hint = _KEY_HINTS.get(str(key))
         issues.append(SpecIssue(doc.file, doc.line_of(loc), format_path(loc), message, hint))
     return issues
 
@@ -169,6 +195,16 @@ def _data_path(prefix: tuple, loc: tuple, doc: LocatedDocument) -> tuple:
             path, node = (*path, step), None  # a missing key: keep it for the message
     return path
 
+
+_KEY_HINTS = {
+    "table": "the warehouse table as schema.table, e.g. raw.shop__orders",
+    "primary_key": "the column that is unique per row, e.g. order_id",
+    "agg": "one of count, count_distinct, sum, avg, min, max",
+    "numerator": "a metric name or {metric, filter}",
+    "denominator": "a metric name or {metric, filter}",
+    "window": "a whole number of days from 1 to 366, e.g. window: 30",
+    "n": "a whole number of days (period: day) or weeks (period: week), e.g. n: 7",
+}
 
 _TAGS = {
     "simple",
@@ -210,10 +246,11 @@ def _allowed_keys(doc: LocatedDocument, loc: tuple, model: type[BaseModel] | Non
 def _model_in(annotation: Any) -> Any:
     import typing
 
-    for arg in (annotation, *typing.get_args(annotation)):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-        inner = _model_in(arg) if typing.get_args(arg) else None
+    # The pydantic model inside an annotation such as `list[Dimension]` or `TreeNode | None`.
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        inner = _model_in(arg)
         if inner is not None:
             return inner
     return None

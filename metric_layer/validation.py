@@ -6,8 +6,13 @@ Like MetricFlow's validator: many small rules, all run, every issue collected wi
 from __future__ import annotations
 
 import difflib
+import functools
+import re
+import zoneinfo
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlglot
 
 from metric_layer.errors import SpecIssue
 from metric_layer.expressions import ExpressionError, column_names, formula_refs, parse_expression
@@ -59,11 +64,21 @@ class _Ctx:
                 return i
         return 0
 
-    def unknown(self, path: tuple, kind: str, name: str, choices: Iterable[str]) -> None:
+    def unknown(
+        self, path: tuple, kind: str, name: str, choices: Iterable[str], where: str = ""
+    ) -> None:
         if name in self.skip:
             return  # the referenced entry has its own structural error already
+        choices = list(choices)
         close = difflib.get_close_matches(name, [*choices, *sorted(self.skip)], n=1)
-        self.add(path, f"unknown {kind} `{name}`", f"did you mean `{close[0]}`?" if close else None)
+        hint = f"did you mean `{close[0]}`?" if close else None
+        if kind == "metric" and name in self.sem.models:
+            hint = f"`{name}` is a model; refer to a metric defined under `metrics`"
+        if hint is None and kind.startswith("column") and choices:
+            shown = sorted(choices)[:12]
+            more = ", …" if len(choices) > len(shown) else ""
+            hint = f"it has {', '.join(shown)}{more}"
+        self.add(path, f"unknown {kind} `{name}`" + (f" in {where}" if where else ""), hint)
 
     def table_columns(self, model_name: str) -> dict[str, str] | None:
         if self.columns is None or model_name not in self.sem.models:
@@ -91,9 +106,18 @@ def _time_zones(ctx: _Ctx) -> None:
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
+            close = difflib.get_close_matches(zone, _zone_names(), n=1)
+            hint = f"did you mean `{close[0]}`?" if close else None
             ctx.add(
-                path, f"unknown time zone `{zone}`", "use an IANA name such as UTC or Asia/Shanghai"
+                path,
+                f"unknown time zone `{zone}`",
+                hint or "use an IANA name such as UTC or Asia/Shanghai",
             )
+
+
+@functools.cache
+def _zone_names() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
 
 
 def _duplicates(ctx: _Ctx) -> None:
@@ -115,15 +139,17 @@ def _duplicates(ctx: _Ctx) -> None:
                 first[name] = i
         del items
     for m in ctx.spec.models:
-        seen: set[str] = set()
+        seen: dict[str, int] = {}
         mi = ctx.index("models", m.name)
         for di, dim in enumerate(m.dimensions):
             if dim.name in seen:
+                line = ctx.doc.line_of(("models", mi, "dimensions", seen[dim.name]))
                 ctx.add(
                     ("models", mi, "dimensions", di),
                     f"duplicate dimension `{dim.name}` in model `{m.name}`",
+                    f"first defined on line {line}",
                 )
-            seen.add(dim.name)
+            seen.setdefault(dim.name, di)
 
 
 def _models(ctx: _Ctx) -> None:
@@ -149,7 +175,7 @@ def _models(ctx: _Ctx) -> None:
                     m.name,
                     allow_dimensions=False,
                 )
-        cols = ctx.table_columns(m.name)
+        cols = ctx.columns.get(m.table) if ctx.columns is not None else None
         if ctx.columns is not None and cols is None:
             tables = list(ctx.columns)
             ctx.unknown(("models", mi, "table"), "warehouse table", m.table, tables)
@@ -170,7 +196,7 @@ def _models(ctx: _Ctx) -> None:
         ]
         for path, column in wanted:
             if column not in cols:
-                ctx.unknown(path, f"column (in {m.table})", column, cols)
+                ctx.unknown(path, "column", column, cols, where=m.table)
         if (
             m.time
             and m.time.column in cols
@@ -179,6 +205,7 @@ def _models(ctx: _Ctx) -> None:
             ctx.add(
                 ("models", mi, "time", "column"),
                 f"time column `{m.time.column}` is {cols[m.time.column]}, not a timestamp or date",
+                "use a TIMESTAMP or DATE column, or cast it in a warehouse view",
             )
 
 
@@ -227,7 +254,7 @@ def _metrics(ctx: _Ctx) -> None:
             try:
                 refs = formula_refs(parse_expression(metric.formula))
             except ExpressionError as exc:
-                ctx.add((*base, "formula"), str(exc))
+                ctx.add((*base, "formula"), *_expression_problem(exc, metric.formula))
                 continue
             for ref in refs:
                 if ref.metric not in names:
@@ -280,6 +307,7 @@ def _north_star(ctx: _Ctx) -> None:
         ctx.add(
             ("north_star", "tree", "metric"),
             f"the tree's root must be the NSM `{ns.metric}`, not `{ns.tree.metric}`",
+            f"set `tree.metric: {ns.metric}` or change `north_star.metric`",
         )
 
     def walk(node: TreeNode, path: tuple, ancestors: tuple[str, ...]) -> None:
@@ -289,6 +317,7 @@ def _north_star(ctx: _Ctx) -> None:
             ctx.add(
                 (*path, "metric"),
                 f"driver tree cycle: `{node.metric}` is its own ancestor ({' → '.join([*ancestors, node.metric])})",
+                "a metric can appear only once on any path from the root",
             )
             return
         if node.children and node.relation is None:
@@ -301,6 +330,7 @@ def _north_star(ctx: _Ctx) -> None:
             ctx.add(
                 (*path, "relation"),
                 "a ratio relation needs exactly two children (numerator, denominator)",
+                f"`{node.metric}` has {len(node.children)}; use product or sum for more",
             )
         for ci, child in enumerate(node.children):
             walk(child, (*path, "children", ci), (*ancestors, node.metric))
@@ -313,8 +343,11 @@ def _model_ok(ctx: _Ctx, path: tuple, model: str, needs_time: bool) -> bool:
         ctx.unknown(path, "model", model, ctx.sem.models)
         return False
     if needs_time and ctx.sem.models[model].time is None:
+        line = ctx.doc.line_of(("models", ctx.index("models", model)))
         ctx.add(
-            path, f"model `{model}` has no time column", "add `time: {column: ...}` to the model"
+            path,
+            f"model `{model}` has no time column",
+            f"add `time: {{column: ...}}` to model `{model}` (line {line})",
         )
         return False
     return True
@@ -323,14 +356,14 @@ def _model_ok(ctx: _Ctx, path: tuple, model: str, needs_time: bool) -> bool:
 def _check_column(ctx: _Ctx, path: tuple, model: str, column: str) -> None:
     cols = ctx.table_columns(model)
     if cols is not None and column not in cols:
-        ctx.unknown(path, f"column (in {ctx.sem.models[model].table})", column, cols)
+        ctx.unknown(path, "column", column, cols, where=ctx.sem.models[model].table)
 
 
 def _check_sql(ctx: _Ctx, path: tuple, text: str, model: str, allow_dimensions: bool) -> None:
     try:
         tree = parse_expression(text)
     except ExpressionError as exc:
-        ctx.add(path, str(exc))
+        ctx.add(path, *_expression_problem(exc, text))
         return
     cols = ctx.table_columns(model)
     dims = ctx.sem.dimensions_of_model(model) if allow_dimensions else {}
@@ -343,9 +376,10 @@ def _check_sql(ctx: _Ctx, path: tuple, text: str, model: str, allow_dimensions: 
         elif cols is not None and name not in cols:
             ctx.unknown(
                 path,
-                f"column or dimension (in {ctx.sem.models[model].table})",
+                "column or dimension",
                 name,
                 [*cols, *dims],
+                where=ctx.sem.models[model].table,
             )
 
 
@@ -353,13 +387,42 @@ def _check_dimension_filter(ctx: _Ctx, path: tuple, text: str, metric: str) -> N
     try:
         tree = parse_expression(text)
     except ExpressionError as exc:
-        ctx.add(path, str(exc))
+        ctx.add(path, *_expression_problem(exc, text))
         return
     dims = ctx.sem.dimensions_of_metric(metric)
     for qualifier, name in column_names(tree):
         key = f"{qualifier}.{name}" if qualifier else name
         if key not in dims:
-            ctx.unknown(path, f"dimension of `{metric}`", key, dims)
+            ctx.unknown(path, "dimension", key, dims, where=f"metric `{metric}`")
+
+
+FORMULA_FUNCTIONS = ("previous", "last_year", "abs", "coalesce", "least", "greatest", "round")
+
+
+def _expression_problem(exc: ExpressionError, text: str) -> tuple[str, str | None]:
+    """Message and hint for SQL that does not parse or is not allowed, without sqlglot internals."""
+    parse_error = exc.__context__
+    details = getattr(parse_error, "errors", None)
+    if isinstance(parse_error, sqlglot.errors.ParseError) and details:
+        first = details[0]
+        near, col = first.get("highlight"), first.get("col")
+        description = str(first.get("description") or "")
+        if description.startswith("Required keyword"):
+            description = f"`{near}` is missing an operand"
+        else:
+            description = f"{description[:1].lower()}{description[1:]}"
+        where = f" at column {col}" if col else ""
+        return (
+            f"cannot parse {text!r}: {description}{where}",
+            "check operators, parentheses and quotes",
+        )
+    message = str(exc)
+    unknown = re.match(r"unknown function `(\w+)`", message)
+    if unknown:
+        close = difflib.get_close_matches(unknown.group(1).lower(), FORMULA_FUNCTIONS, n=1)
+        if close:
+            return message, f"did you mean `{close[0]}`?"
+    return message, None
 
 
 def _check_numeric(ctx: _Ctx, metric: SimpleMetric, base: tuple) -> None:
