@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from settings import Settings
-from warehouse import Warehouse
 
 PG_URL = "postgresql://{user}@127.0.0.1:5432/test"
 MYSQL_URL = "mysql://root@127.0.0.1:3306/{db}"
@@ -22,15 +21,6 @@ def settings(tmp_path: Path) -> Settings:
         warehouse=tmp_path / "warehouse.duckdb",
         serving_dir=tmp_path / "serving",
     )
-
-
-def write_sources(settings: Settings, text: str) -> None:
-    settings.sources.write_text(text)
-
-
-def query(settings: Settings, sql: str, params=None) -> list[tuple]:
-    with Warehouse(settings.warehouse, read_only=True) as wh:
-        return wh.rows(sql, params)
 
 
 def _pg_user() -> str:

@@ -169,5 +169,11 @@ def test_shipped_sources_file_is_valid():
     config = load_sources(Path(__file__).parents[2] / "sources.yml", environ={})
     shop = config.get("shop")
     assert [t.name for t in shop.tables] == [
-        "customers", "sessions", "orders", "order_items", "refunds", "marketing_spend", "nps_responses",
+        "customers",
+        "sessions",
+        "orders",
+        "order_items",
+        "refunds",
+        "marketing_spend",
+        "nps_responses",
     ]

@@ -8,9 +8,9 @@ import time
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from ingest_helpers import query, write_sources
 
 from connectors import run_ingest
-from tests.connectors.conftest import query, write_sources
 
 SOURCES = """\
 sources:
@@ -52,7 +52,9 @@ def test_new_changed_and_unchanged_files(settings):
     report = run_ingest(settings)
     assert report.ok and report.published
     assert query(settings, "SELECT order_id, amount FROM raw.shop__orders ORDER BY 1") == [
-        (1, 10.0), (2, 10.0), (3, 10.0),
+        (1, 10.0),
+        (2, 10.0),
+        (3, 10.0),
     ]
     assert query(settings, "SELECT count(*) FROM raw.shop__events") == [(2,)]
     assert query(settings, "SELECT name FROM raw.shop__people ORDER BY id") == [("Ann",), ("Bo",)]
@@ -73,7 +75,10 @@ def test_new_changed_and_unchanged_files(settings):
     rows = {o.table: o.rows for o in third.outcomes}
     assert rows["people"] == 0 and rows["things"] == 0
     assert query(settings, "SELECT order_id, amount FROM raw.shop__orders ORDER BY 1") == [
-        (1, 10.0), (2, 99.0), (3, 99.0), (4, 40.0),
+        (1, 10.0),
+        (2, 99.0),
+        (3, 99.0),
+        (4, 40.0),
     ]
     assert query(settings, "SELECT kind, n FROM raw.shop__events") == [("click", 5)]
 
@@ -89,7 +94,10 @@ def test_corrupt_file_is_quarantined_and_the_rest_load(settings):
     report = run_ingest(settings)
     outcomes = {o.table: o for o in report.outcomes}
     assert outcomes["orders"].status == "ok"
-    assert len(outcomes["orders"].quarantined) == 1 and "bad.parquet" in outcomes["orders"].quarantined[0]
+    assert (
+        len(outcomes["orders"].quarantined) == 1
+        and "bad.parquet" in outcomes["orders"].quarantined[0]
+    )
     assert outcomes["things"].status == "ok" and outcomes["things"].quarantined
     assert query(settings, "SELECT order_id FROM raw.shop__orders") == [(1,)]
     status, reason = query(
@@ -122,9 +130,13 @@ def test_schema_drift_new_column_added_type_change_fails_alone(settings):
     outcomes = {o.table: o for o in report.outcomes}
     assert outcomes["orders"].status == "ok"
     assert outcomes["people"].status == "failed"
-    assert "id changed type" in outcomes["people"].error and "--full-refresh" in outcomes["people"].error
+    assert (
+        "id changed type" in outcomes["people"].error
+        and "--full-refresh" in outcomes["people"].error
+    )
     assert query(settings, "SELECT order_id, channel FROM raw.shop__orders ORDER BY 1") == [
-        (1, None), (2, "ads"),
+        (1, None),
+        (2, "ads"),
     ]
     assert query(settings, "SELECT id, name FROM raw.shop__people") == [(1, "Ann")]
     log = query(

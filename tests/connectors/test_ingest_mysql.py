@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from ingest_helpers import query, write_sources
 
 from connectors import run_ingest
-from tests.connectors.conftest import query, write_sources
 
 pytestmark = pytest.mark.db
 
@@ -56,19 +56,37 @@ def test_every_common_type(mysql, settings):
         )
     )
     assert types == {
-        "id": "INTEGER", "big": "BIGINT", "price": "DECIMAL(12,2)", "flag": "BOOLEAN",
-        "name": "VARCHAR", "code": "VARCHAR", "day": "DATE", "at": "TIMESTAMP",
-        "at_utc": "TIMESTAMP WITH TIME ZONE", "doc": "JSON", "uid": "UUID", "score": "DOUBLE",
+        "id": "INTEGER",
+        "big": "BIGINT",
+        "price": "DECIMAL(12,2)",
+        "flag": "BOOLEAN",
+        "name": "VARCHAR",
+        "code": "VARCHAR",
+        "day": "DATE",
+        "at": "TIMESTAMP",
+        "at_utc": "TIMESTAMP WITH TIME ZONE",
+        "doc": "JSON",
+        "uid": "UUID",
+        "score": "DOUBLE",
     }
     rows = query(
         settings,
-        'SELECT id, big, price, flag, name, code, day, "at", epoch(at_utc), doc->>\'$.a\', '
+        "SELECT id, big, price, flag, name, code, day, \"at\", epoch(at_utc), doc->>'$.a', "
         "uid::VARCHAR, score FROM raw.shopdb__things ORDER BY id",
     )
     assert rows[0] == (
-        1, 9000000000, Decimal("1234.56"), True, "Ann", "A1", date(2026, 1, 2),
-        datetime(2026, 1, 2, 3, 4, 5, 123456), datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp(),
-        "1", "a0d0b1f0-6120-4574-8a6d-860a1ac3537a", 1.5,
+        1,
+        9000000000,
+        Decimal("1234.56"),
+        True,
+        "Ann",
+        "A1",
+        date(2026, 1, 2),
+        datetime(2026, 1, 2, 3, 4, 5, 123456),
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp(),
+        "1",
+        "a0d0b1f0-6120-4574-8a6d-860a1ac3537a",
+        1.5,
     )
     assert rows[1] == (2, *([None] * 11))
 

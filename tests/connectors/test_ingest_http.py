@@ -6,15 +6,17 @@ import json
 from urllib.parse import parse_qs
 
 import pytest
+from ingest_helpers import query, write_sources
 from werkzeug import Request, Response
 
 from connectors import run_ingest
 from connectors.config import HttpSource
 from connectors.errors import ConnectorError
 from connectors.http import extract
-from tests.connectors.conftest import query, write_sources
 
-PEOPLE = [{"id": i, "name": f"p{i}", "updated_at": f"2026-01-{i:02d}T00:00:00"} for i in range(1, 8)]
+PEOPLE = [
+    {"id": i, "name": f"p{i}", "updated_at": f"2026-01-{i:02d}T00:00:00"} for i in range(1, 8)
+]
 
 
 def _source(server, pagination: dict, **extra) -> HttpSource:
@@ -147,7 +149,9 @@ sources:
     report = run_ingest(settings)
     assert report.outcomes[0].status == "failed"
     assert "page 2" in report.outcomes[0].error and "not valid JSON" in report.outcomes[0].error
-    assert query(settings, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'api__people'") == [(0,)]
+    assert query(
+        settings, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'api__people'"
+    ) == [(0,)]
 
 
 def test_auth_and_incremental_since(httpserver, settings):

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from ingest_helpers import query, write_sources
 
 from connectors import run_ingest
-from tests.connectors.conftest import query, write_sources
 
 pytestmark = pytest.mark.db
 
@@ -57,20 +57,44 @@ def test_every_common_type(pg, settings):
         )
     )
     assert types == {
-        "id": "INTEGER", "big": "BIGINT", "small": "SMALLINT", "price": "DECIMAL(12,2)",
-        "ratio": "DOUBLE", "flag": "BOOLEAN", "name": "VARCHAR", "code": "VARCHAR", "day": "DATE",
-        "at": "TIMESTAMP", "at_tz": "TIMESTAMP WITH TIME ZONE", "doc": "JSON", "docb": "JSON",
-        "uid": "UUID", "score": "DOUBLE", "updated_at": "TIMESTAMP WITH TIME ZONE",
+        "id": "INTEGER",
+        "big": "BIGINT",
+        "small": "SMALLINT",
+        "price": "DECIMAL(12,2)",
+        "ratio": "DOUBLE",
+        "flag": "BOOLEAN",
+        "name": "VARCHAR",
+        "code": "VARCHAR",
+        "day": "DATE",
+        "at": "TIMESTAMP",
+        "at_tz": "TIMESTAMP WITH TIME ZONE",
+        "doc": "JSON",
+        "docb": "JSON",
+        "uid": "UUID",
+        "score": "DOUBLE",
+        "updated_at": "TIMESTAMP WITH TIME ZONE",
     }
     row = query(
         settings,
-        "SELECT id, big, small, price, ratio, flag, name, code, day, \"at\", epoch(at_tz), "
+        'SELECT id, big, small, price, ratio, flag, name, code, day, "at", epoch(at_tz), '
         "doc->>'$.a', docb->'$.b'->>1, uid::VARCHAR, score FROM raw.app__things ORDER BY id",
     )
     assert row[0] == (
-        1, 9000000000, 7, Decimal("1234.56"), 0.125, True, "Ann", "A1", date(2026, 1, 2),
-        datetime(2026, 1, 2, 3, 4, 5, 123456), datetime(2026, 1, 2, 1, 4, 5, tzinfo=UTC).timestamp(),
-        "1", "2", "a0d0b1f0-6120-4574-8a6d-860a1ac3537a", 1.5,
+        1,
+        9000000000,
+        7,
+        Decimal("1234.56"),
+        0.125,
+        True,
+        "Ann",
+        "A1",
+        date(2026, 1, 2),
+        datetime(2026, 1, 2, 3, 4, 5, 123456),
+        datetime(2026, 1, 2, 1, 4, 5, tzinfo=UTC).timestamp(),
+        "1",
+        "2",
+        "a0d0b1f0-6120-4574-8a6d-860a1ac3537a",
+        1.5,
     )
     assert row[1] == (2, *([None] * 14))
 
@@ -88,7 +112,9 @@ def test_incremental_inserts_updates_and_soft_deletes(pg, settings):
     first = run_ingest(settings)
     assert first.ok and first.rows == 1000
 
-    conn.execute(f"UPDATE \"{schema}\".things SET v = 'changed', updated_at = '2026-02-01' WHERE id IN (10, 20)")
+    conn.execute(
+        f"UPDATE \"{schema}\".things SET v = 'changed', updated_at = '2026-02-01' WHERE id IN (10, 20)"
+    )
     conn.execute(f"INSERT INTO \"{schema}\".things VALUES (1001, 'new', '2026-02-01')")
     conn.execute(f'DELETE FROM "{schema}".things WHERE id = 5')
     second = run_ingest(settings)
@@ -110,9 +136,18 @@ def test_incremental_inserts_updates_and_soft_deletes(pg, settings):
 
 def test_column_selection_and_filter(pg, settings):
     url, conn, schema = pg
-    conn.execute(f'CREATE TABLE "{schema}".things (id int PRIMARY KEY, v text, secret text, updated_at timestamptz)')
-    conn.execute(f"INSERT INTO \"{schema}\".things VALUES (1, 'keep', 's', now()), (2, 'test', 's', now())")
-    _sources(settings, url, schema, "        columns: [id, v, updated_at]\n        filter: \"v <> 'test'\"\n")
+    conn.execute(
+        f'CREATE TABLE "{schema}".things (id int PRIMARY KEY, v text, secret text, updated_at timestamptz)'
+    )
+    conn.execute(
+        f"INSERT INTO \"{schema}\".things VALUES (1, 'keep', 's', now()), (2, 'test', 's', now())"
+    )
+    _sources(
+        settings,
+        url,
+        schema,
+        "        columns: [id, v, updated_at]\n        filter: \"v <> 'test'\"\n",
+    )
     assert run_ingest(settings).ok
     assert query(settings, "SELECT * EXCLUDE (updated_at) FROM raw.app__things") == [(1, "keep")]
 

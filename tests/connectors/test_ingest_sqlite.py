@@ -6,8 +6,9 @@ import sqlite3
 from datetime import datetime
 from decimal import Decimal
 
+from ingest_helpers import query, write_sources
+
 from connectors import run_ingest
-from tests.connectors.conftest import query, write_sources
 
 
 def test_sqlite_full_then_incremental(settings, tmp_path):
@@ -39,7 +40,9 @@ sources:
     con.commit()
     second = run_ingest(settings)
     assert second.ok and second.rows == 2
-    rows = query(settings, "SELECT id, amount, paid, created, note FROM raw.legacy__orders ORDER BY id")
+    rows = query(
+        settings, "SELECT id, amount, paid, created, note FROM raw.legacy__orders ORDER BY id"
+    )
     assert len(rows) == 51
     assert rows[2] == (3, Decimal("3.50"), True, datetime(2026, 1, 2), "edited")
     assert rows[50] == (51, Decimal("51.50"), True, datetime(2026, 1, 2, 0, 0, 1), "new")

@@ -1,0 +1,15 @@
+"""Helpers shared by the connector tests (a plain module: conftest is not importable by name)."""
+
+from __future__ import annotations
+
+from settings import Settings
+from warehouse import Warehouse
+
+
+def write_sources(settings: Settings, text: str) -> None:
+    settings.sources.write_text(text)
+
+
+def query(settings: Settings, sql: str, params=None) -> list[tuple]:
+    with Warehouse(settings.warehouse, read_only=True) as wh:
+        return wh.rows(sql, params)
