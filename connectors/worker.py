@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -52,9 +53,12 @@ def ingest_job(
 
 
 def build_scheduler(
-    settings: Settings, config: SourcesConfig, after_load: AfterLoad | None = None
-) -> BlockingScheduler:
-    scheduler = BlockingScheduler(
+    settings: Settings,
+    config: SourcesConfig,
+    after_load: AfterLoad | None = None,
+    scheduler_class: type[BaseScheduler] = BlockingScheduler,
+) -> BaseScheduler:
+    scheduler = scheduler_class(
         executors={"default": ThreadPoolExecutor(max_workers=1)},
         job_defaults={"coalesce": True, "max_instances": 1},
     )
