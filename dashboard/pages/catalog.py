@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.components.states import empty_state, guarded, loading
@@ -39,11 +40,12 @@ def layout(q: str | None = None, **_other: object) -> html.Div:
 @callback(
     Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
     Input(ids.CATALOG_SEARCH, "value"),
+    State(ids.PAGES_LOCATION, "search"),
     prevent_initial_call=True,
 )
-def search(text: str) -> str:
-    from urllib.parse import urlencode
-
+def search(text: str, current: str | None) -> str:
+    if (text or "") == parse_qs((current or "").lstrip("?")).get("q", [""])[0]:
+        return no_update  # the box reports its value when mounted: not a change
     return f"?{urlencode({'q': text})}" if text else ""
 
 

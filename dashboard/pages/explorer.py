@@ -66,9 +66,12 @@ def layout(name: str | None = None, **params: object) -> html.Div:
     Input(ids.EXPLORER_FILTER_VALUES, "value"),
     State(ids.EXPLORER_FILTER_DIM, "value"),
     State(ids.EXPLORER_VIEW, "data"),
+    State(ids.PAGES_LOCATION, "href"),
     prevent_initial_call=True,
 )
-def change_view(metric, grain, range_, dates, compare, by, chart, top, values, filter_dim, data):  # type: ignore[no-untyped-def]
+def change_view(
+    metric, grain, range_, dates, compare, by, chart, top, values, filter_dim, data, href
+):  # type: ignore[no-untyped-def]
     """Controls → the URL of the new view (the page re-renders from it)."""
     old = ExplorerView.from_store(data)
     start, end = old.start, old.end
@@ -93,7 +96,11 @@ def change_view(metric, grain, range_, dates, compare, by, chart, top, values, f
     )
     if metric and metric != old.metric:  # another metric: its dimensions differ, start afresh
         new = ExplorerView(metric, grain=grain, range=range_, start=start, end=end, compare=compare)
-    return new.href() if new != old else no_update
+    # Controls also report their values when mounted, and some report twice: only a real change
+    # of view may push a history entry.
+    if new == old or (href or "").endswith(new.href()):
+        return no_update
+    return new.href()
 
 
 @callback(
@@ -182,7 +189,9 @@ def _headline(res) -> dmc.Group:  # type: ignore[no-untyped-def]
     State(ids.EXPLORER_VIEW, "data"),
     prevent_initial_call=True,
 )
-def export_csv(_clicks: int, data: dict):  # type: ignore[no-untyped-def]
+def export_csv(clicks: int | None, data: dict):  # type: ignore[no-untyped-def]
+    if not clicks:
+        return no_update  # mounted, not clicked
     res = explore(serving(), ExplorerView.from_store(data))
     frame = export_frame(res)
     return dcc.send_data_frame(frame.to_csv, f"{res.view.metric}_{res.view.grain}.csv", index=False)
@@ -194,7 +203,9 @@ def export_csv(_clicks: int, data: dict):  # type: ignore[no-untyped-def]
     State(ids.EXPLORER_VIEW, "data"),
     prevent_initial_call=True,
 )
-def export_png(_clicks: int, data: dict):  # type: ignore[no-untyped-def]
+def export_png(clicks: int | None, data: dict):  # type: ignore[no-untyped-def]
+    if not clicks:
+        return no_update  # mounted, not clicked
     res = explore(serving(), ExplorerView.from_store(data))
     figure = explorer_figure(res)
     figure.update_layout(title=res.metric.title, paper_bgcolor="white", plot_bgcolor="white")

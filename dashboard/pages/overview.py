@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.components.kpi import driver_card, headline
@@ -41,9 +41,12 @@ def layout(grain: str | None = None, **_other: object) -> html.Div:
 @callback(
     Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
     Input(ids.OVERVIEW_GRAIN, "value"),
+    State(ids.OVERVIEW_VIEW, "data"),
     prevent_initial_call=True,
 )
-def choose_grain(grain: str | None) -> str:
+def choose_grain(grain: str | None, view: dict) -> str:
+    if not grain or grain == view.get("grain"):
+        return no_update  # controls report their value when mounted: not a change
     return f"?grain={grain}" if grain else ""
 
 

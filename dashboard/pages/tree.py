@@ -7,7 +7,7 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.components.kpi import change_badge
@@ -46,9 +46,12 @@ def layout(grain: str | None = None, **_other: object) -> html.Div:
 @callback(
     Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
     Input(ids.TREE_GRAIN, "value"),
+    State(ids.TREE_VIEW, "data"),
     prevent_initial_call=True,
 )
-def choose_grain(grain: str) -> str:
+def choose_grain(grain: str | None, view: dict) -> str:
+    if not grain or grain == view.get("grain"):
+        return no_update  # controls report their value when mounted: not a change
     return f"?grain={grain}"
 
 

@@ -1,0 +1,112 @@
+"""Browser tests: the dashboard in a subprocess on a fixture snapshot, driven by Playwright with
+Debian's chromium. Every test here is marked `browser`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fixture_shop import SPEC, build_shop
+
+from metric_layer.loader import load_spec
+from metric_layer.service import MetricService
+from warehouse import SnapshotStore, Warehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM = os.environ.get("NORTHSTAR_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def serving_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_shop(tmp_path_factory.mktemp("shop"))
+
+
+@pytest.fixture(scope="session")
+def base_url(serving_dir: Path) -> Iterator[str]:
+    """The dashboard served by `northstar serve` on a free port against the fixture snapshot."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "NORTHSTAR_SETTINGS": str(serving_dir / "none.toml"),
+        "NORTHSTAR_METRICS": str(SPEC),
+        "NORTHSTAR_SERVING_DIR": str(serving_dir),
+        "NORTHSTAR_PORT": str(port),
+    }
+    log = (serving_dir / "server.log").open("w")
+    cmd = [sys.executable, "-c", "import app; app.main()", "serve"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError((serving_dir / "server.log").read_text()) from None
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def service(serving_dir: Path) -> Iterator[MetricService]:
+    """The metric service on the same snapshot, to compute the numbers pages must show."""
+    current = SnapshotStore(serving_dir).current()
+    assert current is not None
+    version, path = current
+    wh = Warehouse(path, read_only=True)
+    yield MetricService(wh, load_spec(SPEC, wh.table_columns()), snapshot=version)
+    wh.close()
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, base_url: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        viewport={"width": 1920, "height": 1080}, base_url=base_url, accept_downloads=True
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    context.close()
