@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 from playwright.sync_api import expect
@@ -154,7 +155,7 @@ def test_csv_export_matches_service(page, service) -> None:
     expect(page.locator("#explorer-value")).to_be_visible()
     with page.expect_download() as info:
         page.locator("#export-csv").click()
-    text = open(info.value.path(), encoding="utf-8").read()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     frame = last_weeks(service, "revenue", compare="previous")
     assert [r["period"] for r in rows] == [d.isoformat() for d in frame["period"]]
@@ -167,7 +168,7 @@ def test_png_export(page) -> None:
     with page.expect_download(timeout=30_000) as info:
         page.locator("#export-png").click()
     assert info.value.suggested_filename.endswith(".png")
-    assert open(info.value.path(), "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert Path(info.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_tree_node_opens_explorer(page, service) -> None:
