@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -71,7 +71,8 @@ def build_demo(
     stamp_file = settings.warehouse.parent / "demo-build.json"
     stamp = {
         "orders": orders,
-        "end": (end or date.today()).isoformat(),
+        # Complete days only: the default demo ends yesterday, so today is the partial period.
+        "end": (end or date.today() - timedelta(days=1)).isoformat(),
         "seed": seed,
         "spec": hashlib.sha256(settings.metrics.read_bytes()).hexdigest(),
     }
@@ -89,16 +90,22 @@ def build_demo(
                 task, description=f"generate {table}", completed=done, total=total or None
             )
 
-        rows = generate(source_dir, orders=orders, end=end, seed=seed, progress=report)
+        rows = generate(
+            source_dir,
+            orders=orders,
+            end=date.fromisoformat(stamp["end"]),
+            seed=seed,
+            progress=report,
+        )
         progress.update(task, description="generated", completed=1, total=1)
     out.print(f"generated {', '.join(f'{k}={v:,}' for k, v in rows.items())}")
-    _load(settings, source_dir)
+    _load(settings, source_dir, as_of=date.fromisoformat(stamp["end"]) + timedelta(days=1))
     stamp_file.write_text(json.dumps(stamp))
     out.print(f"[green]demo built in {time.perf_counter() - started:.1f} s[/green]")
     return True
 
 
-def _load(settings: Settings, source_dir: Path) -> None:
+def _load(settings: Settings, source_dir: Path, as_of: date) -> None:
     """Load the generated files as raw.shop__<table>, build rollups, publish a snapshot."""
     import pyarrow.dataset as ds
 
@@ -111,7 +118,7 @@ def _load(settings: Settings, source_dir: Path) -> None:
             out.print(f"loaded raw.shop__{table} in {time.perf_counter() - t0:.1f} s")
         spec = spec_or_exit(settings, wh)
         t0 = time.perf_counter()
-        build_rollups(wh, spec)
+        build_rollups(wh, spec, today=as_of)
         out.print(f"rollups built in {time.perf_counter() - t0:.1f} s")
         wh.checkpoint()
     tmp.replace(settings.warehouse)  # the old warehouse stays whole until the new one is complete

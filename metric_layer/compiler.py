@@ -161,7 +161,8 @@ class Compiler:
         )
         a, b = self._name("num"), self._name("den")
         value = exp.Div(
-            this=exp.cast(col("value", a), DOUBLE), expression=_nullif_zero(col("value", b))
+            this=exp.cast(self._input_value(m.numerator.metric, a), DOUBLE),
+            expression=_nullif_zero(col("value", b)),
         )
         return self._combine({a: num, b: den}, [a, b], dims, value)
 
@@ -194,16 +195,19 @@ class Compiler:
 
         def rewrite(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Anonymous) and node.name.lower() in ("previous", "last_year"):
-                return exp.cast(
-                    col("value", input_alias(node.expressions[0].name, node.name.lower())), DOUBLE
-                )
+                ref = node.expressions[0].name
+                return exp.cast(self._input_value(ref, input_alias(ref, node.name.lower())), DOUBLE)
             if isinstance(node, exp.Column):
-                return exp.cast(col("value", input_alias(node.name, None)), DOUBLE)
+                return exp.cast(self._input_value(node.name, input_alias(node.name, None)), DOUBLE)
             return node
 
         value = tree.transform(rewrite).transform(_guard_division)
-        unshifted = [a for (_, s), a in inputs.items() if s is None]
-        combined = self._combine(selects, unshifted or list(selects), dims, value)
+        # Periods come from unshifted inputs, and from shifted ones whose no-row value is 0
+        # (revenue 0 after a week of sales is -100%, not no value).
+        keyed = [
+            a for (n, s), a in inputs.items() if s is None or _zero_when_empty(self.sem.metrics[n])
+        ]
+        combined = self._combine(selects, keyed or list(selects), dims, value)
         period_ok = exp.and_(
             exp.GTE(this=col("period"), expression=date_lit(w.lo)),
             exp.LT(this=col("period"), expression=date_lit(w.hi)),
@@ -235,7 +239,39 @@ class Compiler:
 
     # -- retention -------------------------------------------------------------------------------
     def _retention(self, m: RetentionMetric, w: Window, dims, filters, extra) -> exp.Select:
-        offset_lo, offset_hi = (m.n, m.n) if m.period == "day" else (7 * m.n, 7 * m.n + 6)
+        """Retained / cohort size per period of cohort days, over cohort days already mature."""
+        counts = None
+        if self.rollups is not None:
+            counts = self.rollups.cohorts(m, w, dims, filters, extra)
+        if counts is None:
+            counts = self.retention_counts(m, w, dims, filters, extra)
+        # A cohort day counts only once its whole retention window is over (before today).
+        mature = exp.LT(
+            this=exp.Add(
+                this=col("cohort_day"), expression=exp.Literal.number(retention_offsets(m)[1])
+            ),
+            expression=date_lit(w.today),
+        )
+
+        def mature_sum(column: str) -> exp.Expression:
+            total = exp.Sum(this=col(column))
+            return exp.cast(
+                exp.Filter(this=total, expression=exp.Where(this=mature.copy())), DOUBLE
+            )
+
+        value = exp.Div(
+            this=mature_sum("retained"), expression=_nullif_zero(mature_sum("cohort_size"))
+        )
+        select = exp.select(
+            period_expr(col("cohort_day"), w.grain, w.week_start).as_("period"),
+            *[col(d) for d in dims],
+            exp.alias_(value, "value"),
+        ).from_(counts.subquery(self._name("counts")))
+        return _group(select, len(dims))
+
+    def retention_counts(self, m: RetentionMetric, w: Window, dims, filters, extra) -> exp.Select:
+        """(cohort_day, dims, cohort_size, retained) for cohort days in [w.lo, w.hi)."""
+        offset_lo, offset_hi = retention_offsets(m)
         act_rel = ModelRelation(self.sem, m.activity_model, self.spec.time_zone, self.types)
         activity_conds = [act_rel.time_range(w.lo, w.hi + timedelta(days=offset_hi + 1))]
         if m.filter:
@@ -270,6 +306,9 @@ class Compiler:
             ).group_by(exp.Literal.number(1))
             if m.filter:
                 firsts = firsts.where(exp.paren(act_rel_all.spec_sql(m.filter)))
+            firsts = firsts.where(
+                exp.Not(this=exp.Is(this=act_rel_all.column(m.entity), expression=exp.Null()))
+            )
             firsts = act_rel_all.from_clause(firsts)
             inner = self._name("f")
             in_range = exp.and_(
@@ -300,29 +339,16 @@ class Compiler:
             on=on,
             join_type="inner",
         )
-        # A cohort day counts only once its whole retention window is over (before today).
-        mature = exp.LT(
-            this=exp.Add(this=col("cohort_day", "c"), expression=exp.Literal.number(offset_hi)),
-            expression=date_lit(w.today),
-        )
-        retained = exp.Count(this=col("entity", "h"))
-        value = exp.Div(
-            this=exp.cast(exp.Filter(this=retained, expression=exp.Where(this=mature)), DOUBLE),
-            expression=_nullif_zero(
-                exp.Filter(
-                    this=exp.Count(this=exp.Star()), expression=exp.Where(this=mature.copy())
-                )
-            ),
-        )
         join_on = exp.and_(
             exp.EQ(this=col("entity", "h"), expression=col("entity", "c")),
             exp.EQ(this=col("cohort_day", "h"), expression=col("cohort_day", "c")),
         )
         select = (
             exp.select(
-                period_expr(col("cohort_day", "c"), w.grain, w.week_start).as_("period"),
+                col("cohort_day", "c").as_("cohort_day"),
                 *[col(d, "c").as_(ident(d)) for d in dims],
-                exp.alias_(value, "value"),
+                exp.alias_(exp.Count(this=exp.Star()), "cohort_size"),
+                exp.alias_(exp.Count(this=col("entity", "h")), "retained"),
             )
             .from_(exp.Table(this=ident(c), alias=exp.TableAlias(this=ident("c"))))
             .join(
@@ -396,6 +422,12 @@ class Compiler:
             select = select.with_(alias, as_=sub)
         return select.with_(keys_name, as_=union)
 
+    def _input_value(self, metric: str, alias: str) -> exp.Expression:
+        """An input's value; no row means 0 for count, count_distinct and sum inputs."""
+        if _zero_when_empty(self.sem.metrics[metric]):
+            return exp.func("coalesce", col("value", alias), exp.Literal.number(0))
+        return col("value", alias)
+
     def _name(self, hint: str) -> str:
         return f"{hint}_{next(self._names)}"
 
@@ -416,7 +448,12 @@ def _active_from_activity(
         partition_by=[*part, col("entity")],
         order=exp.Order(expressions=[exp.Ordered(this=col("day"))]),
     )
-    events = exp.select(col("day"), *dim_cols, exp.alias_(next_day, "next_day")).from_(ident("act"))
+    known = exp.Not(this=exp.Is(this=col("entity"), expression=exp.Null()))  # NULL is no entity
+    events = (
+        exp.select(col("day"), *dim_cols, exp.alias_(next_day, "next_day"))
+        .from_(ident("act"))
+        .where(known)
+    )
     close_day = exp.func(
         "least",
         exp.Add(this=col("day"), expression=exp.Literal.number(win)),
@@ -450,7 +487,9 @@ def _active_from_activity(
             exp.Interval(this=exp.Literal.number(1), unit=exp.var("DAY")),
         )
     )
-    keys = exp.select(*dim_cols).distinct().from_(ident("act")) if dims else None
+    keys = (
+        exp.select(*dim_cols).distinct().from_(ident("act")).where(known.copy()) if dims else None
+    )
     grid = exp.select(col("day", "s"), *[col(d, "g") for d in dims]).from_(
         exp.Table(this=ident("spine"), alias=exp.TableAlias(this=ident("s")))
     )
@@ -522,6 +561,15 @@ def _guard_division(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Div):
         return exp.Div(this=node.this.copy(), expression=_nullif_zero(node.expression.copy()))
     return node
+
+
+def retention_offsets(m: RetentionMetric) -> tuple[int, int]:
+    """First and last day after the cohort day that count as "active again"."""
+    return (m.n, m.n) if m.period == "day" else (7 * m.n, 7 * m.n + 6)
+
+
+def _zero_when_empty(metric: object) -> bool:
+    return isinstance(metric, SimpleMetric) and metric.agg in ("count", "count_distinct", "sum")
 
 
 def _unique(names: list[str]) -> list[str]:

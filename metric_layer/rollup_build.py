@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlglot import exp
 
-from metric_layer.compiler import Compiler
+from metric_layer.compiler import Compiler, Window
+from metric_layer.periods import period_start
 from metric_layer.query import MetricQuery
 from metric_layer.relation import ModelRelation, col, ident
 from metric_layer.rollups import (
     MATERIALIZED_GRAINS,
     SCHEMA,
+    RollupPlanner,
     _additive,
     _materialized,
     _measures,
+    cohort_table,
+    entity_days_table,
     materialized_table,
     model_dimensions,
+    retention_dimensions,
     spec_hash,
 )
 from metric_layer.semantics import Semantics
-from metric_layer.spec import RetentionMetric, SimpleMetric, Spec
+from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, Spec
+from metric_layer.sql_time import period_expr
 from warehouse import Warehouse
 
 Progress = Callable[[str], None]
@@ -31,9 +37,14 @@ Progress = Callable[[str], None]
 def build_rollups(
     warehouse: Warehouse, spec: Spec, today: date | None = None, progress: Progress | None = None
 ) -> dict[str, float]:
-    """Rebuild every rollup in one transaction; returns seconds per table."""
+    """Rebuild every rollup in one transaction; returns seconds per table.
+
+    `today` is the first day without complete data (default: the real today).
+    """
     sem = Semantics(spec)
     types = warehouse.table_columns()
+    # Materialized results depend on `today` (partial periods, mature cohorts): record it.
+    as_of = today or date.today()
     timings: dict[str, float] = {}
     say = progress or (lambda _msg: None)
     with warehouse.transaction() as tx:
@@ -48,35 +59,57 @@ def build_rollups(
                 tx.execute(sql_text)
             timings[f"{model.name}__daily"] = time.perf_counter() - started
             say(f"rollup {model.name}__daily ({timings[f'{model.name}__daily']:.1f} s)")
-        compiler = Compiler(spec, types)
+        for model, entity in sorted(
+            {(m.model, m.entity) for m in spec.metrics if isinstance(m, ActiveMetric)}
+        ):
+            tx.execute(_entity_days_statement(sem, spec, model, entity, types))
+        # Active metrics read the entity-day tables from here on (planner over what exists so far).
+        tables = frozenset(t for t in _tables(tx) if t.startswith(f"{SCHEMA}."))
+        compiler = Compiler(spec, types, RollupPlanner(spec, tables, results_usable=False))
         for metric in spec.metrics:
+            if isinstance(metric, RetentionMetric):
+                started = time.perf_counter()
+                tx.execute(_cohorts_statement(compiler, sem, tx, spec, metric, types, as_of))
+                timings[metric.name] = time.perf_counter() - started
+                say(f"rollup {metric.name} cohorts ({timings[metric.name]:.1f} s)")
             if not _materialized(metric):
                 continue
             lo, hi = _data_range(tx, sem, spec, metric, types)
             if lo is None:
                 continue
             started = time.perf_counter()
-            dims = [None, *sorted(sem.dimensions_of_metric(metric.name))]
-            for grain in MATERIALIZED_GRAINS:
-                for dim in dims:
-                    if dim is not None and "." in dim:
+            dims = [None, *sorted(d for d in sem.dimensions_of_metric(metric.name) if "." not in d)]
+            for dim in dims:
+                for grain in MATERIALIZED_GRAINS:
+                    table = materialized_table(metric.name, grain, dim)
+                    if isinstance(metric, ActiveMetric) and grain != "day":
+                        # A period's value is the last or mean daily value: derive it from the day table.
+                        tx.execute(_from_daily(metric, grain, spec.week_start, dim))
                         continue
+                    # Active metrics start the day table at the first week/month start so derived
+                    # periods see the same zero days as a direct query.
+                    start = (
+                        min(period_start(lo, "week", spec.week_start), period_start(lo, "month"))
+                        if isinstance(metric, ActiveMetric)
+                        else lo
+                    )
                     query = MetricQuery(
                         (metric.name,),
                         grain=grain,
-                        start=lo,
+                        start=start,
                         end=hi,
                         dimensions=(dim,) if dim else (),
                     )
-                    compiled = compiler.compile(metric.name, query, today or date.today())
-                    table = exp.to_table(materialized_table(metric.name, grain, dim))
-                    ctas = exp.Create(this=table, kind="TABLE", expression=compiled.tree)
+                    compiled = compiler.compile(metric.name, query, as_of)
+                    ctas = exp.Create(
+                        this=exp.to_table(table), kind="TABLE", expression=compiled.tree
+                    )
                     tx.execute(ctas.sql(dialect="duckdb"))
             timings[metric.name] = time.perf_counter() - started
             say(f"rollup {metric.name} ({timings[metric.name]:.1f} s)")
         tx.execute(
-            f"CREATE TABLE {SCHEMA}.manifest AS SELECT ? AS spec_hash, now() AS built_at",
-            [spec_hash(spec)],
+            f"CREATE TABLE {SCHEMA}.manifest AS SELECT ? AS spec_hash, ? AS as_of, now() AS built_at",
+            [spec_hash(spec), as_of],
         )
     return timings
 
@@ -134,6 +167,58 @@ def _daily_statements(
             )
         )
     return statements
+
+
+def _entity_days_statement(sem: Semantics, spec: Spec, model: str, entity: str, types) -> str:
+    """One row per (local day, entity, dimension values) with any activity."""
+    rel = ModelRelation(sem, model, spec.time_zone, types)
+    dims = model_dimensions(sem, model)
+    select = exp.select(
+        rel.local_day().as_("day"),
+        rel.column(entity).as_("entity"),
+        *[rel.dimension(d).as_(ident(d)) for d in dims],
+    ).distinct()
+    select = rel.from_clause(select)
+    return exp.Create(
+        this=exp.to_table(entity_days_table(model, entity)), kind="TABLE", expression=select
+    ).sql(dialect="duckdb")
+
+
+def _cohorts_statement(
+    compiler: Compiler, sem: Semantics, tx, spec: Spec, metric: RetentionMetric, types, as_of: date
+) -> str:
+    """Cohort size and retained count per cohort day and every dimension: retention adds up."""
+    lo, hi = _data_range(tx, sem, spec, metric, types)
+    window = Window("day", lo, hi + timedelta(days=1), as_of, spec.week_start)
+    counts = compiler.retention_counts(metric, window, retention_dimensions(sem, metric), [], None)
+    return exp.Create(
+        this=exp.to_table(cohort_table(metric.name)), kind="TABLE", expression=counts
+    ).sql(dialect="duckdb")
+
+
+def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | None) -> str:
+    value = (
+        exp.func("arg_max", col("value"), col("period"))
+        if metric.period_value == "last"
+        else exp.Avg(this=col("value"))
+    )
+    dims = [col(dim)] if dim else []
+    select = exp.select(
+        period_expr(col("period"), grain, week_start).as_("period"),
+        *dims,
+        exp.alias_(value, "value"),
+    )
+    select = select.from_(exp.to_table(materialized_table(metric.name, "day", dim)))
+    select = select.group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)])
+    target = exp.to_table(materialized_table(metric.name, grain, dim))
+    return exp.Create(this=target, kind="TABLE", expression=select).sql(dialect="duckdb")
+
+
+def _tables(tx) -> list[str]:
+    return [
+        f"{s}.{t}"
+        for s, t in tx.rows("SELECT table_schema, table_name FROM information_schema.tables")
+    ]
 
 
 def _data_range(tx, sem: Semantics, spec: Spec, metric, types) -> tuple[date | None, date | None]:

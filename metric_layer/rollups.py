@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 
 from sqlglot import exp
 
@@ -41,7 +42,7 @@ def _additive(m: object) -> bool:
 
 
 def _materialized(m: object) -> bool:
-    return isinstance(m, ActiveMetric | RetentionMetric) or (
+    return isinstance(m, ActiveMetric) or (
         isinstance(m, SimpleMetric) and m.agg == "count_distinct"
     )
 
@@ -63,15 +64,17 @@ class RollupPlanner:
 
     spec: Spec
     tables: frozenset[str]  # rollup tables that exist and match the spec
+    results_usable: bool = True  # materialized results were computed for the same `today`
 
     @classmethod
     def load(
-        cls, spec: Spec, rows: list[tuple], column_types: dict[str, dict[str, str]]
+        cls, spec: Spec, rows: list[tuple], column_types: dict[str, dict[str, str]], today: date
     ) -> RollupPlanner | None:
-        """rows: (spec_hash,) from rollup.manifest; None when rollups are missing or stale."""
+        """rows: (spec_hash, as_of) from rollup.manifest; None when rollups are missing or stale."""
         if not rows or rows[0][0] != spec_hash(spec):
             return None
-        return cls(spec, frozenset(t for t in column_types if t.startswith(f"{SCHEMA}.")))
+        tables = frozenset(t for t in column_types if t.startswith(f"{SCHEMA}."))
+        return cls(spec, tables, results_usable=rows[0][1] == today)
 
     # -- additive ------------------------------------------------------------------------------
     def simple(
@@ -150,7 +153,13 @@ class RollupPlanner:
     def _materialized(
         self, name: str, w, dims: list[str], filters: list, extra: str | None
     ) -> exp.Select | None:
-        if filters or extra or len(dims) > 1 or w.grain not in MATERIALIZED_GRAINS:
+        if (
+            not self.results_usable
+            or filters
+            or extra
+            or len(dims) > 1
+            or w.grain not in MATERIALIZED_GRAINS
+        ):
             return None
         if w.week_start != "monday" and w.grain == "week":
             return None
@@ -168,10 +177,63 @@ class RollupPlanner:
             .where(*period_ok)
         )
 
+    def cohorts(
+        self, m: RetentionMetric, w, dims: list[str], filters: list, extra: str | None
+    ) -> exp.Select | None:
+        """(cohort_day, dims, cohort_size, retained) re-aggregated from the cohort-day rollup."""
+        table = cohort_table(m.name)
+        if table not in self.tables:
+            return None
+        needed = set(dims) | {f.dimension for f in filters}
+        if extra:
+            needed |= {f"{q}.{n}" if q else n for q, n in column_names(parse_expression(extra))}
+        if not needed <= set(retention_dimensions(Semantics(self.spec), m)):
+            return None
+        conds = [
+            exp.GTE(this=col("cohort_day", BASE), expression=date_lit(w.lo)),
+            exp.LT(this=col("cohort_day", BASE), expression=date_lit(w.hi)),
+        ]
+        conds += [filter_condition(col(f.dimension, BASE), f) for f in filters]
+        if extra:
+            conds.append(
+                exp.paren(
+                    parse_expression(extra).transform(
+                        lambda n: col(n.name, BASE) if isinstance(n, exp.Column) else n
+                    )
+                )
+            )
+        schema, name = table.split(".")
+        source = exp.Table(
+            this=ident(name), db=ident(schema), alias=exp.TableAlias(this=ident(BASE))
+        )
+        select = exp.select(
+            col("cohort_day", BASE).as_("cohort_day"),
+            *[col(d, BASE).as_(ident(d)) for d in dims],
+            exp.alias_(exp.Sum(this=col("cohort_size", BASE)), "cohort_size"),
+            exp.alias_(exp.Sum(this=col("retained", BASE)), "retained"),
+        )
+        return (
+            select.from_(source)
+            .where(*conds)
+            .group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)])
+        )
+
     def activity(
         self, *args, **kwargs
     ) -> None:  # rolling windows read materialized results instead
         return None
+
+
+def retention_dimensions(sem: Semantics, m: RetentionMetric) -> list[str]:
+    return [k for k in sem.dimensions_of_metric(m.name) if "." not in k]
+
+
+def cohort_table(metric: str) -> str:
+    return f"{SCHEMA}.{metric}__cohorts"
+
+
+def entity_days_table(model: str, entity: str) -> str:
+    return f"{SCHEMA}.{model}__days__{entity}"
 
 
 def materialized_table(metric: str, grain: str, dimension: str | None) -> str:
