@@ -29,7 +29,7 @@ END = date(2026, 11, 22)
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def timed(service: MetricService, query: MetricQuery, repeat: int) -> list[float]:

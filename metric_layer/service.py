@@ -39,10 +39,10 @@ class MetricService:
         self._clock = clock or (lambda: datetime.now(ZoneInfo(spec.time_zone)))
         self.column_types = warehouse.table_columns()
         self._planner = None
-        if use_rollups and "rollup.manifest" in self.column_types:
-            if "as_of" in self.column_types["rollup.manifest"]:  # older builds lack it: rebuild
-                rows = warehouse.rows("SELECT spec_hash, as_of FROM rollup.manifest")
-                self._planner = RollupPlanner.load(spec, rows, self.column_types, self.today())
+        manifest = self.column_types.get("rollup.manifest", {})
+        if use_rollups and "as_of" in manifest:  # builds without as_of are stale: rebuild them
+            rows = warehouse.rows("SELECT spec_hash, as_of FROM rollup.manifest")
+            self._planner = RollupPlanner.load(spec, rows, self.column_types, self.today())
 
     def today(self) -> date:
         """Today in the spec's time zone: the first day whose data is not complete."""
