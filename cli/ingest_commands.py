@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -60,19 +61,26 @@ def ingest(
                 config=config,
             )
         except (WarehouseError, ValueError) as exc:
-            err.print(f"[red]ingest failed:[/red] {config.redact(str(exc))}", highlight=False)
+            err.print(
+                f"[red]ingest failed:[/red] {config.redact(str(exc))}",
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(1) from None
     for outcome in report.outcomes:
         for item in outcome.quarantined:
-            err.print(f"[yellow]quarantined[/yellow] {item}", highlight=False, markup=False)
+            err.print(
+                f"[yellow]quarantined[/yellow] {escape(item)}", highlight=False, soft_wrap=True
+            )
         if outcome.status != "ok":
             err.print(
                 f"{outcome.source}.{outcome.table} failed: {outcome.error}",
                 markup=False,
                 highlight=False,
+                soft_wrap=True,
             )
     if report.publish_error:
-        err.print(report.publish_error, markup=False, highlight=False)
+        err.print(report.publish_error, markup=False, highlight=False, soft_wrap=True)
     published = f", published snapshot {report.published}" if report.published else ""
     out.print(f"{report.rows:,} rows loaded{published}")
     if not report.ok:
@@ -101,7 +109,12 @@ def sources() -> None:
     out.print(table)
     for s in states:
         if s.error:
-            err.print(f"{s.source}: {config.redact(s.error)}", markup=False, highlight=False)
+            err.print(
+                f"{s.source}: {config.redact(s.error)}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 def worker() -> None:
@@ -143,7 +156,7 @@ def _config_or_exit(settings: Settings):
     try:
         return load_sources(settings.sources)
     except SourceConfigError as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 

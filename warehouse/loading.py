@@ -95,6 +95,7 @@ def load_table(
         staged = _stage(cur, dest, req, counter, before, replace=direct)
         added: list[str] = []
         if staged and req.primary_key:
+            _check_key(tx, dest, req)
             _dedupe(tx, dest, req.primary_key)
         if direct:
             if staged and req.check_drift and before:
@@ -222,6 +223,24 @@ def _select_list(schema: pa.Schema, casts: dict[str, str], before: dict[str, str
         else:
             items.append(quote(f.name))
     return ", ".join(items) if items else "NULL AS _ns_empty"
+
+
+def _check_key(tx: Transaction, dest: str, req: LoadRequest) -> None:
+    schema, _, name = dest.partition(".")
+    have = [
+        r[0]
+        for r in tx.rows(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? AND column_name <> ?",
+            [schema, name.strip('"'), SEQ],
+        )
+    ]
+    missing = [k for k in req.primary_key if k not in have]
+    if missing:
+        raise WarehouseError(
+            f"primary key column(s) {', '.join(missing)} not in the data of {req.source}.{req.table} "
+            f"(columns: {', '.join(have)}); fix `primary_key:` in the sources file"
+        )
 
 
 def _dedupe(tx: Transaction, dest: str, key: tuple[str, ...]) -> None:

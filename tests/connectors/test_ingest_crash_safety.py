@@ -68,9 +68,9 @@ sources:
     )
     seed = int(os.environ.get("NORTHSTAR_CRASH_SEED", time.time()))
     rng = random.Random(seed)
-    next_id, kills, completed = 1, 0, 0
+    next_id, kills, completed, full_run = 1, 0, 0, 0.0
     committed: tuple | None = None  # warehouse state after the last run we know finished
-    for round_ in range(6):
+    for round_ in range(8):
         # New rows plus updates to old ones, each round with later timestamps.
         n = rng.randint(50_000, 200_000)
         conn.execute(
@@ -85,16 +85,24 @@ sources:
         source_now = tuple(
             int(x or 0) for x in conn.execute(PG_SIGNATURE.format(t=table)).fetchone()
         )
-        child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=_env(settings))
-        # A child needs about 3.5 s to start and exit plus 1-3 s to load: kill anywhere from
-        # start-up to the commit, and sometimes let the run finish.
-        time.sleep(rng.uniform(1.0, 8.0))
-        if child.poll() is None:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD], cwd=ROOT, env=_env(settings), stderr=subprocess.PIPE
+        )
+        # Round 0 runs to the end and tells how long a whole run takes (start-up ~2 s, load,
+        # publish, exit); later rounds are killed at a random moment within that span.
+        started = time.perf_counter()
+        if round_ > 0:
+            time.sleep(rng.uniform(0.1, 1.05) * full_run)
+        if round_ > 0 and child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1
         else:
+            child.wait()
+            full_run = time.perf_counter() - started
             completed += 1
+            assert child.returncode == 0, child.stderr.read().decode()[-2000:]
         child.wait()
+        child.stderr.close()
         if settings.warehouse.exists():
             # Killed or not, the table is either as before this run or exactly the source.
             state = _warehouse_signature(settings)
