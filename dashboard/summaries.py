@@ -62,13 +62,18 @@ def lookback_queries(
 
 
 def summarise(
-    serving: Serving, metric: str, grain: str, targets: list[Any] | None = None
+    serving: Serving,
+    metric: str,
+    grain: str,
+    targets: list[Any] | None = None,
+    with_last_year: bool = True,
 ) -> MetricSummary:
+    """The summary of `metric`; with_last_year=False skips that query (cards show only vs previous)."""
     snap = serving.snapshot()
     spec = snap.spec
     vs_previous, vs_last_year = lookback_queries(metric, grain, snap.today(), spec.week_start)
     frame = serving.frame(vs_previous).frame
-    last_year = serving.frame(vs_last_year).frame
+    last_year = serving.frame(vs_last_year).frame if with_last_year else frame.iloc[0:0]
     done = frame[~frame["is_partial"]]
     partial = frame[frame["is_partial"]]
     row = done.iloc[-1] if len(done) else None

@@ -134,7 +134,9 @@ def _row(spec: Any, semantics: Any, m: Any) -> dmc.TableTr:
         [
             dmc.TableTd(dcc.Link(m.title, href=f"/metric/{m.name}"), className="ns-catalog-name"),
             dmc.TableTd(m.type),
-            dmc.TableTd(dmc.Badge(m.tier, color=tier_colour, variant="light") if m.tier else "—"),
+            dmc.TableTd(
+                dmc.Badge(m.tier, color=tier_colour, variant="light", miw=84) if m.tier else "—"
+            ),
             dmc.TableTd(m.owner or "—"),
             dmc.TableTd(", ".join(m.tags) or "—"),
             dmc.TableTd(m.description or "—"),

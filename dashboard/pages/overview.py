@@ -82,7 +82,7 @@ def render_overview(view: dict) -> list:
     )
     cards = [
         driver_card(
-            summarise(serving(), node.metric, grain, node.targets),
+            summarise(serving(), node.metric, grain, node.targets, with_last_year=False),
             node.owner,
             spec.north_star.tree.relation if spec.north_star.tree else None,
         )

@@ -88,7 +88,7 @@ def _branch(node: Any, grain: str, targets: list | None = None) -> list:
 
 
 def _node(node: Any, grain: str, targets: list) -> dcc.Link:
-    s = summarise(serving(), node.metric, grain, targets)
+    s = summarise(serving(), node.metric, grain, targets, with_last_year=False)
     when = period_label(s.period, grain) if s.period else "no complete period"
     return dcc.Link(
         dmc.Card(
