@@ -28,6 +28,7 @@ _READERS = {
     "json": "read_json($files, format = 'array', union_by_name = true, filename = '_ns_file')",
     "ndjson": "read_json($files, format = 'newline_delimited', union_by_name = true, filename = '_ns_file')",
 }
+_FILENAME = ", filename = '_ns_file'"
 SEQ = "_ns_seq"  # chunk order: when a key repeats, the row from the later chunk/file wins
 DELETED = "_deleted"
 UTC_TIMESTAMPTZ = "UTC_TIMESTAMPTZ"  # a cast target: naive source time that is UTC → TIMESTAMPTZ
@@ -96,7 +97,10 @@ def load_table(
         added: list[str] = []
         if staged and req.primary_key:
             _check_key(tx, dest, req)
-            _dedupe(tx, dest, req.primary_key)
+            if _has_duplicates(tx, dest, req.primary_key):
+                if _many_files(req.chunks):  # rare: re-read, this time tagging rows by file order
+                    _stage(cur, dest, req, _Counter(None), before, replace=True, ordered=True)
+                _dedupe(tx, dest, req.primary_key)
         if direct:
             if staged and req.check_drift and before:
                 _check_drift(before, _columns(tx, req.source + "__" + req.table), req.table)
@@ -157,13 +161,25 @@ class _Counter:
 
 
 def _stage(
-    cur, dest: str, req: LoadRequest, counter: _Counter, before: dict, replace: bool
+    cur,
+    dest: str,
+    req: LoadRequest,
+    counter: _Counter,
+    before: dict,
+    replace: bool,
+    ordered: bool = False,
 ) -> bool:
     """Write every chunk into dest (created from the first); return whether anything was staged."""
     created = False
     for seq, chunk in enumerate(req.chunks):
         if isinstance(chunk, FileScan):
-            select = f"SELECT * EXCLUDE (_ns_file), list_position($files, _ns_file) AS {SEQ} FROM {_READERS[chunk.format]}"
+            # Tagging each row with its file costs ~50% more, so it is only done when keys repeat.
+            select = (
+                f"SELECT * EXCLUDE (_ns_file), list_position($files, _ns_file) AS {SEQ} "
+                f"FROM {_READERS[chunk.format]}"
+                if ordered
+                else f"SELECT *, {seq} AS {SEQ} FROM {_READERS[chunk.format].replace(_FILENAME, '')}"
+            )
             params: dict[str, Any] = {"files": [str(p) for p in chunk.paths]}
             nbytes = sum(p.stat().st_size for p in chunk.paths)
         else:
@@ -243,14 +259,25 @@ def _check_key(tx: Transaction, dest: str, req: LoadRequest) -> None:
         )
 
 
-def _dedupe(tx: Transaction, dest: str, key: tuple[str, ...]) -> None:
+def _has_duplicates(tx: Transaction, dest: str, key: tuple[str, ...]) -> bool:
     keys = ", ".join(quote(k) for k in key)
-    (dupes,) = tx.rows(f"SELECT count(*) - count(DISTINCT ({keys})) FROM {dest}")[0]
-    if dupes:  # rare: keep the row from the latest chunk (later file/page wins)
-        tx.execute(
-            f"CREATE OR REPLACE TABLE {dest} AS SELECT * FROM {dest} "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {SEQ} DESC) = 1"
-        )
+    # GROUP BY ... HAVING runs in parallel; count(DISTINCT) next to count(*) did not (2x slower).
+    return bool(tx.rows(f"SELECT 1 FROM {dest} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1"))
+
+
+def _many_files(chunks: object) -> bool:
+    return isinstance(chunks, list) and any(
+        isinstance(c, FileScan) and len(c.paths) > 1 for c in chunks
+    )
+
+
+def _dedupe(tx: Transaction, dest: str, key: tuple[str, ...]) -> None:
+    """Keep one row per key: the one from the latest chunk (later file or page wins)."""
+    keys = ", ".join(quote(k) for k in key)
+    tx.execute(
+        f"CREATE OR REPLACE TABLE {dest} AS SELECT * FROM {dest} "
+        f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {SEQ} DESC) = 1"
+    )
 
 
 def _merge(tx: Transaction, req: LoadRequest, stage: str) -> None:

@@ -152,3 +152,15 @@ def test_schema_drift_new_column_added_type_change_fails_alone(settings):
     assert bad.status == "failed" and "name" in bad.error
     run_ingest(settings, full_refresh=True)
     assert query(settings, "SELECT count(*) FROM raw.shop__people") == [(2,)]
+
+
+def test_repeated_key_across_files_keeps_the_later_file(settings):
+    root = _setup(settings)
+    pq.write_table(_orders([1, 2], 1.0), root / "orders/part-0.parquet")
+    pq.write_table(_orders([2, 3], 2.0), root / "orders/part-1.parquet")
+    assert run_ingest(settings).ok
+    assert query(settings, "SELECT order_id, amount FROM raw.shop__orders ORDER BY 1") == [
+        (1, 1.0),
+        (2, 2.0),
+        (3, 2.0),
+    ]
