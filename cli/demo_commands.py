@@ -118,7 +118,7 @@ def _load(settings: Settings, source_dir: Path, as_of: date) -> None:
             out.print(f"loaded raw.shop__{table} in {time.perf_counter() - t0:.1f} s")
         spec = spec_or_exit(settings, wh)
         t0 = time.perf_counter()
-        build_rollups(wh, spec, today=as_of)
+        build_rollups(wh, spec, today=as_of, progress=lambda msg: out.print(f"  {msg}"))
         out.print(f"rollups built in {time.perf_counter() - t0:.1f} s")
         wh.checkpoint()
     tmp.replace(settings.warehouse)  # the old warehouse stays whole until the new one is complete
