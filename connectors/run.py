@@ -181,6 +181,7 @@ def _load_sql(
         check_drift=not full_refresh,
         clear_state=full_refresh,
         live_keys=live,
+        dedupe=False,
     )
     return load_table(warehouse, request, on_rows)
 

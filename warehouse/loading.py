@@ -61,6 +61,9 @@ class LoadRequest:
     file_entries: list[ingest_meta.FileEntry] = field(default_factory=list)
     clear_state: bool = False  # full refresh: forget cursor and manifest
     live_keys: pa.Table | None = None  # soft deletes: every key still at the source
+    # One SQL query cannot return a real primary key twice, so sql sources skip the check;
+    # files and pages can (a key in two files, overlapping pages): the later chunk wins.
+    dedupe: bool = True
 
     @property
     def target(self) -> str:
@@ -97,7 +100,7 @@ def load_table(
         added: list[str] = []
         if staged and req.primary_key:
             _check_key(tx, dest, req)
-            if _has_duplicates(tx, dest, req.primary_key):
+            if req.dedupe and _has_duplicates(tx, dest, req.primary_key):
                 if _many_files(req.chunks):  # rare: re-read, this time tagging rows by file order
                     _stage(cur, dest, req, _Counter(None), before, replace=True, ordered=True)
                 _dedupe(tx, dest, req.primary_key)
@@ -114,13 +117,14 @@ def load_table(
                 tx, req, before, _columns(tx, "_ns_stage__" + req.source + "__" + req.table)
             )
             _merge(tx, req, dest)
+        # The stage holds just this load's rows: a cheaper max than scanning the whole table.
+        cursor = _new_cursor(tx, req, dest) if staged else req.previous_cursor
         if not direct:
             tx.execute(f"DROP TABLE IF EXISTS {dest}")
         if staged and direct:
             tx.execute(f"ALTER TABLE {req.target} DROP COLUMN {SEQ}")
         if req.live_keys is not None:
             _mark_deleted(cur, req)
-        cursor = _new_cursor(tx, req) if staged else req.previous_cursor
         if req.clear_state:
             ingest_meta.clear_state(tx, req.source, req.table)
         if cursor is not None:
@@ -303,15 +307,15 @@ def _mark_deleted(cur, req: LoadRequest) -> None:
         cur.unregister("_ns_live")
 
 
-def _new_cursor(tx: Transaction, req: LoadRequest) -> Any:
+def _new_cursor(tx: Transaction, req: LoadRequest, table: str) -> Any:
     if not req.cursor_column:
         return req.previous_cursor
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tiny result; the extra-copy warning does not matter
-        table = tx._cur.execute(
-            f"SELECT max({quote(req.cursor_column)}) FROM {req.target}"
+        result = tx._cur.execute(
+            f"SELECT max({quote(req.cursor_column)}) FROM {table}"
         ).to_arrow_table()
-    value = table.column(0)[0].as_py()
+    value = result.column(0)[0].as_py()
     if value is None:
         return req.previous_cursor
     if req.previous_cursor is not None:
