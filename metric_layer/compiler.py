@@ -364,30 +364,50 @@ class Compiler:
     def _compared(self, name: str, w: Window, dims, filters, compare: str) -> exp.Select:
         extended = replace(w, lo=shift(w.lo, w.grain, compare))
         base = self._metric(name, extended, dims, filters)
-        cte = self._name("base")
-        cur, prev = "cur", "prev"
-        on = exp.and_(
-            exp.EQ(
-                this=col("period", prev),
-                expression=shift_expr(col("period", cur), w.grain, compare, forward=False),
-            ),
-            *[exp.NullSafeEQ(this=col(d, prev), expression=col(d, cur)) for d in dims],
+        cte, keys = self._name("base"), self._name("keys")
+        cur, prev, k = "cur", "prev", "k"
+        # Keys: periods with a value, and periods whose comparison period has one (a week
+        # without rows still compares with the week before).
+        keyset = exp.union(
+            exp.select(col("period"), *[col(d) for d in dims]).from_(ident(cte)),
+            exp.select(
+                shift_expr(col("period"), w.grain, compare, forward=True).as_("period"),
+                *[col(d) for d in dims],
+            ).from_(ident(cte)),
+            distinct=True,
         )
+
+        def on(alias: str, period: exp.Expression) -> exp.Expression:
+            return exp.and_(
+                exp.EQ(this=col("period", alias), expression=period),
+                *[exp.NullSafeEQ(this=col(d, alias), expression=col(d, k)) for d in dims],
+            )
+
+        back = shift_expr(col("period", k), w.grain, compare, forward=False)
         return (
             exp.select(
-                col("period", cur).as_("period"),
-                *[col(d, cur).as_(ident(d)) for d in dims],
+                col("period", k).as_("period"),
+                *[col(d, k).as_(ident(d)) for d in dims],
                 col("value", cur).as_("value"),
                 col("value", prev).as_("compare_value"),
             )
-            .from_(exp.Table(this=ident(cte), alias=exp.TableAlias(this=ident(cur))))
+            .from_(exp.Table(this=ident(keys), alias=exp.TableAlias(this=ident(k))))
             .join(
-                exp.Table(this=ident(cte), alias=exp.TableAlias(this=ident(prev))),
-                on=on,
+                exp.Table(this=ident(cte), alias=exp.TableAlias(this=ident(cur))),
+                on=on(cur, col("period", k)),
                 join_type="left",
             )
-            .where(exp.GTE(this=col("period", cur), expression=date_lit(w.lo)))
+            .join(
+                exp.Table(this=ident(cte), alias=exp.TableAlias(this=ident(prev))),
+                on=on(prev, back),
+                join_type="left",
+            )
+            .where(
+                exp.GTE(this=col("period", k), expression=date_lit(w.lo)),
+                exp.LT(this=col("period", k), expression=date_lit(w.hi)),
+            )
             .with_(cte, as_=base)
+            .with_(keys, as_=keyset)
         )
 
     # -- helpers ---------------------------------------------------------------------------------
