@@ -12,7 +12,10 @@ from metric_layer.spec import Spec
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError
 
-err = Console(stderr=True)
+
+def err() -> Console:
+    # Built per call so the terminal width (COLUMNS) is read when the command runs.
+    return Console(stderr=True)
 
 
 def open_warehouse(settings: Settings) -> tuple[Warehouse | None, str | None]:
@@ -30,7 +33,7 @@ def spec_or_exit(settings: Settings, warehouse: Warehouse | None) -> Spec:
     try:
         return load_spec(settings.metrics, warehouse.table_columns() if warehouse else None)
     except SpecError as exc:
-        err.print(str(exc), markup=False, highlight=False)
+        err().print(str(exc), markup=False, highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -38,10 +41,10 @@ def service_or_exit(settings: Settings) -> MetricService:
     try:
         warehouse, version = open_warehouse(settings)
     except WarehouseError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err().print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     if warehouse is None:
-        err.print(
+        err().print(
             f"[red]no warehouse at {settings.warehouse} and nothing published in "
             f"{settings.serving_dir}[/red]; run `northstar demo build` or `northstar ingest` first"
         )

@@ -17,7 +17,10 @@ from metric_layer.spec import GRAINS
 from settings import Settings
 from warehouse import WarehouseError
 
-out = Console()
+
+def out() -> Console:
+    # Built per call so the terminal width (COLUMNS) is read when the command runs.
+    return Console()
 
 
 def register(app: typer.Typer) -> None:
@@ -38,10 +41,10 @@ def validate(
         try:
             warehouse, _ = open_warehouse(settings)
         except WarehouseError as exc:
-            err.print(f"[yellow]warehouse not checked: {exc}[/yellow]")
+            err().print(f"[yellow]warehouse not checked: {exc}[/yellow]")
     spec = spec_or_exit(settings, warehouse)
     checked = "with warehouse columns" if warehouse else "without a warehouse (columns not checked)"
-    out.print(
+    out().print(
         f"[green]{settings.metrics}: {len(spec.models)} models, {len(spec.metrics)} metrics OK[/green] ({checked})"
     )
 
@@ -55,7 +58,7 @@ def metrics() -> None:
     for m in spec.metrics:
         tier = "nsm" if m.name == nsm else (m.tier or "")
         table.add_row(m.name, m.type, m.title, m.format, m.owner or "", tier, m.description)
-    out.print(table)
+    out().print(table)
 
 
 def query(
@@ -104,12 +107,12 @@ def query(
         table = Table(*[str(c) for c in frame.columns], title=f"{', '.join(metric)} by {grain}")
         for row in frame.itertuples(index=False):
             table.add_row(*[_cell(v) for v in row])
-        out.print(table)
+        out().print(table)
         if result.has_partial:
-            out.print("[yellow]is_partial = True: the period is not over yet[/yellow]")
+            out().print("[yellow]is_partial = True: the period is not over yet[/yellow]")
     if sql:
         for name, text in result.sql.items():
-            err.print(f"-- {name}\n{text}", markup=False, highlight=False)
+            err().print(f"-- {name}\n{text}", markup=False, highlight=False)
 
 
 def _date(text: str | None, option: str) -> date | None:
@@ -128,5 +131,5 @@ def _cell(value: object) -> str:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]{message}[/red]")
+    err().print(f"[red]{message}[/red]")
     raise typer.Exit(2)

@@ -66,6 +66,7 @@ def build_rollups(
         # Active metrics read the entity-day tables from here on (planner over what exists so far).
         tables = frozenset(t for t in _tables(tx) if t.startswith(f"{SCHEMA}."))
         compiler = Compiler(spec, types, RollupPlanner(spec, tables, results_usable=False))
+        coverage: list[tuple[str, date]] = []
         for metric in spec.metrics:
             if isinstance(metric, RetentionMetric):
                 started = time.perf_counter()
@@ -78,6 +79,13 @@ def build_rollups(
             if lo is None:
                 continue
             started = time.perf_counter()
+            # Active metrics start the day table at the first week/month start so derived
+            # periods see the same zero days as a direct query.
+            start = (
+                min(period_start(lo, "week", spec.week_start), period_start(lo, "month"))
+                if isinstance(metric, ActiveMetric)
+                else lo
+            )
             dims = [None, *sorted(d for d in sem.dimensions_of_metric(metric.name) if "." not in d)]
             for dim in dims:
                 for grain in MATERIALIZED_GRAINS:
@@ -86,13 +94,6 @@ def build_rollups(
                         # A period's value is the last or mean daily value: derive it from the day table.
                         tx.execute(_from_daily(metric, grain, spec.week_start, dim))
                         continue
-                    # Active metrics start the day table at the first week/month start so derived
-                    # periods see the same zero days as a direct query.
-                    start = (
-                        min(period_start(lo, "week", spec.week_start), period_start(lo, "month"))
-                        if isinstance(metric, ActiveMetric)
-                        else lo
-                    )
                     query = MetricQuery(
                         (metric.name,),
                         grain=grain,
@@ -105,8 +106,12 @@ def build_rollups(
                         this=exp.to_table(table), kind="TABLE", expression=compiled.tree
                     )
                     tx.execute(ctas.sql(dialect="duckdb"))
+            coverage.append((metric.name, start))
             timings[metric.name] = time.perf_counter() - started
             say(f"rollup {metric.name} ({timings[metric.name]:.1f} s)")
+        tx.execute(f"CREATE TABLE {SCHEMA}.coverage (metric VARCHAR, first_day DATE)")
+        for name, first in coverage:
+            tx.execute(f"INSERT INTO {SCHEMA}.coverage VALUES (?, ?)", [name, first])
         tx.execute(
             f"CREATE TABLE {SCHEMA}.manifest AS SELECT ? AS spec_hash, ? AS as_of, now() AS built_at",
             [spec_hash(spec), as_of],

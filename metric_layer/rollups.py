@@ -65,16 +65,22 @@ class RollupPlanner:
     spec: Spec
     tables: frozenset[str]  # rollup tables that exist and match the spec
     results_usable: bool = True  # materialized results were computed for the same `today`
+    coverage: tuple[tuple[str, date], ...] = ()  # (metric, first day) of materialized results
 
     @classmethod
     def load(
-        cls, spec: Spec, rows: list[tuple], column_types: dict[str, dict[str, str]], today: date
+        cls,
+        spec: Spec,
+        rows: list[tuple],
+        column_types: dict[str, dict[str, str]],
+        today: date,
+        coverage: list[tuple[str, date]] = (),
     ) -> RollupPlanner | None:
         """rows: (spec_hash, as_of) from rollup.manifest; None when rollups are missing or stale."""
         if not rows or rows[0][0] != spec_hash(spec):
             return None
         tables = frozenset(t for t in column_types if t.startswith(f"{SCHEMA}."))
-        return cls(spec, tables, results_usable=rows[0][1] == today)
+        return cls(spec, tables, results_usable=rows[0][1] == today, coverage=tuple(coverage))
 
     # -- additive ------------------------------------------------------------------------------
     def simple(
@@ -164,7 +170,9 @@ class RollupPlanner:
         if w.week_start != "monday" and w.grain == "week":
             return None
         table = materialized_table(name, w.grain, dims[0] if dims else None)
-        if table not in self.tables:
+        first_day = dict(self.coverage).get(name)
+        # Before the first materialized day a direct query still has rows (zero actives).
+        if table not in self.tables or first_day is None or w.lo < first_day:
             return None
         schema, tname = table.split(".")
         period_ok = [

@@ -42,7 +42,12 @@ class MetricService:
         manifest = self.column_types.get("rollup.manifest", {})
         if use_rollups and "as_of" in manifest:  # builds without as_of are stale: rebuild them
             rows = warehouse.rows("SELECT spec_hash, as_of FROM rollup.manifest")
-            self._planner = RollupPlanner.load(spec, rows, self.column_types, self.today())
+            coverage = []
+            if "rollup.coverage" in self.column_types:
+                coverage = warehouse.rows("SELECT metric, first_day FROM rollup.coverage")
+            self._planner = RollupPlanner.load(
+                spec, rows, self.column_types, self.today(), coverage
+            )
 
     def today(self) -> date:
         """Today in the spec's time zone: the first day whose data is not complete."""
