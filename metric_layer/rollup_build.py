@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
@@ -39,12 +40,12 @@ def build_rollups(
 ) -> dict[str, float]:
     """Rebuild every rollup in one transaction; returns seconds per table.
 
-    `today` is the first day without complete data (default: the real today).
+    `today` is the first day without complete data (default: today in the spec's time zone).
     """
     sem = Semantics(spec)
     types = warehouse.table_columns()
     # Materialized results depend on `today` (partial periods, mature cohorts): record it.
-    as_of = today or date.today()
+    as_of = today or datetime.now(ZoneInfo(spec.time_zone)).date()
     timings: dict[str, float] = {}
     say = progress or (lambda _msg: None)
     with warehouse.transaction() as tx:
