@@ -54,6 +54,9 @@ def test_dashboard_has_no_sql() -> None:
     suspicious = [
         str(p.relative_to(ROOT))
         for p in (ROOT / "dashboard").rglob("*.py")
-        if any(word in p.read_text(encoding="utf-8").upper() for word in ("SELECT ", " FROM RAW.", "GROUP BY"))
+        if any(
+            word in p.read_text(encoding="utf-8").upper()
+            for word in ("SELECT ", " FROM RAW.", "GROUP BY")
+        )
     ]
     assert suspicious == []
