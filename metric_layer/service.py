@@ -98,6 +98,15 @@ class MetricService:
             snapshot=self.snapshot,
         )
 
+    def last_loads(self) -> dict[str, datetime]:
+        """Source → when its last successful load finished (empty before any ingest)."""
+        if "meta.loads" not in self.column_types:
+            return {}
+        rows = self.warehouse.rows(
+            "SELECT source, max(finished) FROM meta.loads WHERE status = 'ok' GROUP BY source"
+        )
+        return {source: finished for source, finished in rows if finished is not None}
+
     def _fill_periods(
         self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date
     ) -> pd.DataFrame:

@@ -10,14 +10,18 @@ from dashboard.serving import NoSnapshotError, Snapshot, serving
 
 
 def badge(snap: Snapshot) -> dmc.Tooltip:
-    published = snap.published_at
+    # The oldest source's last good load is what every number can be trusted up to.
+    loads = snap.service.last_loads()
+    loaded = min(loads.values()) if loads else None
+    published = loaded or snap.published_at
     when = published.strftime("%-d %b %Y %H:%M") if published else snap.version
+    sources = "; ".join(f"{name} loaded {at:%-d %b %H:%M}" for name, at in sorted(loads.items()))
     return dmc.Tooltip(
         dmc.Badge(
             f"data as of {when}", color="teal", variant="light", size="lg", className="ns-freshness"
         ),
-        label=f"snapshot {snap.version}; today is {snap.today():%-d %b %Y} ({snap.spec.time_zone}); "
-        "the current period is partial",
+        label=f"snapshot {snap.version}; {sources + '; ' if sources else ''}"
+        f"today is {snap.today():%-d %b %Y} ({snap.spec.time_zone}); the current period is partial",
         multiline=True,
         w=320,
     )
