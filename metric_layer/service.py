@@ -7,7 +7,7 @@ and get a MetricFrame. Nothing above this layer sees SQL except as text to show 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -102,10 +102,12 @@ class MetricService:
         """Source → when its last successful load finished (empty before any ingest)."""
         if "meta.loads" not in self.column_types:
             return {}
+        # Read as naive UTC: fetching TIMESTAMPTZ into Python would need pytz.
         rows = self.warehouse.rows(
-            "SELECT source, max(finished) FROM meta.loads WHERE status = 'ok' GROUP BY source"
+            "SELECT source, max(timezone('UTC', finished)) FROM meta.loads "
+            "WHERE status = 'ok' GROUP BY source"
         )
-        return {source: finished for source, finished in rows if finished is not None}
+        return {source: at.replace(tzinfo=UTC) for source, at in rows if at is not None}
 
     def _fill_periods(
         self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date
