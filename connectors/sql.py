@@ -5,6 +5,10 @@ column its right type (the fast drivers hand some types over as text).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,13 +44,16 @@ def live_keys(source: SqlSource, table: SqlTable) -> pa.Table:
     """Every primary key still present at the source (for soft deletes)."""
     dialect = dialect_of(source.url)
     if dialect == "postgres" and "+" not in source.url.split(":", 1)[0]:
-        conn, reader = _postgres_open(
+        lease, reader = _postgres_open(
             source.url, build_select(table, source.url, None, keys_only=True)
         )
         try:
-            return reader.read_all()
-        finally:
-            conn.close()
+            keys = reader.read_all()
+        except BaseException:
+            lease.discard()
+            raise
+        lease.release()
+        return keys
     if dialect == "mysql":
         return _cx(source.url, build_select(table, source.url, None, keys_only=True), None)
     from connectors.sql_alchemy import live_keys as generic
@@ -61,41 +68,95 @@ def _postgres(source: SqlSource, table: SqlTable, previous: Any) -> SqlExtract:
     def chunks() -> Iterator[pa.RecordBatchReader]:
         try:
             yield reader
-        finally:
-            conn.close()  # after DuckDB has drained the reader
+        except BaseException:
+            conn.discard()
+            raise
+        conn.release()  # after DuckDB has drained the reader
 
     return SqlExtract(chunks=chunks(), casts=postgres_casts(reader.schema))
 
 
-def _postgres_open(url: str, query: str) -> tuple[Any, pa.RecordBatchReader]:
-    import adbc_driver_postgresql.dbapi as adbc
-
-    try:
-        conn = adbc.connect(url)
-    except Exception as exc:  # the driver's own error types vary by version
-        raise ConnectorError(f"cannot connect to PostgreSQL: {exc}; check the source url") from exc
-    try:
-        cur = conn.cursor()
-        cur.execute(query)
-        reader = cur.fetch_record_batch()
-        # The reader dies with its cursor: keep the cursor alive on the connection wrapper.
-        return _Closing(conn, cur), reader
-    except Exception as exc:
-        conn.close()
-        raise ConnectorError(
-            f"PostgreSQL query failed: {exc}; check the table and columns"
-        ) from exc
-
-
-class _Closing:
-    def __init__(self, conn: Any, cur: Any) -> None:
-        self._conn, self._cur = conn, cur
-
-    def close(self) -> None:
+def _postgres_open(url: str, query: str) -> tuple[_Lease, pa.RecordBatchReader]:
+    for attempt in (1, 2):
+        lease = _POOL.lease(url)
         try:
-            self._cur.close()
-        finally:
-            self._conn.close()
+            cur = lease.conn.cursor()
+            cur.execute(query)
+            reader = cur.fetch_record_batch()
+            lease.cursor = cur  # the reader dies with its cursor: keep it until release
+            return lease, reader
+        except Exception as exc:
+            lease.discard()
+            if attempt == 1 and lease.reused:
+                continue  # a pooled connection may have gone stale (server restart): retry fresh
+            raise ConnectorError(
+                f"PostgreSQL query failed: {exc}; check the table and columns"
+            ) from exc
+    raise AssertionError("unreachable")
+
+
+class _Lease:
+    def __init__(self, pool: _AdbcPool, url: str, conn: Any, reused: bool) -> None:
+        self.pool, self.url, self.conn, self.reused = pool, url, conn, reused
+        self.cursor: Any = None
+
+    def release(self) -> None:
+        self._close_cursor()
+        self.pool.give_back(self.url, self.conn)
+
+    def discard(self) -> None:
+        self._close_cursor()
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+    def _close_cursor(self) -> None:
+        if self.cursor is not None:
+            with contextlib.suppress(Exception):
+                self.cursor.close()
+            self.cursor = None
+
+
+class _AdbcPool:
+    """Idle ADBC connections by URL. Connecting costs ~55 ms (the driver reads the server's type
+    catalog), as much as a whole small incremental load, and the worker loads every few minutes.
+    A connection is leased to one load at a time, so threads never share one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[str, Any] = {}
+
+    def lease(self, url: str) -> _Lease:
+        with self._lock:
+            conn = self._idle.pop(url, None)
+        if conn is not None:
+            return _Lease(self, url, conn, reused=True)
+        import adbc_driver_postgresql.dbapi as adbc
+
+        try:
+            # autocommit: an idle pooled connection must not hold a transaction (and its locks)
+            return _Lease(self, url, adbc.connect(url, autocommit=True), reused=False)
+        except Exception as exc:  # the driver's own error types vary by version
+            raise ConnectorError(
+                f"cannot connect to PostgreSQL: {exc}; check the source url"
+            ) from exc
+
+    def give_back(self, url: str, conn: Any) -> None:
+        with self._lock:
+            if url not in self._idle:
+                self._idle[url] = conn
+                return
+        conn.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, {}
+        for conn in idle.values():
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+_POOL = _AdbcPool()  # per process; see _AdbcPool
+atexit.register(_POOL.close_all)
 
 
 def postgres_casts(schema: pa.Schema) -> dict[str, str]:
@@ -116,19 +177,51 @@ def postgres_casts(schema: pa.Schema) -> dict[str, str]:
 # -- MySQL / MariaDB via connectorx -----------------------------------------------------------
 def _mysql(source: SqlSource, table: SqlTable, previous: Any) -> SqlExtract:
     casts = _mysql_casts(source.url, table)
+    # DECIMALs are narrowed in Arrow (see _rescale_decimals), the other casts in DuckDB.
+    decimals = {n: c for n, c in casts.items() if c.startswith("DECIMAL(")}
+    casts = {n: c for n, c in casts.items() if n not in decimals}
     query = build_select(table, source.url, previous)
 
     def chunks() -> Iterator[pa.RecordBatchReader]:
         import connectorx as cx
 
         try:
-            yield cx.read_sql(
+            reader = cx.read_sql(
                 _cx_url(source.url), query, return_type="arrow_stream", batch_size=table.batch_size
             )
         except Exception as exc:
             raise ConnectorError(f"MySQL query failed: {exc}") from exc
+        yield _rescale_decimals(reader, decimals)
 
     return SqlExtract(chunks=chunks(), casts=casts)
+
+
+def _rescale_decimals(
+    reader: pa.RecordBatchReader, decimals: dict[str, str]
+) -> pa.RecordBatchReader:
+    """connectorx sends every DECIMAL as (38,10); narrowing in Arrow is ~free, in DuckDB ~30% of
+    the load. safe=True: a value that does not fit raises instead of being cut."""
+    import pyarrow.compute as pc
+
+    targets = {}
+    for name, cast in decimals.items():
+        match = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", cast)
+        if match and name in reader.schema.names:
+            targets[reader.schema.get_field_index(name)] = pa.decimal128(*map(int, match.groups()))
+    if not targets:
+        return reader
+    schema = reader.schema
+    for index, dtype in targets.items():
+        schema = schema.set(index, pa.field(schema.field(index).name, dtype))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            columns = list(batch.columns)
+            for index, dtype in targets.items():
+                columns[index] = pc.cast(columns[index], dtype)
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
 
 
 def _cx_url(url: str) -> str:
