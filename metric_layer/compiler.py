@@ -13,11 +13,12 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
+from metric_layer.active_window import active_from_activity
 from metric_layer.errors import QueryError
 from metric_layer.expressions import parse_expression
-from metric_layer.periods import align_range, shift
+from metric_layer.periods import Window, align_range, shift
 from metric_layer.query import DimensionFilter, MetricQuery
-from metric_layer.relation import ModelRelation, col, date_lit, ident
+from metric_layer.relation import ModelRelation, col, date_lit, filter_condition, ident
 from metric_layer.rollups import RollupPlanner
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
@@ -31,17 +32,6 @@ from metric_layer.spec import (
 from metric_layer.sql_time import period_expr, shift_expr
 
 DOUBLE = exp.DataType.build("DOUBLE")
-
-
-@dataclass(frozen=True)
-class Window:
-    """Whole periods [lo, hi) of one grain, and today (the first day with incomplete data)."""
-
-    grain: str
-    lo: date
-    hi: date
-    today: date
-    week_start: str = "monday"
 
 
 @dataclass(frozen=True)
@@ -235,7 +225,7 @@ class Compiler:
                     *self._conditions(rel, first_event, last_day, m.filter, filters, extra)
                 )
             )
-        return _active_from_activity(activity, m, w, dims, first_event, last_day)
+        return active_from_activity(activity, m, w, dims, first_event, last_day)
 
     # -- retention -------------------------------------------------------------------------------
     def _retention(self, m: RetentionMetric, w: Window, dims, filters, extra) -> exp.Select:
@@ -317,9 +307,7 @@ class Compiler:
             )
             cohort = exp.select("*").from_(firsts.subquery(inner)).where(in_range)
             for f in filters:
-                cohort = cohort.where(
-                    _rebase_filter(rel.filter(f), rel.dimension(f.dimension), col(f.dimension))
-                )
+                cohort = cohort.where(filter_condition(col(f.dimension), f))
         c, a, h = self._name("cohort"), self._name("activity"), self._name("hits")
         hits = (
             exp.select(col("entity", "c"), col("cohort_day", "c"))
@@ -452,127 +440,6 @@ class Compiler:
         return f"{hint}_{next(self._names)}"
 
 
-def _active_from_activity(
-    activity: exp.Select, m: ActiveMetric, w: Window, dims: list[str], first: date, last: date
-) -> exp.Select:
-    """Distinct entities active in the trailing `window` days, for each day, then per period.
-
-    Each activity day opens an interval [day, min(day + window, next activity day)); summing +1/-1 at
-    the interval ends and running the sum over days gives the count without a range self-join.
-    """
-    win = m.window
-    part = [col(d) for d in dims]
-    dim_cols = [col(d) for d in dims]
-    next_day = exp.Window(
-        this=exp.func("lead", col("day")),
-        partition_by=[*part, col("entity")],
-        order=exp.Order(expressions=[exp.Ordered(this=col("day"))]),
-    )
-    known = exp.Not(this=exp.Is(this=col("entity"), expression=exp.Null()))  # NULL is no entity
-    events = (
-        exp.select(col("day"), *dim_cols, exp.alias_(next_day, "next_day"))
-        .from_(ident("act"))
-        .where(known)
-    )
-    close_day = exp.func(
-        "least",
-        exp.Add(this=col("day"), expression=exp.Literal.number(win)),
-        exp.func(
-            "coalesce",
-            col("next_day"),
-            exp.Add(this=col("day"), expression=exp.Literal.number(win)),
-        ),
-    )
-    deltas = exp.union(
-        exp.select(
-            col("day").as_("d"), *dim_cols, exp.alias_(exp.Literal.number(1), "delta")
-        ).from_(ident("ev")),
-        exp.select(
-            exp.alias_(close_day, "d"), *dim_cols, exp.alias_(exp.Literal.number(-1), "delta")
-        ).from_(ident("ev")),
-        distinct=False,
-    )
-    daily = _group(
-        exp.select(col("d"), *dim_cols, exp.alias_(exp.Sum(this=col("delta")), "delta")).from_(
-            ident("deltas")
-        ),
-        len(dims),
-        offset=1,
-    )
-    spine = exp.select(exp.cast(col("range"), exp.DataType.build("DATE")).as_("day")).from_(
-        exp.func(
-            "range",
-            date_lit(first),
-            date_lit(last),
-            exp.Interval(this=exp.Literal.number(1), unit=exp.var("DAY")),
-        )
-    )
-    keys = (
-        exp.select(*dim_cols).distinct().from_(ident("act")).where(known.copy()) if dims else None
-    )
-    grid = exp.select(col("day", "s"), *[col(d, "g") for d in dims]).from_(
-        exp.Table(this=ident("spine"), alias=exp.TableAlias(this=ident("s")))
-    )
-    if keys is not None:
-        grid = grid.join(
-            exp.Table(this=ident("keyset"), alias=exp.TableAlias(this=ident("g"))),
-            join_type="cross",
-        )
-    on = exp.and_(
-        exp.EQ(this=col("d", "dl"), expression=col("day", "gr")),
-        *[exp.NullSafeEQ(this=col(d, "dl"), expression=col(d, "gr")) for d in dims],
-    )
-    running_sum = exp.Window(
-        this=exp.Sum(this=exp.func("coalesce", col("delta", "dl"), exp.Literal.number(0))),
-        partition_by=[col(d, "gr") for d in dims],
-        order=exp.Order(expressions=[exp.Ordered(this=col("day", "gr"))]),
-        spec=exp.WindowSpec(
-            kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
-        ),
-    )
-    running = (
-        exp.select(
-            col("day", "gr").as_("day"),
-            *[col(d, "gr").as_(ident(d)) for d in dims],
-            exp.alias_(running_sum, "active"),
-        )
-        .from_(exp.Table(this=ident("grid"), alias=exp.TableAlias(this=ident("gr"))))
-        .join(
-            exp.Table(this=ident("daily"), alias=exp.TableAlias(this=ident("dl"))),
-            on=on,
-            join_type="left",
-        )
-    )
-    if m.period_value == "last" or w.grain == "day":
-        value = exp.func("arg_max", col("active"), col("day"))
-    else:
-        value = exp.Avg(this=col("active"))
-    in_range = exp.GTE(this=col("day"), expression=date_lit(w.lo))
-    select = (
-        exp.select(
-            period_expr(col("day"), w.grain, w.week_start).as_("period"),
-            *dim_cols,
-            exp.alias_(value, "value"),
-        )
-        .from_(ident("running"))
-        .where(in_range)
-    )
-    select = _group(select, len(dims))
-    ctes = [
-        ("act", activity),
-        ("ev", events),
-        ("deltas", deltas),
-        ("daily", daily),
-        ("spine", spine),
-    ]
-    if keys is not None:
-        ctes.append(("keyset", keys))
-    ctes += [("grid", grid), ("running", running)]
-    for name, sub in ctes:
-        select = select.with_(name, as_=sub)
-    return select
-
-
 def _group(select: exp.Select, n_dims: int, offset: int = 1) -> exp.Select:
     return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 1 + offset)])
 
@@ -603,11 +470,3 @@ def _nullif_zero(value: exp.Expression) -> exp.Expression:
 def _and(a: str | None, b: str | None) -> str | None:
     parts = [p for p in (a, b) if p]
     return " AND ".join(f"({p})" for p in parts) if parts else None
-
-
-def _rebase_filter(
-    cond: exp.Expression, source: exp.Expression, target: exp.Expression
-) -> exp.Expression:
-    """Point a filter built on a dimension expression at an output column instead."""
-    text = source.sql()
-    return cond.transform(lambda n: target.copy() if n.sql() == text else n)

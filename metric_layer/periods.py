@@ -6,6 +6,7 @@ ISO weeks start on Monday unless the spec says `week_start: sunday`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -76,3 +77,14 @@ def periods_between(lo: date, hi: date, grain: str) -> list[date]:
 def is_partial(period: date, grain: str, today: date, extra_days: int = 0) -> bool:
     """A period is partial while it (plus any maturity days, e.g. retention's N) is not over."""
     return next_period(period, grain) + timedelta(days=extra_days) > today
+
+
+@dataclass(frozen=True)
+class Window:
+    """Whole periods [lo, hi) of one grain, and today (the first day with incomplete data)."""
+
+    grain: str
+    lo: date
+    hi: date
+    today: date
+    week_start: str = "monday"

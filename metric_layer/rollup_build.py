@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
-from metric_layer.compiler import Compiler, Window
-from metric_layer.periods import period_start
+from metric_layer.compiler import Compiler
+from metric_layer.periods import Window, period_start
 from metric_layer.query import MetricQuery
 from metric_layer.relation import ModelRelation, col, ident
 from metric_layer.rollups import (

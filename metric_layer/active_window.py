@@ -1,0 +1,136 @@
+"""Rolling-window active entities (DAU/WAU/MAU) from activity rows, as one SQL tree."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlglot import exp
+
+from metric_layer.periods import Window
+from metric_layer.relation import col, date_lit, ident
+from metric_layer.spec import ActiveMetric
+from metric_layer.sql_time import period_expr
+
+
+def _group(select: exp.Select, n_dims: int) -> exp.Select:
+    return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 2)])
+
+
+def active_from_activity(
+    activity: exp.Select, m: ActiveMetric, w: Window, dims: list[str], first: date, last: date
+) -> exp.Select:
+    """Distinct entities active in the trailing `window` days, for each day, then per period.
+
+    Each activity day opens an interval [day, min(day + window, next activity day)); summing +1/-1 at
+    the interval ends and running the sum over days gives the count without a range self-join.
+    """
+    win = m.window
+    part = [col(d) for d in dims]
+    dim_cols = [col(d) for d in dims]
+    next_day = exp.Window(
+        this=exp.func("lead", col("day")),
+        partition_by=[*part, col("entity")],
+        order=exp.Order(expressions=[exp.Ordered(this=col("day"))]),
+    )
+    known = exp.Not(this=exp.Is(this=col("entity"), expression=exp.Null()))  # NULL is no entity
+    events = (
+        exp.select(col("day"), *dim_cols, exp.alias_(next_day, "next_day"))
+        .from_(ident("act"))
+        .where(known)
+    )
+    close_day = exp.func(
+        "least",
+        exp.Add(this=col("day"), expression=exp.Literal.number(win)),
+        exp.func(
+            "coalesce",
+            col("next_day"),
+            exp.Add(this=col("day"), expression=exp.Literal.number(win)),
+        ),
+    )
+    deltas = exp.union(
+        exp.select(
+            col("day").as_("d"), *dim_cols, exp.alias_(exp.Literal.number(1), "delta")
+        ).from_(ident("ev")),
+        exp.select(
+            exp.alias_(close_day, "d"), *dim_cols, exp.alias_(exp.Literal.number(-1), "delta")
+        ).from_(ident("ev")),
+        distinct=False,
+    )
+    daily = _group(
+        exp.select(col("d"), *dim_cols, exp.alias_(exp.Sum(this=col("delta")), "delta")).from_(
+            ident("deltas")
+        ),
+        len(dims),
+    )
+    spine = exp.select(exp.cast(col("range"), exp.DataType.build("DATE")).as_("day")).from_(
+        exp.func(
+            "range",
+            date_lit(first),
+            date_lit(last),
+            exp.Interval(this=exp.Literal.number(1), unit=exp.var("DAY")),
+        )
+    )
+    keys = (
+        exp.select(*dim_cols).distinct().from_(ident("act")).where(known.copy()) if dims else None
+    )
+    grid = exp.select(col("day", "s"), *[col(d, "g") for d in dims]).from_(
+        exp.Table(this=ident("spine"), alias=exp.TableAlias(this=ident("s")))
+    )
+    if keys is not None:
+        grid = grid.join(
+            exp.Table(this=ident("keyset"), alias=exp.TableAlias(this=ident("g"))),
+            join_type="cross",
+        )
+    on = exp.and_(
+        exp.EQ(this=col("d", "dl"), expression=col("day", "gr")),
+        *[exp.NullSafeEQ(this=col(d, "dl"), expression=col(d, "gr")) for d in dims],
+    )
+    running_sum = exp.Window(
+        this=exp.Sum(this=exp.func("coalesce", col("delta", "dl"), exp.Literal.number(0))),
+        partition_by=[col(d, "gr") for d in dims],
+        order=exp.Order(expressions=[exp.Ordered(this=col("day", "gr"))]),
+        spec=exp.WindowSpec(
+            kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW"
+        ),
+    )
+    running = (
+        exp.select(
+            col("day", "gr").as_("day"),
+            *[col(d, "gr").as_(ident(d)) for d in dims],
+            exp.alias_(running_sum, "active"),
+        )
+        .from_(exp.Table(this=ident("grid"), alias=exp.TableAlias(this=ident("gr"))))
+        .join(
+            exp.Table(this=ident("daily"), alias=exp.TableAlias(this=ident("dl"))),
+            on=on,
+            join_type="left",
+        )
+    )
+    if m.period_value == "last" or w.grain == "day":
+        value = exp.func("arg_max", col("active"), col("day"))
+    else:
+        value = exp.Avg(this=col("active"))
+    in_range = exp.GTE(this=col("day"), expression=date_lit(w.lo))
+    select = (
+        exp.select(
+            period_expr(col("day"), w.grain, w.week_start).as_("period"),
+            *dim_cols,
+            exp.alias_(value, "value"),
+        )
+        .from_(ident("running"))
+        .where(in_range)
+    )
+    select = _group(select, len(dims))
+    ctes = [
+        ("act", activity),
+        ("ev", events),
+        ("deltas", deltas),
+        ("daily", daily),
+        ("spine", spine),
+    ]
+    if keys is not None:
+        ctes.append(("keyset", keys))
+    ctes += [("grid", grid), ("running", running)]
+    for name, sub in ctes:
+        select = select.with_(name, as_=sub)
+    return select
