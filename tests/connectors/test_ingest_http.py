@@ -193,3 +193,18 @@ sources:
     assert seen[1] == ("Bearer tok-123456", "2026-01-07T00:00:00")
     rows = query(settings, "SELECT id, name FROM raw.api__people ORDER BY id")
     assert len(rows) == 8 and rows[6] == (7, "renamed") and rows[7] == (8, "p8")
+
+
+def test_records_become_arrow_with_nested_json_and_mixed_types():
+    from connectors.http import records_to_arrow
+
+    table = records_to_arrow(
+        [
+            {"id": 1, "tags": ["a", "b"], "meta": {"k": 1}, "code": 7},
+            {"id": 2, "extra": True, "code": "B7"},  # a new field; code turns to text
+        ]
+    )
+    assert table.column_names == ["id", "tags", "meta", "code", "extra"]
+    assert table.column("tags").to_pylist() == ['["a", "b"]', None]
+    assert table.column("code").to_pylist() == ["7", "B7"]
+    assert table.column("extra").to_pylist() == [None, True]

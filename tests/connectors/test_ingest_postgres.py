@@ -175,3 +175,23 @@ sources:
     assert outcomes["local"].status == "ok"
     logged = query(settings, "SELECT string_agg(coalesce(error, ''), ' ') FROM meta.loads")[0][0]
     assert "pw-very-secret" not in logged
+
+
+def test_pooled_connection_killed_by_the_server_is_replaced(pg, settings):
+    url, conn, schema = pg
+    conn.execute(f'CREATE TABLE "{schema}".things (id int PRIMARY KEY, updated_at timestamptz)')
+    conn.execute(f'INSERT INTO "{schema}".things VALUES (1, now())')
+    _sources(settings, url, schema)
+    assert run_ingest(settings).ok
+    # A server restart or idle timeout ends the pooled connection behind our back.
+    # Only the pooled connection: its last query named this test's schema (other tests run too).
+    killed = conn.execute(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE pid <> pg_backend_pid() AND position(%s in query) > 0",
+        [schema],
+    ).fetchone()[0]
+    assert killed == 1
+    conn.execute(f"INSERT INTO \"{schema}\".things VALUES (2, now() + interval '1 hour')")
+    report = run_ingest(settings)
+    assert report.ok, report.outcomes
+    assert query(settings, "SELECT count(*) FROM raw.app__things") == [(2,)]
