@@ -62,7 +62,8 @@ def ingest(
             )
         except (WarehouseError, ValueError) as exc:
             err.print(
-                f"[red]ingest failed:[/red] {config.redact(str(exc))}",
+                f"[red]ingest failed:[/red] {escape(config.redact(str(exc)))} "
+                "If `northstar worker` is running, it does the loading: stop it to ingest by hand.",
                 highlight=False,
                 soft_wrap=True,
             )

@@ -28,7 +28,6 @@ class FilePlan:
     to_load: list[tuple[Path, FileEntry]]  # new or changed
     unchanged: list[Path]
     touched: list[FileEntry]  # mtime moved, content identical: remember the new mtime only
-    quarantined: list[FileEntry]
 
 
 def source_dir(source: FilesSource, base_dir: Path) -> Path:
@@ -59,7 +58,7 @@ def plan_files(
             unchanged.append(path)
         else:
             to_load.append((path, entry))
-    return FilePlan(to_load, unchanged, touched, [])
+    return FilePlan(to_load, unchanged, touched)
 
 
 def load_files_table(

@@ -55,7 +55,7 @@ def live_keys(source: SqlSource, table: SqlTable) -> pa.Table:
         lease.release()
         return keys
     if dialect == "mysql":
-        return _cx(source.url, build_select(table, source.url, None, keys_only=True), None)
+        return _cx(source.url, build_select(table, source.url, None, keys_only=True))
     from connectors.sql_alchemy import live_keys as generic
 
     return generic(source, table)
@@ -229,7 +229,7 @@ def _cx_url(url: str) -> str:
     return "mysql://" + rest if scheme.split("+")[0] in ("mysql", "mariadb") else url
 
 
-def _cx(url: str, query: str, batch_size: int | None) -> pa.Table:
+def _cx(url: str, query: str) -> pa.Table:
     import connectorx as cx
 
     try:
@@ -250,8 +250,8 @@ def _mysql_casts(url: str, table: SqlTable) -> dict[str, str]:
         "(SELECT count(*) FROM information_schema.CHECK_CONSTRAINTS k "
         " WHERE k.CONSTRAINT_SCHEMA = c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME "
         " AND k.CHECK_CLAUSE = concat('json_valid(`', c.COLUMN_NAME, '`)')) AS is_json "
+        # schema and name are sqlglot-built literals (connectorx cannot bind parameters)
         f"FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = {schema} AND c.TABLE_NAME = {name}",
-        None,
     ).to_pylist()
     if not catalog:
         raise ConnectorError(

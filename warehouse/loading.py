@@ -20,7 +20,6 @@ import pyarrow as pa
 from warehouse import ingest_meta
 from warehouse.connection import Transaction, Warehouse, WarehouseError
 
-Chunk = "pa.Table | pa.RecordBatchReader | FileScan"
 RowsCallback = Callable[[int, int], None]  # (rows, bytes) just staged
 _READERS = {
     "parquet": "read_parquet($files, union_by_name = true, filename = '_ns_file')",
