@@ -51,6 +51,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         settings = Settings(
             metrics=ROOT / "metrics.yml",
+            sources=ROOT / "sources.yml",
             warehouse=folder / "warehouse.duckdb",
             serving_dir=folder / "serving",
         )

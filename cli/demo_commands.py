@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -14,21 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.context import spec_or_exit
+from cli.ingest_commands import IngestProgress
 from metric_layer.rollup_build import build_rollups
 from settings import Settings
-from warehouse import SnapshotStore, Warehouse
+from warehouse import Warehouse
 
 out = Console()
 SCALES = {"1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
-TABLES = (
-    "customers",
-    "sessions",
-    "orders",
-    "order_items",
-    "refunds",
-    "marketing_spend",
-    "nps_responses",
-)
 demo = typer.Typer(
     help="The demo business: a seeded online shop with planted incidents.", no_args_is_help=True
 )
@@ -106,24 +100,46 @@ def build_demo(
 
 
 def _load(settings: Settings, source_dir: Path, as_of: date) -> None:
-    """Load the generated files as raw.shop__<table>, build rollups, publish a snapshot."""
-    import pyarrow.dataset as ds
+    """Ingest the generated files through the `shop` files source, build rollups, publish.
+
+    The demo goes through the same connector pipeline as real data (sources.yml → raw.shop__*),
+    into a fresh file so rows of an older demo never linger; the old warehouse stays whole
+    until the new one is complete.
+    """
+    from connectors import run_ingest
 
     tmp = settings.warehouse.with_suffix(".building.duckdb")
     tmp.unlink(missing_ok=True)
-    with Warehouse(tmp) as wh:
-        for table in TABLES:
-            t0 = time.perf_counter()
-            wh.replace_table(f"raw.shop__{table}", ds.dataset(source_dir / table, format="parquet"))
-            out.print(f"loaded raw.shop__{table} in {time.perf_counter() - t0:.1f} s")
+    building = replace(settings, warehouse=tmp)
+
+    def after_load(wh: Warehouse) -> None:
         spec = spec_or_exit(settings, wh)
         t0 = time.perf_counter()
         build_rollups(wh, spec, today=as_of, progress=lambda msg: out.print(f"  {msg}"))
         out.print(f"rollups built in {time.perf_counter() - t0:.1f} s")
-        wh.checkpoint()
-    tmp.replace(settings.warehouse)  # the old warehouse stays whole until the new one is complete
-    version = SnapshotStore(settings.serving_dir).publish(settings.warehouse)
-    out.print(f"published snapshot {version}")
+
+    with IngestProgress() as progress:
+        report = run_ingest(
+            building,
+            source="shop",
+            full_refresh=True,
+            progress=progress,
+            after_load=after_load,
+            environ={**os.environ, "NORTHSTAR_DATA": str(source_dir.resolve())},
+        )
+    if not report.ok:
+        failed = [f"{o.table}: {o.error}" for o in report.outcomes if o.status != "ok"]
+        raise typer.Exit(_fail("demo ingest failed", [*failed, report.publish_error or ""]))
+    tmp.replace(settings.warehouse)
+    out.print(f"ingested {report.rows:,} rows; published snapshot {report.published}")
+
+
+def _fail(message: str, details: list[str]) -> int:
+    out.print(f"[red]{message}[/red]")
+    for line in details:
+        if line:
+            out.print(f"  {line}", markup=False)
+    return 1
 
 
 def _current(stamp_file: Path, stamp: dict, settings: Settings) -> bool:

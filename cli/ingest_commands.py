@@ -50,7 +50,7 @@ def ingest(
     """Load sources into the warehouse, then refresh rollups and publish a serving snapshot."""
     settings = Settings.load()
     config = _config_or_exit(settings)
-    with _IngestProgress() as progress:
+    with IngestProgress() as progress:
         try:
             report = run_ingest(
                 settings,
@@ -190,7 +190,7 @@ def _age(age: timedelta | None) -> str:
     return f"{days}d {hours}h" if days else f"{hours}h {mins}m" if hours else f"{mins}m"
 
 
-class _IngestProgress:
+class IngestProgress:
     """connectors.Progress on a rich progress bar: one line per table with rows and rate."""
 
     def __init__(self) -> None:
@@ -205,7 +205,7 @@ class _IngestProgress:
         )
         self._tasks: dict[tuple[str, str], tuple[TaskID, float, int]] = {}
 
-    def __enter__(self) -> _IngestProgress:
+    def __enter__(self) -> IngestProgress:
         self._bar.__enter__()
         return self
 

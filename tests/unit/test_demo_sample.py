@@ -30,6 +30,7 @@ def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
     settings = Settings(
         metrics=ROOT / "metrics.yml",
+        sources=ROOT / "sources.yml",
         warehouse=folder / "warehouse.duckdb",
         serving_dir=folder / "serving",
     )
