@@ -210,9 +210,7 @@ class Compiler:
         first_event = w.lo - timedelta(days=m.window - 1)
         activity = None
         if self.rollups is not None:
-            activity = self.rollups.activity(
-                m.model, m.entity, m.filter, first_event, last_day, dims, filters, extra
-            )
+            activity = self.rollups.activity(m, first_event, last_day, dims, filters, extra)
         if activity is None:
             rel = ModelRelation(self.sem, m.model, self.spec.time_zone, self.types)
             activity = exp.select(

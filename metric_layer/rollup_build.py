@@ -60,11 +60,12 @@ def build_rollups(
                 tx.execute(sql_text)
             timings[f"{model.name}__daily"] = time.perf_counter() - started
             say(f"rollup {model.name}__daily ({timings[f'{model.name}__daily']:.1f} s)")
-        for model, entity in sorted(
-            {(m.model, m.entity) for m in spec.metrics if isinstance(m, ActiveMetric)}
-        ):
-            tx.execute(_entity_days_statement(sem, spec, model, entity, types))
-        # Active metrics read the entity-day tables from here on (planner over what exists so far).
+        for metric in spec.metrics:
+            if _materialized(metric):
+                started = time.perf_counter()
+                tx.execute(_entity_days_statement(sem, spec, metric, types))
+                say(f"rollup {metric.name} entity days ({time.perf_counter() - started:.1f} s)")
+        # Distinct and active metrics read their entity-day tables from here on.
         tables = frozenset(t for t in _tables(tx) if t.startswith(f"{SCHEMA}."))
         compiler = Compiler(spec, types, RollupPlanner(spec, tables, results_usable=False))
         coverage: list[tuple[str, date]] = []
@@ -175,18 +176,26 @@ def _daily_statements(
     return statements
 
 
-def _entity_days_statement(sem: Semantics, spec: Spec, model: str, entity: str, types) -> str:
-    """One row per (local day, entity, dimension values) with any activity."""
-    rel = ModelRelation(sem, model, spec.time_zone, types)
-    dims = model_dimensions(sem, model)
+def _entity_days_statement(sem: Semantics, spec: Spec, metric, types) -> str:
+    """One row per (local day, entity, dimension values) where the metric's rows exist.
+
+    Built once per distinct-count or active metric (its filter applied, dimensions already joined
+    and its day already in the spec's zone), it answers every grain, breakdown and filter.
+    """
+    rel = ModelRelation(sem, metric.model, spec.time_zone, types)
+    dims = model_dimensions(sem, metric.model)
+    entity_text = metric.entity if isinstance(metric, ActiveMetric) else metric.expr
+    entity = rel.spec_sql(entity_text) if entity_text else rel.column(rel.model.primary_key)
+    # Rows without an entity stay: a raw COUNT(DISTINCT) still returns their group (as 0).
+    conds = [exp.paren(rel.spec_sql(metric.filter))] if metric.filter else []
     select = exp.select(
         rel.local_day().as_("day"),
-        rel.column(entity).as_("entity"),
+        entity.as_("entity"),
         *[rel.dimension(d).as_(ident(d)) for d in dims],
     ).distinct()
-    select = rel.from_clause(select)
+    select = rel.from_clause(select.where(*conds))
     return exp.Create(
-        this=exp.to_table(entity_days_table(model, entity)), kind="TABLE", expression=select
+        this=exp.to_table(entity_days_table(metric.name)), kind="TABLE", expression=select
     ).sql(dialect="duckdb")
 
 

@@ -1,13 +1,17 @@
 """Rollups: small tables built at load time that answer interactive queries in milliseconds.
 
-Two kinds, both invalidated together by a hash of the spec (rollup.manifest):
+All are invalidated together by a hash of the spec (rollup.manifest):
 - additive daily rollups per model (`rollup.<model>__daily__<set>`): one row per local day and
   dimension values, with one measure column per additive simple metric (count, sum, avg as sum and
   count, min, max). Any grain, breakdown and filter over the set's dimensions re-aggregates them.
   Sets: `all` dimensions, each single dimension, and `total` (no dimension).
-- materialized results for metrics that do not add up (distinct counts, rolling active users,
-  retention): the raw query's answer per grain for no breakdown and each single dimension, without
-  filters (`rollup.m__<metric>__<grain>__<dimension|total>`).
+- entity-day tables per distinct-count or active metric (`rollup.<metric>__entity_days`): the
+  metric's filter applied, dimensions joined, day in the spec's zone; any query on them is exact.
+- cohort-day tables per retention metric (`rollup.<metric>__cohorts`): cohort size and retained
+  count per cohort day and dimensions, which add up to any grain.
+- materialized results of distinct-count and active metrics per grain (day, week, month) for no
+  breakdown and each single dimension, without filters (`rollup.m__<metric>__<grain>__<dim>`),
+  valid for the `today` they were built for and from their first covered day.
 A query the rollups cannot answer compiles to the raw tables, with the same results.
 """
 
@@ -87,7 +91,9 @@ class RollupPlanner:
         self, m: SimpleMetric, w, dims: list[str], filters: list[DimensionFilter], extra: str | None
     ) -> exp.Select | None:
         if not _additive(m):
-            return self._materialized(m.name, w, dims, filters, extra)
+            return self._materialized(m.name, w, dims, filters, extra) or self.distinct(
+                m, w, dims, filters, extra
+            )
         sem = Semantics(self.spec)
         needed = set(dims) | {f.dimension for f in filters}
         if extra:
@@ -227,9 +233,67 @@ class RollupPlanner:
         )
 
     def activity(
-        self, *args, **kwargs
-    ) -> None:  # rolling windows read materialized results instead
-        return None
+        self, m: ActiveMetric, lo: date, hi: date, dims: list[str], filters: list, extra: str | None
+    ) -> exp.Select | None:
+        """(day, dims, entity) rows with activity in [lo, hi) from the metric's entity-day table."""
+        source = self._entity_days(m.name, m.model, lo, hi, filters, extra, set(dims))
+        if source is None:
+            return None
+        select = exp.select(
+            col("day", BASE).as_("day"),
+            *[col(d, BASE).as_(ident(d)) for d in dims],
+            col("entity", BASE).as_("entity"),
+        )
+        return select.distinct().from_(source[0]).where(*source[1])
+
+    def distinct(
+        self, m: SimpleMetric, w, dims: list[str], filters: list, extra: str | None
+    ) -> exp.Select | None:
+        """COUNT(DISTINCT entity) per period from the metric's entity-day table."""
+        source = self._entity_days(m.name, m.model, w.lo, w.hi, filters, extra, set(dims))
+        if source is None:
+            return None
+        value = exp.Count(this=exp.Distinct(expressions=[col("entity", BASE)]))
+        select = exp.select(
+            period_expr(col("day", BASE), w.grain, w.week_start).as_("period"),
+            *[col(d, BASE).as_(ident(d)) for d in dims],
+            exp.alias_(value, "value"),
+        )
+        select = select.from_(source[0]).where(*source[1])
+        return select.group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)])
+
+    def _entity_days(
+        self,
+        metric: str,
+        model: str,
+        lo: date,
+        hi: date,
+        filters: list,
+        extra: str | None,
+        needed: set[str],
+    ):
+        table = entity_days_table(metric)
+        needed = needed | {f.dimension for f in filters}
+        if extra:
+            needed |= {f"{q}.{n}" if q else n for q, n in column_names(parse_expression(extra))}
+        if table not in self.tables or not needed <= set(
+            model_dimensions(Semantics(self.spec), model)
+        ):
+            return None
+        conds = [
+            exp.GTE(this=col("day", BASE), expression=date_lit(lo)),
+            exp.LT(this=col("day", BASE), expression=date_lit(hi)),
+        ]
+        conds += [filter_condition(col(f.dimension, BASE), f) for f in filters]
+        if extra:  # ratio input filters name dimensions only, which are columns here
+            tree = parse_expression(extra).transform(
+                lambda n: col(n.name, BASE) if isinstance(n, exp.Column) else n
+            )
+            conds.append(exp.paren(tree))
+        schema, name = table.split(".")
+        return exp.Table(
+            this=ident(name), db=ident(schema), alias=exp.TableAlias(this=ident(BASE))
+        ), conds
 
 
 def retention_dimensions(sem: Semantics, m: RetentionMetric) -> list[str]:
@@ -240,8 +304,8 @@ def cohort_table(metric: str) -> str:
     return f"{SCHEMA}.{metric}__cohorts"
 
 
-def entity_days_table(model: str, entity: str) -> str:
-    return f"{SCHEMA}.{model}__days__{entity}"
+def entity_days_table(metric: str) -> str:
+    return f"{SCHEMA}.{metric}__entity_days"
 
 
 def materialized_table(metric: str, grain: str, dimension: str | None) -> str:
