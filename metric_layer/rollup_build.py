@@ -60,11 +60,23 @@ def build_rollups(
                 tx.execute(sql_text)
             timings[f"{model.name}__daily"] = time.perf_counter() - started
             say(f"rollup {model.name}__daily ({timings[f'{model.name}__daily']:.1f} s)")
+        built: dict[tuple, str] = {}  # DAU, WAU and MAU read the same rows: build them once
         for metric in spec.metrics:
-            if _materialized(metric):
-                started = time.perf_counter()
+            if not _materialized(metric):
+                continue
+            started = time.perf_counter()
+            key = (metric.model, getattr(metric, "entity", None) or metric.expr, metric.filter)
+            if key in built:
+                view = exp.Create(
+                    this=exp.to_table(entity_days_table(metric.name)),
+                    kind="VIEW",
+                    expression=exp.select("*").from_(exp.to_table(built[key])),
+                )
+                tx.execute(view.sql(dialect="duckdb"))
+            else:
                 tx.execute(_entity_days_statement(sem, spec, metric, types))
-                say(f"rollup {metric.name} entity days ({time.perf_counter() - started:.1f} s)")
+                built[key] = entity_days_table(metric.name)
+            say(f"rollup {metric.name} entity days ({time.perf_counter() - started:.1f} s)")
         # Distinct and active metrics read their entity-day tables from here on.
         tables = frozenset(t for t in _tables(tx) if t.startswith(f"{SCHEMA}."))
         compiler = Compiler(spec, types, RollupPlanner(spec, tables, results_usable=False))
