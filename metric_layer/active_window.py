@@ -13,7 +13,7 @@ from metric_layer.sql_time import period_expr
 
 
 def _group(select: exp.Select, n_dims: int) -> exp.Select:
-    return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 2)])
+    return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 2)], copy=False)
 
 
 def active_from_activity(
@@ -35,8 +35,8 @@ def active_from_activity(
     known = exp.Not(this=exp.Is(this=col("entity"), expression=exp.Null()))  # NULL is no entity
     events = (
         exp.select(col("day"), *dim_cols, exp.alias_(next_day, "next_day"))
-        .from_(ident("act"))
-        .where(known)
+        .from_(ident("act"), copy=False)
+        .where(known, copy=False)
     )
     close_day = exp.func(
         "least",
@@ -50,15 +50,15 @@ def active_from_activity(
     deltas = exp.union(
         exp.select(
             col("day").as_("d"), *dim_cols, exp.alias_(exp.Literal.number(1), "delta")
-        ).from_(ident("ev")),
+        ).from_(ident("ev"), copy=False),
         exp.select(
             exp.alias_(close_day, "d"), *dim_cols, exp.alias_(exp.Literal.number(-1), "delta")
-        ).from_(ident("ev")),
+        ).from_(ident("ev"), copy=False),
         distinct=False,
     )
     daily = _group(
         exp.select(col("d"), *dim_cols, exp.alias_(exp.Sum(this=col("delta")), "delta")).from_(
-            ident("deltas")
+            ident("deltas"), copy=False
         ),
         len(dims),
     )
@@ -68,18 +68,25 @@ def active_from_activity(
             date_lit(first),
             date_lit(last),
             exp.Interval(this=exp.Literal.number(1), unit=exp.var("DAY")),
-        )
+        ),
+        copy=False,
     )
     keys = (
-        exp.select(*dim_cols).distinct().from_(ident("act")).where(known.copy()) if dims else None
+        exp.select(*dim_cols)
+        .distinct(copy=False)
+        .from_(ident("act"), copy=False)
+        .where(known.copy(), copy=False)
+        if dims
+        else None
     )
     grid = exp.select(col("day", "s"), *[col(d, "g") for d in dims]).from_(
-        exp.Table(this=ident("spine"), alias=exp.TableAlias(this=ident("s")))
+        exp.Table(this=ident("spine"), alias=exp.TableAlias(this=ident("s"))), copy=False
     )
     if keys is not None:
         grid = grid.join(
             exp.Table(this=ident("keyset"), alias=exp.TableAlias(this=ident("g"))),
             join_type="cross",
+            copy=False,
         )
     on = exp.and_(
         exp.EQ(this=col("d", "dl"), expression=col("day", "gr")),
@@ -99,11 +106,12 @@ def active_from_activity(
             *[col(d, "gr").as_(ident(d)) for d in dims],
             exp.alias_(running_sum, "active"),
         )
-        .from_(exp.Table(this=ident("grid"), alias=exp.TableAlias(this=ident("gr"))))
+        .from_(exp.Table(this=ident("grid"), alias=exp.TableAlias(this=ident("gr"))), copy=False)
         .join(
             exp.Table(this=ident("daily"), alias=exp.TableAlias(this=ident("dl"))),
             on=on,
             join_type="left",
+            copy=False,
         )
     )
     if m.period_value == "last" or w.grain == "day":
@@ -117,8 +125,8 @@ def active_from_activity(
             *dim_cols,
             exp.alias_(value, "value"),
         )
-        .from_(ident("running"))
-        .where(in_range)
+        .from_(ident("running"), copy=False)
+        .where(in_range, copy=False)
     )
     select = _group(select, len(dims))
     ctes = [
@@ -132,5 +140,5 @@ def active_from_activity(
         ctes.append(("keyset", keys))
     ctes += [("grid", grid), ("running", running)]
     for name, sub in ctes:
-        select = select.with_(name, as_=sub)
+        select = select.with_(name, as_=sub, copy=False)
     return select

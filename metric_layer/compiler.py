@@ -51,9 +51,10 @@ class Compiler:
         spec: Spec,
         column_types: dict[str, dict[str, str]] | None = None,
         rollups: RollupPlanner | None = None,
+        semantics: Semantics | None = None,
     ) -> None:
         self.spec = spec
-        self.sem = Semantics(spec)
+        self.sem = semantics or Semantics(spec)  # share one: it caches every metric's dimensions
         self.types = column_types
         self.rollups = rollups
         self._names = itertools.count()
@@ -75,7 +76,9 @@ class Compiler:
         else:
             tree = self._compared(metric, window, dims, list(query.filters), query.compare)
         order = [exp.Ordered(this=col("period"))] + [exp.Ordered(this=col(d)) for d in dims]
-        tree = exp.select("*").from_(tree.subquery("result")).order_by(*order)
+        tree = (
+            exp.select("*").from_(tree.subquery("result"), copy=False).order_by(*order, copy=False)
+        )
         return Compiled(metric, tree, lo, hi)
 
     # -- dispatch --------------------------------------------------------------------------------
@@ -132,7 +135,9 @@ class Compiler:
             *[rel.dimension(d).as_(ident(d)) for d in dims],
             exp.alias_(agg, "value"),
         )
-        select = select.where(*self._conditions(rel, w.lo, w.hi, m.filter, filters, extra))
+        select = select.where(
+            *self._conditions(rel, w.lo, w.hi, m.filter, filters, extra), copy=False
+        )
         return rel.from_clause(_group(select, len(dims)))
 
     def _conditions(
@@ -180,7 +185,7 @@ class Compiler:
                         shift_expr(col("period"), w.grain, shift_kind, forward=True).as_("period"),
                         *[col(d) for d in dims],
                         col("value"),
-                    ).from_(inner)
+                    ).from_(inner, copy=False)
             return inputs[key]
 
         def rewrite(node: exp.Expression) -> exp.Expression:
@@ -202,7 +207,11 @@ class Compiler:
             exp.GTE(this=col("period"), expression=date_lit(w.lo)),
             exp.LT(this=col("period"), expression=date_lit(w.hi)),
         )
-        return exp.select("*").from_(combined.subquery(self._name("d"))).where(period_ok)
+        return (
+            exp.select("*")
+            .from_(combined.subquery(self._name("d")), copy=False)
+            .where(period_ok, copy=False)
+        )
 
     # -- active entities over a trailing window --------------------------------------------------
     def _active(self, m: ActiveMetric, w: Window, dims, filters, extra) -> exp.Select:
@@ -217,10 +226,11 @@ class Compiler:
                 rel.local_day().as_("day"),
                 *[rel.dimension(d).as_(ident(d)) for d in dims],
                 rel.column(m.entity).as_("entity"),
-            ).distinct()
+            ).distinct(copy=False)
             activity = rel.from_clause(
                 activity.where(
-                    *self._conditions(rel, first_event, last_day, m.filter, filters, extra)
+                    *self._conditions(rel, first_event, last_day, m.filter, filters, extra),
+                    copy=False,
                 )
             )
         return active_from_activity(activity, m, w, dims, first_event, last_day)
@@ -254,7 +264,7 @@ class Compiler:
             period_expr(col("cohort_day"), w.grain, w.week_start).as_("period"),
             *[col(d) for d in dims],
             exp.alias_(value, "value"),
-        ).from_(counts.subquery(self._name("counts")))
+        ).from_(counts.subquery(self._name("counts")), copy=False)
         return _group(select, len(dims))
 
     def retention_counts(self, m: RetentionMetric, w: Window, dims, filters, extra) -> exp.Select:
@@ -266,8 +276,8 @@ class Compiler:
             activity_conds.append(exp.paren(act_rel.spec_sql(m.filter)))
         activity = act_rel.from_clause(
             exp.select(act_rel.local_day().as_("day"), act_rel.column(m.entity).as_("entity"))
-            .distinct()
-            .where(*activity_conds)
+            .distinct(copy=False)
+            .where(*activity_conds, copy=False)
         )
         if m.cohort.model:
             rel = ModelRelation(self.sem, m.cohort.model, self.spec.time_zone, self.types)
@@ -276,7 +286,7 @@ class Compiler:
                 entity.as_("entity"),
                 rel.local_day().as_("cohort_day"),
                 *[rel.dimension(d).as_(ident(d)) for d in dims],
-            ).where(*self._conditions(rel, w.lo, w.hi, None, filters, extra))
+            ).where(*self._conditions(rel, w.lo, w.hi, None, filters, extra), copy=False)
             cohort = rel.from_clause(cohort)
         else:
             # Cohort = first activity ever (not just in range), with the dimensions of that first row.
@@ -291,11 +301,12 @@ class Compiler:
                     exp.func("arg_min", act_rel_all.dimension(d), ts).as_(ident(d))
                     for d in _unique([*dims, *(f.dimension for f in filters)])
                 ],
-            ).group_by(exp.Literal.number(1))
+            ).group_by(exp.Literal.number(1), copy=False)
             if m.filter:
-                firsts = firsts.where(exp.paren(act_rel_all.spec_sql(m.filter)))
+                firsts = firsts.where(exp.paren(act_rel_all.spec_sql(m.filter)), copy=False)
             firsts = firsts.where(
-                exp.Not(this=exp.Is(this=act_rel_all.column(m.entity), expression=exp.Null()))
+                exp.Not(this=exp.Is(this=act_rel_all.column(m.entity), expression=exp.Null())),
+                copy=False,
             )
             firsts = act_rel_all.from_clause(firsts)
             inner = self._name("f")
@@ -303,14 +314,18 @@ class Compiler:
                 exp.GTE(this=col("cohort_day"), expression=date_lit(w.lo)),
                 exp.LT(this=col("cohort_day"), expression=date_lit(w.hi)),
             )
-            cohort = exp.select("*").from_(firsts.subquery(inner)).where(in_range)
+            cohort = (
+                exp.select("*")
+                .from_(firsts.subquery(inner), copy=False)
+                .where(in_range, copy=False)
+            )
             for f in filters:
-                cohort = cohort.where(filter_condition(col(f.dimension), f))
+                cohort = cohort.where(filter_condition(col(f.dimension), f), copy=False)
         c, a, h = self._name("cohort"), self._name("activity"), self._name("hits")
         hits = (
             exp.select(col("entity", "c"), col("cohort_day", "c"))
-            .distinct()
-            .from_(exp.Table(this=ident(c), alias=exp.TableAlias(this=ident("c"))))
+            .distinct(copy=False)
+            .from_(exp.Table(this=ident(c), alias=exp.TableAlias(this=ident("c"))), copy=False)
         )
         on = exp.and_(
             exp.EQ(this=col("entity", "a"), expression=col("entity", "c")),
@@ -324,6 +339,7 @@ class Compiler:
             exp.Table(this=ident(a), alias=exp.TableAlias(this=ident("a"))),
             on=on,
             join_type="inner",
+            copy=False,
         )
         join_on = exp.and_(
             exp.EQ(this=col("entity", "h"), expression=col("entity", "c")),
@@ -336,15 +352,20 @@ class Compiler:
                 exp.alias_(exp.Count(this=exp.Star()), "cohort_size"),
                 exp.alias_(exp.Count(this=col("entity", "h")), "retained"),
             )
-            .from_(exp.Table(this=ident(c), alias=exp.TableAlias(this=ident("c"))))
+            .from_(exp.Table(this=ident(c), alias=exp.TableAlias(this=ident("c"))), copy=False)
             .join(
                 exp.Table(this=ident(h), alias=exp.TableAlias(this=ident("h"))),
                 on=join_on,
                 join_type="left",
+                copy=False,
             )
         )
         select = _group(select, len(dims))
-        return select.with_(c, as_=cohort).with_(a, as_=activity).with_(h, as_=hits)
+        return (
+            select.with_(c, as_=cohort, copy=False)
+            .with_(a, as_=activity, copy=False)
+            .with_(h, as_=hits, copy=False)
+        )
 
     # -- comparison ------------------------------------------------------------------------------
     def _compared(self, name: str, w: Window, dims, filters, compare: str) -> exp.Select:
@@ -355,11 +376,11 @@ class Compiler:
         # Keys: periods with a value, and periods whose comparison period has one (a week
         # without rows still compares with the week before).
         keyset = exp.union(
-            exp.select(col("period"), *[col(d) for d in dims]).from_(ident(cte)),
+            exp.select(col("period"), *[col(d) for d in dims]).from_(ident(cte), copy=False),
             exp.select(
                 shift_expr(col("period"), w.grain, compare, forward=True).as_("period"),
                 *[col(d) for d in dims],
-            ).from_(ident(cte)),
+            ).from_(ident(cte), copy=False),
             distinct=True,
         )
 
@@ -377,23 +398,26 @@ class Compiler:
                 col("value", cur).as_("value"),
                 col("value", prev).as_("compare_value"),
             )
-            .from_(exp.Table(this=ident(keys), alias=exp.TableAlias(this=ident(k))))
+            .from_(exp.Table(this=ident(keys), alias=exp.TableAlias(this=ident(k))), copy=False)
             .join(
                 exp.Table(this=ident(cte), alias=exp.TableAlias(this=ident(cur))),
                 on=on(cur, col("period", k)),
                 join_type="left",
+                copy=False,
             )
             .join(
                 exp.Table(this=ident(cte), alias=exp.TableAlias(this=ident(prev))),
                 on=on(prev, back),
                 join_type="left",
+                copy=False,
             )
             .where(
                 exp.GTE(this=col("period", k), expression=date_lit(w.lo)),
                 exp.LT(this=col("period", k), expression=date_lit(w.hi)),
+                copy=False,
             )
-            .with_(cte, as_=base)
-            .with_(keys, as_=keyset)
+            .with_(cte, as_=base, copy=False)
+            .with_(keys, as_=keyset, copy=False)
         )
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -409,7 +433,7 @@ class Compiler:
         key_cols = ["period", *dims]
         union: exp.Expression | None = None
         for alias in key_sources:
-            part = exp.select(*[col(k) for k in key_cols]).from_(ident(alias))
+            part = exp.select(*[col(k) for k in key_cols]).from_(ident(alias), copy=False)
             union = part if union is None else exp.union(union, part, distinct=True)
         select = exp.select(
             col("period", "k").as_("period"),
@@ -417,16 +441,16 @@ class Compiler:
             exp.alias_(value, "value"),
         )
         select = select.from_(
-            exp.Table(this=ident(keys_name), alias=exp.TableAlias(this=ident("k")))
+            exp.Table(this=ident(keys_name), alias=exp.TableAlias(this=ident("k"))), copy=False
         )
         for alias in selects:
             on = exp.and_(
                 *[exp.NullSafeEQ(this=col(k, alias), expression=col(k, "k")) for k in key_cols]
             )
-            select = select.join(exp.Table(this=ident(alias)), on=on, join_type="left")
+            select = select.join(exp.Table(this=ident(alias)), on=on, join_type="left", copy=False)
         for alias, sub in selects.items():
-            select = select.with_(alias, as_=sub)
-        return select.with_(keys_name, as_=union)
+            select = select.with_(alias, as_=sub, copy=False)
+        return select.with_(keys_name, as_=union, copy=False)
 
     def _input_value(self, metric: str, alias: str) -> exp.Expression:
         """An input's value; no row means 0 for count, count_distinct and sum inputs."""
@@ -439,7 +463,9 @@ class Compiler:
 
 
 def _group(select: exp.Select, n_dims: int, offset: int = 1) -> exp.Select:
-    return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 1 + offset)])
+    return select.group_by(
+        *[exp.Literal.number(i) for i in range(1, n_dims + 1 + offset)], copy=False
+    )
 
 
 def _guard_division(node: exp.Expression) -> exp.Expression:

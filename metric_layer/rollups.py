@@ -128,10 +128,10 @@ class RollupPlanner:
             matched = exp.GT(this=value.copy(), expression=exp.Literal.number(0))
         else:
             matched = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
-        grouped = select.from_(source).where(*conds)
-        return grouped.group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)]).having(
-            matched
-        )
+        grouped = select.from_(source, copy=False).where(*conds, copy=False)
+        return grouped.group_by(
+            *[exp.Literal.number(i) for i in range(1, len(dims) + 2)], copy=False
+        ).having(matched, copy=False)
 
     def _reaggregate(self, m: SimpleMetric) -> exp.Expression:
         cols = _measures(m)
@@ -187,8 +187,8 @@ class RollupPlanner:
         ]
         return (
             exp.select(col("period"), *[col(d) for d in dims], col("value"))
-            .from_(exp.Table(this=ident(tname), db=ident(schema)))
-            .where(*period_ok)
+            .from_(exp.Table(this=ident(tname), db=ident(schema)), copy=False)
+            .where(*period_ok, copy=False)
         )
 
     def cohorts(
@@ -227,9 +227,9 @@ class RollupPlanner:
             exp.alias_(exp.Sum(this=col("retained", BASE)), "retained"),
         )
         return (
-            select.from_(source)
-            .where(*conds)
-            .group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)])
+            select.from_(source, copy=False)
+            .where(*conds, copy=False)
+            .group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)], copy=False)
         )
 
     def activity(
@@ -244,7 +244,9 @@ class RollupPlanner:
             *[col(d, BASE).as_(ident(d)) for d in dims],
             col("entity", BASE).as_("entity"),
         )
-        return select.distinct().from_(source[0]).where(*source[1])
+        return (
+            select.distinct(copy=False).from_(source[0], copy=False).where(*source[1], copy=False)
+        )
 
     def distinct(
         self, m: SimpleMetric, w, dims: list[str], filters: list, extra: str | None
@@ -259,8 +261,10 @@ class RollupPlanner:
             *[col(d, BASE).as_(ident(d)) for d in dims],
             exp.alias_(value, "value"),
         )
-        select = select.from_(source[0]).where(*source[1])
-        return select.group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)])
+        select = select.from_(source[0], copy=False).where(*source[1], copy=False)
+        return select.group_by(
+            *[exp.Literal.number(i) for i in range(1, len(dims) + 2)], copy=False
+        )
 
     def _entity_days(
         self,

@@ -17,6 +17,7 @@ from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, next_period
 from metric_layer.query import MetricFrame, MetricQuery
 from metric_layer.rollups import RollupPlanner
+from metric_layer.semantics import Semantics
 from metric_layer.spec import RetentionMetric, SimpleMetric, Spec
 from warehouse import Warehouse
 
@@ -38,6 +39,7 @@ class MetricService:
         self.snapshot = snapshot
         self._clock = clock or (lambda: datetime.now(ZoneInfo(spec.time_zone)))
         self.column_types = warehouse.table_columns()
+        self.semantics = Semantics(spec)
         self._planner = None
         manifest = self.column_types.get("rollup.manifest", {})
         if use_rollups and "as_of" in manifest:  # builds without as_of are stale: rebuild them
@@ -57,7 +59,7 @@ class MetricService:
         return now.date()
 
     def compiler(self) -> Compiler:
-        return Compiler(self.spec, self.column_types, self._planner)
+        return Compiler(self.spec, self.column_types, self._planner, self.semantics)
 
     def sql(self, metric: str, query: MetricQuery) -> str:
         return self.compiler().compile(metric, query, self.today()).sql(pretty=True)
@@ -74,8 +76,8 @@ class MetricService:
         for name in query.metrics:
             compiled = compiler.compile(name, query, today)
             lo, hi = compiled.lo, compiled.hi
-            sql[name] = compiled.sql(pretty=True)
-            frame = self.warehouse.frame(compiled.sql())
+            sql[name] = compiled.sql(pretty=True)  # the text users read is the text that runs
+            frame = self.warehouse.frame(sql[name])
             frame = frame.rename(columns={"value": name, "compare_value": f"{name}__compare"})
             merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
         assert merged is not None
