@@ -12,7 +12,7 @@ from dashboard.components.states import empty_state, error_state, guarded, loadi
 from dashboard.figures import target_series, trend_figure
 from dashboard.lineage import first_drivers
 from dashboard.serving import serving
-from dashboard.summaries import summarise
+from dashboard.summaries import summarise_many
 from dashboard.views import GRAINS
 
 
@@ -72,7 +72,12 @@ def render_overview(view: dict) -> list:
             "No North Star Metric defined",
         )
     ns = spec.north_star
-    nsm = summarise(serving(), ns.metric, grain, ns.targets)
+    drivers = first_drivers(spec)
+    nsm, *driver_summaries = summarise_many(
+        serving(),
+        [(ns.metric, grain, ns.targets, True)]
+        + [(node.metric, grain, node.targets, False) for node in drivers],
+    )
     if nsm.frame[ns.metric].isna().all():
         return empty_state("No data for the North Star Metric in the last periods.")
     periods = list(nsm.frame["period"])
@@ -82,11 +87,9 @@ def render_overview(view: dict) -> list:
     )
     cards = [
         driver_card(
-            summarise(serving(), node.metric, grain, node.targets, with_last_year=False),
-            node.owner,
-            spec.north_star.tree.relation if spec.north_star.tree else None,
+            summary, node.owner, spec.north_star.tree.relation if spec.north_star.tree else None
         )
-        for node in first_drivers(spec)
+        for node, summary in zip(drivers, driver_summaries, strict=True)
     ]
     return [
         dmc.Paper(

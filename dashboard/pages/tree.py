@@ -15,7 +15,7 @@ from dashboard.components.states import error_state, guarded, loading
 from dashboard.formatting import format_value, period_label
 from dashboard.pages.overview import nsm_grain
 from dashboard.serving import serving
-from dashboard.summaries import summarise
+from dashboard.summaries import summarise_many
 from dashboard.views import GRAINS
 
 RELATIONS = {"product": "× product", "sum": "+ sum", "ratio": "÷ ratio", "related": "~ related"}
@@ -65,13 +65,22 @@ def render_tree(view: dict) -> Any:
             "Add `north_star.tree` to metrics.yml to see the driver tree.", "No driver tree defined"
         )
     grain = view.get("grain") or "week"
-    return html.Div(
-        _branch(spec.north_star.tree, grain, spec.north_star.targets), className="ns-tree"
-    )
+    tree = spec.north_star.tree
+    nodes = _nodes(tree)
+    requests = [
+        (n.metric, grain, (spec.north_star.targets if n is tree else None) or n.targets, False)
+        for n in nodes
+    ]
+    summaries = dict(zip((id(n) for n in nodes), summarise_many(serving(), requests), strict=True))
+    return html.Div(_branch(tree, grain, summaries), className="ns-tree")
 
 
-def _branch(node: Any, grain: str, targets: list | None = None) -> list:
-    items: list = [_node(node, grain, targets or node.targets)]
+def _nodes(node: Any) -> list:
+    return [node, *(n for child in node.children for n in _nodes(child))]
+
+
+def _branch(node: Any, grain: str, summaries: dict) -> list:
+    items: list = [_node(node, grain, summaries[id(node)])]
     if node.children:
         relation = RELATIONS.get(node.relation or "", node.relation or "")
         row = html.Div(
@@ -79,7 +88,10 @@ def _branch(node: Any, grain: str, targets: list | None = None) -> list:
                 dmc.Badge(relation, variant="outline", color="gray", className="ns-tree-relation")
                 if relation
                 else None,
-                *[html.Div(_branch(c, grain), className="ns-tree-branch") for c in node.children],
+                *[
+                    html.Div(_branch(c, grain, summaries), className="ns-tree-branch")
+                    for c in node.children
+                ],
             ],
             className="ns-tree-children" + (" ns-single" if len(node.children) == 1 else ""),
         )
@@ -87,8 +99,7 @@ def _branch(node: Any, grain: str, targets: list | None = None) -> list:
     return items
 
 
-def _node(node: Any, grain: str, targets: list) -> dcc.Link:
-    s = summarise(serving(), node.metric, grain, targets, with_last_year=False)
+def _node(node: Any, grain: str, s: Any) -> dcc.Link:
     when = period_label(s.period, grain) if s.period else "no complete period"
     return dcc.Link(
         dmc.Card(
