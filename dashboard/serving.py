@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import current_app
 from flask_caching import Cache
 
+from metric_layer.compile_cache import CompileCache
 from metric_layer.loader import load_spec
 from metric_layer.query import MetricFrame, MetricQuery
 from metric_layer.semantics import Semantics
@@ -62,6 +63,8 @@ class Serving:
         self.cache = cache
         self._lock = threading.Lock()
         self._open: list[tuple[Snapshot, Warehouse]] = []
+        # Compiled SQL outlives snapshots: a daily publish with the same tables reuses it.
+        self.compile_cache = CompileCache()
 
     def snapshot(self) -> Snapshot:
         """The newest published snapshot, opened read-only (reopened when a newer one appears)."""
@@ -79,7 +82,9 @@ class Serving:
                 return self._open[-1][0]
             warehouse = Warehouse(path, read_only=True)
             spec = load_spec(self.settings.metrics, warehouse.table_columns())
-            service = MetricService(warehouse, spec, snapshot=version)
+            service = MetricService(
+                warehouse, spec, snapshot=version, compile_cache=self.compile_cache
+            )
             snap = Snapshot(version, service, Semantics(spec))
             self._open.append((snap, warehouse))
             # Keep the previous snapshot open: a request in flight may still read it.

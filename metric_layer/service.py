@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from metric_layer.compile_cache import CompileCache, fingerprint
 from metric_layer.compiler import Compiler
 from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, next_period
@@ -33,6 +34,7 @@ class MetricService:
         clock: Clock | None = None,
         use_rollups: bool = True,
         snapshot: str | None = None,
+        compile_cache: CompileCache | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.spec = spec
@@ -50,6 +52,16 @@ class MetricService:
             self._planner = RollupPlanner.load(
                 spec, rows, self.column_types, self.today(), coverage
             )
+
+        self._compiled = compile_cache or CompileCache()
+        planner = self._planner
+        self._fingerprint = fingerprint(
+            spec.model_dump(mode="json"),
+            self.column_types,
+            sorted(planner.tables) if planner else None,
+            planner.results_usable if planner else None,
+            planner.coverage if planner else None,
+        )
 
     def today(self) -> date:
         """Today in the spec's time zone: the first day whose data is not complete."""
@@ -74,9 +86,11 @@ class MetricService:
         sql: dict[str, str] = {}
         lo = hi = today
         for name in query.metrics:
-            compiled = compiler.compile(name, query, today)
-            lo, hi = compiled.lo, compiled.hi
-            sql[name] = compiled.sql(pretty=True)  # the text users read is the text that runs
+            key = (self._fingerprint, name, query, today)
+            text, lo, hi = self._compiled.get_or_make(
+                key, lambda n=name: _compile(compiler, n, query, today)
+            )
+            sql[name] = text  # the text users read is the text that runs
             frame = self.warehouse.frame(sql[name])
             frame = frame.rename(columns={"value": name, "compare_value": f"{name}__compare"})
             merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
@@ -142,3 +156,10 @@ class MetricService:
 
 def _zero_when_empty(metric: object) -> bool:
     return isinstance(metric, SimpleMetric) and metric.agg in ("count", "count_distinct", "sum")
+
+
+def _compile(
+    compiler: Compiler, metric: str, query: MetricQuery, today: date
+) -> tuple[str, date, date]:
+    compiled = compiler.compile(metric, query, today)
+    return compiled.sql(pretty=True), compiled.lo, compiled.hi

@@ -33,3 +33,71 @@ def test_last_loads_takes_the_latest_successful_run_per_source():
         "shop": datetime(2026, 11, 21, 8, tzinfo=UTC),
         "crm": datetime(2026, 11, 19, 6, 30, tzinfo=UTC),
     }
+
+
+def test_compiled_sql_is_reused_across_services_with_the_same_tables_only():
+    from datetime import date
+
+    import pandas as pd
+
+    from metric_layer.compile_cache import CompileCache
+    from metric_layer.query import MetricQuery
+
+    def warehouse(amounts):
+        wh = Warehouse()
+        orders = pd.DataFrame(
+            {
+                "order_id": range(len(amounts)),
+                "customer_id": 1,
+                "ordered_at": pd.Timestamp("2026-01-05 10:00"),
+                "platform": "ios",
+                "status": "paid",
+                "amount": amounts,
+            }
+        )
+        wh.replace_table("raw.orders", orders)
+        wh.replace_table(
+            "raw.customers",
+            pd.DataFrame(
+                {
+                    "customer_id": [1],
+                    "signed_up_at": [pd.Timestamp("2026-01-01")],
+                    "channel": ["ads"],
+                    "region": ["N"],
+                }
+            ),
+        )
+        wh.replace_table(
+            "raw.sessions",
+            pd.DataFrame(
+                {
+                    "session_id": [1],
+                    "customer_id": [1],
+                    "started_at": [pd.Timestamp("2026-01-05")],
+                    "platform": ["ios"],
+                }
+            ),
+        )
+        return wh
+
+    cache = CompileCache()
+    calls = []
+    original = cache.get_or_make
+
+    def counting(key, make):
+        return original(key, lambda: calls.append(key) or make())
+
+    cache.get_or_make = counting
+    q = MetricQuery(("revenue",), grain="week", start=date(2026, 1, 5), end=date(2026, 1, 11))
+    clock = lambda: datetime(2026, 1, 20, tzinfo=UTC)  # noqa: E731
+    first = MetricService(warehouse([10.0]), load_spec(SPEC), clock=clock, compile_cache=cache)
+    second = MetricService(
+        warehouse([10.0, 5.0]), load_spec(SPEC), clock=clock, compile_cache=cache
+    )
+    assert first.query(q).frame["revenue"].tolist() == [10.0]
+    assert second.query(q).frame["revenue"].tolist() == [15.0]  # same SQL, new data
+    assert len(calls) == 1
+    wider = warehouse([1.0])
+    wider.execute("ALTER TABLE raw.orders ADD COLUMN note VARCHAR")
+    MetricService(wider, load_spec(SPEC), clock=clock, compile_cache=cache).query(q)
+    assert len(calls) == 2  # other columns: compiled again
