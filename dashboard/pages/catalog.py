@@ -139,7 +139,7 @@ def _row(spec: Any, semantics: Any, m: Any) -> dmc.TableTr:
             ),
             dmc.TableTd(m.owner or "—"),
             dmc.TableTd(", ".join(m.tags) or "—"),
-            dmc.TableTd(m.description or "—"),
+            dmc.TableTd(m.description or "—", className="ns-catalog-description"),
             dmc.TableTd(dmc.Code(formula_text(m))),
             dmc.TableTd(chain or "—"),
             dmc.TableTd(
