@@ -68,7 +68,7 @@ class RollupPlanner:
 
     spec: Spec
     tables: frozenset[str]  # rollup tables that exist and match the spec
-    results_usable: bool = True  # materialized results were computed for the same `today`
+    results_usable: bool = True  # rolling-window results were computed for the same `today`
     coverage: tuple[tuple[str, date], ...] = ()  # (metric, first day) of materialized results
 
     @classmethod
@@ -165,8 +165,11 @@ class RollupPlanner:
     def _materialized(
         self, name: str, w, dims: list[str], filters: list, extra: str | None
     ) -> exp.Select | None:
+        # Rolling windows depend on `today` (the current period is cut there); distinct counts
+        # per period do not, so they stay usable when the clock passes the build day.
+        today_bound = isinstance(self.spec.metric(name), ActiveMetric)
         if (
-            not self.results_usable
+            (today_bound and not self.results_usable)
             or filters
             or extra
             or len(dims) > 1

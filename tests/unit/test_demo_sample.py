@@ -202,3 +202,20 @@ def test_every_metric_same_on_rollups_and_raw(demo):
             pd.testing.assert_frame_equal(
                 services["rollups"].query(q).frame, services["raw"].query(q).frame, rtol=1e-9
             )
+
+
+def test_rollups_stay_exact_when_the_clock_passes_the_build_day(demo):
+    """Days after the build: distinct counts still come from rollups, rolling windows fall back."""
+    services, _ = demo
+    wh, spec = services["raw"].warehouse, services["raw"].spec
+    later = lambda: datetime(2026, 7, 9, 9)  # noqa: E731
+    fast = MetricService(wh, spec, clock=later)
+    raw = MetricService(wh, spec, clock=later, use_rollups=False)
+    assert fast._planner is not None and not fast._planner.results_usable
+    for metric in ("active_buyers", "visitors", "conversion_rate", "mau", "dau"):
+        for dims in ((), ("channel",)):
+            q = MetricQuery(
+                (metric,), grain="week", start=START, end=date(2026, 7, 12), dimensions=dims
+            )
+            pd.testing.assert_frame_equal(fast.query(q).frame, raw.query(q).frame, rtol=1e-9)
+    assert "rollup" in fast.sql("active_buyers", MetricQuery(("active_buyers",), grain="week"))
