@@ -8,6 +8,7 @@ are cached in flask-caching under (snapshot version, query), so a new snapshot i
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,9 @@ EXTENSION = "northstar"
 
 class NoSnapshotError(RuntimeError):
     """Nothing is published yet; the message says how to publish."""
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class Serving:
             # Keep the previous snapshot open: a request in flight may still read it.
             while len(self._open) > 2:
                 self._open.pop(0)[1].close()
+            threading.Thread(target=_warm, args=(snap,), daemon=True, name="warm-up").start()
             return snap
 
     def frame(self, query: MetricQuery) -> MetricFrame:
@@ -108,6 +113,28 @@ class Serving:
             for _, warehouse in self._open:
                 warehouse.close()
             self._open.clear()
+
+
+def _warm(snap: Snapshot) -> None:
+    """Compile and run once what the Overview and Tree ask first, in the background, so the first
+    visitor after a publish does not pay for compiling a dozen queries (best effort)."""
+    from dashboard.summaries import lookback_queries  # summaries imports this module
+
+    ns = snap.spec.north_star
+    if ns is None:
+        return
+    nodes = [ns.tree] if ns.tree else []
+    metrics = [ns.metric]
+    while nodes:
+        node = nodes.pop(0)
+        metrics.append(node.metric)
+        nodes.extend(node.children)
+    try:
+        for metric in dict.fromkeys(metrics):
+            for query in lookback_queries(metric, ns.grain, snap.today(), snap.spec.week_start):
+                snap.service.query(query)
+    except Exception:  # a real request will show the error properly
+        logger.warning("warming snapshot %s failed", snap.version, exc_info=True)
 
 
 def serving() -> Serving:

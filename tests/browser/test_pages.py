@@ -69,6 +69,17 @@ def _pick(page, select_id: str, option: str) -> None:  # type: ignore[no-untyped
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def _expect_grid_values(page, expected: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the grid shows exactly these values (it re-renders after each URL change)."""
+    cells = '#explorer-grid .ag-center-cols-container [col-id="value"]'
+    page.wait_for_function(
+        "([sel, want]) => JSON.stringify([...document.querySelectorAll(sel)]"
+        ".map(e => e.innerText).sort()) === JSON.stringify(want)",
+        arg=[cells, sorted(expected)],
+    )
+    assert sorted(_grid_column(page, "value")) == sorted(expected)
+
+
 def _grid_column(page, column: str) -> list[str]:  # type: ignore[no-untyped-def]
     return page.locator(
         f'#explorer-grid .ag-center-cols-container [col-id="{column}"]'
@@ -98,11 +109,7 @@ def test_explorer_grain_breakdown_filter_and_url_round_trip(page, service) -> No
     ).frame
     expected = sorted(shown(v, service, "revenue") for v in by_channel["revenue"])
     expect(page.locator("#explorer-grid")).to_be_visible()
-    page.wait_for_function(
-        "n => document.querySelectorAll('#explorer-grid .ag-center-cols-container [col-id=\"value\"]').length === n",
-        arg=len(expected),
-    )
-    assert sorted(_grid_column(page, "value")) == expected
+    _expect_grid_values(page, expected)
 
     _pick(page, "explorer-filter-dimension", "platform")
     _pick(page, "explorer-filter-values", "ios")
@@ -118,22 +125,14 @@ def test_explorer_grain_breakdown_filter_and_url_round_trip(page, service) -> No
         )
     ).frame
     expected = sorted(shown(v, service, "revenue") for v in filtered["revenue"])
-    page.wait_for_function(
-        "n => document.querySelectorAll('#explorer-grid .ag-center-cols-container [col-id=\"value\"]').length === n",
-        arg=len(expected),
-    )
-    assert sorted(_grid_column(page, "value")) == expected
+    _expect_grid_values(page, expected)
 
     shared = page.url
     page.go_back()
     at(page, r"^(?!.*filters=)")
     page.goto(shared)  # a shared link gives the same view
     expect(page.locator("#explorer-filters")).to_contain_text("platform=ios")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#explorer-grid .ag-center-cols-container [col-id=\"value\"]').length === n",
-        arg=len(expected),
-    )
-    assert sorted(_grid_column(page, "value")) == expected
+    _expect_grid_values(page, expected)
 
 
 def test_explorer_range_preset(page, service) -> None:
@@ -141,13 +140,7 @@ def test_explorer_range_preset(page, service) -> None:
     _pick(page, "explorer-range", "Last 52 weeks")
     at(page, r"range=52w")
     frame = last_weeks(service, "orders", weeks=52, compare="previous")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#explorer-grid .ag-center-cols-container [col-id=\"value\"]').length === n",
-        arg=len(frame),
-    )
-    assert sorted(_grid_column(page, "value")) == sorted(
-        shown(v, service, "orders") for v in frame["orders"]
-    )
+    _expect_grid_values(page, sorted(shown(v, service, "orders") for v in frame["orders"]))
 
 
 def test_csv_export_matches_service(page, service) -> None:
