@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from connectors.config import FilesSource, HttpSource, Source, SourcesFile, SqlSource
 from connectors.errors import ConfigIssue, ConnectorError, SourceConfigError
-from connectors.yaml_nodes import KeyPath, LocatedYaml, format_path, load_located
+from located_yaml import KeyPath, LocatedYaml, format_path, load_located
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Fields that may carry credentials: they must be ${ENV_VAR} references, never literals.
@@ -66,8 +66,9 @@ def load_sources(path: str | Path, environ: Mapping[str, str] | None = None) -> 
     def issue(key_path: KeyPath, message: str) -> None:
         issues.append(ConfigIssue(str(file), doc.line_of(key_path), format_path(key_path), message))
 
-    for key_path, _line in doc.duplicates:
-        issue(key_path, "duplicate key; the second one would silently win — remove one")
+    for key_path, line, first in doc.duplicates:
+        message = f"duplicate key (first on line {first}); remove one"
+        issues.append(ConfigIssue(str(file), line, format_path(key_path), message))
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
         issue((), "the file must be a mapping with a `sources:` list")

@@ -1,7 +1,8 @@
-"""Load YAML into plain values while remembering the line of every key path.
+"""YAML loaded into plain values with the line of every key path (shared by metrics.yml and
+sources.yml, whose errors must name file and line).
 
-PyYAML's safe_load forgets marks, so we compose the node graph and walk it: sources.yml errors must
-name file and line. Duplicate keys, which safe_load silently overwrites, are reported too.
+PyYAML's safe_load forgets marks, so we compose the node graph and walk it. Duplicate keys, which
+safe_load silently overwrites, are recorded (the first value is kept) for the caller to report.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ KeyPath = tuple[str | int, ...]
 class LocatedYaml:
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
-    duplicates: list[tuple[KeyPath, int]] = field(default_factory=list)
+    duplicates: list[tuple[KeyPath, int, int]] = field(default_factory=list)  # path, line, first
 
     def line_of(self, path: KeyPath) -> int | None:
         """Line of the deepest known prefix of path (a missing key reports its parent's line)."""
@@ -36,12 +37,11 @@ def format_path(path: KeyPath) -> str:
 
 
 def load_located(text: str) -> LocatedYaml:
-    """Parse one YAML document; raises yaml.YAMLError (which carries a mark) on bad syntax."""
+    """Parse one YAML document (None data when empty); raises yaml.YAMLError on bad syntax."""
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     doc = LocatedYaml(data=None)
-    if node is None:
-        return doc
-    doc.data = _walk(node, (), doc)
+    if node is not None:
+        doc.data = _walk(node, (), doc)
     return doc
 
 
@@ -50,14 +50,21 @@ def _walk(node: yaml.Node, path: KeyPath, doc: LocatedYaml) -> Any:
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = str(key_node.value)
+            key = str(_scalar(key_node))
             child = (*path, key)
+            line = key_node.start_mark.line + 1
             if key in out:
-                doc.duplicates.append((child, key_node.start_mark.line + 1))
-            doc.lines[child] = key_node.start_mark.line + 1
+                doc.duplicates.append((child, line, doc.lines[child]))
+                continue
+            doc.lines[child] = line
             out[key] = _walk(value_node, child, doc)
+            doc.lines[child] = line
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_walk(item, (*path, i), doc) for i, item in enumerate(node.value)]
-    # Scalars: let the safe constructor resolve ints, bools, nulls exactly as safe_load would.
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    # Resolve the scalar the way safe_load would (ints, floats, bools, dates, null).
+    return yaml.SafeLoader(stream="").construct_object(node, deep=True)
