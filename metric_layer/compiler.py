@@ -28,6 +28,7 @@ from metric_layer.spec import (
     RetentionMetric,
     SimpleMetric,
     Spec,
+    zero_when_empty,
 )
 from metric_layer.sql_time import period_expr, shift_expr
 
@@ -200,7 +201,7 @@ class Compiler:
         # Periods come from unshifted inputs, and from shifted ones whose no-row value is 0
         # (revenue 0 after a week of sales is -100%, not no value).
         keyed = [
-            a for (n, s), a in inputs.items() if s is None or _zero_when_empty(self.sem.metrics[n])
+            a for (n, s), a in inputs.items() if s is None or zero_when_empty(self.sem.metrics[n])
         ]
         combined = self._combine(selects, keyed or list(selects), dims, value)
         period_ok = exp.and_(
@@ -454,7 +455,7 @@ class Compiler:
 
     def _input_value(self, metric: str, alias: str) -> exp.Expression:
         """An input's value; no row means 0 for count, count_distinct and sum inputs."""
-        if _zero_when_empty(self.sem.metrics[metric]):
+        if zero_when_empty(self.sem.metrics[metric]):
             return exp.func("coalesce", col("value", alias), exp.Literal.number(0))
         return col("value", alias)
 
@@ -477,10 +478,6 @@ def _guard_division(node: exp.Expression) -> exp.Expression:
 def retention_offsets(m: RetentionMetric) -> tuple[int, int]:
     """First and last day after the cohort day that count as "active again"."""
     return (m.n, m.n) if m.period == "day" else (7 * m.n, 7 * m.n + 6)
-
-
-def _zero_when_empty(metric: object) -> bool:
-    return isinstance(metric, SimpleMetric) and metric.agg in ("count", "count_distinct", "sum")
 
 
 def _unique(names: list[str]) -> list[str]:

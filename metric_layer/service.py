@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from metric_layer.compile_cache import CompileCache, fingerprint
-from metric_layer.compiler import Compiler
+from metric_layer.compiler import Compiler, retention_offsets
 from metric_layer.errors import QueryError
-from metric_layer.periods import is_partial, next_period
+from metric_layer.periods import is_partial, periods_between
 from metric_layer.query import MetricFrame, MetricQuery
 from metric_layer.rollups import RollupPlanner
 from metric_layer.semantics import Semantics
-from metric_layer.spec import RetentionMetric, SimpleMetric, Spec
+from metric_layer.spec import RetentionMetric, Spec, zero_when_empty
 from warehouse import Warehouse
 
 Clock = Callable[[], datetime]
@@ -129,10 +129,10 @@ class MetricService:
         self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date
     ) -> pd.DataFrame:
         """One row per period of the range: no rows means 0 for counts and sums, else no value."""
-        spine = pd.DataFrame({"period": self.periods(query.grain, lo, hi)})
+        spine = pd.DataFrame({"period": periods_between(lo, hi, query.grain)})
         out = spine.merge(frame, on="period", how="left")
         for name in query.metrics:
-            if _zero_when_empty(self.spec.metric(name)):
+            if zero_when_empty(self.spec.metric(name)):
                 out[name] = out[name].fillna(0)
                 if f"{name}__compare" in out:
                     out[f"{name}__compare"] = out[f"{name}__compare"].fillna(0)
@@ -143,19 +143,8 @@ class MetricService:
         for name in query.metrics:
             metric = self.spec.metric(name)
             if isinstance(metric, RetentionMetric):
-                extra = max(extra, metric.n if metric.period == "day" else 7 * metric.n + 6)
+                extra = max(extra, retention_offsets(metric)[1])
         return is_partial(period, query.grain, today, extra)
-
-    def periods(self, grain: str, start: date, end: date) -> list[date]:
-        out, cur = [], start
-        while cur < end:
-            out.append(cur)
-            cur = next_period(cur, grain)
-        return out
-
-
-def _zero_when_empty(metric: object) -> bool:
-    return isinstance(metric, SimpleMetric) and metric.agg in ("count", "count_distinct", "sum")
 
 
 def _compile(

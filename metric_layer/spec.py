@@ -97,6 +97,11 @@ class SimpleMetric(MetricBase):
     filter: str | None = None  # SQL boolean over the model's columns and dimension names
 
 
+def zero_when_empty(metric: object) -> bool:
+    """Counts and sums over no rows are 0, not unknown (an empty week had 0 orders)."""
+    return isinstance(metric, SimpleMetric) and metric.agg in ("count", "count_distinct", "sum")
+
+
 class MetricInput(Strict):
     metric: Name
     filter: str | None = None  # over dimension names only
