@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo_commands, metric_commands
+from cli import demo_commands, ingest_commands, metric_commands, serve_commands
 
 
 def build_cli() -> typer.Typer:
@@ -13,13 +13,7 @@ def build_cli() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
     )
-    for module in (metric_commands, demo_commands):
-        module.register(app)
-    for optional in ("cli.ingest_commands", "cli.serve_commands"):
-        try:
-            module = __import__(optional, fromlist=["register"])
-        except ModuleNotFoundError:
-            continue
+    for module in (metric_commands, ingest_commands, serve_commands, demo_commands):
         module.register(app)
     return app
 

@@ -43,7 +43,7 @@ def validate(
         except WarehouseError as exc:
             err().print(f"[yellow]warehouse not checked: {exc}[/yellow]")
     spec = spec_or_exit(settings, warehouse)
-    checked = "with warehouse columns" if warehouse else "without a warehouse (columns not checked)"
+    checked = "with warehouse columns" if warehouse else "columns not checked: no warehouse"
     out().print(
         f"[green]{settings.metrics}: {len(spec.models)} models, {len(spec.metrics)} metrics OK[/green] ({checked})"
     )
