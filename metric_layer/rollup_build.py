@@ -18,10 +18,10 @@ from metric_layer.rollups import (
     SCHEMA,
     RollupPlanner,
     _additive,
-    _materialized,
     _measures,
     cohort_table,
     entity_days_table,
+    is_materialized,
     materialized_table,
     model_dimensions,
     retention_dimensions,
@@ -62,7 +62,7 @@ def build_rollups(
             say(f"rollup {model.name}__daily ({timings[f'{model.name}__daily']:.1f} s)")
         built: dict[tuple, str] = {}  # DAU, WAU and MAU read the same rows: build them once
         for metric in spec.metrics:
-            if not _materialized(metric):
+            if not is_materialized(metric):
                 continue
             started = time.perf_counter()
             key = (metric.model, getattr(metric, "entity", None) or metric.expr, metric.filter)
@@ -87,7 +87,7 @@ def build_rollups(
                 tx.execute(_cohorts_statement(compiler, sem, tx, spec, metric, types, as_of))
                 timings[metric.name] = time.perf_counter() - started
                 say(f"rollup {metric.name} cohorts ({timings[metric.name]:.1f} s)")
-            if not _materialized(metric):
+            if not is_materialized(metric):
                 continue
             lo, hi = _data_range(tx, sem, spec, metric, types)
             if lo is None:

@@ -45,7 +45,7 @@ def _additive(m: object) -> bool:
     return isinstance(m, SimpleMetric) and m.agg in ("count", "sum", "avg", "min", "max")
 
 
-def _materialized(m: object) -> bool:
+def is_materialized(m: object) -> bool:
     return isinstance(m, ActiveMetric) or (
         isinstance(m, SimpleMetric) and m.agg == "count_distinct"
     )
@@ -91,7 +91,7 @@ class RollupPlanner:
         self, m: SimpleMetric, w, dims: list[str], filters: list[DimensionFilter], extra: str | None
     ) -> exp.Select | None:
         if not _additive(m):
-            return self._materialized(m.name, w, dims, filters, extra) or self.distinct(
+            return self.materialized(m.name, w, dims, filters, extra) or self.distinct(
                 m, w, dims, filters, extra
             )
         sem = Semantics(self.spec)
@@ -158,11 +158,6 @@ class RollupPlanner:
 
     # -- materialized results ------------------------------------------------------------------
     def materialized(
-        self, name: str, w, dims: list[str], filters: list, extra: str | None
-    ) -> exp.Select | None:
-        return self._materialized(name, w, dims, filters, extra)
-
-    def _materialized(
         self, name: str, w, dims: list[str], filters: list, extra: str | None
     ) -> exp.Select | None:
         # Rolling windows depend on `today` (the current period is cut there); distinct counts
