@@ -9,6 +9,7 @@
 | NORTHSTAR_SERVING_DIR     | data/serving            | published read-only snapshots (web app)     |
 | NORTHSTAR_APP_DB          | sqlite:///data/app.db   | app state (alerts, check-ins, annotations)  |
 | NORTHSTAR_HOST / _PORT    | 127.0.0.1 / 8050        | where `northstar serve` listens             |
+| NORTHSTAR_AS_OF           | (empty: the real clock) | YYYY-MM-DD treated as today everywhere      |
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from pathlib import Path
 
 
@@ -28,6 +30,13 @@ class Settings:
     app_db: str = "sqlite:///data/app.db"
     host: str = "127.0.0.1"
     port: int = 8050
+    as_of: str = ""  # "treat this day as today": for history imported long after it happened
+
+    def as_of_date(self) -> date | None:
+        """The configured as-of day, or None for the real clock; ValueError says how to fix it."""
+        if not self.as_of.strip():
+            return None
+        return parse_as_of(self.as_of, "NORTHSTAR_AS_OF / as_of")
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -51,3 +60,15 @@ class Settings:
             raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
         cast = {k: type(getattr(self, k))(v) for k, v in values.items()}
         return replace(self, **cast)
+
+
+def parse_as_of(text: str, where: str) -> date:
+    """An as-of day as typed by a user: YYYY-MM-DD within the range the calendars handle."""
+    from metric_layer.bounds import check_day  # settings stays importable without the metric layer
+
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{where} must be a date like 2026-03-27, not {text!r}") from None
+    check_day(day, where)
+    return day

@@ -49,4 +49,10 @@ def service_or_exit(settings: Settings) -> MetricService:
             f"{settings.serving_dir}[/red]; run `northstar demo build` or `northstar ingest` first"
         )
         raise typer.Exit(1)
-    return MetricService(warehouse, spec_or_exit(settings, warehouse), snapshot=version)
+    try:
+        as_of = settings.as_of_date()
+    except ValueError as exc:
+        err().print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    spec = spec_or_exit(settings, warehouse)
+    return MetricService(warehouse, spec, snapshot=version, as_of=as_of)

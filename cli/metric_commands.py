@@ -14,7 +14,7 @@ from cli.context import err, open_warehouse, service_or_exit, spec_or_exit
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.spec import GRAINS
-from settings import Settings
+from settings import Settings, parse_as_of
 from warehouse import WarehouseError
 
 
@@ -75,6 +75,10 @@ def query(
     compare: Annotated[str | None, typer.Option(help="previous or last_year")] = None,
     format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
     sql: Annotated[bool, typer.Option(help="print the SQL that ran")] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="treat this day (YYYY-MM-DD) as today; default: the clock"),
+    ] = None,
 ) -> None:
     """Compute metrics and print them."""
     if grain not in GRAINS:
@@ -92,6 +96,7 @@ def query(
             dimensions=tuple(by),
             filters=tuple(DimensionFilter.parse(w) for w in where),
             compare=compare,  # type: ignore[arg-type]
+            as_of=parse_as_of(as_of, "--as-of") if as_of else None,
         )
         result = service_or_exit(Settings.load()).query(q)
     except (QueryError, ValueError) as exc:
@@ -110,6 +115,8 @@ def query(
         out().print(table)
         if result.has_partial:
             out().print("[yellow]is_partial = True: the period is not over yet[/yellow]")
+    if result.notice:
+        err().print(result.notice, markup=False, highlight=False)
     if sql:
         for name, text in result.sql.items():
             err().print(f"-- {name}\n{text}", markup=False, highlight=False)

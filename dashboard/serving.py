@@ -87,7 +87,11 @@ class Serving:
             warehouse = Warehouse(path, read_only=True)
             spec = load_spec(self.settings.metrics, warehouse.table_columns())
             service = MetricService(
-                warehouse, spec, snapshot=version, compile_cache=self.compile_cache
+                warehouse,
+                spec,
+                snapshot=version,
+                compile_cache=self.compile_cache,
+                as_of=self.settings.as_of_date(),
             )
             snap = Snapshot(version, service, Semantics(spec))
             self._open.append((snap, warehouse))

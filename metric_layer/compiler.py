@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from metric_layer.active_window import active_from_activity
+from metric_layer.bounds import check_day, check_periods
 from metric_layer.errors import QueryError
 from metric_layer.expressions import parse_expression
 from metric_layer.periods import Window, align_range, shift
@@ -33,6 +34,23 @@ from metric_layer.spec import (
 from metric_layer.sql_time import period_expr, shift_expr
 
 DOUBLE = exp.DataType.build("DOUBLE")
+
+
+DEFAULT_DAYS = 90  # a query without --from covers the 90 days before today (as-of)
+
+
+def default_range(query: MetricQuery, today: date) -> tuple[date, date]:
+    """The query's [start, end] days: the last DEFAULT_DAYS days up to today unless given."""
+    check_day(today, "the as-of day")
+    if query.start is not None:
+        check_day(query.start, "the range start")
+    if query.end is not None:
+        check_day(query.end, "the range end")
+    end = query.end or today
+    start = query.start or min(end, today) - timedelta(days=DEFAULT_DAYS)
+    if end < start:
+        raise QueryError(f"the range ends ({end}) before it starts ({start})")
+    return start, end
 
 
 @dataclass(frozen=True)
@@ -65,11 +83,9 @@ class Compiler:
         if metric not in self.sem.metrics:
             raise QueryError(f"unknown metric `{metric}`; run `northstar metrics` to list them")
         self._check_dimensions(metric, query)
-        start = query.start or today - timedelta(days=90)
-        end = query.end or today
-        if end < start:
-            raise QueryError(f"the range ends ({end}) before it starts ({start})")
+        start, end = default_range(query, today)
         lo, hi = align_range(start, end, query.grain, self.spec.week_start)
+        check_periods(lo, hi, query.grain)
         window = Window(query.grain, lo, hi, today, self.spec.week_start)
         dims = list(query.dimensions)
         if query.compare is None:

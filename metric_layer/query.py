@@ -42,6 +42,7 @@ class MetricQuery:
     dimensions: tuple[str, ...] = ()
     filters: tuple[DimensionFilter, ...] = ()
     compare: Compare | None = None
+    as_of: date | None = None  # treat this day as today (default: the service's as-of or clock)
 
     def __post_init__(self) -> None:
         # Accept lists from callers but keep the query hashable (it is a cache key).
@@ -69,6 +70,7 @@ class MetricFrame:
     sql: dict[str, str] = field(default_factory=dict)  # metric → SQL that ran
     as_of: date | None = None
     snapshot: str | None = None
+    notice: str | None = None  # e.g. the range holds no data, and where the data is
 
     @property
     def has_partial(self) -> bool:

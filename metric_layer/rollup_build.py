@@ -79,7 +79,7 @@ def build_rollups(
             say(f"rollup {metric.name} entity days ({time.perf_counter() - started:.1f} s)")
         # Distinct and active metrics read their entity-day tables from here on.
         tables = frozenset(t for t in _tables(tx) if t.startswith(f"{SCHEMA}."))
-        compiler = Compiler(spec, types, RollupPlanner(spec, tables, results_usable=False))
+        compiler = Compiler(spec, types, RollupPlanner(spec, tables, built_for=None))
         coverage: list[tuple[str, date]] = []
         for metric in spec.metrics:
             if isinstance(metric, RetentionMetric):

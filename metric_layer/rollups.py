@@ -68,7 +68,7 @@ class RollupPlanner:
 
     spec: Spec
     tables: frozenset[str]  # rollup tables that exist and match the spec
-    results_usable: bool = True  # rolling-window results were computed for the same `today`
+    built_for: date | None = None  # the `today` rolling-window results were computed for
     coverage: tuple[tuple[str, date], ...] = ()  # (metric, first day) of materialized results
 
     @classmethod
@@ -77,14 +77,13 @@ class RollupPlanner:
         spec: Spec,
         rows: list[tuple],
         column_types: dict[str, dict[str, str]],
-        today: date,
         coverage: list[tuple[str, date]] = (),
     ) -> RollupPlanner | None:
         """rows: (spec_hash, as_of) from rollup.manifest; None when rollups are missing or stale."""
         if not rows or rows[0][0] != spec_hash(spec):
             return None
         tables = frozenset(t for t in column_types if t.startswith(f"{SCHEMA}."))
-        return cls(spec, tables, results_usable=rows[0][1] == today, coverage=tuple(coverage))
+        return cls(spec, tables, built_for=rows[0][1], coverage=tuple(coverage))
 
     # -- additive ------------------------------------------------------------------------------
     def simple(
@@ -164,7 +163,7 @@ class RollupPlanner:
         # per period do not, so they stay usable when the clock passes the build day.
         today_bound = isinstance(self.spec.metric(name), ActiveMetric)
         if (
-            (today_bound and not self.results_usable)
+            (today_bound and self.built_for != w.today)
             or filters
             or extra
             or len(dims) > 1

@@ -7,13 +7,15 @@ and get a MetricFrame. Nothing above this layer sees SQL except as text to show 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from metric_layer.bounds import MAX_ROWS, check_rows
 from metric_layer.compile_cache import CompileCache, fingerprint
 from metric_layer.compiler import Compiler, retention_offsets
+from metric_layer.data_span import data_span_sql
 from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, periods_between
 from metric_layer.query import MetricFrame, MetricQuery
@@ -35,10 +37,12 @@ class MetricService:
         use_rollups: bool = True,
         snapshot: str | None = None,
         compile_cache: CompileCache | None = None,
+        as_of: date | None = None,
     ) -> None:
         self.warehouse = warehouse
         self.spec = spec
         self.snapshot = snapshot
+        self.as_of = as_of  # "treat this day as today" for every query that does not say otherwise
         self._clock = clock or (lambda: datetime.now(ZoneInfo(spec.time_zone)))
         self.column_types = warehouse.table_columns()
         self.semantics = Semantics(spec)
@@ -49,9 +53,7 @@ class MetricService:
             coverage = []
             if "rollup.coverage" in self.column_types:
                 coverage = warehouse.rows("SELECT metric, first_day FROM rollup.coverage")
-            self._planner = RollupPlanner.load(
-                spec, rows, self.column_types, self.today(), coverage
-            )
+            self._planner = RollupPlanner.load(spec, rows, self.column_types, coverage)
 
         self._compiled = compile_cache or CompileCache()
         planner = self._planner
@@ -59,12 +61,18 @@ class MetricService:
             spec.model_dump(mode="json"),
             self.column_types,
             sorted(planner.tables) if planner else None,
-            planner.results_usable if planner else None,
+            planner.built_for if planner else None,
             planner.coverage if planner else None,
         )
 
-    def today(self) -> date:
-        """Today in the spec's time zone: the first day whose data is not complete."""
+    def today(self, as_of: date | None = None) -> date:
+        """Today in the spec's time zone: the first day whose data is not complete.
+
+        `as_of` (else the service's as-of setting) replaces the clock: ranges, partial periods,
+        cohort maturity and targets are all judged as on that day.
+        """
+        if as_of is not None or self.as_of is not None:
+            return as_of or self.as_of  # type: ignore[return-value]
         now = self._clock()
         if now.tzinfo is not None:
             now = now.astimezone(ZoneInfo(self.spec.time_zone))
@@ -74,12 +82,12 @@ class MetricService:
         return Compiler(self.spec, self.column_types, self._planner, self.semantics)
 
     def sql(self, metric: str, query: MetricQuery) -> str:
-        return self.compiler().compile(metric, query, self.today()).sql(pretty=True)
+        return self.compiler().compile(metric, query, self.today(query.as_of)).sql(pretty=True)
 
     def query(self, query: MetricQuery) -> MetricFrame:
         if not query.metrics:
             raise QueryError("ask for at least one metric")
-        today = self.today()
+        today = self.today(query.as_of)
         compiler = self.compiler()
         keys = ["period", *query.dimensions]
         merged: pd.DataFrame | None = None
@@ -91,7 +99,8 @@ class MetricService:
                 key, lambda n=name: _compile(compiler, n, query, today)
             )
             sql[name] = text  # the text users read is the text that runs
-            frame = self.warehouse.frame(sql[name])
+            frame = self.warehouse.frame(sql[name], max_rows=MAX_ROWS)
+            check_rows(len(frame))
             frame = frame.rename(columns={"value": name, "compare_value": f"{name}__compare"})
             merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
         assert merged is not None
@@ -101,6 +110,7 @@ class MetricService:
         merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
         for name in query.metrics:
             merged[name] = pd.to_numeric(merged[name], errors="coerce").astype("float64")
+        check_rows(len(merged))
         merged["is_partial"] = [self._partial(p, query, today) for p in merged["period"]]
         return MetricFrame(
             frame=merged,
@@ -112,6 +122,42 @@ class MetricService:
             sql=sql,
             as_of=today,
             snapshot=self.snapshot,
+            notice=self._no_data_notice(merged, query, lo, hi),
+        )
+
+    def data_span(self, metric: str) -> tuple[date, date] | None:
+        """First and last local day with rows in the models `metric` reads; None when empty."""
+        key = ("span", self._fingerprint, metric)
+        span = self._compiled.get_or_make(key, lambda: self._scan_span(metric))
+        return span
+
+    def _scan_span(self, metric: str) -> tuple[date, date] | None:
+        firsts, lasts = [], []
+        for sql in data_span_sql(self.spec, self.semantics, self.column_types, metric):
+            first, last = self.warehouse.rows(sql)[0]
+            if first is not None:
+                firsts.append(pd.Timestamp(first).date())
+                lasts.append(pd.Timestamp(last).date())
+        return (min(firsts), max(lasts)) if firsts else None
+
+    def _no_data_notice(
+        self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date
+    ) -> str | None:
+        """When no metric has a value in the range, say where the data is and how to get there."""
+        values = frame[list(query.metrics)]
+        if len(values) and (values.fillna(0) != 0).to_numpy().any():
+            return None
+        spans = [s for s in (self.data_span(m) for m in query.metrics) if s is not None]
+        last = hi - timedelta(days=1)
+        if not spans:
+            return f"no data in {lo}..{last}: the tables behind these metrics are empty"
+        first_day = min(s[0] for s in spans)
+        last_day = max(s[1] for s in spans)
+        if first_day < hi and last_day >= lo:
+            return None  # the data overlaps the range: zeros are real
+        return (
+            f"no data in {lo}..{last}: data spans {first_day}..{last_day}; "
+            "pass --from/--to or --as-of (in the app: a custom range or ?as_of=)"
         )
 
     def last_loads(self) -> dict[str, datetime]:

@@ -47,10 +47,33 @@ class Warehouse:
         self._lock = threading.Lock()
 
     # -- reading -----------------------------------------------------------------------------
-    def frame(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
-        """Run one SELECT and return a pandas frame."""
+    def frame(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        max_rows: int | None = None,
+    ) -> pd.DataFrame:
+        """Run one SELECT and return a pandas frame.
+
+        With `max_rows`, stop reading after max_rows + 1 rows, so a caller can refuse an oversized
+        answer without holding all of it in memory.
+        """
         with self._cursor() as cur:
-            return cur.execute(sql, params or []).df()
+            result = cur.execute(sql, params or [])
+            if max_rows is None:
+                return result.df()
+            chunks: list[pd.DataFrame] = []
+            read = 0
+            while read <= max_rows:
+                chunk = result.fetch_df_chunk(8)  # 8 vectors of 2,048 rows
+                if chunks and chunk.empty:
+                    break
+                chunks.append(chunk)  # the first, even when empty, carries the columns
+                read += len(chunk)
+                if chunk.empty:
+                    break
+            return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
     def arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
         with self._cursor() as cur:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fixture_shop import SPEC, build_shop
+from fixture_shop import AS_OF, SPEC, build_shop
 
 from metric_layer.loader import load_spec
 from metric_layer.service import MetricService
@@ -59,6 +59,7 @@ def base_url(serving_dir: Path) -> Iterator[str]:
         "NORTHSTAR_METRICS": str(SPEC),
         "NORTHSTAR_SERVING_DIR": str(serving_dir),
         "NORTHSTAR_PORT": str(port),
+        "NORTHSTAR_AS_OF": AS_OF.isoformat(),
     }
     log = (serving_dir / "server.log").open("w")
     cmd = [sys.executable, "-c", "import app; app.main()", "serve"]
@@ -87,7 +88,8 @@ def service(serving_dir: Path) -> Iterator[MetricService]:
     assert current is not None
     version, path = current
     wh = Warehouse(path, read_only=True)
-    yield MetricService(wh, load_spec(SPEC, wh.table_columns()), snapshot=version)
+    spec = load_spec(SPEC, wh.table_columns())
+    yield MetricService(wh, spec, snapshot=version, as_of=AS_OF)
     wh.close()
 
 

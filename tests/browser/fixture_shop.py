@@ -1,10 +1,13 @@
-"""A tiny shop for the dashboard's browser tests: a few hundred rows relative to today, published
-as a serving snapshot so the app under test opens it exactly as in production (read-only)."""
+"""A tiny shop for the dashboard's browser tests: a few hundred rows before a fixed as-of day,
+published as a serving snapshot so the app under test opens it exactly as in production (read-only).
+
+The app and the tests' service both run as of AS_OF, so no test depends on the real calendar (a
+month grain on the 1st of a month once turned CI red)."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -15,12 +18,13 @@ SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "small_spec.yml"
 CHANNELS = ("ads", "organic", "email", "referral")
 REGIONS = ("north", "south")
 PLATFORMS = ("ios", "android", "web")
+AS_OF = date(2026, 3, 18)  # a Wednesday in the middle of a month and a quarter
 
 
 def shop_tables(days: int = 430, seed: int = 7) -> dict[str, pd.DataFrame]:
-    """Customers, orders and sessions spread over the last `days` days (so last-year compares work)."""
+    """Customers, orders and sessions over the `days` days before AS_OF (so last-year compares work)."""
     rng = random.Random(seed)
-    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    now = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 2)  # 10:00 in Asia/Shanghai, naive UTC
     start = now - timedelta(days=days)
     customers = pd.DataFrame(
         {

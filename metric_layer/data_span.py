@@ -1,0 +1,46 @@
+"""Where a metric's data lies in time: the first and last local day of the models it counts.
+
+Used to tell a user whose range holds no data where the data is ("data spans 2025-01-01..
+2026-03-27"), instead of an empty answer with no hint.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from metric_layer.relation import ModelRelation
+from metric_layer.semantics import Semantics
+from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, Spec
+
+
+def fact_models(sem: Semantics, metric: str) -> list[str]:
+    """Models whose rows a metric counts (not the ones it joins for dimensions)."""
+    out: list[str] = []
+    stack, seen = [metric], set()
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in sem.metrics:
+            continue
+        seen.add(name)
+        m = sem.metrics[name]
+        if isinstance(m, SimpleMetric | ActiveMetric):
+            out.append(m.model)
+        elif isinstance(m, RetentionMetric):
+            out.extend(x for x in (m.cohort.model, m.activity_model) if x)
+        stack.extend(sem.inputs(name))
+    return list(dict.fromkeys(out))
+
+
+def data_span_sql(
+    spec: Spec, sem: Semantics, column_types: dict[str, dict[str, str]], metric: str
+) -> list[str]:
+    """One `SELECT min(day), max(day)` per timed model `metric` counts (names from the spec only)."""
+    out = []
+    for model in fact_models(sem, metric):
+        if sem.models[model].time is None or sem.models[model].table not in column_types:
+            continue
+        rel = ModelRelation(sem, model, spec.time_zone, column_types)
+        day = rel.local_day()
+        select = exp.select(exp.Min(this=day), exp.Max(this=day.copy()))
+        out.append(rel.from_clause(select).sql(dialect="duckdb"))
+    return out
