@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli import demo_commands, ingest_commands, metric_commands, serve_commands
+from cli.guard import guard_commands
 
 
 def build_cli() -> typer.Typer:
@@ -15,6 +16,7 @@ def build_cli() -> typer.Typer:
     )
     for module in (metric_commands, ingest_commands, serve_commands, demo_commands):
         module.register(app)
+    guard_commands(app)  # every command: typed errors → one message and an exit code
     return app
 
 

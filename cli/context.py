@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import typer
-from rich.console import Console
+from pathlib import Path
 
-from metric_layer.errors import SpecError
+from cli.guard import describe, unreadable
+from cli.output import FAILED, USAGE, fail
+from metric_layer.errors import SpecError, SpecIssue
 from metric_layer.loader import load_spec
 from metric_layer.service import MetricService
 from metric_layer.spec import Spec
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError
-
-
-def err() -> Console:
-    # Built per call so the terminal width (COLUMNS) is read when the command runs.
-    return Console(stderr=True)
 
 
 def open_warehouse(settings: Settings) -> tuple[Warehouse | None, str | None]:
@@ -29,30 +25,37 @@ def open_warehouse(settings: Settings) -> tuple[Warehouse | None, str | None]:
     return None, None
 
 
-def spec_or_exit(settings: Settings, warehouse: Warehouse | None) -> Spec:
+def spec_or_exit(settings: Settings, warehouse: Warehouse | None, path: Path | None = None) -> Spec:
+    """The spec at `path` (default: the settings' metrics.yml); its problems end the command."""
     try:
-        return load_spec(settings.metrics, warehouse.table_columns() if warehouse else None)
+        return read_spec(path or settings.metrics, warehouse)
     except SpecError as exc:
-        err().print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(1) from None
+        fail(describe(exc), FAILED)
+
+
+def read_spec(path: Path, warehouse: Warehouse | None) -> Spec:
+    """load_spec, with a file that cannot be read (a folder, not UTF-8) as a SpecError too."""
+    try:
+        return load_spec(path, warehouse.table_columns() if warehouse else None)
+    except (OSError, UnicodeDecodeError) as exc:
+        hint = "point NORTHSTAR_METRICS or the path argument at a metrics.yml file"
+        raise SpecError([SpecIssue(str(path), None, "", unreadable(exc), hint)]) from None
 
 
 def service_or_exit(settings: Settings) -> MetricService:
     try:
         warehouse, version = open_warehouse(settings)
     except WarehouseError as exc:
-        err().print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        fail(str(exc), FAILED)
     if warehouse is None:
-        err().print(
-            f"[red]no warehouse at {settings.warehouse} and nothing published in "
-            f"{settings.serving_dir}[/red]; run `northstar demo build` or `northstar ingest` first"
+        fail(
+            f"no warehouse at {settings.warehouse} and nothing published in "
+            f"{settings.serving_dir}; run `northstar demo build` or `northstar ingest` first",
+            FAILED,
         )
-        raise typer.Exit(1)
     try:
         as_of = settings.as_of_date()
     except ValueError as exc:
-        err().print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(2) from None
+        fail(str(exc), USAGE)
     spec = spec_or_exit(settings, warehouse)
     return MetricService(warehouse, spec, snapshot=version, as_of=as_of)

@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.context import spec_or_exit
 from cli.ingest_commands import IngestProgress
+from cli.output import console, fail, say
 from metric_layer.rollup_build import build_rollups
 from settings import Settings
 from warehouse import Warehouse
 
-out = Console()
 SCALES = {"1M": 1_000_000, "10M": 10_000_000, "50M": 50_000_000}
 demo = typer.Typer(
     help="The demo business: a seeded online shop with planted incidents.", no_args_is_help=True
@@ -45,14 +44,23 @@ def build(
 ) -> None:
     """Build the demo warehouse (skipped when already built for the same inputs)."""
     settings = Settings.load()
-    orders = SCALES.get(scale) or int(scale.replace("_", ""))
-    build_demo(
-        settings,
-        orders=orders,
-        end=date.fromisoformat(end) if end else None,
-        seed=seed,
-        force=force,
-    )
+    build_demo(settings, orders=_orders(scale), end=_end(end), seed=seed, force=force)
+
+
+def _orders(scale: str) -> int:
+    orders = SCALES.get(scale.upper())
+    if orders is None and scale.replace("_", "").isdigit():
+        orders = int(scale.replace("_", ""))
+    if not orders:
+        fail(f"--scale must be {', '.join(SCALES)} or a number of orders above 0, not {scale!r}")
+    return orders
+
+
+def _end(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text is not None else None
+    except ValueError:
+        fail(f"--end must be a date like 2026-01-31, not {text!r}")
 
 
 def build_demo(
@@ -71,8 +79,9 @@ def build_demo(
         "spec": hashlib.sha256(settings.metrics.read_bytes()).hexdigest(),
     }
     if not force and _current(stamp_file, stamp, settings):
-        out.print(
-            f"[green]demo warehouse is current[/green] ({settings.warehouse}); use --force to rebuild"
+        say(
+            f"demo warehouse is current ({settings.warehouse}); use --force to rebuild",
+            color="green",
         )
         return False
     started = time.perf_counter()
@@ -92,10 +101,10 @@ def build_demo(
             progress=report,
         )
         progress.update(task, description="generated", completed=1, total=1)
-    out.print(f"generated {', '.join(f'{k}={v:,}' for k, v in rows.items())}")
+    say(f"generated {', '.join(f'{k}={v:,}' for k, v in rows.items())}")
     _load(settings, source_dir, as_of=date.fromisoformat(stamp["end"]) + timedelta(days=1))
     stamp_file.write_text(json.dumps(stamp))
-    out.print(f"[green]demo built in {time.perf_counter() - started:.1f} s[/green]")
+    say(f"demo built in {time.perf_counter() - started:.1f} s", color="green")
     return True
 
 
@@ -115,8 +124,8 @@ def _load(settings: Settings, source_dir: Path, as_of: date) -> None:
     def after_load(wh: Warehouse) -> None:
         spec = spec_or_exit(settings, wh)
         t0 = time.perf_counter()
-        build_rollups(wh, spec, today=as_of, progress=lambda msg: out.print(f"  {msg}"))
-        out.print(f"rollups built in {time.perf_counter() - t0:.1f} s")
+        build_rollups(wh, spec, today=as_of, progress=lambda msg: say(f"  {msg}"))
+        say(f"rollups built in {time.perf_counter() - t0:.1f} s")
 
     with IngestProgress() as progress:
         report = run_ingest(
@@ -131,14 +140,14 @@ def _load(settings: Settings, source_dir: Path, as_of: date) -> None:
         failed = [f"{o.table}: {o.error}" for o in report.outcomes if o.status != "ok"]
         raise typer.Exit(_fail("demo ingest failed", [*failed, report.publish_error or ""]))
     tmp.replace(settings.warehouse)
-    out.print(f"ingested {report.rows:,} rows; published snapshot {report.published}")
+    say(f"ingested {report.rows:,} rows; published snapshot {report.published}")
 
 
 def _fail(message: str, details: list[str]) -> int:
-    out.print(f"[red]{message}[/red]")
+    say(message, err=True, color="red")
     for line in details:
         if line:
-            out.print(f"  {line}", markup=False)
+            say(f"  {line}", err=True)
     return 1
 
 
@@ -150,10 +159,12 @@ def _current(stamp_file: Path, stamp: dict, settings: Settings) -> bool:
 
 
 def _progress() -> Progress:
+    shown = console()
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.completed:,}/{task.total}"),
         TimeElapsedColumn(),
-        console=out,
+        console=shown,
+        disable=not shown.is_terminal,  # a log gets the "generated …" line instead
     )

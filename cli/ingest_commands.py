@@ -9,20 +9,19 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from connectors import SourceConfigError, TableOutcome, load_sources, run_ingest
+from cli.guard import describe, unreadable
+from cli.output import FAILED, USAGE, console, fail, say
+from connectors import ConnectorError, SourceConfigError, TableOutcome, load_sources, run_ingest
 from connectors.freshness import source_states
 from connectors.run import AfterLoad
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError
 from warehouse.ingest_meta import source_status
 
-out = Console()
-err = Console(stderr=True)
 _STYLE = {
     "ok": "green",
     "warn": "yellow",
@@ -50,6 +49,11 @@ def ingest(
     """Load sources into the warehouse, then refresh rollups and publish a serving snapshot."""
     settings = Settings.load()
     config = _config_or_exit(settings)
+    if source is not None:
+        try:
+            config.get(source)
+        except ConnectorError as exc:  # a name the user typed: usage, not a failed load
+            fail(str(exc), USAGE)
     with IngestProgress() as progress:
         try:
             report = run_ingest(
@@ -61,29 +65,20 @@ def ingest(
                 config=config,
             )
         except (WarehouseError, ValueError) as exc:
-            err.print(
-                f"[red]ingest failed:[/red] {escape(config.redact(str(exc)))} "
+            fail(
+                f"ingest failed: {config.redact(str(exc))} "
                 "If `northstar worker` is running, it does the loading: stop it to ingest by hand.",
-                highlight=False,
-                soft_wrap=True,
+                FAILED,
             )
-            raise typer.Exit(1) from None
     for outcome in report.outcomes:
         for item in outcome.quarantined:
-            err.print(
-                f"[yellow]quarantined[/yellow] {escape(item)}", highlight=False, soft_wrap=True
-            )
+            say(f"quarantined {item}", err=True, color="yellow")
         if outcome.status != "ok":
-            err.print(
-                f"{outcome.source}.{outcome.table} failed: {outcome.error}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+            say(f"{outcome.source}.{outcome.table} failed: {outcome.error}", err=True, color="red")
     if report.publish_error:
-        err.print(report.publish_error, markup=False, highlight=False, soft_wrap=True)
+        say(report.publish_error, err=True, color="red")
     published = f", published snapshot {report.published}" if report.published else ""
-    out.print(f"{report.rows:,} rows loaded{published}")
+    say(f"{report.rows:,} rows loaded{published}")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -104,18 +99,13 @@ def sources() -> None:
             s.last_ok.strftime("%Y-%m-%d %H:%M:%S UTC") if s.last_ok else "never",
             _age(s.age),
             f"{s.rows:,}",
-            f"[{_STYLE[s.status]}]{s.status}[/]",
-            f"[{_STYLE[s.freshness]}]{s.freshness}[/]",
+            Text(s.status, style=_STYLE[s.status]),
+            Text(s.freshness, style=_STYLE[s.freshness]),
         )
-    out.print(table)
+    console().print(table)
     for s in states:
         if s.error:
-            err.print(
-                f"{s.source}: {config.redact(s.error)}",
-                markup=False,
-                highlight=False,
-                soft_wrap=True,
-            )
+            say(f"{s.source}: {config.redact(s.error)}", err=True)
 
 
 def worker() -> None:
@@ -129,9 +119,8 @@ def worker() -> None:
     config = _config_or_exit(settings)
     scheduler = build_scheduler(settings, config, after_load=rollup_hook(settings))
     if not scheduler.get_jobs():
-        err.print("no source has a `schedule:`; add one (e.g. `schedule: {every: 15m}`)")
-        raise typer.Exit(1)
-    out.print(f"worker: {len(scheduler.get_jobs())} scheduled source(s); Ctrl+C stops")
+        fail("no source has a `schedule:`; add one (e.g. `schedule: {every: 15m}`)", FAILED)
+    say(f"worker: {len(scheduler.get_jobs())} scheduled source(s); Ctrl+C stops")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
 
@@ -157,8 +146,12 @@ def _config_or_exit(settings: Settings):
     try:
         return load_sources(settings.sources)
     except SourceConfigError as exc:
-        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        fail(describe(exc), FAILED)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(
+            f"{settings.sources}: {unreadable(exc)} (point NORTHSTAR_SOURCES at a sources.yml)",
+            FAILED,
+        )
 
 
 def _read_status(settings: Settings) -> tuple[list, str | None]:
@@ -191,17 +184,21 @@ def _age(age: timedelta | None) -> str:
 
 
 class IngestProgress:
-    """connectors.Progress on a rich progress bar: one line per table with rows and rate."""
+    """connectors.Progress: on a terminal a live bar per table with rows and rate; in a pipe
+    (CI logs, files) one plain line per finished table."""
 
     def __init__(self) -> None:
+        err = console(stderr=True)
+        self._live = err.is_terminal
         self._bar = Progress(
-            TextColumn("{task.description:<32}"),
+            TextColumn("{task.description:<32}", markup=False),  # source and table names as written
             BarColumn(),
             TextColumn("{task.fields[rows]:>12,} rows"),
             TextColumn("{task.fields[rate]:>10,.0f} rows/s"),
             TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
             console=err,
+            disable=not self._live,
         )
         self._tasks: dict[tuple[str, str], tuple[TaskID, float, int]] = {}
 
@@ -225,12 +222,12 @@ class IngestProgress:
 
     def table_finished(self, outcome: TableOutcome) -> None:
         task, _, _total = self._tasks[(outcome.source, outcome.table)]
+        rate = outcome.rows / max(outcome.seconds, 1e-6)
+        if not self._live:
+            say(
+                f"{outcome.source}.{outcome.table}: {outcome.rows:,} rows in {outcome.seconds:.1f} s "
+                f"({rate:,.0f} rows/s) {outcome.status}",
+                err=True,
+            )
         status = "[green]ok[/]" if outcome.status == "ok" else "[red]failed[/]"
-        self._bar.update(
-            task,
-            total=1,
-            completed=1,
-            rows=outcome.rows,
-            rate=outcome.rows / max(outcome.seconds, 1e-6),
-            status=status,
-        )
+        self._bar.update(task, total=1, completed=1, rows=outcome.rows, rate=rate, status=status)

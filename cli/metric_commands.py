@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from cli.context import err, open_warehouse, service_or_exit, spec_or_exit
-from metric_layer.errors import QueryError
+from cli.context import open_warehouse, read_spec, service_or_exit, spec_or_exit
+from cli.guard import spec_summary
+from cli.output import FAILED, USAGE, console, fail, say
+from metric_layer.errors import SpecError
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.spec import GRAINS
 from settings import Settings, parse_as_of
 from warehouse import WarehouseError
-
-
-def out() -> Console:
-    # Built per call so the terminal width (COLUMNS) is read when the command runs.
-    return Console()
 
 
 def register(app: typer.Typer) -> None:
@@ -30,22 +28,43 @@ def register(app: typer.Typer) -> None:
 
 
 def validate(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="metrics.yml, or a folder holding one (default: NORTHSTAR_METRICS / settings)",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ] = None,
     no_warehouse: Annotated[
-        bool, typer.Option(help="skip column checks against the warehouse")
+        bool, typer.Option("--no-warehouse", help="skip column checks against the warehouse")
     ] = False,
 ) -> None:
-    """Check metrics.yml; print every problem with file, line and key; exit 1 if any."""
+    """Check metrics.yml: one line per problem, `file:line: key: message (hint)`; exit 1 if any."""
     settings = Settings.load()
+    if path is not None:
+        if path.is_dir():
+            path = path / "metrics.yml"
+        if not path.exists():
+            fail(f"{path}: no such file; pass a metrics.yml or a folder holding one", USAGE)
+        settings = replace(settings, metrics=path)
     warehouse = None
     if not no_warehouse:
         try:
             warehouse, _ = open_warehouse(settings)
         except WarehouseError as exc:
-            err().print(f"[yellow]warehouse not checked: {exc}[/yellow]")
-    spec = spec_or_exit(settings, warehouse)
+            say(f"warehouse not checked: {exc}", err=True, color="yellow")
+    try:
+        spec = read_spec(settings.metrics, warehouse)
+    except SpecError as exc:
+        # The problems are this command's output (stdout, as linters do); the count goes to stderr.
+        for issue in exc.issues:
+            say(str(issue))
+        fail(spec_summary(len(exc.issues)), FAILED)
     checked = "with warehouse columns" if warehouse else "columns not checked: no warehouse"
-    out().print(
-        f"[green]{settings.metrics}: {len(spec.models)} models, {len(spec.metrics)} metrics OK[/green] ({checked})"
+    say(
+        f"{settings.metrics}: {len(spec.models)} models, {len(spec.metrics)} metrics OK ({checked})",
+        color="green",
     )
 
 
@@ -57,8 +76,10 @@ def metrics() -> None:
     nsm = spec.north_star.metric if spec.north_star else None
     for m in spec.metrics:
         tier = "nsm" if m.name == nsm else (m.tier or "")
-        table.add_row(m.name, m.type, m.title, m.format, m.owner or "", tier, m.description)
-    out().print(table)
+        # One row per metric on one line each: a description's line breaks are folded.
+        description = " ".join(m.description.split())
+        table.add_row(m.name, m.type, m.title, m.format, m.owner or "", tier, description)
+    console().print(table)
 
 
 def query(
@@ -82,25 +103,24 @@ def query(
 ) -> None:
     """Compute metrics and print them."""
     if grain not in GRAINS:
-        _fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}")
+        fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}")
     if compare not in (None, "previous", "last_year"):
-        _fail("--compare must be previous or last_year")
+        fail(f"--compare must be previous or last_year, not {compare!r}")
     if format not in ("table", "csv", "json"):
-        _fail("--format must be table, csv or json")
-    try:
-        q = MetricQuery(
-            metrics=tuple(metric),
-            grain=grain,
-            start=_date(from_, "--from"),
-            end=_date(to, "--to"),
-            dimensions=tuple(by),
-            filters=tuple(DimensionFilter.parse(w) for w in where),
-            compare=compare,  # type: ignore[arg-type]
-            as_of=parse_as_of(as_of, "--as-of") if as_of else None,
-        )
-        result = service_or_exit(Settings.load()).query(q)
-    except (QueryError, ValueError) as exc:
-        _fail(str(exc))
+        fail(f"--format must be table, csv or json, not {format!r}")
+    # QueryError and ValueError (bad filters, days out of range, unknown names) end the command
+    # through cli.guard with their message and exit code 2.
+    q = MetricQuery(
+        metrics=tuple(metric),
+        grain=grain,
+        start=_date(from_, "--from"),
+        end=_date(to, "--to"),
+        dimensions=tuple(by),
+        filters=tuple(DimensionFilter.parse(w) for w in where),
+        compare=compare,  # type: ignore[arg-type]
+        as_of=parse_as_of(as_of, "--as-of") if as_of is not None else None,
+    )
+    result = service_or_exit(Settings.load()).query(q)
     frame = result.frame
     if format == "csv":
         typer.echo(frame.to_csv(index=False), nl=False)
@@ -112,14 +132,14 @@ def query(
         table = Table(*[str(c) for c in frame.columns], title=f"{', '.join(metric)} by {grain}")
         for row in frame.itertuples(index=False):
             table.add_row(*[_cell(v) for v in row])
-        out().print(table)
+        console().print(table)
         if result.has_partial:
-            out().print("[yellow]is_partial = True: the period is not over yet[/yellow]")
+            say("is_partial = True: the period is not over yet", color="yellow")
     if result.notice:
-        err().print(result.notice, markup=False, highlight=False)
+        say(result.notice, err=True)
     if sql:
         for name, text in result.sql.items():
-            err().print(f"-- {name}\n{text}", markup=False, highlight=False)
+            say(f"-- {name}\n{text}", err=True)  # verbatim: the text that ran
 
 
 def _date(text: str | None, option: str) -> date | None:
@@ -128,15 +148,10 @@ def _date(text: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _fail(f"{option} must be a date like 2026-01-31, not {text!r}")
+        fail(f"{option} must be a date like 2026-01-31, not {text!r}")
 
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
         return "" if value != value else f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)
-
-
-def _fail(message: str) -> None:
-    err().print(f"[red]{message}[/red]")
-    raise typer.Exit(2)

@@ -32,6 +32,7 @@ from metric_layer.spec import (
     zero_when_empty,
 )
 from metric_layer.sql_time import period_expr, shift_expr
+from metric_layer.suggest import did_you_mean
 
 DOUBLE = exp.DataType.build("DOUBLE")
 
@@ -81,7 +82,11 @@ class Compiler:
     def compile(self, metric: str, query: MetricQuery, today: date) -> Compiled:
         """SELECT period, <dimensions>, value [, compare_value] ORDER BY period, dimensions."""
         if metric not in self.sem.metrics:
-            raise QueryError(f"unknown metric `{metric}`; run `northstar metrics` to list them")
+            hint = did_you_mean(metric, self.sem.metrics)
+            hint = f"{hint} " if hint else ""
+            raise QueryError(
+                f"unknown metric `{metric}`; {hint}run `northstar metrics` to list them"
+            )
         self._check_dimensions(metric, query)
         start, end = default_range(query, today)
         lo, hi = align_range(start, end, query.grain, self.spec.week_start)
@@ -127,8 +132,11 @@ class Compiler:
         for name in [*query.dimensions, *(f.dimension for f in query.filters)]:
             if name not in allowed:
                 names = ", ".join(sorted(k for k in allowed if "." not in k)) or "none"
+                hint = did_you_mean(name, allowed)
                 raise QueryError(
-                    f"metric `{metric}` cannot be broken down or filtered by `{name}`; its dimensions: {names}"
+                    f"metric `{metric}` cannot be broken down or filtered by `{name}`; "
+                    + (f"{hint} " if hint else "")
+                    + f"its dimensions: {names}"
                 )
 
     # -- simple ----------------------------------------------------------------------------------

@@ -8,8 +8,20 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from metric_layer.errors import QueryError
+
 Compare = Literal["previous", "last_year"]
 FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<="]
+
+_TYPED_OPS = ("!=", ">=", "<=", "=", ">", "<")  # longest first: `>=` is not `>` then `=value`
+FILTER_SYNTAX = (
+    "`dimension=value`, `dimension!=value`, a list `dimension=a,b` (any of) or `dimension!=a,b`"
+    " (none of), or `dimension>value` (also >=, <, <=)"
+)
+
+
+class FilterSyntaxError(QueryError):
+    """A filter as typed (CLI `--where`, the app's URL) that does not read as dimension op value."""
 
 
 @dataclass(frozen=True)
@@ -22,15 +34,30 @@ class DimensionFilter:
 
     @classmethod
     def parse(cls, text: str) -> DimensionFilter:
-        """`channel=ads`, `channel!=ads`, `channel=ads,email` (in) as typed on the CLI or in a URL."""
-        for op in ("!=", ">=", "<=", "=", ">", "<"):
-            if op in text:
-                name, _, raw = text.partition(op)
-                values = tuple(v.strip() for v in raw.split(","))
-                if op in ("=", "!=") and len(values) > 1:
-                    return cls(name.strip(), "in" if op == "=" else "not in", values)
-                return cls(name.strip(), op, values)  # type: ignore[arg-type]
-        raise ValueError(f"filter {text!r} must look like dimension=value or dimension!=a,b")
+        """`channel=ads`, `channel!=ads`, `channel=ads,email` (in), `amount>=100` as typed on the
+        CLI or in a URL. Anything else raises FilterSyntaxError showing the syntax: a typo such as
+        `country==BR` or `country=` must not quietly become a filter that matches nothing."""
+        at = next((i for i, ch in enumerate(text) if ch in "!=<>"), None)
+        op = next((o for o in _TYPED_OPS if at is not None and text.startswith(o, at)), None)
+        if at is None or op is None:
+            raise _syntax(text, "no operator")
+        name, raw = text[:at].strip(), text[at + len(op) :]
+        if not name:
+            raise _syntax(text, "no dimension name before the operator")
+        if raw.lstrip()[:1] in ("!", "=", "<", ">"):
+            raise _syntax(text, f"`{op}{raw.lstrip()[0]}` is not an operator")
+        values = tuple(v.strip() for v in raw.split(","))
+        if "" in values:
+            raise _syntax(text, "empty value")
+        if op in ("=", "!=") and len(values) > 1:
+            return cls(name, "in" if op == "=" else "not in", values)
+        if len(values) > 1:
+            raise _syntax(text, f"`{op}` compares with one value")
+        return cls(name, op, values)  # type: ignore[arg-type]
+
+
+def _syntax(text: str, problem: str) -> FilterSyntaxError:
+    return FilterSyntaxError(f"filter {text!r}: {problem}; write {FILTER_SYNTAX}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +78,11 @@ class MetricQuery:
             if isinstance(value, str):
                 value = (value,)
             object.__setattr__(self, name, tuple(value))
+        # A repeated name would come back as a second column (`channel_1`) or a clash.
+        for kind, names in (("metric", self.metrics), ("breakdown", self.dimensions)):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise QueryError(f"{kind} `{twice[0]}` is asked for twice; list each once")
 
 
 @dataclass

@@ -17,12 +17,16 @@ ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
-def run(args: list[str], env: dict[str, str]):
+def run(args: list[str], env: dict[str, str | None]):
     return runner.invoke(build_cli(), args, env=env, catch_exceptions=False)
 
 
 @pytest.fixture
 def env(tmp_path):
+    return cli_env(tmp_path)
+
+
+def cli_env(tmp_path: Path) -> dict[str, str | None]:
     """A warehouse with a few orders published as a snapshot, and the small spec."""
     wh_file = tmp_path / "warehouse.duckdb"
     with Warehouse(wh_file) as wh:
@@ -70,7 +74,7 @@ def env(tmp_path):
         "NORTHSTAR_WAREHOUSE": str(wh_file),
         "NORTHSTAR_SERVING_DIR": str(tmp_path / "serving"),
         "NORTHSTAR_SETTINGS": str(tmp_path / "none.toml"),
-        "COLUMNS": "250",  # rich wraps tables to the terminal width
+        "COLUMNS": "80",  # a narrow terminal must not matter: the output is a pipe
     }
 
 
