@@ -158,10 +158,8 @@ def test_cli_as_of_and_clear_errors(tmp_path):
     args = ["query", "orders", "--grain", "day", "--from", "0001-01-01", "--to", "0001-01-10"]
     result = runner.invoke(build_cli(), [*args, "--compare", "previous"], env=env)
     assert result.exit_code == 2 and "outside 1900-01-01" in result.output
-    assert (
-        ("Traceback" not in result.output
-        and result.exception is None)
-        or isinstance(result.exception, SystemExit)
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(
+        result.exception, SystemExit
     )
 
     args = ["query", "orders", "--grain", "week", "--format", "csv", "--as-of", "2030-01-01"]
