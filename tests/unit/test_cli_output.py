@@ -124,7 +124,7 @@ def test_metrics_table_keeps_long_names_and_text_as_written(env, tmp_path, colum
 @pytest.mark.parametrize("columns", COLUMNS)
 def test_query_table_keeps_long_column_names(env, tmp_path, columns):
     path = spec_with_long_metric(tmp_path)
-    args = ["query", LONG_NAME, "orders", "--grain", "month", "--from", "2026-01-01"]
+    args = ["query", LONG_NAME, "orders", "revenue", "--grain", "month", "--from", "2026-01-01"]
     args += ["--to", "2026-01-31", "--as-of", "2026-02-01"]
     result = run(args, {**env, "NORTHSTAR_METRICS": str(path), "COLUMNS": columns})
     assert result.exit_code == 0, result.output
@@ -133,9 +133,9 @@ def test_query_table_keeps_long_column_names(env, tmp_path, columns):
     [row] = [line for line in lines if "2026-01-01" in line]
     names = [cell.strip() for cell in header.strip("┃ ").split("┃")]
     values = dict(zip(names, [cell.strip() for cell in row.strip("│ ").split("│")], strict=True))
-    # By hand: January 2026 (Shanghai days) has 3 paid orders from 2 customers.
+    # By hand: January 2026 (Shanghai days) has 3 paid orders from 2 customers, 10 + 20 + 40.
     assert float(values[LONG_NAME]) == pytest.approx(3 / 2)
-    assert float(values["orders"]) == 3
+    assert float(values["orders"]) == 3 and float(values["revenue"]) == 70
 
 
 def test_ingest_in_a_pipe_prints_one_line_per_table(tmp_path):
