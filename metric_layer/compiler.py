@@ -132,7 +132,7 @@ class Compiler:
         for name in [*query.dimensions, *(f.dimension for f in query.filters)]:
             if name not in allowed:
                 names = ", ".join(sorted(k for k in allowed if "." not in k)) or "none"
-                hint = did_you_mean(name, allowed)
+                hint = did_you_mean(name, [k for k in allowed if ("." in k) == ("." in name)])
                 raise QueryError(
                     f"metric `{metric}` cannot be broken down or filtered by `{name}`; "
                     + (f"{hint} " if hint else "")

@@ -82,6 +82,17 @@ def test_unknown_metric_suggests_the_closest(small_service):
     assert "did you mean" not in str(raised.value)
 
 
+def test_dimension_suggestion_follows_the_name_style(small_service):
+    """A plain name gets a plain suggestion (`customer_id` is not `customers.region`)."""
+    query = MetricQuery(("revenue",), start=START, end=END, dimensions=("customers.chanel",))
+    with pytest.raises(QueryError, match="did you mean `customers.channel`?"):
+        small_service.query(query)
+    query = MetricQuery(("revenue",), start=START, end=END, dimensions=("customer",))
+    with pytest.raises(QueryError) as raised:
+        small_service.query(query)
+    assert "did you mean `customers." not in str(raised.value)
+
+
 @pytest.mark.parametrize("where", ["breakdown", "filter"])
 def test_unknown_dimension_suggests_the_closest(small_service, where):
     if where == "breakdown":
