@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cli.context import spec_or_exit
 from settings import Settings
 
 
@@ -16,14 +17,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the dashboard on the newest published snapshot (read-only)."""
         from dashboard.server import create_dash
-        from metric_layer.errors import SpecError
 
         settings = Settings.load()
-        try:
-            dash_app = create_dash(settings)
-        except SpecError as exc:  # the app refuses to start on an invalid spec
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(1) from None
+        # The app refuses to start on an invalid or unreadable spec: each problem on its own
+        # line, exit 1 (read here first so a file that cannot be read says so; the app rereads).
+        spec_or_exit(settings, None)
+        dash_app = create_dash(settings)
         host = host or settings.host
         port = port or settings.port
         typer.echo(f"Northstar dashboard on http://{host}:{port}/ (Ctrl+C to stop)")
