@@ -110,3 +110,22 @@ def test_unreadable_files_and_settings(env, files, overrides, args, code, words)
     assert "Traceback" not in result.output
     assert words in result.output, result.output
     assert result.stderr.strip(), "the error is on stderr"
+
+
+def test_every_command_is_guarded():
+    """Commands added later (any module registered in app.py) get the same error handling."""
+    import typer
+
+    from app import build_cli
+
+    def callbacks(app: typer.Typer):
+        for info in app.registered_commands:
+            yield info.name or info.callback.__name__, info.callback
+        for group in app.registered_groups:
+            yield from callbacks(group.typer_instance)
+
+    found = dict(callbacks(build_cli()))
+    assert {"validate", "metrics", "query", "ingest", "sources", "worker", "serve", "build"} <= set(
+        found
+    )
+    assert [name for name, callback in found.items() if not hasattr(callback, "__guarded__")] == []

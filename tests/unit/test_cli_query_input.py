@@ -85,8 +85,9 @@ def test_unknown_metric_suggests_the_closest(small_service):
 def test_dimension_suggestion_follows_the_name_style(small_service):
     """A plain name gets a plain suggestion (`customer_id` is not `customers.region`)."""
     query = MetricQuery(("revenue",), start=START, end=END, dimensions=("customers.chanel",))
-    with pytest.raises(QueryError, match="did you mean `customers.channel`?"):
+    with pytest.raises(QueryError) as raised:
         small_service.query(query)
+    assert "did you mean `customers.channel`?" in str(raised.value)
     query = MetricQuery(("revenue",), start=START, end=END, dimensions=("customer",))
     with pytest.raises(QueryError) as raised:
         small_service.query(query)
