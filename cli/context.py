@@ -25,10 +25,10 @@ def open_warehouse(settings: Settings) -> tuple[Warehouse | None, str | None]:
     return None, None
 
 
-def spec_or_exit(settings: Settings, warehouse: Warehouse | None, path: Path | None = None) -> Spec:
-    """The spec at `path` (default: the settings' metrics.yml); its problems end the command."""
+def spec_or_exit(settings: Settings, warehouse: Warehouse | None) -> Spec:
+    """The settings' metrics.yml; its problems end the command (one per line on stderr, exit 1)."""
     try:
-        return read_spec(path or settings.metrics, warehouse)
+        return read_spec(settings.metrics, warehouse)
     except SpecError as exc:
         fail(describe(exc), FAILED)
 

@@ -91,7 +91,10 @@ def query(
     from_: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
     to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
     where: Annotated[
-        list[str], typer.Option(help="filter like channel=ads or platform!=web,ios")
+        list[str],
+        typer.Option(
+            help="filter (repeatable): dimension=value, dimension!=a,b, dimension>=value (>, <, <=)"
+        ),
     ] = [],  # noqa: B006
     compare: Annotated[str | None, typer.Option(help="previous or last_year")] = None,
     format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
