@@ -10,6 +10,8 @@
 | NORTHSTAR_APP_DB          | sqlite:///data/app.db   | app state (alerts, check-ins, annotations)  |
 | NORTHSTAR_HOST / _PORT    | 127.0.0.1 / 8050        | where `northstar serve` listens             |
 | NORTHSTAR_AS_OF           | (empty: the real clock) | YYYY-MM-DD treated as today everywhere      |
+| NORTHSTAR_CACHE           | simple                  | web result cache: simple, filesystem:<dir>, |
+|                           |                         | or redis://host:port/db (shared by workers) |
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Settings:
     app_db: str = "sqlite:///data/app.db"
     host: str = "127.0.0.1"
     port: int = 8050
+    cache: str = "simple"
     as_of: str = ""  # "treat this day as today": for history imported long after it happened
 
     def as_of_date(self) -> date | None:

@@ -1,4 +1,5 @@
-"""Build the Dash app: settings → per-process Serving + cache → pages. Refuses an invalid spec."""
+"""Build the Dash app: settings → per-process Serving + result cache (settings.cache) → pages.
+Refuses an invalid spec."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import importlib
 import dash
 import plotly.io as pio
 from dash import Dash, Input, Output
-from flask_caching import Cache
 
-from dashboard import ids
+from dashboard import ids, view_cache
 from dashboard.components import freshness, shell
+from dashboard.result_cache import make_cache
 from dashboard.serving import EXTENSION, Serving, check_spec
 from settings import Settings
 
@@ -34,12 +35,9 @@ def create_dash(settings: Settings, cache_config: dict | None = None) -> Dash:
     for page in PAGES:
         importlib.import_module(f"dashboard.pages.{page}")
     app.layout = shell.layout
-    cache = Cache(
-        config=cache_config
-        or {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000, "CACHE_DEFAULT_TIMEOUT": 0}
-    )
-    cache.init_app(app.server)
+    cache = make_cache(app.server, settings.cache, cache_config)
     app.server.extensions[EXTENSION] = Serving(settings, cache)
+    view_cache.register(app.server)
     freshness.register(app)
     _register_review_chrome(app)
     return app

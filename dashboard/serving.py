@@ -2,7 +2,8 @@
 
 One `Serving` lives on each Flask process (in `app.extensions`), not in a module global: each
 gunicorn worker opens the published snapshot read-only and reopens it when CURRENT moves. Results
-are cached in flask-caching under (snapshot version, query), so a new snapshot invalidates them.
+are cached (dashboard.result_cache: per process, or shared by all workers) under `Snapshot.key`
+(snapshot version, spec, today) + the query, so a new snapshot invalidates them.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from flask import current_app
 from flask_caching import Cache
 
+from dashboard.result_cache import cache_get, cache_set
 from metric_layer.compile_cache import CompileCache
 from metric_layer.loader import load_spec
 from metric_layer.query import MetricFrame, MetricQuery
@@ -58,6 +61,15 @@ class Snapshot:
 
     def today(self) -> date:
         return self.service.today()
+
+    @cached_property
+    def spec_hash(self) -> str:
+        # A shared cache outlives a worker: an edited metrics.yml must not read the old numbers.
+        return hashlib.sha1(self.spec.model_dump_json().encode()).hexdigest()[:16]
+
+    def key(self) -> str:
+        """What every cached result of this snapshot depends on besides its own request."""
+        return f"{self.version}|{self.spec_hash}|{self.today()}"
 
 
 class Serving:
@@ -104,12 +116,12 @@ class Serving:
     def frame(self, query: MetricQuery) -> MetricFrame:
         """The service's answer to `query` on the current snapshot, cached per snapshot."""
         snap = self.snapshot()
-        key = "mf:" + hashlib.sha1(f"{snap.version}|{snap.today()}|{query!r}".encode()).hexdigest()
-        hit = self.cache.get(key)
+        key = "mf:" + hashlib.sha1(f"{snap.key()}|{query!r}".encode()).hexdigest()
+        hit = cache_get(self.cache, key)
         if hit is not None:
             return hit
         result = snap.service.query(query)
-        self.cache.set(key, result)
+        cache_set(self.cache, key, result)
         return result
 
     def close(self) -> None:
