@@ -8,7 +8,7 @@
    reuses it.
 2. For each configuration starts gunicorn on a free port, loads each page once in headless chromium
    (Playwright, Debian's /usr/bin/chromium) and records the POST /_dash-update-component bodies the
-   page makes, then replays them from `--clients` threads, each looping over the pages as a viewer
+   page makes (kept in benchmarks/output/load/callbacks.json; --recapture), then replays them from `--clients` threads, each looping over the pages as a viewer
    clicking through the dashboards would.
 3. Prints requests/s, p50/p95/p99 latency and the RSS of each gunicorn worker (psutil) for two
    phases: quiet, and while a new snapshot is published every `--publish-every` seconds (each
@@ -279,6 +279,11 @@ def main() -> None:
     parser.add_argument("--publish-every", type=float, default=10)
     parser.add_argument("--configs", default="baseline,improved")
     parser.add_argument("--scale", default="1M")
+    parser.add_argument(
+        "--recapture",
+        action="store_true",
+        help="record the pages' callbacks again (after UI changes)",
+    )
     args = parser.parse_args()
     build_demo(args.scale)
     paths = pages_to_load()
@@ -289,8 +294,12 @@ def main() -> None:
         try:
             boot = {w.pid: w.memory_info().rss / 2**20 for w in server.workers()}
             if captured is None:  # once, so that every configuration replays the same requests
-                captured = capture(server.url, paths)
-                (OUT / "callbacks.json").write_text(json.dumps(captured, indent=1))
+                saved = OUT / "callbacks.json"
+                if saved.exists() and not args.recapture:
+                    captured = json.loads(saved.read_text())
+                else:
+                    captured = capture(server.url, paths)
+                    saved.write_text(json.dumps(captured, indent=1))
                 count = sum(len(b) for b in captured.values())
                 print(f"{count} callbacks over {len(paths)} pages", flush=True)
             replay(server.url, captured, args.clients, 5)  # every view once: the warm state

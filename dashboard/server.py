@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 
 import dash
-import plotly.io as pio
 from dash import Dash, Input, Output
 
 from dashboard import ids, view_cache
@@ -21,7 +20,6 @@ PAGES = ("overview", "explorer", "tree", "catalog", "review", "drivers", "alerts
 def create_dash(settings: Settings, cache_config: dict | None = None) -> Dash:
     """The Dash app for `settings`; raises SpecError (every problem listed) when metrics.yml is invalid."""
     check_spec(settings)
-    pio.defaults.mathjax = None  # kaleido exports offline
     app = Dash(
         __name__,
         use_pages=True,

@@ -11,7 +11,6 @@ from datetime import date
 
 import dash
 import dash_mantine_components as dmc
-import plotly.io as pio
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids
@@ -27,6 +26,7 @@ from dashboard.formatting import (
     period_label,
     relative_change,
 )
+from dashboard.png_export import figure_png
 from dashboard.serving import serving
 from dashboard.views import ExplorerView
 from metric_layer.query import DimensionFilter
@@ -209,7 +209,7 @@ def export_png(clicks: int | None, data: dict):  # type: ignore[no-untyped-def]
     res = explore(serving(), ExplorerView.from_store(data))
     figure = explorer_figure(res)
     figure.update_layout(title=res.metric.title, paper_bgcolor="white", plot_bgcolor="white")
-    png = pio.to_image(figure, format="png", width=1400, height=650, scale=1)
+    png = figure_png(figure, width=1400, height=650)  # one Chromium per process, kept running
     return dcc.send_bytes(png, f"{res.view.metric}_{res.view.grain}.png")
 
 
