@@ -14,8 +14,10 @@
    phases: quiet, and while a new snapshot is published every `--publish-every` seconds (each
    publish makes every worker reopen the snapshot and every cached result stale).
 
-Configurations: `baseline` = sync workers with a per-process cache (how `gunicorn -w 2` ran
-before), `improved` = gthread workers with the shared Redis cache (NORTHSTAR_CACHE).
+Configurations (CONFIGS): `baseline` = sync workers with a per-process cache (how `gunicorn -w 2`
+ran before), `redis` = sync workers sharing the Redis cache (NORTHSTAR_CACHE), `gthread` = the same
+with 4 threads per worker. The machine's load average is printed with each phase: on a shared
+machine other people's work moves the figures.
 """
 
 from __future__ import annotations
@@ -35,8 +37,13 @@ from urllib.parse import urlsplit
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from warehouse import SnapshotStore
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "output" / "load"
+REDIS = "redis://127.0.0.1:6379/0"
 CHROMIUM = os.environ.get("NORTHSTAR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -46,10 +53,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 CONFIGS = {
+    # How `gunicorn -w 2` ran before: sync workers, each with its own cache.
     "baseline": {"gunicorn": ["-k", "sync"], "env": {"NORTHSTAR_CACHE": "simple"}},
-    "improved": {
+    # One cache for all workers: a view is rendered once per snapshot, not once per worker.
+    "redis": {
+        "gunicorn": ["-k", "sync"],
+        "env": {"NORTHSTAR_CACHE": REDIS, "MALLOC_ARENA_MAX": "2"},
+    },
+    # The same with threads: an export or a slow view no longer blocks a whole worker.
+    "gthread": {
         "gunicorn": ["-k", "gthread", "--threads", "4"],
-        "env": {"NORTHSTAR_CACHE": "redis://127.0.0.1:6379/0"},
+        "env": {"NORTHSTAR_CACHE": REDIS, "MALLOC_ARENA_MAX": "2"},
     },
 }
 
@@ -123,7 +137,6 @@ class Server:
 
 def pages_to_load() -> list[str]:
     """The default views of every page, plus the Explorer's common variations."""
-    sys.path.insert(0, str(ROOT))
     from metric_layer.loader import load_spec
 
     spec = load_spec(ROOT / "metrics.yml")
@@ -230,9 +243,6 @@ def sample_rss(server: Server, phase: Phase, until: threading.Event) -> None:
 
 def publisher(every: float, until: threading.Event) -> None:
     """Publish the bench warehouse as a new snapshot every `every` seconds."""
-    sys.path.insert(0, str(ROOT))
-    from warehouse import SnapshotStore
-
     store = SnapshotStore(OUT / "serving")
     while not until.wait(every):
         store.publish(OUT / "warehouse.duckdb")
@@ -260,6 +270,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def report(label: str, phase: Phase, boot: dict[int, float]) -> str:
+    load = os.getloadavg()[0]
     lat = phase.latencies
     rss = " ".join(
         f"{boot.get(pid, 0):.0f}/{samples[-1]:.0f}/{max(samples):.0f}"
@@ -267,7 +278,7 @@ def report(label: str, phase: Phase, boot: dict[int, float]) -> str:
     )
     return (
         f"{label:26} {len(lat) / phase.seconds:8.1f} {pct(lat, 0.5):8.0f} {pct(lat, 0.95):8.0f} "
-        f"{pct(lat, 0.99):8.0f} {phase.errors:6d}   {rss}"
+        f"{pct(lat, 0.99):8.0f} {phase.errors:6d} {load:5.1f}   {rss}"
     )
 
 
@@ -277,7 +288,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--publish-every", type=float, default=10)
-    parser.add_argument("--configs", default="baseline,improved")
+    parser.add_argument("--configs", default="baseline,redis,gthread")
     parser.add_argument("--scale", default="1M")
     parser.add_argument(
         "--recapture",
@@ -290,6 +301,8 @@ def main() -> None:
     lines = []
     captured = None
     for name in args.configs.split(","):
+        # A snapshot of its own: no configuration reads what an earlier one cached.
+        SnapshotStore(OUT / "serving").publish(OUT / "warehouse.duckdb")
         server = Server(name, args.workers)
         try:
             boot = {w.pid: w.memory_info().rss / 2**20 for w in server.workers()}
@@ -314,7 +327,9 @@ def main() -> None:
         f"\n{args.clients} clients, {args.workers} workers, {args.seconds:.0f} s per phase; "
         "latency in ms; RSS MB per worker as boot/end/peak"
     )
-    print(f"{'configuration':26} {'req/s':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'errors':>6}   RSS")
+    print(
+        f"{'configuration':26} {'req/s':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'errors':>6} {'load':>5}   RSS"
+    )
     print("\n".join(lines))
 
 

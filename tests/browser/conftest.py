@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fixture_shop import AS_OF, SPEC, build_shop
+from playwright.sync_api import expect
 
 from metric_layer.loader import load_spec
 from metric_layer.service import MetricService
@@ -22,6 +23,10 @@ from warehouse import SnapshotStore, Warehouse
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 CHROMIUM = os.environ.get("NORTHSTAR_CHROMIUM", "/usr/bin/chromium")
+# A busy CI machine (load ~4 on 2 cores) can take many seconds for what takes one here: waits are
+# for conditions, with room to spare (a passing test never waits this long).
+TIMEOUT_MS = 60_000
+SERVER_START_S = 180
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -65,10 +70,10 @@ def base_url(serving_dir: Path) -> Iterator[str]:
     cmd = [sys.executable, "-c", "import app; app.main()", "serve"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + SERVER_START_S
     while True:
         try:
-            urllib.request.urlopen(url + "/", timeout=2)
+            urllib.request.urlopen(url + "/", timeout=10)
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
@@ -109,6 +114,8 @@ def page(browser, base_url: str):  # type: ignore[no-untyped-def]
         viewport={"width": 1920, "height": 1080}, base_url=base_url, accept_downloads=True
     )
     tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    tab.set_default_timeout(TIMEOUT_MS)
+    tab.set_default_navigation_timeout(2 * TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)  # expect() waits 5 s unless told
     yield tab
     context.close()

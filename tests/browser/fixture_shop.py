@@ -56,7 +56,52 @@ def shop_tables(days: int = 430, seed: int = 7) -> dict[str, pd.DataFrame]:
             "platform": [rng.choice(PLATFORMS) for _ in range(1200)],
         }
     )
-    return {"raw.customers": customers, "raw.orders": orders, "raw.sessions": sessions}
+    return {
+        "raw.customers": pd.concat([customers, HANDMADE_CUSTOMERS], ignore_index=True),
+        "raw.orders": pd.concat([orders, handmade_orders()], ignore_index=True),
+        "raw.sessions": sessions,
+    }
+
+
+# Two weeks in March 2020, long before the random rows, whose numbers are worked out by hand in
+# test_pages.test_handmade_weeks_show_literal_numbers; at 04:00 UTC, noon in the spec's Shanghai.
+HANDMADE_CUSTOMERS = pd.DataFrame(
+    {
+        "customer_id": [1001, 1002, 1003],
+        "signed_up_at": [datetime(2020, 1, 15, 12)] * 3,
+        "channel": ["ads", "email", "organic"],
+        "region": ["north", "south", "north"],
+    }
+)
+HANDMADE_ORDERS = [  # (day of March 2020, customer, amount, status)
+    # ISO week 10 (Mon 2 – Sun 8 Mar): 4 paid orders, revenue 200.00, one refund not counted
+    (2, 1001, 100.00, "paid"),
+    (3, 1002, 50.00, "paid"),
+    (4, 1001, 25.50, "paid"),
+    (6, 1003, 24.50, "paid"),
+    (7, 1002, 80.00, "refunded"),
+    # ISO week 11 (Mon 9 – Sun 15 Mar): 7 paid orders, revenue 150.00
+    (9, 1001, 10.00, "paid"),
+    (10, 1002, 20.00, "paid"),
+    (10, 1003, 30.00, "paid"),
+    (11, 1001, 40.00, "paid"),
+    (12, 1002, 25.25, "paid"),
+    (14, 1003, 14.75, "paid"),
+    (15, 1001, 10.00, "paid"),
+]
+
+
+def handmade_orders() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "order_id": range(9001, 9001 + len(HANDMADE_ORDERS)),
+            "ordered_at": [datetime(2020, 3, day, 4) for day, *_ in HANDMADE_ORDERS],
+            "customer_id": [customer for _, customer, *_ in HANDMADE_ORDERS],
+            "platform": ["web"] * len(HANDMADE_ORDERS),
+            "amount": [amount for *_, amount, _ in HANDMADE_ORDERS],
+            "status": [status for *_, status in HANDMADE_ORDERS],
+        }
+    )
 
 
 def build_shop(folder: Path) -> Path:

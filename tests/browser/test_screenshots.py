@@ -26,5 +26,10 @@ def test_screenshot_every_page(page, size: tuple[int, int]) -> None:  # type: ig
     for name, (path, ready) in PAGES.items():
         page.goto(path)
         page.wait_for_selector(ready, state="visible")
-        page.wait_for_timeout(600)  # let plotly finish drawing
+        # Every chart drawn and no callback still loading (a condition, not a pause).
+        page.wait_for_function(
+            "[...document.querySelectorAll('.js-plotly-plot')]"
+            ".every(e => e._fullLayout && e.querySelector('.main-svg'))"
+            " && !document.querySelector('[data-dash-is-loading=\"true\"]')"
+        )
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}x{height}.png"))
