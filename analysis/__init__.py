@@ -1,0 +1,11 @@
+"""Why did a metric move: pure functions over numbers and frames, no database inside.
+
+- ranges.py: the two day ranges being compared (this vs previous, vs last year, custom A vs B);
+- decompose.py: split one change among factors (additive, LMDI-I, Shapley) so the parts add up;
+- formula.py: evaluate a derived metric's formula on plain numbers (for Shapley);
+- tree.py: contributions of each child along `north_star.tree`, recursively;
+- segments.py: which segments (one dimension or a pair) moved the metric, ranked.
+
+The metric service supplies the numbers (see explain.py); everything else here is testable with
+hand-made inputs, like chaos-genius's root-cause analysis over two frames.
+"""
