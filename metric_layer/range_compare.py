@@ -1,0 +1,180 @@
+"""Any two day ranges compared: each range's value (overall or per segment) and the change.
+
+In: a MetricService, a metric, two inclusive day ranges [start, end], optional breakdown and
+filters. Out: a RangeComparison whose frame has the breakdown columns plus `before`, `after`,
+`change` (one row without a breakdown).
+
+A range's value is the metric computed over the whole range as one period, never a sum of per-day
+values (a distinct count or a ratio does not add up over days). When the range is exactly one whole
+period (a day, a week from the spec's week start, a month, quarter or year) that period is queried,
+which is exact for every metric type. Other ranges (2026-03-10..18) are exact only for metrics that
+add up over days: counts and sums, and ratios of them, computed from per-day sums; anything else
+is refused with a message that says which ranges work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from metric_layer.errors import QueryError
+from metric_layer.periods import next_period, period_start
+from metric_layer.query import DimensionFilter, MetricQuery
+from metric_layer.spec import RatioMetric, SimpleMetric
+
+GRAINS_COARSE_FIRST = ("year", "quarter", "month", "week", "day")
+DayPair = tuple[date, date]  # inclusive start and end days
+
+
+@dataclass(frozen=True)
+class RangeComparison:
+    metric: str
+    current: DayPair
+    baseline: DayPair
+    dimensions: tuple[str, ...]
+    frame: pd.DataFrame  # <dimensions…>, before, after, change
+    partial: bool  # the current range reaches today (as-of): its data is not complete
+
+    @property
+    def before(self) -> float:
+        return float(self.frame["before"].iloc[0]) if len(self.frame) else np.nan
+
+    @property
+    def after(self) -> float:
+        return float(self.frame["after"].iloc[0]) if len(self.frame) else np.nan
+
+    @property
+    def change(self) -> float:
+        return self.after - self.before
+
+    @property
+    def change_pct(self) -> float:
+        return self.change / abs(self.before) if self.before else np.nan
+
+
+def whole_period_grain(start: date, end: date, week_start: str = "monday") -> str | None:
+    """The coarsest grain of which [start, end] is exactly one period, else None."""
+    for grain in GRAINS_COARSE_FIRST:
+        first = period_start(start, grain, week_start)
+        if first == start and next_period(first, grain) == end + pd.Timedelta(days=1):
+            return grain
+    return None
+
+
+def range_values(
+    service,
+    metric: str,
+    days: DayPair,
+    dimensions: tuple[str, ...] = (),
+    filters: tuple[DimensionFilter, ...] = (),
+    as_of: date | None = None,
+) -> pd.DataFrame:
+    """The metric over the whole range: <dimensions…>, value (one row without dimensions)."""
+    start, end = days
+    if end < start:
+        raise QueryError(f"the range ends ({end}) before it starts ({start})")
+    spec = service.spec
+    grain = whole_period_grain(start, end, spec.week_start)
+    if grain is not None:
+        frame = _query(service, metric, grain, days, dimensions, filters, as_of)
+        return frame[[*dimensions, metric]].rename(columns={metric: "value"})
+    definition = spec.metric(metric)
+    if _adds_up_over_days(definition):
+        return _day_sums(service, metric, days, dimensions, filters, as_of)
+    if isinstance(definition, RatioMetric) and _plain_input_ratio(definition, spec):
+        num = definition.numerator.metric
+        den = definition.denominator.metric
+        n = _day_sums(service, num, days, dimensions, filters, as_of)
+        d = _day_sums(service, den, days, dimensions, filters, as_of)
+        both = (
+            n.merge(d, on=list(dimensions), how="outer", suffixes=("_n", "_d"))
+            if dimensions
+            else (pd.DataFrame({"value_n": n["value"], "value_d": d["value"]}))
+        )
+        value = both["value_n"].fillna(0) / both["value_d"].replace(0, np.nan)
+        return both[list(dimensions)].assign(value=value.to_numpy())
+    raise QueryError(
+        f"`{metric}` does not add up over days, so {start}..{end} can only be compared as whole "
+        f"periods: pick ranges that are one whole day, week ({spec.week_start} start), month, "
+        "quarter or year each, or use --compare previous|last_year on such a range"
+    )
+
+
+def ratio_parts(
+    service,
+    metric: str,
+    days: DayPair,
+    dimensions: tuple[str, ...] = (),
+    filters: tuple[DimensionFilter, ...] = (),
+    as_of: date | None = None,
+) -> pd.DataFrame:
+    """A ratio metric's numerator and denominator over the range: <dimensions…>, numerator,
+    denominator. Refused for inputs with their own filter (they are not metrics of their own)."""
+    definition = service.spec.metric(metric)
+    if not isinstance(definition, RatioMetric):
+        raise QueryError(f"`{metric}` is not a ratio metric")
+    if definition.numerator.filter or definition.denominator.filter:
+        raise QueryError(f"`{metric}` filters its inputs, so it cannot be split into segments")
+    n = range_values(service, definition.numerator.metric, days, dimensions, filters, as_of)
+    d = range_values(service, definition.denominator.metric, days, dimensions, filters, as_of)
+    if not dimensions:
+        return pd.DataFrame(
+            {"numerator": n["value"].to_numpy(), "denominator": d["value"].to_numpy()}
+        )
+    both = n.merge(d, on=list(dimensions), how="outer", suffixes=("_n", "_d")).fillna(
+        {"value_n": 0.0, "value_d": 0.0}
+    )
+    return both.rename(columns={"value_n": "numerator", "value_d": "denominator"})
+
+
+def compare_ranges(
+    service,
+    metric: str,
+    current: DayPair,
+    baseline: DayPair,
+    dimensions: tuple[str, ...] = (),
+    filters: tuple[DimensionFilter, ...] = (),
+    as_of: date | None = None,
+) -> RangeComparison:
+    """Both ranges' values and the change, overall or per breakdown value."""
+    after = range_values(service, metric, current, dimensions, filters, as_of)
+    before = range_values(service, metric, baseline, dimensions, filters, as_of)
+    if dimensions:
+        frame = before.merge(after, on=list(dimensions), how="outer", suffixes=("_b", "_a"))
+        frame = frame.rename(columns={"value_b": "before", "value_a": "after"})
+    else:
+        frame = pd.DataFrame(
+            {"before": before["value"].to_numpy(), "after": after["value"].to_numpy()}
+        )
+    frame["change"] = frame["after"] - frame["before"]
+    today = service.today(as_of)
+    return RangeComparison(
+        metric, current, baseline, tuple(dimensions), frame, partial=current[1] >= today
+    )
+
+
+def _query(service, metric, grain, days, dimensions, filters, as_of) -> pd.DataFrame:
+    query = MetricQuery(
+        (metric,), grain, days[0], days[1], tuple(dimensions), tuple(filters), as_of=as_of
+    )
+    return service.query(query).frame
+
+
+def _adds_up_over_days(metric) -> bool:
+    return isinstance(metric, SimpleMetric) and metric.agg in ("count", "sum")
+
+
+def _plain_input_ratio(metric: RatioMetric, spec) -> bool:
+    inputs = (metric.numerator, metric.denominator)
+    return all(i.filter is None and _adds_up_over_days(spec.metric(i.metric)) for i in inputs)
+
+
+def _day_sums(service, metric, days, dimensions, filters, as_of) -> pd.DataFrame:
+    frame = _query(service, metric, "day", days, dimensions, filters, as_of)
+    if not dimensions:
+        return pd.DataFrame({"value": [float(frame[metric].fillna(0).sum())]})
+    sums = frame.groupby(list(dimensions), dropna=False, as_index=False)[metric].sum(min_count=1)
+    return sums.rename(columns={metric: "value"})
