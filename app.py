@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo_commands, ingest_commands, metric_commands, serve_commands
+from cli import demo_commands, explain_commands, ingest_commands, metric_commands, serve_commands
 from cli.guard import guard_commands
 
 
@@ -14,7 +14,13 @@ def build_cli() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
     )
-    for module in (metric_commands, ingest_commands, serve_commands, demo_commands):
+    for module in (
+        metric_commands,
+        explain_commands,
+        ingest_commands,
+        serve_commands,
+        demo_commands,
+    ):
         module.register(app)
     guard_commands(app)  # every command: typed errors → one message and an exit code
     return app

@@ -74,6 +74,13 @@ def explain(
         notes.append(f"{current} reaches the as-of day {service.today(as_of)}: it is not complete")
     drivers = _drivers(service, metric, days_now, days_then, filters, as_of, notes)
     dims = segment_dimensions(service, metric) if dimensions is None else list(dimensions)
+    allowed = segment_dimensions(service, metric)
+    unknown = [d for d in dims if d not in allowed]
+    if unknown:
+        raise QueryError(
+            f"metric `{metric}` cannot be broken down by `{unknown[0]}`; "
+            f"its dimensions: {', '.join(allowed) or 'none'}"
+        )
     if len(dims) > MAX_DIMENSIONS:
         raise QueryError(f"search at most {MAX_DIMENSIONS} dimensions at once; pass fewer --by")
     segments = _segments(service, metric, dims, pairs, days_now, days_then, filters, as_of, notes)

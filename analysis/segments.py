@@ -227,6 +227,12 @@ def rank(
         if pair.segment in chosen or parents & set(chosen) or parents & replaced:
             continue  # already the answer, or merely a part of a listed broader segment
         chosen[pair.segment] = pair
+    # A pair inside a listed single segment is a part of that answer, not another one.
+    chosen = {
+        seg: e
+        for seg, e in chosen.items()
+        if len(seg) == 1 or not {(i,) for i in seg} & set(chosen)
+    }
     ranked = sorted(chosen.values(), key=lambda e: (-abs(e.contribution), len(e.segment)))
     return ranked[:top]
 

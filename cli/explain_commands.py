@@ -1,0 +1,221 @@
+"""`northstar explain METRIC`: why a metric moved between two ranges (drivers and segments)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from analysis.explain import explain as explain_metric
+from analysis.ranges import DayRange, baseline_range
+from analysis.report import driver_records, segment_records, segment_verdict, summary_record
+from cli.context import service_or_exit
+from dashboard.formatting import format_value
+from metric_layer.errors import QueryError
+from metric_layer.query import DimensionFilter
+from settings import Settings, parse_as_of
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(explain)
+
+
+def _console(stderr: bool = False) -> Console:
+    """Rich for a terminal; plain full-width text when piped (user text is never markup)."""
+    stream = sys.stderr if stderr else sys.stdout
+    tty = stream.isatty()
+    return Console(
+        file=stream,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        width=None if tty else 10_000,
+        no_color=not tty,
+    )
+
+
+def explain(
+    metric: Annotated[str, typer.Argument(help="metric name")],
+    from_: Annotated[str, typer.Option("--from", help="first day of the range, YYYY-MM-DD")],
+    to: Annotated[str, typer.Option("--to", help="last day of the range, YYYY-MM-DD")],
+    vs_from: Annotated[
+        str | None, typer.Option("--vs-from", help="first day to compare with")
+    ] = None,
+    vs_to: Annotated[str | None, typer.Option("--vs-to", help="last day to compare with")] = None,
+    compare: Annotated[
+        str | None, typer.Option(help="previous or last_year (instead of --vs-from/--vs-to)")
+    ] = None,
+    by: Annotated[
+        list[str], typer.Option("--by", help="dimension to search (repeatable; default: all)")
+    ] = [],  # noqa: B006
+    where: Annotated[
+        list[str], typer.Option(help="filter like channel=ads or platform!=web,ios")
+    ] = [],  # noqa: B006
+    pairs: Annotated[bool, typer.Option(help="also search pairs of dimensions")] = True,
+    format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="treat this day (YYYY-MM-DD) as today")
+    ] = None,
+) -> None:
+    """Why did METRIC move? Its change, each driver's exact share and the segments that moved it."""
+    if format not in ("table", "csv", "json"):
+        _fail("--format must be table, csv or json")
+    current = _range(_date(from_, "--from"), _date(to, "--to"), "--from/--to")
+    if compare is not None and (vs_from or vs_to):
+        _fail("give either --compare or --vs-from/--vs-to, not both")
+    if vs_from or vs_to:
+        if not (vs_from and vs_to):
+            _fail("--vs-from and --vs-to go together")
+        baseline = _range(_date(vs_from, "--vs-from"), _date(vs_to, "--vs-to"), "--vs-from/--vs-to")
+    elif compare in (None, "previous", "last_year"):
+        baseline = baseline_range(current, compare or "previous")  # type: ignore[arg-type]
+    else:
+        _fail("--compare must be previous or last_year")
+    try:
+        filters = tuple(DimensionFilter.parse(w) for w in where)
+        day = parse_as_of(as_of, "--as-of") if as_of else None
+        service = service_or_exit(Settings.load())
+        result = explain_metric(
+            service,
+            metric,
+            current,
+            baseline,
+            dimensions=list(by) or None,
+            filters=filters,
+            pairs=pairs,
+            as_of=day,
+        )
+    except (QueryError, ValueError) as exc:
+        _fail(str(exc))
+    definition = service.spec.metric(metric)
+
+    def value(v: float) -> str:
+        return format_value(v, definition, service.spec.currency)
+
+    def change(v: float) -> str:
+        if definition.format == "percent":
+            return f"{v * 100:+,.2f} pts"
+        return ("+" if v >= 0 else "-") + format_value(abs(v), definition, service.spec.currency)
+
+    summary = summary_record(result)
+    drivers = driver_records(result)
+    segments = segment_records(result, value, change)
+    if format == "json":
+        payload = {
+            **summary,
+            "drivers": drivers,
+            "segments": segments,
+            "verdict": segment_verdict(result),
+            "notes": result.notes,
+        }
+        typer.echo(json.dumps(payload, indent=2))
+    elif format == "csv":
+        typer.echo(_csv(summary, drivers, segments), nl=False)
+    else:
+        _tables(result, summary, drivers, segments, value, change)
+    for note in result.notes:
+        _console(stderr=True).print(note)
+
+
+def _tables(result, summary, drivers, segments, value, change) -> None:
+    out = _console()
+    pct = summary["change_pct"]
+    pct_text = f", {pct * 100:+.1f}%" if pct is not None else ""
+    out.print(
+        f"{result.metric}: {summary['current']} vs {summary['baseline']}: "
+        f"{value(result.comparison.before)} → {value(result.comparison.after)} "
+        f"({change(result.comparison.change)}{pct_text})"
+    )
+    if drivers:
+        table = Table(
+            "driver",
+            "parent",
+            "before",
+            "after",
+            "contribution",
+            "share",
+            "method",
+            "r",
+            title="Drivers",
+        )
+        for d in drivers:
+            share = d["share_of_parent_change"]
+            table.add_row(
+                "  " * d["depth"] + d["metric"],
+                d["parent"] or "",
+                _cell(d["before"]),
+                _cell(d["after"]),
+                _cell(d["contribution"]),
+                f"{share * 100:.1f}%" if share is not None else "",
+                d["method"],
+                f"{d['correlation']:.2f}" if d["correlation"] is not None else "",
+            )
+        out.print(table)
+    if segments:
+        table = Table(
+            "#", "segment", "before", "after", "contribution", "share", "effect", title="Segments"
+        )
+        for s in segments:
+            share = s["share_of_change"]
+            table.add_row(
+                str(s["rank"]),
+                s["segment"],
+                value(s["before"])
+                if s["rate_effect"] is not None or not s["overlapping"]
+                else _cell(s["before"]),
+                value(s["after"]),
+                change(s["contribution"]),
+                f"{share * 100:.0f}%" if share is not None else "",
+                s["effect"],
+            )
+        out.print(table)
+        for s in segments:
+            out.print(s["explanation"])
+    out.print(segment_verdict(result))
+
+
+def _csv(summary, drivers, segments) -> str:
+    """One table: a `section` column says which part (summary, driver, segment) a row is."""
+    rows = [{"section": "summary", **summary}]
+    rows += [{"section": "driver", **d} for d in drivers]
+    rows += [{"section": "segment", **s} for s in segments]
+    fields: list[str] = []
+    for row in rows:
+        fields += [k for k in row if k not in fields]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _cell(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def _date(text: str | None, option: str) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        _fail(f"{option} must be a date like 2026-01-31, not {text!r}")
+        raise  # unreachable: _fail exits
+
+
+def _range(start: date, end: date, options: str) -> DayRange:
+    if end < start:
+        _fail(f"{options}: the range ends ({end}) before it starts ({start})")
+    return DayRange(start, end)
+
+
+def _fail(message: str) -> None:
+    _console(stderr=True).print(message)
+    raise typer.Exit(2)
