@@ -17,7 +17,7 @@ from analysis.explain import explain as explain_metric
 from analysis.ranges import DayRange, baseline_range
 from analysis.report import driver_records, segment_records, segment_verdict, summary_record
 from cli.context import service_or_exit
-from dashboard.formatting import format_value
+from dashboard.formatting import format_delta, format_value
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter
 from settings import Settings, parse_as_of
@@ -100,9 +100,7 @@ def explain(
         return format_value(v, definition, service.spec.currency)
 
     def change(v: float) -> str:
-        if definition.format == "percent":
-            return f"{v * 100:+,.2f} pts"
-        return ("+" if v >= 0 else "-") + format_value(abs(v), definition, service.spec.currency)
+        return format_delta(v, definition, service.spec.currency)
 
     summary = summary_record(result)
     drivers = driver_records(result)

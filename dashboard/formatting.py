@@ -97,3 +97,13 @@ def axis_format(metric: Any, currency: str = "USD") -> dict[str, str]:
         symbol = CURRENCY_SYMBOLS.get(metric.unit or currency, "")
         return {"tickformat": ",.0f", "tickprefix": symbol}
     return {"tickformat": ",~r"}
+
+
+def format_delta(value: Any, metric: Any, currency: str = "USD") -> str:
+    """A signed change in the metric's own unit: +12, -¥300.00, +1.25 pts (percent metrics)."""
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    if metric.format == "percent":
+        return f"{value * 100:+,.2f} pts"
+    return ("+" if value >= 0 else "-") + format_value(abs(value), metric, currency)

@@ -19,7 +19,7 @@ NAV = (
     ("OKRs", "/okrs"),
     ("Review mode", "/review"),
 )
-PLANNED = {"/drivers", "/alerts", "/okrs"}
+PLANNED = {"/alerts", "/okrs"}
 
 
 def nav() -> list:

@@ -1,15 +1,375 @@
-"""Drivers `/drivers`: a later issue builds this page; the place and nav entry are kept ready."""
+"""Drivers `/drivers`: why did a metric move between two ranges?
+
+The layout is a function of the URL (metric, from, to, compare, vs_from, vs_to); every control
+writes a new URL and nothing else. One callback asks analysis.explain for the numbers and draws a
+waterfall of the drivers' contributions along the tree (a link per child descends into it), the
+ranked segments with links into the Explorer, and the `related` drivers with their correlation.
+The URL is parsed here, tolerantly (a bad value falls back to the default), until the shared URL
+schema takes it over.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
 import dash
 import dash_mantine_components as dmc
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from analysis.explain import Explanation, explain
+from analysis.ranges import DayRange, baseline_range
+from analysis.report import driver_records, segment_records, segment_verdict
+from dashboard import ids
+from dashboard.components.states import error_state, guarded, loading
+from dashboard.formatting import format_delta, format_value
+from dashboard.serving import serving
+from dashboard.views import ExplorerView
+from metric_layer.periods import period_start
+from metric_layer.query import DimensionFilter
+
+VIEW = "drivers-view"
+METRIC = "drivers-metric"
+DATES = "drivers-dates"
+COMPARE = "drivers-compare"
+VS_DATES = "drivers-vs-dates"
+BODY = "drivers-body"
+SUMMARY = "drivers-summary"
+WATERFALL = "drivers-waterfall"
+SEGMENTS = "drivers-segments"
+VERDICT = "drivers-verdict"
+COMPARES = {"previous": "Previous", "last_year": "Last year", "custom": "Custom"}
+MAX_DAYS = 366 * 3  # a range longer than this is not a "why did it move" question
 
 
-def layout(**_params: object) -> dmc.Alert:
-    return dmc.Alert(
-        "This page arrives in a later release.", title="Drivers: coming soon", color="gray"
+def _one(value: object) -> str | None:
+    """A query parameter as one string (repeated keys: the first); None when absent."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    return str(value) if value not in (None, "") else None
+
+
+def _day(value: object) -> date | None:
+    try:
+        text = _one(value)
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DriversView:
+    metric: str
+    current: DayRange
+    compare: str = "previous"
+    vs: DayRange | None = None  # the custom baseline
+
+    @classmethod
+    def from_params(cls, params: dict[str, object], spec: Any, today: date) -> DriversView:
+        metric = _one(params.get("metric"))
+        if metric not in spec.metric_names:
+            metric = spec.north_star.metric if spec.north_star else spec.metric_names[0]
+        last_week = period_start(today, "week", spec.week_start) - timedelta(days=7)
+        current = _range(params.get("from"), params.get("to")) or DayRange(
+            last_week, last_week + timedelta(days=6)
+        )
+        compare = _one(params.get("compare"))
+        vs = _range(params.get("vs_from"), params.get("vs_to"))
+        if compare not in COMPARES or (compare == "custom" and vs is None):
+            compare = "previous"
+        return cls(metric, current, compare, vs if compare == "custom" else None)
+
+    @property
+    def baseline(self) -> DayRange:
+        if self.compare == "custom" and self.vs is not None:
+            return self.vs
+        return baseline_range(self.current, self.compare)  # type: ignore[arg-type]
+
+    def href(self, metric: str | None = None) -> str:
+        params = {
+            "metric": metric or self.metric,
+            "from": self.current.start.isoformat(),
+            "to": self.current.end.isoformat(),
+            "compare": self.compare,
+        }
+        if self.compare == "custom" and self.vs is not None:
+            params.update(vs_from=self.vs.start.isoformat(), vs_to=self.vs.end.isoformat())
+        return f"/drivers?{urlencode(params)}"
+
+
+def _range(start: object, end: object) -> DayRange | None:
+    a, b = _day(start), _day(end)
+    if a is None or b is None or b < a or (b - a).days > MAX_DAYS:
+        return None
+    return DayRange(a, b)
+
+
+def layout(**params: object) -> html.Div:
+    try:
+        snap = serving().snapshot()
+    except Exception as exc:
+        return error_state(str(exc), "No data yet")
+    spec = snap.spec
+    view = DriversView.from_params(params, spec, snap.today())
+    baseline = view.baseline
+    controls = dmc.Group(
+        [
+            dmc.Select(
+                id=METRIC,
+                label="Metric",
+                data=[{"value": m.name, "label": m.title} for m in spec.metrics],
+                value=view.metric,
+                searchable=True,
+                allowDeselect=False,
+                w=260,
+            ),
+            dmc.DatePickerInput(
+                id=DATES,
+                label="This range",
+                type="range",
+                w=250,
+                value=[view.current.start.isoformat(), view.current.end.isoformat()],
+            ),
+            dmc.SegmentedControl(
+                id=COMPARE,
+                value=view.compare,
+                data=[{"value": k, "label": v} for k, v in COMPARES.items()],
+            ),
+            dmc.DatePickerInput(
+                id=VS_DATES,
+                label="Compared with",
+                type="range",
+                w=250,
+                value=[baseline.start.isoformat(), baseline.end.isoformat()],
+                disabled=view.compare != "custom",
+            ),
+        ],
+        align="flex-end",
+        mb="md",
     )
+    store = {"href": view.href(), "metric": view.metric, "compare": view.compare}
+    store.update(current=[str(view.current.start), str(view.current.end)])
+    store.update(baseline=[str(baseline.start), str(baseline.end)])
+    return html.Div(
+        [
+            dmc.Title("Why did it move?", order=2, mb="sm"),
+            controls,
+            dcc.Store(id=VIEW, data=store),
+            loading(BODY),
+        ]
+    )
+
+
+@callback(
+    Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
+    Input(METRIC, "value"),
+    Input(DATES, "value"),
+    Input(COMPARE, "value"),
+    Input(VS_DATES, "value"),
+    State(VIEW, "data"),
+    prevent_initial_call=True,
+)
+def change_view(metric, dates, compare, vs_dates, data):  # type: ignore[no-untyped-def]
+    """Controls → the URL of the new view (the page re-renders from it)."""
+    params: dict[str, object] = {"metric": metric or data.get("metric"), "compare": compare}
+    start, end = (dates or [None, None]) + [None] * (2 - len(dates or []))
+    params.update(
+        {"from": str(start)[:10] if start else None, "to": str(end)[:10] if end else None}
+    )
+    if compare == "custom" and vs_dates and all(vs_dates):
+        params.update(vs_from=str(vs_dates[0])[:10], vs_to=str(vs_dates[1])[:10])
+    elif compare == "custom":
+        base = data.get("baseline") or [None, None]
+        params.update(vs_from=base[0], vs_to=base[1])
+    if not (start and end):
+        return no_update  # half a range picked: wait for the second day
+    spec = serving().snapshot().spec
+    new = DriversView.from_params(params, spec, serving().snapshot().today()).href()
+    if new == data.get("href"):
+        return no_update  # controls report their values when mounted: not a change
+    return new[len("/drivers") :]
+
+
+def _explanation(view: DriversView) -> tuple[Explanation, Any]:
+    """The explanation of a view, cached per snapshot like every page's numbers."""
+    srv = serving()
+    snap = srv.snapshot()
+    key = f"drivers:{snap.version}|{snap.today()}|{view.href()}"
+    key = "dx:" + hashlib.sha1(key.encode()).hexdigest()
+    hit = srv.cache.get(key)
+    if hit is None:
+        hit = explain(snap.service, view.metric, view.current, view.baseline)
+        srv.cache.set(key, hit)
+    return hit, snap.spec
+
+
+@callback(Output(BODY, "children"), Input(VIEW, "data"))
+@guarded
+def render_drivers(data: dict) -> Any:
+    snap = serving().snapshot()
+    params = dict(zip(("from", "to"), data["current"], strict=True))
+    params.update(metric=data["metric"], compare=data["compare"])
+    params.update(dict(zip(("vs_from", "vs_to"), data["baseline"], strict=True)))
+    view = DriversView.from_params(params, snap.spec, snap.today())
+    result, spec = _explanation(view)
+    metric = spec.metric(view.metric)
+    currency = spec.currency
+    c = result.comparison
+    pct = f" ({c.change_pct * 100:+.1f}%)" if c.before else ""
+    summary = dmc.Paper(
+        [
+            dmc.Text(f"{metric.title}: {result.current} vs {result.baseline}", c="dimmed"),
+            dmc.Text(
+                f"{format_value(c.before, metric, currency)} → {format_value(c.after, metric, currency)}"
+                f" · {format_delta(c.change, metric, currency)}{pct}",
+                id=SUMMARY,
+                size="xl",
+                fw=700,
+            ),
+            *[dmc.Text(note, c="orange", size="sm") for note in result.notes],
+        ],
+        p="md",
+        withBorder=True,
+        mb="md",
+    )
+    return [summary, _drivers_panel(result, view, spec), _segments_panel(result, view, spec)]
+
+
+def _drivers_panel(result: Explanation, view: DriversView, spec: Any) -> Any:
+    rows = [r for r in driver_records(result) if r["parent"] == view.metric]
+    if not rows:
+        return dmc.Paper(
+            dmc.Text(f"`{view.metric}` has no drivers in north_star.tree.", c="dimmed"),
+            p="md",
+            withBorder=True,
+            mb="md",
+        )
+    metric = spec.metric(view.metric)
+    exact = [r for r in rows if r["contribution"] is not None]
+    related = [r for r in rows if r["contribution"] is None]
+    parts: list[Any] = [dmc.Title("Drivers", order=3)]
+    if exact:
+        parts.append(dcc.Graph(id=WATERFALL, figure=_waterfall(result, exact, metric, spec)))
+    links = []
+    for r in rows:
+        if r["metric"] == "residual":
+            continue
+        child = spec.metric(r["metric"])
+        text = f"{child.title}: {format_value(r['before'], child, spec.currency)} → "
+        text += f"{format_value(r['after'], child, spec.currency)}"
+        if r["contribution"] is None and r["correlation"] is not None:
+            text += f" · r = {r['correlation']:.2f} with {metric.title}"
+        links.append(
+            dcc.Link(f"Explain {text}", href=view.href(r["metric"]), className="ns-driver-link")
+        )
+    parts.append(dmc.Stack(links, gap=4))
+    if related:
+        parts.append(
+            dmc.Text(
+                "Related drivers have no exact share: r is the correlation of the period-over-period "
+                "changes. Correlation is not causation; an A/B test that moves the driver would show "
+                "whether it moves the parent.",
+                c="dimmed",
+                size="sm",
+            )
+        )
+    return dmc.Paper(parts, p="md", withBorder=True, mb="md")
+
+
+def _waterfall(result: Explanation, rows: list[dict], metric: Any, spec: Any) -> go.Figure:
+    c = result.comparison
+    names = ["before"] + [
+        "not explained" if r["metric"] == "residual" else spec.metric(r["metric"]).title
+        for r in rows
+    ]
+    values = [c.before] + [r["contribution"] for r in rows] + [c.after]
+    text = [format_value(c.before, metric, spec.currency)]
+    text += [format_delta(r["contribution"], metric, spec.currency) for r in rows]
+    text += [format_value(c.after, metric, spec.currency)]
+    figure = go.Figure(
+        go.Waterfall(
+            x=[*names, "after"],
+            y=values,
+            measure=["absolute"] + ["relative"] * len(rows) + ["total"],
+            text=text,
+            textposition="outside",
+            connector={"line": {"color": "#888"}},
+        )
+    )
+    figure.update_layout(
+        height=360,
+        margin={"l": 40, "r": 20, "t": 30, "b": 40},
+        showlegend=False,
+        yaxis={"title": metric.title},
+    )
+    return figure
+
+
+def _segments_panel(result: Explanation, view: DriversView, spec: Any) -> Any:
+    metric = spec.metric(view.metric)
+
+    def value(v: float) -> str:
+        return format_value(v, metric, spec.currency)
+
+    def delta(v: float) -> str:
+        return format_delta(v, metric, spec.currency)
+
+    records = segment_records(result, value, delta)
+    head = html.Tr(
+        [
+            html.Th(h)
+            for h in ("#", "Segment", "Before", "After", "Contribution", "Share", "Effect", "")
+        ]
+    )
+    body = []
+    for s, finding in zip(
+        records, result.segments.findings if result.segments else [], strict=True
+    ):
+        share = s["share_of_change"]
+        body.append(
+            html.Tr(
+                [
+                    html.Td(str(s["rank"])),
+                    html.Td(s["segment"]),
+                    html.Td(value(s["before"])),
+                    html.Td(value(s["after"])),
+                    html.Td(delta(s["contribution"])),
+                    html.Td(f"{share * 100:.0f}%" if share is not None else ""),
+                    html.Td(s["effect"]),
+                    html.Td(
+                        dcc.Link("Explorer", href=_explorer_href(view, result, finding.segment))
+                    ),
+                ]
+            )
+        )
+    table = dmc.Table(
+        [html.Thead(head), html.Tbody(body)], id=SEGMENTS, striped=True, highlightOnHover=True
+    )
+    return dmc.Paper(
+        [
+            dmc.Title("Segments", order=3),
+            dmc.Text(segment_verdict(result), id=VERDICT, mb="sm"),
+            table if body else html.Div(id=SEGMENTS),
+            dmc.Stack([dmc.Text(s["explanation"], size="sm") for s in records], gap=2, mt="sm"),
+        ],
+        p="md",
+        withBorder=True,
+    )
+
+
+def _explorer_href(view: DriversView, result: Explanation, segment: tuple) -> str:
+    """The Explorer on both ranges, by the segment's first dimension, filtered to the segment."""
+    start, end = min(result.baseline.start, result.current.start), result.current.end
+    grain = "day" if (end - start).days <= 62 else "week"
+    filters = tuple(DimensionFilter(d, "=", (str(v),)) for d, v in segment if v != "(none)")
+    explorer = ExplorerView(
+        view.metric, grain, "custom", start, end, "none", by=segment[0][0], filters=filters
+    )
+    return explorer.href()
 
 
 # Registered last so the layout function exists (the pages are imported, not scanned).
