@@ -319,12 +319,8 @@ def _segments_panel(result: Explanation, view: DriversView, spec: Any) -> Any:
         return format_delta(v, metric, spec.currency)
 
     records = segment_records(result, value, delta)
-    head = html.Tr(
-        [
-            html.Th(h)
-            for h in ("#", "Segment", "Before", "After", "Contribution", "Share", "Effect", "")
-        ]
-    )
+    titles = ("#", "Segment", "Before", "After", "Contribution", "Share", "Effect", "")
+    head = html.Tr([html.Th(h, style={"textAlign": "left"}) for h in titles])
     body = []
     for s, finding in zip(
         records, result.segments.findings if result.segments else [], strict=True
