@@ -9,7 +9,7 @@ are the pure functions of this package, so the CLI and the Drivers page show the
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -70,6 +70,19 @@ def explain(
     days_now, days_then = (current.start, current.end), (baseline.start, baseline.end)
     comparison = compare_ranges(service, metric, days_now, days_then, (), filters, as_of)
     notes = []
+    scale = 1.0
+    if current.days != baseline.days and _additive(service.spec.metric(metric)):
+        # A 10-day window against 28 days before: compare at the same pace, else the length
+        # difference is the whole "change" and hides the segment that moved.
+        scale = current.days / baseline.days
+        comparison = replace(
+            comparison, frame=comparison.frame.assign(before=comparison.frame["before"] * scale)
+        )
+        comparison.frame["change"] = comparison.frame["after"] - comparison.frame["before"]
+        notes.append(
+            f"the ranges differ in length ({current.days} vs {baseline.days} days): "
+            f"{baseline} is scaled to {current.days} days (its daily pace)"
+        )
     if comparison.partial:
         notes.append(f"{current} reaches the as-of day {service.today(as_of)}: it is not complete")
     drivers = _drivers(service, metric, days_now, days_then, filters, as_of, notes)
@@ -83,7 +96,9 @@ def explain(
         )
     if len(dims) > MAX_DIMENSIONS:
         raise QueryError(f"search at most {MAX_DIMENSIONS} dimensions at once; pass fewer --by")
-    segments = _segments(service, metric, dims, pairs, days_now, days_then, filters, as_of, notes)
+    segments = _segments(
+        service, metric, dims, pairs, days_now, days_then, filters, as_of, notes, scale
+    )
     return Explanation(metric, current, baseline, comparison, drivers, segments, notes)
 
 
@@ -123,7 +138,17 @@ def _series(service, names, then, now, as_of) -> dict[str, pd.Series]:
     return {name: frame[name] for name in names}
 
 
-def _segments(service, metric, dims, pairs, now, then, filters, as_of, notes) -> RootCause | None:
+def _additive(definition) -> bool:
+    return isinstance(definition, SimpleMetric) and definition.agg in ("count", "sum")
+
+
+def _scaled(frame: pd.DataFrame, scale: float) -> pd.DataFrame:
+    return frame.assign(value=frame["value"] * scale) if scale != 1.0 else frame
+
+
+def _segments(
+    service, metric, dims, pairs, now, then, filters, as_of, notes, scale=1.0
+) -> RootCause | None:
     if not dims:
         return None
     definition = service.spec.metric(metric)
@@ -136,12 +161,14 @@ def _segments(service, metric, dims, pairs, now, then, filters, as_of, notes) ->
             "count_distinct",
             "sum",
         ):
-            t_then = range_values(service, metric, then, (), filters, as_of)["value"].iloc[0]
+            t_then = (
+                range_values(service, metric, then, (), filters, as_of)["value"].iloc[0] * scale
+            )
             t_now = range_values(service, metric, now, (), filters, as_of)["value"].iloc[0]
             totals = Totals(float(t_then), float(t_now))
             frames = {
                 c: (
-                    range_values(service, metric, then, c, filters, as_of),
+                    _scaled(range_values(service, metric, then, c, filters, as_of), scale),
                     range_values(service, metric, now, c, filters, as_of),
                 )
                 for c in combos

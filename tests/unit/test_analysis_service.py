@@ -117,3 +117,19 @@ def test_explain_drivers_along_the_tree(small_service, small_data):
     parts = [r.contribution for r in result.drivers if r.parent == "orders"]
     assert sum(parts) == pytest.approx(len(b) - len(a))
     assert "residual" in rows
+
+
+def test_ranges_of_different_length_compare_counts_and_sums_per_day(small_service):
+    # 3 days (01-05..07: o12 40, o14 150 → 190) against the 7 days before (515): 515 × 3/7 = 220.714
+    result = explain(
+        small_service,
+        "revenue",
+        DayRange(date(2026, 1, 5), date(2026, 1, 7)),
+        DayRange(*PREVIOUS),
+        dimensions=["platform"],
+    )
+    assert result.comparison.before == pytest.approx(515 * 3 / 7)
+    assert result.comparison.after == 190.0
+    assert any("scaled to 3 days" in n for n in result.notes)
+    parts = [e.contribution for e in result.segments.effects]
+    assert sum(parts) == pytest.approx(190 - 515 * 3 / 7)
