@@ -172,7 +172,7 @@ class Target(Strict):
 class TreeNode(Strict):
     metric: Name
     owner: str | None = None
-    relation: Literal["product", "sum", "ratio", "related"] | None = None
+    relation: Literal["product", "sum", "ratio", "derived", "related"] | None = None
     targets: list[Target] = []
     children: list[TreeNode] = []
 

@@ -324,7 +324,7 @@ def _north_star(ctx: _Ctx) -> None:
             ctx.add(
                 path,
                 f"node `{node.metric}` has children but no relation",
-                "relation: product, sum, ratio or related",
+                "relation: product, sum, ratio, derived or related",
             )
         if node.relation == "ratio" and len(node.children) != 2:
             ctx.add(
@@ -332,10 +332,37 @@ def _north_star(ctx: _Ctx) -> None:
                 "a ratio relation needs exactly two children (numerator, denominator)",
                 f"`{node.metric}` has {len(node.children)}; use product or sum for more",
             )
+        if node.relation == "derived":
+            _derived_relation(ctx, node, path)
         for ci, child in enumerate(node.children):
             walk(child, (*path, "children", ci), (*ancestors, node.metric))
 
     walk(ns.tree, ("north_star", "tree"), ())
+
+
+def _derived_relation(ctx: _Ctx, node: TreeNode, path: tuple) -> None:
+    """`relation: derived` splits by the node's own formula: it must read exactly its children."""
+    metric = ctx.sem.metrics.get(node.metric)
+    children = sorted(c.metric for c in node.children)
+    if not isinstance(metric, DerivedMetric):
+        ctx.add(
+            (*path, "relation"),
+            f"relation `derived` needs `{node.metric}` to be a derived metric (a formula)",
+            "use product, sum, ratio or related for other metrics",
+        )
+        return
+    try:
+        refs = formula_refs(parse_expression(metric.formula))
+    except ExpressionError:
+        return  # the formula's own rule reports it
+    inputs = sorted({r.metric for r in refs if r.shift is None})
+    if inputs != children or any(r.shift for r in refs):
+        ctx.add(
+            (*path, "relation"),
+            f"`{node.metric}` = {metric.formula} reads {', '.join(inputs) or 'no metric'} "
+            f"(without previous/last_year), but its children are {', '.join(children) or 'none'}",
+            "list exactly the formula's metrics as children, or use relation: related",
+        )
 
 
 def _model_ok(ctx: _Ctx, path: tuple, model: str, needs_time: bool) -> bool:

@@ -97,3 +97,61 @@ def test_baseline_ranges():
     with pytest.raises(ValueError, match="ends"):
         DayRange(week.end, week.start)
     assert math.isclose(week.days, 7)
+
+
+def _spec_with_tree(tree_yaml: str):
+    from metric_layer.loader import parse_spec
+    from tests.conftest import SPEC_PATH
+
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    head = text[: text.index("  tree:")]
+    return parse_spec(head + tree_yaml, "tree_spec.yml")
+
+
+def test_derived_relation_in_metrics_yml_splits_by_shapley():
+    spec = _spec_with_tree(
+        """  tree:
+    metric: orders
+    relation: related
+    children:
+      - metric: revenue_per_buyer
+        relation: derived
+        children: [{metric: revenue}, {metric: buyers}]
+"""
+    )
+    node = spec.north_star.tree.children[0]
+    values = {
+        "revenue_per_buyer": (100.0, 90.0),
+        "revenue": (1000.0, 1080.0),
+        "buyers": (10.0, 12.0),
+    }
+    rows = tree_contributions(node, values, formulas={"revenue_per_buyer": "revenue / buyers"})
+    # Shapley for r = R / B: φR = ½[(1080−1000)/10 + (1080−1000)/12] = ½(8 + 6.667) = 7.3333
+    # φB = ½[(1000/12 − 1000/10) + (1080/12 − 1080/10)] = ½(−16.667 − 18) = −17.3333
+    got = {r.metric: r.contribution for r in rows[1:]}
+    assert got == pytest.approx({"revenue": 7.333333, "buyers": -17.333333})
+    assert rows[1].method == "shapley"
+
+
+def test_derived_relation_must_match_the_formula():
+    from metric_layer.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"reads buyers, revenue .* but its children are orders"):
+        _spec_with_tree(
+            """  tree:
+    metric: orders
+    relation: related
+    children:
+      - metric: revenue_per_buyer
+        relation: derived
+        children: [{metric: orders}]
+"""
+        )
+    with pytest.raises(SpecError, match="needs `orders` to be a derived metric"):
+        _spec_with_tree(
+            """  tree:
+    metric: orders
+    relation: derived
+    children: [{metric: buyers}]
+"""
+        )
