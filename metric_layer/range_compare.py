@@ -85,17 +85,9 @@ def range_values(
     if _adds_up_over_days(definition):
         return _day_sums(service, metric, days, dimensions, filters, as_of)
     if isinstance(definition, RatioMetric) and _plain_input_ratio(definition, spec):
-        num = definition.numerator.metric
-        den = definition.denominator.metric
-        n = _day_sums(service, num, days, dimensions, filters, as_of)
-        d = _day_sums(service, den, days, dimensions, filters, as_of)
-        both = (
-            n.merge(d, on=list(dimensions), how="outer", suffixes=("_n", "_d"))
-            if dimensions
-            else (pd.DataFrame({"value_n": n["value"], "value_d": d["value"]}))
-        )
-        value = both["value_n"].fillna(0) / both["value_d"].replace(0, np.nan)
-        return both[list(dimensions)].assign(value=value.to_numpy())
+        parts = ratio_parts(service, metric, days, dimensions, filters, as_of)
+        value = parts["numerator"] / parts["denominator"].replace(0, np.nan)
+        return parts[list(dimensions)].assign(value=value.to_numpy())
     raise QueryError(
         f"`{metric}` does not add up over days, so {start}..{end} can only be compared as whole "
         f"periods: pick ranges that are one whole day, week ({spec.week_start} start), month, "
