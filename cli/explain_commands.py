@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 import typer
@@ -14,17 +14,19 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis.explain import explain as explain_metric
+from analysis.leadlag import lead_lag
 from analysis.ranges import DayRange, baseline_range
 from analysis.report import driver_records, segment_records, segment_verdict, summary_record
 from cli.context import service_or_exit
 from dashboard.formatting import format_delta, format_value
 from metric_layer.errors import QueryError
-from metric_layer.query import DimensionFilter
+from metric_layer.query import DimensionFilter, MetricQuery
 from settings import Settings, parse_as_of
 
 
 def register(app: typer.Typer) -> None:
     app.command()(explain)
+    app.command()(leadlag)
 
 
 def _console(stderr: bool = False) -> Console:
@@ -120,6 +122,61 @@ def explain(
         _tables(result, summary, drivers, segments, value, change)
     for note in result.notes:
         _console(stderr=True).print(note)
+
+
+def leadlag(
+    outcome: Annotated[str, typer.Argument(help="the outcome metric, e.g. the NSM")],
+    candidate: Annotated[list[str], typer.Option(help="candidate metric (repeatable)")],
+    grain: Annotated[str, typer.Option(help="day, week or month")] = "week",
+    from_: Annotated[
+        str | None, typer.Option("--from", help="first day (default: two years back)")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="last day (default: as-of)")] = None,
+    max_lag: Annotated[int, typer.Option(help="lags −N..N periods")] = 8,
+    format: Annotated[str, typer.Option(help="table or json")] = "table",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="treat this day (YYYY-MM-DD) as today")
+    ] = None,
+) -> None:
+    """Which candidate leads OUTCOME: correlation of period-over-period changes at lags −N..N."""
+    if grain not in ("day", "week", "month"):
+        _fail("--grain must be day, week or month")
+    if format not in ("table", "json"):
+        _fail("--format must be table or json")
+    if not 1 <= max_lag <= 52:
+        _fail("--max-lag must be between 1 and 52")
+    try:
+        service = service_or_exit(Settings.load())
+        day = parse_as_of(as_of, "--as-of") if as_of else None
+        end = _date(to, "--to") if to else service.today(day)
+        start = _date(from_, "--from") if from_ else end - timedelta(days=730)
+        query = MetricQuery((outcome, *candidate), grain, start, end, as_of=day)
+        frame = service.query(query).frame
+    except (QueryError, ValueError) as exc:
+        _fail(str(exc))
+    frame = frame[~frame["is_partial"]]  # a period not over yet would fake a change
+    results = [
+        lead_lag(frame[outcome], frame[c], max_lag=max_lag, names=(outcome, c)) for c in candidate
+    ]
+    if format == "json":
+        payload = [
+            {
+                "candidate": r.candidate,
+                "lag": r.lag,
+                "r": None if r.lag is None else r.r,
+                "verdict": r.verdict(grain),
+                "by_lag": {str(k): (None if v != v else v) for k, v in r.by_lag.items()},
+            }
+            for r in results
+        ]
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    out = _console()
+    for r in results:
+        out.print(r.verdict(grain))
+    out.print(
+        "Correlation is not causation: an A/B test that moves the candidate shows whether it moves the outcome."
+    )
 
 
 def _tables(result, summary, drivers, segments, value, change) -> None:

@@ -187,3 +187,16 @@ def test_clear_errors(env, args, message):
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_leadlag_json_and_errors(env):
+    args = ["leadlag", "orders", "--candidate", "revenue", "--grain", "day", "--from", "2025-12-01"]
+    result = runner.invoke(build_cli(), [*args, "--to", "2026-01-07", "--format", "json"], env=env)
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["candidate"] == "revenue" and set(row["by_lag"]) == {str(k) for k in range(-8, 9)}
+    assert row["lag"] == 0 and row["r"] > 0.5  # orders and revenue move together by day
+    bad = runner.invoke(
+        build_cli(), ["leadlag", "orders", "--candidate", "revenue", "--grain", "year"], env=env
+    )
+    assert bad.exit_code == 2 and "--grain must be day, week or month" in bad.output
