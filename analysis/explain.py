@@ -107,7 +107,7 @@ def _drivers(service, metric, now, then, filters, as_of, notes) -> list[DriverCo
     node = find_node(north_star.tree if north_star else None, metric)
     if node is None or not node.children:
         return []
-    names = _subtree_metrics(node)
+    names = subtree_metrics(node)
     values, formulas = {}, {}
     for name in names:
         try:
@@ -122,10 +122,10 @@ def _drivers(service, metric, now, then, filters, as_of, notes) -> list[DriverCo
     return tree_contributions(node, values, _series(service, names, then, now, as_of), formulas)
 
 
-def _subtree_metrics(node: TreeNode) -> list[str]:
+def subtree_metrics(node: TreeNode) -> list[str]:
     out = [node.metric]
     for child in node.children:
-        out += [m for m in _subtree_metrics(child) if m not in out]
+        out += [m for m in subtree_metrics(child) if m not in out]
     return out
 
 

@@ -21,7 +21,8 @@ import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from analysis.explain import Explanation, explain
+from analysis.explain import Explanation, explain, find_node, subtree_metrics
+from analysis.leadlag import lead_lag
 from analysis.ranges import DayRange, baseline_range
 from analysis.report import driver_records, segment_records, segment_verdict
 from dashboard import ids
@@ -30,7 +31,7 @@ from dashboard.formatting import format_delta, format_value
 from dashboard.serving import serving
 from dashboard.views import ExplorerView
 from metric_layer.periods import period_start
-from metric_layer.query import DimensionFilter
+from metric_layer.query import DimensionFilter, MetricQuery
 
 VIEW = "drivers-view"
 METRIC = "drivers-metric"
@@ -42,6 +43,8 @@ SUMMARY = "drivers-summary"
 WATERFALL = "drivers-waterfall"
 SEGMENTS = "drivers-segments"
 VERDICT = "drivers-verdict"
+LEADLAG = "drivers-leadlag"
+LEADLAG_WEEKS = 104  # two years of weekly changes: enough points for lags −8..8
 COMPARES = {"previous": "Previous", "last_year": "Last year", "custom": "Custom"}
 MAX_DAYS = 366 * 3  # a range longer than this is not a "why did it move" question
 
@@ -160,6 +163,7 @@ def layout(**params: object) -> html.Div:
             controls,
             dcc.Store(id=VIEW, data=store),
             loading(BODY),
+            loading(LEADLAG),
         ]
     )
 
@@ -237,6 +241,61 @@ def render_drivers(data: dict) -> Any:
         mb="md",
     )
     return [summary, _drivers_panel(result, view, spec), _segments_panel(result, view, spec)]
+
+
+@callback(Output(LEADLAG, "children"), Input(VIEW, "data"))
+@guarded
+def render_leadlag(data: dict) -> Any:
+    """Which of the metric's tree drivers lead it: weekly changes correlated at lags −8..8."""
+    snap = serving().snapshot()
+    spec = snap.spec
+    node = find_node(spec.north_star.tree if spec.north_star else None, data["metric"])
+    candidates = subtree_metrics(node)[1:] if node else []
+    if not candidates:
+        return None
+    end = date.fromisoformat(data["current"][1])
+    start = end - timedelta(weeks=LEADLAG_WEEKS)
+    query = MetricQuery((data["metric"], *candidates), "week", start, end)
+    frame = serving().frame(query).frame
+    frame = frame[~frame["is_partial"]]
+    results = [
+        lead_lag(
+            frame[data["metric"]], frame[c], names=(_title(spec, data["metric"]), _title(spec, c))
+        )
+        for c in candidates
+    ]
+    results.sort(key=lambda r: -abs(r.r) if r.r == r.r else 0)
+    best = results[0]
+    figure = go.Figure(
+        go.Bar(x=list(best.by_lag), y=[None if v != v else v for v in best.by_lag.values()])
+    )
+    figure.update_layout(
+        height=220,
+        margin={"l": 40, "r": 20, "t": 30, "b": 40},
+        title=f"r of weekly changes: {best.candidate} shifted by k weeks",
+        xaxis={"title": "k (> 0: the driver leads)", "dtick": 1},
+        yaxis={"range": [-1, 1]},
+    )
+    return dmc.Paper(
+        [
+            dmc.Title("Which driver leads?", order=3),
+            dmc.Stack([dmc.Text(r.verdict("week")) for r in results], gap=2, mb="sm"),
+            dcc.Graph(figure=figure, config={"displayModeBar": False}),
+            dmc.Text(
+                "Correlation is not causation: an A/B test that moves the driver shows whether it "
+                "moves the metric.",
+                c="dimmed",
+                size="sm",
+            ),
+        ],
+        p="md",
+        withBorder=True,
+        mt="md",
+    )
+
+
+def _title(spec: Any, metric: str) -> str:
+    return spec.metric(metric).title
 
 
 def _drivers_panel(result: Explanation, view: DriversView, spec: Any) -> Any:
