@@ -67,3 +67,12 @@ def test_custom_ranges_from_the_url_and_descend_into_a_driver(page) -> None:
 def test_bad_url_values_fall_back_to_defaults(page) -> None:
     page.goto("/drivers?metric=nope&from=2026-13-40&to=x&compare=sideways&compare=previous")
     expect(page.locator(SUMMARY)).to_have_text("11 → 13 · +2 (+18.2%)", timeout=SLOW)
+
+
+def test_leadlag_panel_names_each_driver(page) -> None:
+    page.goto("/drivers?from=2026-03-09&to=2026-03-15")
+    panel = page.locator("#drivers-leadlag")
+    expect(panel).to_contain_text("Which driver leads?", timeout=SLOW)
+    expect(panel).to_contain_text("Buyers")
+    expect(panel).to_contain_text("Revenue per buyer")
+    expect(panel).to_contain_text("Correlation is not causation")
