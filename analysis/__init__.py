@@ -4,8 +4,11 @@
 - decompose.py: split one change among factors (additive, LMDI-I, Shapley) so the parts add up;
 - formula.py: evaluate a derived metric's formula on plain numbers (for Shapley);
 - tree.py: contributions of each child along `north_star.tree`, recursively;
-- segments.py: which segments (one dimension or a pair) moved the metric, ranked.
+- segments.py: which segments (one dimension or a pair) moved the metric, ranked;
+- leadlag.py: which metric's changes lead another's (correlation at lags);
+- explain.py: one explanation from the metric service's numbers (metric_layer.range_compare);
+- report.py: an explanation as plain records for the CLI and the Drivers page.
 
-The metric service supplies the numbers (see explain.py); everything else here is testable with
+Only explain.py asks the metric service for numbers; everything else here is testable with
 hand-made inputs, like chaos-genius's root-cause analysis over two frames.
 """
