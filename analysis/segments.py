@@ -16,7 +16,8 @@ at least `min_explained` of the change and moved unlike the whole (its contribut
 size-proportional share of the change by at least `min_surprise` of the change); segments smaller
 than `min_size` of the volume never do, so noise does not top the list. A pair replaces the single
 segment containing it when it carries `specific` (80 %) of that segment's contribution: the most
-specific segment that explains the change is the answer.
+specific segment that explains the change is the answer. A finding that shares a dimension value
+with a larger finding is left out (correlated dimensions repeat one cause).
 """
 
 from __future__ import annotations
@@ -234,7 +235,13 @@ def rank(
         if len(seg) == 1 or not {(i,) for i in seg} & set(chosen)
     }
     ranked = sorted(chosen.values(), key=lambda e: (-abs(e.contribution), len(e.segment)))
-    return ranked[:top]
+    # Correlated dimensions show one cause several times (android × South, then South × android
+    # sign-ups): a finding sharing a dimension value with a larger one is that one again.
+    kept: list[SegmentEffect] = []
+    for e in ranked:
+        if not any(set(e.segment) & set(k.segment) for k in kept):
+            kept.append(e)
+    return kept[:top]
 
 
 def root_cause(

@@ -125,3 +125,17 @@ def test_additive_parts_add_up(rows0, rows1):
     for dims in (("d1",), ("d2",), ("d1", "d2")):
         parts = [e.contribution for e in cause.effects if tuple(d for d, _ in e.segment) == dims]
         assert sum(parts) == pytest.approx(cause.change)
+
+
+def test_a_cause_seen_through_a_correlated_dimension_is_listed_once():
+    # signup_platform follows platform; android × South fell: South × signup android is the same cause
+    rows = []
+    for platform, region in itertools.product(["ios", "android"], ["North", "South"]):
+        rows.append((platform, region, platform, 1000))
+    before = pd.DataFrame(rows, columns=["platform", "region", "signup", "denominator"])
+    before["numerator"] = 30.0
+    after = before.copy()
+    hit = (after["platform"] == "android") & (after["region"] == "South")
+    after.loc[hit, "numerator"] = 12.0
+    cause = root_cause_from_rows(before, after, ["platform", "region", "signup"], "ratio")
+    assert [f.label for f in cause.findings] == ["platform=android × region=South"]
