@@ -5,12 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from datetime import date, timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from analysis.explain import explain as explain_metric
@@ -18,6 +16,7 @@ from analysis.leadlag import lead_lag
 from analysis.ranges import DayRange, baseline_range
 from analysis.report import driver_records, segment_records, segment_verdict, summary_record
 from cli.context import service_or_exit
+from cli.output import console, fail, say
 from dashboard.formatting import format_delta, format_value
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter, MetricQuery
@@ -27,20 +26,6 @@ from settings import Settings, parse_as_of
 def register(app: typer.Typer) -> None:
     app.command()(explain)
     app.command()(leadlag)
-
-
-def _console(stderr: bool = False) -> Console:
-    """Rich for a terminal; plain full-width text when piped (user text is never markup)."""
-    stream = sys.stderr if stderr else sys.stdout
-    tty = stream.isatty()
-    return Console(
-        file=stream,
-        markup=False,
-        emoji=False,
-        highlight=False,
-        width=None if tty else 10_000,
-        no_color=not tty,
-    )
 
 
 def explain(
@@ -68,18 +53,18 @@ def explain(
 ) -> None:
     """Why did METRIC move? Its change, each driver's exact share and the segments that moved it."""
     if format not in ("table", "csv", "json"):
-        _fail("--format must be table, csv or json")
+        fail("--format must be table, csv or json")
     current = _range(_date(from_, "--from"), _date(to, "--to"), "--from/--to")
     if compare is not None and (vs_from or vs_to):
-        _fail("give either --compare or --vs-from/--vs-to, not both")
+        fail("give either --compare or --vs-from/--vs-to, not both")
     if vs_from or vs_to:
         if not (vs_from and vs_to):
-            _fail("--vs-from and --vs-to go together")
+            fail("--vs-from and --vs-to go together")
         baseline = _range(_date(vs_from, "--vs-from"), _date(vs_to, "--vs-to"), "--vs-from/--vs-to")
     elif compare in (None, "previous", "last_year"):
         baseline = baseline_range(current, compare or "previous")  # type: ignore[arg-type]
     else:
-        _fail("--compare must be previous or last_year")
+        fail("--compare must be previous or last_year")
     try:
         filters = tuple(DimensionFilter.parse(w) for w in where)
         day = parse_as_of(as_of, "--as-of") if as_of else None
@@ -95,7 +80,7 @@ def explain(
             as_of=day,
         )
     except (QueryError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     definition = service.spec.metric(metric)
 
     def value(v: float) -> str:
@@ -121,7 +106,7 @@ def explain(
     else:
         _tables(result, summary, drivers, segments, value, change)
     for note in result.notes:
-        _console(stderr=True).print(note)
+        say(note, err=True)
 
 
 def leadlag(
@@ -140,11 +125,11 @@ def leadlag(
 ) -> None:
     """Which candidate leads OUTCOME: correlation of period-over-period changes at lags −N..N."""
     if grain not in ("day", "week", "month"):
-        _fail("--grain must be day, week or month")
+        fail("--grain must be day, week or month")
     if format not in ("table", "json"):
-        _fail("--format must be table or json")
+        fail("--format must be table or json")
     if not 1 <= max_lag <= 52:
-        _fail("--max-lag must be between 1 and 52")
+        fail("--max-lag must be between 1 and 52")
     try:
         service = service_or_exit(Settings.load())
         day = parse_as_of(as_of, "--as-of") if as_of else None
@@ -153,7 +138,7 @@ def leadlag(
         query = MetricQuery((outcome, *candidate), grain, start, end, as_of=day)
         frame = service.query(query).frame
     except (QueryError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     frame = frame[~frame["is_partial"]]  # a period not over yet would fake a change
     results = [
         lead_lag(frame[outcome], frame[c], max_lag=max_lag, names=(outcome, c)) for c in candidate
@@ -171,19 +156,18 @@ def leadlag(
         ]
         typer.echo(json.dumps(payload, indent=2))
         return
-    out = _console()
     for r in results:
-        out.print(r.verdict(grain))
-    out.print(
+        say(r.verdict(grain))
+    say(
         "Correlation is not causation: an A/B test that moves the candidate shows whether it moves the outcome."
     )
 
 
 def _tables(result, summary, drivers, segments, value, change) -> None:
-    out = _console()
+    out = console()
     pct = summary["change_pct"]
     pct_text = f", {pct * 100:+.1f}%" if pct is not None else ""
-    out.print(
+    say(
         f"{result.metric}: {summary['current']} vs {summary['baseline']}: "
         f"{value(result.comparison.before)} → {value(result.comparison.after)} "
         f"({change(result.comparison.change)}{pct_text})"
@@ -232,8 +216,8 @@ def _tables(result, summary, drivers, segments, value, change) -> None:
             )
         out.print(table)
         for s in segments:
-            out.print(s["explanation"])
-    out.print(segment_verdict(result))
+            say(s["explanation"])
+    say(segment_verdict(result))
 
 
 def _csv(summary, drivers, segments) -> str:
@@ -261,16 +245,11 @@ def _date(text: str | None, option: str) -> date:
     try:
         return date.fromisoformat(text or "")
     except ValueError:
-        _fail(f"{option} must be a date like 2026-01-31, not {text!r}")
+        fail(f"{option} must be a date like 2026-01-31, not {text!r}")
         raise  # unreachable: _fail exits
 
 
 def _range(start: date, end: date, options: str) -> DayRange:
     if end < start:
-        _fail(f"{options}: the range ends ({end}) before it starts ({start})")
+        fail(f"{options}: the range ends ({end}) before it starts ({start})")
     return DayRange(start, end)
-
-
-def _fail(message: str) -> None:
-    _console(stderr=True).print(message)
-    raise typer.Exit(2)
