@@ -60,7 +60,7 @@ def test_custom_ranges_from_the_url_and_descend_into_a_driver(page) -> None:
     )
     page.goto("/drivers?from=2026-03-09&to=2026-03-15&compare=previous")
     page.get_by_text("Explain Buyers: 10 → 13").click(timeout=SLOW)
-    page.wait_for_function("() => location.search.includes('metric=buyers')")
+    page.wait_for_function("() => location.search.includes('metric=buyers')", timeout=SLOW)
     expect(page.locator(SUMMARY)).to_have_text("10 → 13 · +3 (+30.0%)", timeout=SLOW)
 
 
