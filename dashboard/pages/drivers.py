@@ -28,6 +28,7 @@ from analysis.report import driver_records, segment_records, segment_verdict
 from dashboard import ids
 from dashboard.components.states import error_state, guarded, loading
 from dashboard.formatting import format_delta, format_value
+from dashboard.result_cache import cache_get, cache_set
 from dashboard.serving import serving
 from dashboard.views import ExplorerView
 from metric_layer.periods import period_start
@@ -202,12 +203,11 @@ def _explanation(view: DriversView) -> tuple[Explanation, Any]:
     """The explanation of a view, cached per snapshot like every page's numbers."""
     srv = serving()
     snap = srv.snapshot()
-    key = f"drivers:{snap.version}|{snap.today()}|{view.href()}"
-    key = "dx:" + hashlib.sha1(key.encode()).hexdigest()
-    hit = srv.cache.get(key)
+    key = "dx:" + hashlib.sha1(f"{snap.key()}|{view.href()}".encode()).hexdigest()
+    hit = cache_get(srv.cache, key)
     if hit is None:
         hit = explain(snap.service, view.metric, view.current, view.baseline)
-        srv.cache.set(key, hit)
+        cache_set(srv.cache, key, hit)
     return hit, snap.spec
 
 
