@@ -13,9 +13,16 @@ from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlglot
+from sqlglot import exp
 
 from metric_layer.errors import SpecIssue
-from metric_layer.expressions import ExpressionError, column_names, formula_refs, parse_expression
+from metric_layer.expressions import (
+    DIALECT,
+    ExpressionError,
+    column_names,
+    formula_refs,
+    parse_expression,
+)
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
     ActiveMetric,
@@ -69,7 +76,8 @@ class _Ctx:
     ) -> None:
         if name in self.skip:
             return  # the referenced entry has its own structural error already
-        choices = list(choices)
+        # A dimension named like its column is one choice, not two ("platform, platform").
+        choices = list(dict.fromkeys(choices))
         close = difflib.get_close_matches(name, [*choices, *sorted(self.skip)], n=1)
         hint = f"did you mean `{close[0]}`?" if close else None
         if kind == "metric" and name in self.sem.models:
@@ -218,7 +226,12 @@ def _metrics(ctx: _Ctx) -> None:
             if _model_ok(ctx, (*base, "model"), metric.model, needs_time=True):
                 if isinstance(metric, SimpleMetric) and metric.expr:
                     _check_sql(
-                        ctx, (*base, "expr"), metric.expr, metric.model, allow_dimensions=True
+                        ctx,
+                        (*base, "expr"),
+                        metric.expr,
+                        metric.model,
+                        allow_dimensions=True,
+                        agg=metric.agg,
                     )
                     _check_numeric(ctx, metric, base)
                 if isinstance(metric, ActiveMetric):
@@ -386,11 +399,20 @@ def _check_column(ctx: _Ctx, path: tuple, model: str, column: str) -> None:
         ctx.unknown(path, "column", column, cols, where=ctx.sem.models[model].table)
 
 
-def _check_sql(ctx: _Ctx, path: tuple, text: str, model: str, allow_dimensions: bool) -> None:
+def _check_sql(
+    ctx: _Ctx,
+    path: tuple,
+    text: str,
+    model: str,
+    allow_dimensions: bool,
+    agg: str | None = None,
+) -> None:
     try:
         tree = parse_expression(text)
     except ExpressionError as exc:
         ctx.add(path, *_expression_problem(exc, text))
+        return
+    if _aggregate_problem(ctx, path, tree, agg):
         return
     cols = ctx.table_columns(model)
     dims = ctx.sem.dimensions_of_model(model) if allow_dimensions else {}
@@ -416,11 +438,62 @@ def _check_dimension_filter(ctx: _Ctx, path: tuple, text: str, metric: str) -> N
     except ExpressionError as exc:
         ctx.add(path, *_expression_problem(exc, text))
         return
+    if _aggregate_problem(ctx, path, tree):
+        return
     dims = ctx.sem.dimensions_of_metric(metric)
     for qualifier, name in column_names(tree):
         key = f"{qualifier}.{name}" if qualifier else name
         if key not in dims:
             ctx.unknown(path, "dimension", key, dims, where=f"metric `{metric}`")
+
+
+# What each key of spec SQL is evaluated over: one row at a time, never a group of rows.
+_PER_ROW = {
+    "expr": "expr is computed per row, then aggregated by `agg`",
+    "filter": "a filter keeps or drops one row at a time, before aggregating",
+}
+
+
+def _aggregate_problem(
+    ctx: _Ctx, path: tuple, tree: exp.Expression, agg: str | None = None
+) -> bool:
+    """Report an aggregate or window function in per-row SQL (DuckDB would fail at query time)."""
+    found = next((n for n in tree.walk() if isinstance(n, exp.AggFunc | exp.Window)), None)
+    if found is None:
+        return False
+    shown = found.sql(dialect=DIALECT, normalize_functions="lower")
+    kind = "a window function" if isinstance(found, exp.Window) else "an aggregate"
+    key = path[-1]
+    why = _PER_ROW.get(key, "a dimension is a value of each row")
+    if key == "expr" and agg is not None:
+        bare = _without_aggregates(tree)
+        hint = f"expr is per row; the aggregation is `agg: {agg}`"
+        hint += f" — write `expr: {bare}`" if bare else " — leave out expr to count rows"
+    elif key == "filter":
+        hint = "compare values of one row, e.g. `status = 'paid'`; totals come from `agg`"
+    else:
+        hint = "use columns of the row; aggregation belongs to a metric's `agg`"
+    ctx.add(path, f"`{shown}` is {kind}: {why}", hint)
+    return True
+
+
+def _without_aggregates(tree: exp.Expression) -> str | None:
+    """The expression with each aggregate replaced by its argument, or None (count(*), windows)."""
+    if any(isinstance(n, exp.Window | exp.Star) for n in tree.walk()):
+        return None
+
+    def strip(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.AggFunc):
+            return node
+        arg = node.this
+        if isinstance(arg, exp.Distinct) and len(arg.expressions) == 1:
+            arg = arg.expressions[0]
+        return arg.copy() if isinstance(arg, exp.Expression) else node
+
+    bare = tree.copy().transform(strip)
+    if any(isinstance(n, exp.AggFunc) for n in bare.walk()):
+        return None
+    return bare.sql(dialect=DIALECT, normalize_functions="lower")
 
 
 FORMULA_FUNCTIONS = ("previous", "last_year", "abs", "coalesce", "least", "greatest", "round")

@@ -118,6 +118,11 @@ CASES: list[tuple[str, int, str, str]] = [
     ("56_unknown_target_key", 25, "unknown key `form`", "did you mean `from`?"),
     ("57_unknown_metric_input_key", 21, "unknown key `filters`", "did you mean `filter`?"),
     ("58_unknown_dimension_in_ratio_filter", 21, "unknown dimension `chanel` in metric `revenue`", "did you mean `channel`?"),
+    # aggregates in per-row SQL fail in DuckDB at query time (nested aggregate): refused here
+    ("59_aggregate_in_expr", 20, "`sum(amount)` is an aggregate: expr is computed per row", "write `expr: amount / 100`"),
+    ("60_aggregate_in_filter", 19, "`count(*)` is an aggregate: a filter keeps or drops one row", "metrics[0].filter"),
+    ("60_aggregate_in_filter", 21, "`max(platform)` is an aggregate", "metrics[2].numerator.filter"),
+    ("61_warehouse_unknown_column_names_listed_once", 20, "unknown column or dimension `xyz`", "platform, region"),
 ]  # fmt: skip
 
 WAREHOUSE_ONLY = sorted({c[0] for c in CASES if "_warehouse_" in c[0]})
@@ -189,6 +194,33 @@ def test_reference_to_a_structurally_broken_metric_is_not_reported_again() -> No
     issues = info.value.issues
     assert [(i.line, i.path) for i in issues] == [(20, "metrics[1].agg")], issues
     assert "revenue" not in " ".join(i.message for i in issues)
+
+
+def test_names_in_a_hint_are_listed_once() -> None:
+    # `status` and `platform` are both columns and dimensions of the same name
+    (issue,) = issues_of("61_warehouse_unknown_column_names_listed_once")
+    names = (issue.hint or "").removeprefix("it has ").removesuffix(", …").split(", ")
+    assert len(names) == len(set(names)), issue.hint
+
+
+@pytest.mark.parametrize(
+    ("expr", "agg", "hint"),
+    [
+        ("sum(total_cents) / 100", "sum", "the aggregation is `agg: sum` — write `expr: total_cents / 100`"),
+        ("count(distinct customer_id)", "count_distinct", "write `expr: customer_id`"),
+        ("avg(amount) * 2", "avg", "write `expr: amount * 2`"),
+        ("count(*)", "count", "leave out expr to count rows"),
+        ("sum(amount) over ()", "sum", "leave out expr"),
+    ],
+)  # fmt: skip
+def test_aggregate_in_expr_hint_shows_the_per_row_expr(expr: str, agg: str, hint: str) -> None:
+    text = (BROKEN / "59_aggregate_in_expr.yml").read_text()
+    text = text.replace('agg: sum, expr: "sum(amount) / 100"', f'agg: {agg}, expr: "{expr}"')
+    with pytest.raises(SpecError) as info:
+        parse_spec(text, "metrics.yml")
+    (issue,) = info.value.issues
+    assert (issue.line, issue.path) == (20, "metrics[1].expr")
+    assert hint in (issue.hint or ""), issue
 
 
 def test_error_text_names_file_line_path_and_hint() -> None:
