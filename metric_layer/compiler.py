@@ -156,7 +156,7 @@ class Compiler:
             "max": lambda e: exp.Max(this=e),
         }[m.agg](target)
         select = exp.select(
-            period_expr(rel.local_day(), w.grain, w.week_start).as_("period"),
+            period_expr(rel.local_day(within=(w.lo, w.hi)), w.grain, w.week_start).as_("period"),
             *[rel.dimension(d).as_(ident(d)) for d in dims],
             exp.alias_(agg, "value"),
         )
@@ -248,7 +248,7 @@ class Compiler:
         if activity is None:
             rel = ModelRelation(self.sem, m.model, self.spec.time_zone, self.types)
             activity = exp.select(
-                rel.local_day().as_("day"),
+                rel.local_day(within=(first_event, last_day)).as_("day"),
                 *[rel.dimension(d).as_(ident(d)) for d in dims],
                 rel.column(m.entity).as_("entity"),
             ).distinct(copy=False)
@@ -296,11 +296,15 @@ class Compiler:
         """(cohort_day, dims, cohort_size, retained) for cohort days in [w.lo, w.hi)."""
         offset_lo, offset_hi = retention_offsets(m)
         act_rel = ModelRelation(self.sem, m.activity_model, self.spec.time_zone, self.types)
-        activity_conds = [act_rel.time_range(w.lo, w.hi + timedelta(days=offset_hi + 1))]
+        activity_days = (w.lo, w.hi + timedelta(days=offset_hi + 1))
+        activity_conds = [act_rel.time_range(*activity_days)]
         if m.filter:
             activity_conds.append(exp.paren(act_rel.spec_sql(m.filter)))
         activity = act_rel.from_clause(
-            exp.select(act_rel.local_day().as_("day"), act_rel.column(m.entity).as_("entity"))
+            exp.select(
+                act_rel.local_day(within=activity_days).as_("day"),
+                act_rel.column(m.entity).as_("entity"),
+            )
             .distinct(copy=False)
             .where(*activity_conds, copy=False)
         )
@@ -309,7 +313,7 @@ class Compiler:
             entity = rel.column(m.cohort.entity or rel.model.primary_key)
             cohort = exp.select(
                 entity.as_("entity"),
-                rel.local_day().as_("cohort_day"),
+                rel.local_day(within=(w.lo, w.hi)).as_("cohort_day"),
                 *[rel.dimension(d).as_(ident(d)) for d in dims],
             ).where(*self._conditions(rel, w.lo, w.hi, None, filters, extra), copy=False)
             cohort = rel.from_clause(cohort)

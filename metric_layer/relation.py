@@ -6,7 +6,7 @@ rewritten to qualified columns here; user values never pass through this module 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
@@ -94,20 +94,38 @@ class ModelRelation:
             raise QueryError(f"model `{self.model.name}` has no time column")
         return self.model.time.column
 
-    def local_day(self) -> exp.Expression:
-        """The event's calendar day in the spec's time zone."""
+    def local_day(self, within: tuple[date, date] | None = None) -> exp.Expression:
+        """The event's calendar day in the spec's time zone, with the fewest conversions.
+
+        DATE: the column itself. TIMESTAMPTZ: one timezone() into the spec's zone (a plain cast
+        would use the session's zone). Naive TIMESTAMP already in the spec's zone (`local`, or the
+        same zone name): a plain cast — timezone() on every row made raw queries ~4× slower.
+        Naive TIMESTAMP in another zone: when the caller keeps only rows of the local days
+        `within` = [lo, hi) (time_range) and both zones keep one UTC offset over them, the
+        timestamp plus that fixed difference (~5× cheaper); else timezone() twice.
+        """
         ts = col(self.time_column, BASE)
         kind = self._time_type()
         if kind == "date":
             return ts
+        stored = self._stored_zone()
         if kind == "timestamptz":
             local = exp.func("timezone", exp.Literal.string(self.time_zone), ts)
-        elif self.model.time.time_zone == "local":
+        elif _same_zone(stored, self.time_zone):
             local = ts
         else:
-            utc = exp.func("timezone", exp.Literal.string(self.model.time.time_zone), ts)
-            local = exp.func("timezone", exp.Literal.string(self.time_zone), utc)
+            shift = _fixed_shift(stored, self.time_zone, within) if within else None
+            if shift is not None:
+                local = exp.Add(this=ts, expression=_interval(shift))
+            else:
+                in_stored = exp.func("timezone", exp.Literal.string(stored), ts)
+                local = exp.func("timezone", exp.Literal.string(self.time_zone), in_stored)
         return exp.cast(local, exp.DataType.build("DATE"))
+
+    def _stored_zone(self) -> str:
+        """The zone naive timestamps are written in (`local` = the spec's zone)."""
+        zone = self.model.time.time_zone
+        return self.time_zone if zone == "local" else zone
 
     def time_range(self, lo: date, hi: date) -> exp.Expression:
         """Rows whose local day is in [lo, hi), compared on the raw column so zone maps prune."""
@@ -118,14 +136,9 @@ class ModelRelation:
         elif kind == "timestamptz":
             low, high = (_tstz_lit(_local_midnight(d, self.time_zone)) for d in (lo, hi))
         else:
-            zone = (
-                self.time_zone
-                if self.model.time.time_zone == "local"
-                else self.model.time.time_zone
-            )
+            zone = ZoneInfo(self._stored_zone())
             low, high = (
-                _ts_lit(_local_midnight(d, self.time_zone).astimezone(ZoneInfo(zone)))
-                for d in (lo, hi)
+                _ts_lit(_local_midnight(d, self.time_zone).astimezone(zone)) for d in (lo, hi)
             )
         return exp.and_(exp.GTE(this=ts, expression=low), exp.LT(this=ts.copy(), expression=high))
 
@@ -181,6 +194,48 @@ def _alias(path: tuple[str, ...]) -> str:
 
 def _qualify(tree: exp.Expression, resolve) -> exp.Expression:
     return tree.transform(lambda n: resolve(n) if isinstance(n, exp.Column) else n)
+
+
+# Names of one zone, so `time_zone: Etc/UTC` data under a `UTC` spec still needs no conversion.
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Zulu", "Zulu", "Universal"})
+
+
+def _same_zone(a: str, b: str) -> bool:
+    return a == b or (a in _UTC_NAMES and b in _UTC_NAMES)
+
+
+# Longer ranges are checked slowly in Python and gain little: they keep timezone().
+_MAX_FIXED_SHIFT_DAYS = 3_700
+
+
+def _fixed_shift(stored: str, spec_zone: str, within: tuple[date, date]) -> int | None:
+    """Seconds from wall time in `stored` to wall time in `spec_zone`, if constant over the days.
+
+    Offsets are sampled every 6 hours from the first local midnight to the last: zone rules
+    change an offset for months, never for a few hours only.
+    """
+    lo, hi = within
+    if not lo < hi or (hi - lo).days > _MAX_FIXED_SHIFT_DAYS:
+        return None
+    src, dst = ZoneInfo(stored), ZoneInfo(spec_zone)
+    start = _local_midnight(lo, spec_zone)
+    shifts = {
+        _offset(start + timedelta(hours=6 * k), dst) - _offset(start + timedelta(hours=6 * k), src)
+        for k in range((hi - lo).days * 4 + 1)
+    }
+    return shifts.pop() if len(shifts) == 1 else None
+
+
+def _interval(seconds: int) -> exp.Interval:
+    """`INTERVAL 8 HOUR` (or MINUTE / SECOND when the offset is not whole hours)."""
+    unit, size = next(
+        ((u, n) for u, n in (("HOUR", 3600), ("MINUTE", 60)) if seconds % n == 0), ("SECOND", 1)
+    )
+    return exp.Interval(this=exp.Literal.number(seconds // size), unit=exp.var(unit))
+
+
+def _offset(at: datetime, zone: ZoneInfo) -> int:
+    return int(at.astimezone(zone).utcoffset().total_seconds())
 
 
 def _local_midnight(day: date, zone: str) -> datetime:

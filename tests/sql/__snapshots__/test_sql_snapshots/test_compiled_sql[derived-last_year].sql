@@ -7,10 +7,7 @@ FROM (
     FROM (
       WITH revenue_0 AS (
         SELECT
-          CAST(DATE_TRUNC(
-            'WEEK',
-            CAST(TIMEZONE('Asia/Shanghai', TIMEZONE('UTC', "t0"."ordered_at")) AS DATE)
-          ) AS DATE) AS period,
+          CAST(DATE_TRUNC('WEEK', CAST("t0"."ordered_at" + INTERVAL 8 HOUR AS DATE)) AS DATE) AS period,
           SUM("t0"."amount") AS value
         FROM "raw"."orders" AS "t0"
         LEFT JOIN "raw"."customers" AS "j_customers"
@@ -32,10 +29,7 @@ FROM (
           "value"
         FROM (
           SELECT
-            CAST(DATE_TRUNC(
-              'WEEK',
-              CAST(TIMEZONE('Asia/Shanghai', TIMEZONE('UTC', "t0"."ordered_at")) AS DATE)
-            ) AS DATE) AS period,
+            CAST(DATE_TRUNC('WEEK', CAST("t0"."ordered_at" + INTERVAL 8 HOUR AS DATE)) AS DATE) AS period,
             SUM("t0"."amount") AS value
           FROM "raw"."orders" AS "t0"
           LEFT JOIN "raw"."customers" AS "j_customers"

@@ -4,10 +4,7 @@ FROM (
   WITH base_3 AS (
     WITH num_0 AS (
       SELECT
-        CAST(DATE_TRUNC(
-          'WEEK',
-          CAST(TIMEZONE('Asia/Shanghai', TIMEZONE('UTC', "t0"."ordered_at")) AS DATE)
-        ) AS DATE) AS period,
+        CAST(DATE_TRUNC('WEEK', CAST("t0"."ordered_at" + INTERVAL 8 HOUR AS DATE)) AS DATE) AS period,
         "j_customers"."channel" AS "channel",
         COUNT("t0"."order_id") AS value
       FROM "raw"."orders" AS "t0"
@@ -31,10 +28,7 @@ FROM (
         2
     ), den_1 AS (
       SELECT
-        CAST(DATE_TRUNC(
-          'WEEK',
-          CAST(TIMEZONE('Asia/Shanghai', TIMEZONE('UTC', "t0"."ordered_at")) AS DATE)
-        ) AS DATE) AS period,
+        CAST(DATE_TRUNC('WEEK', CAST("t0"."ordered_at" + INTERVAL 8 HOUR AS DATE)) AS DATE) AS period,
         "j_customers"."channel" AS "channel",
         COUNT("t0"."order_id") AS value
       FROM "raw"."orders" AS "t0"

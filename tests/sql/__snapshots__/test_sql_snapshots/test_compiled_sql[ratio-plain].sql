@@ -3,10 +3,7 @@ SELECT
 FROM (
   WITH num_0 AS (
     SELECT
-      CAST(DATE_TRUNC(
-        'WEEK',
-        CAST(TIMEZONE('Asia/Shanghai', TIMEZONE('UTC', "t0"."ordered_at")) AS DATE)
-      ) AS DATE) AS period,
+      CAST(DATE_TRUNC('WEEK', CAST("t0"."ordered_at" + INTERVAL 8 HOUR AS DATE)) AS DATE) AS period,
       "j_customers"."channel" AS "channel",
       COUNT("t0"."order_id") AS value
     FROM "raw"."orders" AS "t0"
@@ -30,10 +27,7 @@ FROM (
       2
   ), den_1 AS (
     SELECT
-      CAST(DATE_TRUNC(
-        'WEEK',
-        CAST(TIMEZONE('Asia/Shanghai', TIMEZONE('UTC', "t0"."ordered_at")) AS DATE)
-      ) AS DATE) AS period,
+      CAST(DATE_TRUNC('WEEK', CAST("t0"."ordered_at" + INTERVAL 8 HOUR AS DATE)) AS DATE) AS period,
       "j_customers"."channel" AS "channel",
       COUNT("t0"."order_id") AS value
     FROM "raw"."orders" AS "t0"

@@ -13,7 +13,7 @@ FROM (
     WITH cohort_0 AS (
       SELECT
         "t0"."customer_id" AS entity,
-        CAST(TIMEZONE('Asia/Shanghai', TIMEZONE('UTC', "t0"."signed_up_at")) AS DATE) AS cohort_day
+        CAST("t0"."signed_up_at" + INTERVAL 8 HOUR AS DATE) AS cohort_day
       FROM "raw"."customers" AS "t0"
       WHERE
         "t0"."signed_up_at" >= CAST('2025-12-14 16:00:00' AS TIMESTAMP)

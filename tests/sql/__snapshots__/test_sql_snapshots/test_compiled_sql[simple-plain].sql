@@ -2,10 +2,7 @@ SELECT
   *
 FROM (
   SELECT
-    CAST(DATE_TRUNC(
-      'WEEK',
-      CAST(TIMEZONE('Asia/Shanghai', TIMEZONE('UTC', "t0"."ordered_at")) AS DATE)
-    ) AS DATE) AS period,
+    CAST(DATE_TRUNC('WEEK', CAST("t0"."ordered_at" + INTERVAL 8 HOUR AS DATE)) AS DATE) AS period,
     "j_customers"."channel" AS "channel",
     SUM("t0"."amount") AS value
   FROM "raw"."orders" AS "t0"
