@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -15,6 +16,7 @@ from cli.context import open_warehouse, read_spec, service_or_exit, spec_or_exit
 from cli.guard import spec_summary
 from cli.output import FAILED, USAGE, console, fail, say
 from metric_layer.errors import SpecError
+from metric_layer.frame_json import frame_json
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.spec import GRAINS
 from settings import Settings, parse_as_of
@@ -128,9 +130,7 @@ def query(
     if format == "csv":
         typer.echo(frame.to_csv(index=False), nl=False)
     elif format == "json":
-        typer.echo(
-            json.dumps(json.loads(frame.to_json(orient="records", date_format="iso")), indent=2)
-        )
+        typer.echo(frame_json(frame))  # DECIMAL sums as exact JSON numbers
     else:
         table = Table(*[str(c) for c in frame.columns], title=f"{', '.join(metric)} by {grain}")
         for row in frame.itertuples(index=False):
@@ -155,6 +155,10 @@ def _date(text: str | None, option: str) -> date | None:
 
 
 def _cell(value: object) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:,}"  # every digit of an exact sum
     if isinstance(value, float):
         return "" if value != value else f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
     return str(value)

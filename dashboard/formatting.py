@@ -6,12 +6,15 @@ import math
 from datetime import date
 from typing import Any
 
+import pandas as pd
+
 CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
 MISSING = "–"
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    # pd.NA: a count with no value (MetricFrame counts are nullable Int64)
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def default_decimals(metric: Any, value: float) -> int:

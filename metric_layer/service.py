@@ -11,17 +11,20 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import pyarrow as pa
 
 from metric_layer.bounds import MAX_ROWS, check_rows
 from metric_layer.compile_cache import CompileCache, fingerprint
 from metric_layer.compiler import Compiler, retention_offsets
 from metric_layer.data_span import data_span_sql
+from metric_layer.empty_periods import fill_empty_periods, grid_rows
 from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, periods_between
 from metric_layer.query import MetricFrame, MetricQuery
 from metric_layer.rollups import RollupPlanner
 from metric_layer.semantics import Semantics
 from metric_layer.spec import RetentionMetric, Spec, zero_when_empty
+from metric_layer.value_types import ValueType, value_type
 from warehouse import Warehouse
 
 Clock = Callable[[], datetime]
@@ -92,6 +95,7 @@ class MetricService:
         keys = ["period", *query.dimensions]
         merged: pd.DataFrame | None = None
         sql: dict[str, str] = {}
+        types: dict[str, ValueType] = {}
         lo = hi = today
         for name in query.metrics:
             key = (self._fingerprint, name, query, today)
@@ -99,18 +103,22 @@ class MetricService:
                 key, lambda n=name: _compile(compiler, n, query, today)
             )
             sql[name] = text  # the text users read is the text that runs
-            frame = self.warehouse.frame(sql[name], max_rows=MAX_ROWS)
-            check_rows(len(frame))
-            frame = frame.rename(columns={"value": name, "compare_value": f"{name}__compare"})
+            # arrow keeps DECIMAL exact (.df() floats it)
+            result = self.warehouse.arrow(sql[name], max_rows=MAX_ROWS)
+            check_rows(result.num_rows)
+            types[name] = value_type(self.spec.metric(name), query.grain, _value_type(result))
+            frame = result.to_pandas().rename(
+                columns={"value": name, "compare_value": f"{name}__compare"}
+            )
             merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
         assert merged is not None
         merged["period"] = pd.to_datetime(merged["period"]).dt.date
-        if not query.dimensions:
-            merged = self._fill_periods(merged, query, lo, hi)
+        merged = self._fill_periods(merged, query, lo, hi, types)
         merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
         for name in query.metrics:
-            merged[name] = pd.to_numeric(merged[name], errors="coerce").astype("float64")
-        check_rows(len(merged))
+            for column in (name, f"{name}__compare"):
+                if column in merged:
+                    merged[column] = types[name].column(merged[column])
         merged["is_partial"] = [self._partial(p, query, today) for p in merged["period"]]
         return MetricFrame(
             frame=merged,
@@ -172,17 +180,18 @@ class MetricService:
         return {source: at.replace(tzinfo=UTC) for source, at in rows if at is not None}
 
     def _fill_periods(
-        self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date
+        self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date, types
     ) -> pd.DataFrame:
-        """One row per period of the range: no rows means 0 for counts and sums, else no value."""
-        spine = pd.DataFrame({"period": periods_between(lo, hi, query.grain)})
-        out = spine.merge(frame, on="period", how="left")
-        for name in query.metrics:
-            if zero_when_empty(self.spec.metric(name)):
-                out[name] = out[name].fillna(0)
-                if f"{name}__compare" in out:
-                    out[f"{name}__compare"] = out[f"{name}__compare"].fillna(0)
-        return out
+        """Every period × known segment (empty_periods.py): 0 for counts and sums, else no value."""
+        zeros = {
+            column: types[name].zero()
+            for name in query.metrics
+            if zero_when_empty(self.spec.metric(name))
+            for column in (name, f"{name}__compare")
+        }
+        periods = periods_between(lo, hi, query.grain)
+        check_rows(grid_rows(frame, periods, list(query.dimensions)))  # before building it
+        return fill_empty_periods(frame, periods, list(query.dimensions), zeros)
 
     def _partial(self, period: date, query: MetricQuery, today: date) -> bool:
         extra = 0
@@ -191,6 +200,10 @@ class MetricService:
             if isinstance(metric, RetentionMetric):
                 extra = max(extra, retention_offsets(metric)[1])
         return is_partial(period, query.grain, today, extra)
+
+
+def _value_type(result: pa.Table) -> pa.DataType | None:
+    return result.schema.field("value").type if "value" in result.column_names else None
 
 
 def _compile(

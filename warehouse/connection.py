@@ -75,9 +75,24 @@ class Warehouse:
                     break
             return pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
 
-    def arrow(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pa.Table:
+    def arrow(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        max_rows: int | None = None,
+    ) -> pa.Table:
+        """Run one SELECT; DECIMAL stays exact (pandas frames from .df() turn it into floats).
+
+        With `max_rows`, at most max_rows + 1 rows are read, so a caller can refuse an oversized
+        answer without holding all of it in memory.
+        """
         with self._cursor() as cur:
-            return cur.execute(sql, params or []).to_arrow_table()
+            # A relation, not execute(): DuckDB copies (and warns about) DB-API results to Arrow.
+            relation = cur.sql(sql, params=params or None)
+            if max_rows is not None:
+                relation = relation.limit(max_rows + 1)
+            return relation.to_arrow_table()
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         with self._cursor() as cur:

@@ -298,12 +298,18 @@ def _empty(c: Case) -> pd.DataFrame:
 
 
 def expected_frame(raw: pd.DataFrame, name: str, c: Case, lo, hi) -> pd.DataFrame:
+    """Every period × every segment with a row in the range; counts and sums 0 where none."""
     raw = raw[(raw["period"] >= lo) & (raw["period"] < hi)]
-    if not c.dims:
-        periods = pd.DataFrame({"period": spine(lo, hi, c.grain, c.week_start)})
-        raw = periods.merge(raw, on="period", how="left")
-        if name in ZERO_WHEN_EMPTY:
-            raw["value"] = raw["value"].fillna(0.0)
+    periods = pd.DataFrame({"period": spine(lo, hi, c.grain, c.week_start)})
+    if c.dims:
+        if raw.empty:
+            return normalise(raw.rename(columns={"value": name}), name, c.dims)
+        segments = raw[list(c.dims)].astype(object).drop_duplicates()
+        periods = periods.merge(segments, how="cross")
+        raw = raw.assign(**{d: raw[d].astype(object) for d in c.dims})
+    raw = periods.merge(raw, on=["period", *c.dims], how="left")
+    if name in ZERO_WHEN_EMPTY:
+        raw["value"] = raw["value"].fillna(0.0)
     return normalise(raw.rename(columns={"value": name}), name, c.dims)
 
 

@@ -391,9 +391,14 @@ def test_compare_with_breakdown(small_service):
     cur = by_key(frame, "channel", "revenue")
     w1, w2 = D(2025, 12, 29), D(2026, 1, 5)
     assert cur[(w1, "ads")] == 30.0 and got[(w1, "ads")] == 120.0  # o07 vs o04
-    assert cur[(w1, "organic")] == 280.0 and math.isnan(got[(w1, "organic")])
+    # a known segment without orders in a period had revenue 0 there (as without a breakdown)
+    assert cur[(w1, "organic")] == 280.0 and got[(w1, "organic")] == 0.0
     assert cur[(w2, "organic")] == 25.0 and got[(w2, "organic")] == 280.0
-    assert cur[(w2, "email")] == 150.0 and math.isnan(got[(w2, "email")])
+    assert cur[(w2, "email")] == 150.0 and got[(w2, "email")] == 0.0
+    assert cur[(w1, "email")] == 0.0  # email's first order is in w2; it is known in the range
     # NULL channel (c4 and the unknown c99) compares with NULL channel
     assert cur[(w1, None)] == 205.0
-    assert got[(w2, None)] == 205.0  # nothing this week, 205 the week before
+    assert cur[(w2, None)] == 0.0 and got[(w2, None)] == 205.0  # nothing this week, 205 before
+    assert (
+        len(frame) == 2 * 4
+    )  # every week × every channel seen in the range (ads email organic NULL)
