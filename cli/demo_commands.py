@@ -7,7 +7,7 @@ import json
 import os
 import time
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -37,7 +37,10 @@ def build(
         str, typer.Option(help="orders to generate: 1M, 10M or 50M, or a number")
     ] = "1M",
     end: Annotated[
-        str | None, typer.Option(help="last day of data, YYYY-MM-DD (default today)")
+        str | None,
+        typer.Option(
+            help="last day of data, YYYY-MM-DD (default: up to now, days in the shop's zone)"
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     force: Annotated[bool, typer.Option(help="rebuild even when current")] = False,
@@ -67,14 +70,16 @@ def build_demo(
     settings: Settings, *, orders: int, end: date | None, seed: int, force: bool = False
 ) -> bool:
     """Returns False when the existing build is current and nothing was done."""
-    from demo.generator import generate
+    from demo.generator import generate, local_day
 
     source_dir = settings.warehouse.parent / "source"
     stamp_file = settings.warehouse.parent / "demo-build.json"
+    # By default the data runs up to this moment, days cut in the shop's zone: yesterday (local)
+    # is complete and today partial. Ending on the machine's yesterday left a local day empty.
+    until = None if end else datetime.now(UTC)
     stamp = {
         "orders": orders,
-        # Complete days only: the default demo ends yesterday, so today is the partial period.
-        "end": (end or date.today() - timedelta(days=1)).isoformat(),
+        "end": (end or local_day(until)).isoformat(),
         "seed": seed,
         "spec": hashlib.sha256(settings.metrics.read_bytes()).hexdigest(),
     }
@@ -99,10 +104,12 @@ def build_demo(
             end=date.fromisoformat(stamp["end"]),
             seed=seed,
             progress=report,
+            until=until,
         )
         progress.update(task, description="generated", completed=1, total=1)
     say(f"generated {', '.join(f'{k}={v:,}' for k, v in rows.items())}")
-    _load(settings, source_dir, as_of=date.fromisoformat(stamp["end"]) + timedelta(days=1))
+    last_day = date.fromisoformat(stamp["end"])  # partial when cut at `until`, else complete
+    _load(settings, source_dir, as_of=last_day if until else last_day + timedelta(days=1))
     stamp_file.write_text(json.dumps(stamp))
     say(f"demo built in {time.perf_counter() - started:.1f} s", color="green")
     return True

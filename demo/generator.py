@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -277,8 +277,16 @@ def _calibrate(cal: Calendar, incidents: dict[str, Incident], orders: int, seed:
     return n_customers, float(np.clip(browse, 0.3, 3.0))
 
 
+ZONE = ZoneInfo("Asia/Shanghai")  # the demo shop's zone (metrics.yml `time_zone`)
+
+
 def default_end() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return datetime.now(ZONE).date()
+
+
+def local_day(moment: datetime) -> date:
+    """The shop's calendar day at `moment` (aware): the last day a build at that moment fills."""
+    return moment.astimezone(ZONE).date()
 
 
 def generate(
@@ -288,23 +296,33 @@ def generate(
     end: date | None = None,
     seed: int = 7,
     progress: Callable[[str, int, int], None] | None = None,
+    until: datetime | None = None,
 ) -> dict[str, int]:
     """Write the shop's raw tables as out_dir/<table>/part-NNNN.parquet; return rows per table.
 
+    `until` (an aware moment, e.g. now) ends the data there: the history runs through its local
+    day in the shop's zone and rows after it are left out, so a build at 19:37 UTC (03:37 the next
+    day in Shanghai) has every order of the local day before and today's first hours — no local
+    day reads as an empty, complete day. Without it the data runs through `end` 23:59:59 local.
     progress(table, done, total) is called as parts are written (done/total count chunks: months,
     or parts of months above 10M orders).
     """
     if orders < 1_000 or seed < 0:
         raise ValueError(f"need orders >= 1000 and seed >= 0, got orders={orders}, seed={seed}")
+    if until is not None and until.tzinfo is None:
+        raise ValueError("until must be an aware datetime (e.g. datetime.now(UTC))")
     out_dir = Path(out_dir)
-    end = end or default_end()
+    end = end or (local_day(until) if until else default_end())
     cal = build_calendar(end)
     incidents = planted_incidents(end, cal)
     by_name = {i.name: i for i in incidents}
     n_customers, browse = _calibrate(cal, by_name, orders, seed)
     split = max(1, math.ceil(orders / _ORDERS_PER_MONTHLY_SPLIT))
     run = _Run(cal, by_name, n_customers, seed, 0, browse, chunks_per_month=split)
-    writer = PartWriter(out_dir)
+    cutoff = None  # UTC µs since the epoch, like the naive-UTC timestamps written
+    if until is not None:
+        cutoff = (until - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    writer = PartWriter(out_dir, cutoff)
     try:
         writer.write(0, {"marketing_spend": _marketing_spend(run)})
         if progress is not None:
@@ -320,6 +338,7 @@ def generate(
         "orders": orders,
         "end": end.isoformat(),
         "seed": seed,
+        "until": until.isoformat() if until else None,
         "generator_version": GENERATOR_VERSION,
         "rows": rows,
     }

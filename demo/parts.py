@@ -101,8 +101,12 @@ def timestamps(base_us: int, seconds: np.ndarray) -> pa.Array:
 
 
 class PartWriter:
-    def __init__(self, out_dir: Path) -> None:
+    """Writes each table's part; with `cutoff` (UTC µs since the epoch), rows after it are dropped
+    (and the items of dropped orders), so the data ends at that moment as a live shop's would."""
+
+    def __init__(self, out_dir: Path, cutoff: int | None = None) -> None:
         self.out_dir = out_dir
+        self.cutoff = cutoff
         self.rows = dict.fromkeys(TABLES, 0)
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pending: list[Future] = []
@@ -116,6 +120,8 @@ class PartWriter:
             name: pa.Table.from_pydict(dict(cols), schema=SCHEMAS[name])
             for name, cols in columns_by_table.items()
         }
+        if self.cutoff is not None:
+            tables = _until(tables, self.cutoff)
         for name, table in tables.items():
             self.rows[name] += table.num_rows
         self._pending = [
@@ -134,3 +140,16 @@ class PartWriter:
     def close(self) -> None:
         self.flush()
         self._pool.shutdown()
+
+
+def _until(tables: dict[str, pa.Table], cutoff: int) -> dict[str, pa.Table]:
+    """Rows at or before `cutoff`; order_items follow their orders (written in the same part)."""
+    moment = pa.scalar(cutoff, pa.int64()).cast(TS)
+    out = {}
+    for name, table in tables.items():
+        stamps = [f.name for f in table.schema if f.type == TS]
+        out[name] = table.filter(pc.less_equal(table[stamps[0]], moment)) if stamps else table
+    if "order_items" in out and "orders" in out:
+        items = out["order_items"]
+        out["order_items"] = items.filter(pc.is_in(items["order_id"], out["orders"]["order_id"]))
+    return out

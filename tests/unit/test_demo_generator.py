@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -267,3 +267,44 @@ def test_cli_prints_progress(tmp_path, capsys):
         assert table in printed
     rows = json.loads((tmp_path / "manifest.json").read_text())["rows"]
     assert rows["orders"] > 0 and (tmp_path / "incidents.json").exists()
+
+
+# -- a build at a given moment ---------------------------------------------------------------------
+# 19:37 UTC on 2026-06-30 is already 03:37 on 2026-07-01 in Shanghai (the spec's zone).
+BUILD_MOMENT = datetime(2026, 6, 30, 19, 37, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def built_at_moment(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
+    path = tmp_path_factory.mktemp("demo_moment")
+    generate(path, orders=ORDERS, seed=7, until=BUILD_MOMENT)
+    return path, {t: pd.read_parquet(path / t) for t in TABLES}
+
+
+def test_data_runs_through_the_build_moment_in_the_spec_zone(built_at_moment):
+    path, tables = built_at_moment
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["end"] == "2026-07-01"  # the local day of the build
+    cutoff = pd.Timestamp("2026-06-30 19:37")  # naive UTC, as the tables store it
+    for table, column in [
+        ("customers", "signed_up_at"),
+        ("sessions", "started_at"),
+        ("orders", "ordered_at"),
+        ("refunds", "refunded_at"),
+        ("nps_responses", "answered_at"),
+    ]:
+        assert tables[table][column].max() <= cutoff, table
+    orders = tables["orders"]
+    per_day = _local_day(orders["ordered_at"]).value_counts()
+    # the last complete local day (06-30) is a full day of orders, like the week before it
+    week_before = per_day[pd.date_range("2026-06-23", "2026-06-29")]
+    assert per_day[pd.Timestamp("2026-06-30")] >= 0.5 * week_before.median() > 0
+    # today (07-01) holds only what happened by 03:37 local: a few night orders at most
+    assert per_day.get(pd.Timestamp("2026-07-01"), 0) < 0.2 * week_before.median()
+    assert set(tables["order_items"]["order_id"]) == set(orders["order_id"])
+    assert manifest["rows"] == {t: len(df) for t, df in tables.items()}
+
+
+def test_until_must_be_aware(tmp_path):
+    with pytest.raises(ValueError, match="aware"):
+        generate(tmp_path, orders=ORDERS, until=datetime(2026, 6, 30, 19, 37))
