@@ -12,6 +12,7 @@ $(BIN)/northstar: pyproject.toml
 	$(BIN)/pip install -q -e .
 	@touch $@
 
+# `make install`: only the virtualenv and the `northstar` command (.venv/bin/northstar); no demo data.
 install: $(BIN)/northstar
 
 $(VENV)/.test-deps: pyproject.toml $(BIN)/northstar
@@ -43,5 +44,7 @@ test: install-test browser lint
 bench: install-test
 	$(BIN)/python benchmarks/bench_metrics.py
 
+# data/README.md is tracked: empty the folder around it.
 clean:
-	rm -rf $(VENV) data/* test-output
+	rm -rf $(VENV) test-output
+	find data -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -68,3 +68,33 @@ def test_all_metric_classes_are_covered() -> None:
     # A new metric type added to the Metric union must be added to SPEC_MODELS (and the doc).
     union = s.Metric.__origin__  # Annotated[Union[...], ...]
     assert set(union.__args__) <= set(SPEC_MODELS)
+
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_fresh_clone_has_the_data_folder_and_make_install_is_documented() -> None:
+    import subprocess
+
+    assert (ROOT / "data" / "README.md").is_file()
+    # tracked, not ignored: a fresh clone has data/ (git exits 1 when the path is not ignored)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "data/README.md"], cwd=ROOT, check=False
+    ).returncode
+    assert ignored == 1
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make install" in readme and "data/README.md" in readme
+    assert re.search(r"^install:", (ROOT / "Makefile").read_text(), re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "read as UTC unless",  # naive timestamps
+        "`entity` is the column of `activity_model`",  # what a retention cohort member is
+        "**Empty periods.**",  # when empty periods are 0, with and without --by
+        "with or without `--by`",
+    ],
+)
+def test_metrics_doc_explains(phrase: str) -> None:
+    assert phrase in DOC.read_text(encoding="utf-8")
