@@ -15,12 +15,12 @@ import sqlalchemy as sa
 
 from connectors.config import SqlSource, SqlTable
 from connectors.errors import ConnectorError
+from connectors.sql_extract import SqlExtract
 from connectors.sql_query import lower_bound, parse_filter
 
 
-def extract(source: SqlSource, table: SqlTable, previous_cursor: Any):
-    from connectors.sql import SqlExtract
-
+def extract(source: SqlSource, table: SqlTable, previous_cursor: Any) -> SqlExtract:
+    """Stream one table (rows past the cursor when one is given) in batch_size Arrow tables."""
     engine, reflected = _reflect(source, table)
     columns = [reflected.c[n] for n in table.columns] if table.columns else list(reflected.c)
     schema, casts = _arrow_schema(columns)
