@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -17,6 +18,8 @@ from connectors.config import SqlSource, SqlTable
 from connectors.errors import ConnectorError
 from connectors.sql_extract import SqlExtract
 from connectors.sql_query import lower_bound, parse_filter
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%f"  # SQLite's own canonical form, to the millisecond
 
 
 def extract(source: SqlSource, table: SqlTable, previous_cursor: Any) -> SqlExtract:
@@ -33,7 +36,7 @@ def extract(source: SqlSource, table: SqlTable, previous_cursor: Any) -> SqlExtr
     if bound is not None:
         value, inclusive = bound
         column = reflected.c[table.cursor]
-        query = query.where(column >= value if inclusive else column > value)
+        query = query.where(_past_cursor(column, value, inclusive, engine.dialect.name))
 
     def chunks() -> Iterator[pa.Table]:
         try:
@@ -50,6 +53,24 @@ def extract(source: SqlSource, table: SqlTable, previous_cursor: Any) -> SqlExtr
             engine.dispose()
 
     return SqlExtract(chunks=chunks(), casts=casts)
+
+
+def _past_cursor(
+    column: sa.Column, value: Any, inclusive: bool, dialect: str
+) -> sa.ColumnElement[bool]:
+    """`column >= value` (or `>`), comparing times as times.
+
+    SQLite keeps DATETIME as text in whatever form it was written ('… 00:00:02', '…T00:00:02.250')
+    while SQLAlchemy binds the value with microseconds, so as text a row stamped exactly at the
+    cursor sorts before it and is never loaded. Both sides go through SQLite's strftime, at its own
+    precision (milliseconds): an inclusive bound then re-reads at most a millisecond more.
+    """
+    if dialect == "sqlite" and isinstance(column.type, sa.DateTime) and isinstance(value, datetime):
+        if value.tzinfo is not None:  # SQLite holds naive UTC times
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        column = sa.func.strftime(_SQLITE_TIME, column)
+        value = sa.func.strftime(_SQLITE_TIME, sa.literal(value.isoformat(sep=" "), sa.String))
+    return column >= value if inclusive else column > value
 
 
 def live_keys(source: SqlSource, table: SqlTable) -> pa.Table:
