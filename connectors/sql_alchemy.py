@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from connectors.config import SqlSource, SqlTable
 from connectors.errors import ConnectorError
 from connectors.sql_extract import SqlExtract
-from connectors.sql_query import lower_bound, parse_filter
+from connectors.sql_query import lower_bound, parse_filter, sqlglot_dialect
 
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%f"  # SQLite's own canonical form, to the millisecond
 
@@ -27,11 +27,7 @@ def extract(source: SqlSource, table: SqlTable, previous_cursor: Any) -> SqlExtr
     engine, reflected = _reflect(source, table)
     columns = [reflected.c[n] for n in table.columns] if table.columns else list(reflected.c)
     schema, casts = _arrow_schema(columns)
-    query = sa.select(*columns)
-    if table.filter:
-        query = query.where(
-            sa.text(parse_filter(table.filter, source.url).sql(engine.dialect.name))
-        )
+    query = _filtered(sa.select(*columns), source, table, engine)
     bound = lower_bound(table, previous_cursor)
     if bound is not None:
         value, inclusive = bound
@@ -77,16 +73,20 @@ def live_keys(source: SqlSource, table: SqlTable) -> pa.Table:
     engine, reflected = _reflect(source, table)
     columns = [reflected.c[k] for k in table.primary_key]
     schema, _ = _arrow_schema(columns)
-    query = sa.select(*columns)
-    if table.filter:
-        query = query.where(
-            sa.text(parse_filter(table.filter, source.url).sql(engine.dialect.name))
-        )
+    query = _filtered(sa.select(*columns), source, table, engine)
     try:
         with engine.connect() as conn:
             return _to_arrow(conn.execute(query).all(), schema)
     finally:
         engine.dispose()
+
+
+def _filtered(query: sa.Select, source: SqlSource, table: SqlTable, engine: sa.Engine) -> sa.Select:
+    """The table's `filter:` (parsed and checked by sqlglot) rendered in the engine's dialect."""
+    if not table.filter:
+        return query
+    condition = parse_filter(table.filter, source.url).sql(sqlglot_dialect(engine.dialect.name))
+    return query.where(sa.text(condition))
 
 
 def _reflect(source: SqlSource, table: SqlTable) -> tuple[sa.Engine, sa.Table]:
