@@ -15,21 +15,12 @@ from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from ingest_helpers import write_sources
+from ingest_helpers import cli_env, write_sources
 from typer.testing import CliRunner
 
 from app import build_cli
 from connectors import run_ingest
 from warehouse import SnapshotStore, Warehouse
-
-
-def _env(settings) -> dict[str, str]:
-    return {
-        "NORTHSTAR_SOURCES": str(settings.sources),
-        "NORTHSTAR_WAREHOUSE": str(settings.warehouse),
-        "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
-        "NORTHSTAR_METRICS": str(settings.metrics),
-    }
 
 
 def _feed(settings) -> callable:
@@ -133,7 +124,7 @@ def test_cli_reports_an_unwritable_serving_dir_in_one_line_and_publishes_on_reru
     add(0)
     blocker = settings.serving_dir.parent / "not-a-dir"
     blocker.write_text("a file where the serving directory's parent should be")
-    env = {**_env(settings), "NORTHSTAR_SERVING_DIR": str(blocker / "serving")}
+    env = {**cli_env(settings), "NORTHSTAR_SERVING_DIR": str(blocker / "serving")}
     runner = CliRunner()
     result = runner.invoke(build_cli(), ["ingest"], env=env)
     assert result.exit_code == 1
@@ -163,7 +154,7 @@ def test_the_worker_hint_appears_only_when_another_process_holds_the_warehouse(s
     add(0)
     blocker = settings.warehouse.parent / "not-a-dir"
     blocker.write_text("x")
-    env = {**_env(settings), "NORTHSTAR_WAREHOUSE": str(blocker / "warehouse.duckdb")}
+    env = {**cli_env(settings), "NORTHSTAR_WAREHOUSE": str(blocker / "warehouse.duckdb")}
     result = CliRunner().invoke(build_cli(), ["ingest"], env=env)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert f"cannot open warehouse {blocker / 'warehouse.duckdb'}" in result.output
@@ -184,7 +175,7 @@ def test_the_worker_hint_appears_only_when_another_process_holds_the_warehouse(s
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        result = CliRunner().invoke(build_cli(), ["ingest"], env=_env(settings))
+        result = CliRunner().invoke(build_cli(), ["ingest"], env=cli_env(settings))
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)

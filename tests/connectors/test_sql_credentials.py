@@ -11,7 +11,7 @@ import uuid
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_helpers import query, write_sources
+from ingest_helpers import cli_env, query, write_sources
 from typer.testing import CliRunner
 
 from app import build_cli
@@ -105,14 +105,7 @@ sources:
     tables: [{{name: a, glob: "*.parquet"}}]
 """,
     )
-    env = {
-        "NORTHSTAR_SOURCES": str(settings.sources),
-        "NORTHSTAR_WAREHOUSE": str(settings.warehouse),
-        "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
-        "NORTHSTAR_METRICS": str(settings.metrics),
-        "DB_PASSWORD": PASSWORD,
-        "COLUMNS": "200",
-    }
+    env = {**cli_env(settings), "DB_PASSWORD": PASSWORD, "COLUMNS": "200"}
     ingest = CliRunner().invoke(build_cli(), ["ingest"], env=env)
     assert ingest.exit_code == 1 and "app.things failed" in ingest.output
     assert "127.0.0.1" in ingest.output  # the real host: the password did not move it
