@@ -49,7 +49,7 @@ class Warehouse:
             )
         except duckdb.IOException as exc:
             message = str(exc).splitlines()[0]
-            if "lock" not in message.lower():  # a bad path or file, not another process
+            if "Could not set lock" not in message:  # a bad path or file, not another process
                 raise WarehouseError(_unusable(self.path, message)) from None
             raise WarehouseLocked(
                 f"cannot open warehouse {self.path}: {message}. Another process holds it "

@@ -152,7 +152,7 @@ def test_cli_reports_an_unwritable_serving_dir_in_one_line_and_publishes_on_reru
 def test_the_worker_hint_appears_only_when_another_process_holds_the_warehouse(settings):
     add = _feed(settings)
     add(0)
-    blocker = settings.warehouse.parent / "not-a-dir"
+    blocker = settings.warehouse.parent / "lock-not-a-dir"  # the word alone is not the cause
     blocker.write_text("x")
     env = {**cli_env(settings), "NORTHSTAR_WAREHOUSE": str(blocker / "warehouse.duckdb")}
     result = CliRunner().invoke(build_cli(), ["ingest"], env=env)
