@@ -18,9 +18,15 @@ from warehouse.ingest_meta import ensure_meta
 from warehouse.loading import LoadRequest, SchemaDrift, load_table
 
 
-def _load(wh: Warehouse, data: pa.Table, mode: str) -> None:
+def _load(wh: Warehouse, data: pa.Table, mode: str, check_drift: bool = True) -> None:
     request = LoadRequest(
-        source="app", table="t", run_id="r", chunks=[data], mode=mode, primary_key=("id",)
+        source="app",
+        table="t",
+        run_id="r",
+        chunks=[data],
+        mode=mode,
+        primary_key=("id",),
+        check_drift=check_drift,
     )
     load_table(wh, request)
 
@@ -42,8 +48,13 @@ def wh(tmp_path):
 
 def test_a_double_for_a_bigint_column_is_refused_not_rounded(wh):
     _load(wh, pa.table({"id": [1, 2], "amount": pa.array([10, 20], pa.int64())}), "replace")
-    with pytest.raises(SchemaDrift, match="column amount changed type from BIGINT to DOUBLE"):
+    with pytest.raises(SchemaDrift) as drift:
         _load(wh, pa.table({"id": [3], "amount": pa.array([10.5], pa.float64())}), "merge")
+    assert str(drift.value) == (
+        "schema drift in t: column amount changed type from BIGINT to DOUBLE. The table was left "
+        "unchanged; fix the source, or rebuild the table with "
+        "`northstar ingest <source> --full-refresh`."
+    )
     assert _type(wh) == "BIGINT"
     assert _rows(wh) == [(1, 10), (2, 20)]  # left unchanged, 10.5 not stored as 10 or 11
 
@@ -76,3 +87,17 @@ def test_drift_fails_the_table_with_a_message_and_keeps_its_rows(settings, tmp_p
     assert "column amount changed type from BIGINT to DOUBLE" in outcome.error
     assert "--full-refresh" in outcome.error
     assert query(settings, "SELECT id, amount FROM raw.app__t") == [(1, 10)]
+
+
+def test_a_whole_reload_that_changes_or_drops_a_column_is_refused(wh):
+    # A table without a cursor is replaced on every run: the same rules hold.
+    _load(wh, pa.table({"id": [1], "amount": pa.array([10], pa.int64())}), "replace")
+    with pytest.raises(SchemaDrift, match="column amount changed type from BIGINT to DOUBLE"):
+        _load(wh, pa.table({"id": [1], "amount": pa.array([10.5], pa.float64())}), "replace")
+    with pytest.raises(SchemaDrift) as drift:
+        _load(wh, pa.table({"id": [1], "other": [1], "more": [2]}), "replace")
+    assert "column amount (BIGINT) is no longer sent by the source" in str(drift.value)
+    assert _rows(wh) == [(1, 10)] and _type(wh) == "BIGINT"
+    # A full refresh (no drift check) takes the new shape as it is.
+    _load(wh, pa.table({"id": [1], "amount": pa.array([10.5], pa.float64())}), "replace", False)
+    assert _rows(wh) == [(1, 10.5)] and _type(wh) == "DOUBLE"
