@@ -15,7 +15,7 @@ from ingest_helpers import cli_env, query, write_sources
 from typer.testing import CliRunner
 
 from app import build_cli
-from connectors import load_sources, run_ingest
+from connectors import credentials, load_sources, run_ingest
 from connectors.sql_query import dialect_of, parse_filter
 from warehouse import SnapshotStore, Warehouse
 
@@ -190,3 +190,58 @@ def test_a_whole_url_reference_keeps_its_password_secret(tmp_path):
 def test_sqlalchemy_schemes_map_to_sqlglot_dialects(url, dialect):
     assert dialect_of(url) == dialect
     assert parse_filter("status <> 'test'", url).sql(dialect) == "status <> 'test'"
+
+
+@pytest.mark.parametrize(
+    ("key", "template", "ref", "part"),
+    [
+        ("url", "postgresql://${U}:${P}@h:5432/db", "${U}", "userinfo"),
+        ("url", "postgresql://${U}:${P}@h:5432/db", "${P}", "userinfo"),
+        ("url", "postgresql://u:${P:-a/b?c#d}@h/db@x", "${P:-a/b?c#d}", "userinfo"),
+        ("url", "postgresql://u@${H}:5432/db", "${H}", "plain"),
+        ("url", "postgresql://u:p@h:${PORT}/db", "${PORT}", "plain"),
+        ("url", "postgresql://u:p@h/${DB}", "${DB}", "plain"),
+        ("url", "postgresql://u:p@h/${DB}?sslmode=require", "${DB}", "plain"),
+        ("url", "postgresql://u:p@h/db?sslpassword=${K}", "${K}", "secret"),
+        ("url", "postgresql://u:p@h/db#${F}", "${F}", "secret"),
+        ("url", "https://api.example.com/bot${T}/send", "${T}", "plain"),
+        ("base_url", "https://api.example.com/bot${T}/send", "${T}", "secret"),
+        ("base_url", "https://${H}/v1", "${H}", "plain"),
+        ("url", "sqlite:///${FILE}", "${FILE}", "plain"),
+        ("url", "${DATABASE_URL}", "${DATABASE_URL}", "whole"),
+        ("url", "${SCHEME}://u@h/db", "${SCHEME}", "plain"),
+        ("url", "h/${X}", "${X}", "plain"),
+    ],
+)
+def test_where_a_reference_stands_in_a_url(key, template, ref, part):
+    start = template.index(ref)
+    assert credentials.url_part(template, start, start + len(ref), key) == part
+
+
+@pytest.mark.parametrize(
+    ("key_path", "secret"),
+    [
+        (("sources", 0, "auth", "token"), True),
+        (("sources", 0, "auth", "username"), True),
+        (("sources", 0, "headers", "Authorization"), True),
+        (("sources", 0, "endpoints", 1, "params", "api_key"), True),
+        (("sources", 0, "endpoints", 1, "path"), True),
+        (("sources", 0, "password", "x"), False),
+        (("sources", 0, "x", "password"), True),
+        (("sources", 0, "path"), False),  # a files source's directory
+        (("sources", 0, "tables", 0, "table"), False),
+        (("sources", 0, "name"), False),
+        ((), False),
+    ],
+)
+def test_which_fields_hold_secrets(key_path, secret):
+    assert credentials.secret_field(key_path) is secret
+
+
+def test_values_outside_credentials_stay_visible(tmp_path):
+    (tmp_path / "sources.yml").write_text(
+        "sources:\n  - name: app\n    kind: files\n    path: ${DATA_DIR}\n"
+        "    tables: [{name: t, glob: '*.csv'}]\n"
+    )
+    config = load_sources(tmp_path / "sources.yml", environ={"DATA_DIR": "data/in"})
+    assert config.redact("data/in/a.csv: bad header") == "data/in/a.csv: bad header"
