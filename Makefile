@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= 1M
 
-.PHONY: demo test install install-test browser lint format bench clean
+.PHONY: demo test install install-test browser lint format bench mutation clean
 
 $(BIN)/northstar: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -44,7 +44,20 @@ test: install-test browser lint
 bench: install-test
 	$(BIN)/python benchmarks/bench_metrics.py
 
+# Mutation testing, slow (an hour or more) and not part of `make test` or CI: mutmut mutates
+# connectors/, warehouse/ and metric_layer/ ([tool.mutmut] in pyproject.toml), runs the fast tests
+# against each mutant, then prints the kill rate per package (a timeout counts as killed).
+# `mutmut results` lists the survivors, `mutmut show NAME` shows one.
+mutation: install-test
+	$(BIN)/pip install -q -e '.[mutation]'
+	$(BIN)/mutmut run --max-children 2 || true
+	@$(BIN)/mutmut results --all true | awk '{ split($$1, name, "."); pkg = name[1]; \
+	  status = $$2; if (status == "not") next; total[pkg]++; \
+	  if (status == "killed" || status == "timeout") killed[pkg]++ } \
+	  END { for (p in total) printf "%-14s %5d mutants %5d killed %5.1f%%\n", \
+	  p, total[p], killed[p], 100 * killed[p] / total[p] }'
+
 # data/README.md is tracked: empty the folder around it.
 clean:
-	rm -rf $(VENV) test-output
+	rm -rf $(VENV) test-output mutants
 	find data -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -19,7 +19,7 @@ from connectors import ConnectorError, SourceConfigError, TableOutcome, load_sou
 from connectors.freshness import source_states
 from connectors.run import AfterLoad
 from settings import Settings
-from warehouse import SnapshotStore, Warehouse, WarehouseError
+from warehouse import SnapshotStore, Warehouse, WarehouseError, WarehouseLocked
 from warehouse.ingest_meta import source_status
 
 _STYLE = {
@@ -65,9 +65,13 @@ def ingest(
                 config=config,
             )
         except (WarehouseError, ValueError) as exc:
+            hint = (
+                " If `northstar worker` is running, it does the loading: stop it to ingest by hand."
+                if isinstance(exc, WarehouseLocked)
+                else ""
+            )
             fail(
-                f"ingest failed: {config.redact(str(exc))} "
-                "If `northstar worker` is running, it does the loading: stop it to ingest by hand.",
+                f"ingest failed: {config.redact(str(exc))}{hint}",
                 FAILED,
             )
     for outcome in report.outcomes:

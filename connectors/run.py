@@ -19,8 +19,14 @@ from connectors.config import FilesSource, HttpEndpoint, HttpSource, Source, Sql
 from connectors.errors import ConnectorError
 from connectors.sources_file import SourcesConfig, load_sources
 from settings import Settings
-from warehouse import SnapshotStore, Warehouse
-from warehouse.ingest_meta import ensure_meta, log_finished, log_started, read_cursor
+from warehouse import SnapshotStore, Warehouse, WarehouseError
+from warehouse.ingest_meta import (
+    ensure_meta,
+    last_change,
+    log_finished,
+    log_started,
+    read_cursor,
+)
 from warehouse.loading import LoadRequest, LoadResult, load_table
 
 AfterLoad = Callable[[Warehouse], None]
@@ -84,19 +90,45 @@ def run_ingest(
                 )
         changed = any(o.status == "ok" and (o.rows or o.quarantined) for o in report.outcomes)
         store = SnapshotStore(settings.serving_dir)
-        if publish and (changed or store.current() is None):
+        if publish and (changed or _publish_pending(warehouse, store)):
             if after_load is not None:
                 try:
                     after_load(warehouse)
                 except Exception as exc:  # the hook is someone else's code: report, don't publish
-                    report.publish_error = f"after_load failed, snapshot not published: {exc}"
+                    report.publish_error = config.redact(
+                        f"after_load failed, snapshot not published: {exc}"
+                    )
                     return report
             warehouse.checkpoint()
             warehouse.close()  # a closed file is a consistent file to copy
-            report.published = store.publish(settings.warehouse)
+            try:
+                report.published = store.publish(settings.warehouse)
+            except OSError as exc:  # the next run sees the snapshot behind and publishes again
+                report.publish_error = _publish_failed(store, exc)
     finally:
         warehouse.close()
     return report
+
+
+def _publish_pending(warehouse: Warehouse, store: SnapshotStore) -> bool:
+    """Whether the newest snapshot lacks data the warehouse has (an earlier publish failed)."""
+    current = store.current()
+    if current is None:
+        return True
+    try:
+        with Warehouse(current[1], read_only=True) as snapshot:
+            return last_change(snapshot) != last_change(warehouse)
+    except WarehouseError:  # an unreadable snapshot is replaced by a good one
+        return True
+
+
+def _publish_failed(store: SnapshotStore, exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return (
+        f"publishing the serving snapshot in {store.dir} failed: {exc.strerror or exc}{where}. "
+        "The data is loaded; make that directory writable (or set NORTHSTAR_SERVING_DIR) and run "
+        "`northstar ingest` again: it publishes what is pending."
+    )
 
 
 def _load_one(

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import ValidationError
 
+from connectors import credentials
 from connectors.config import FilesSource, HttpSource, Source, SourcesFile, SqlSource
 from connectors.errors import ConfigIssue, ConnectorError, SourceConfigError
 from located_yaml import KeyPath, LocatedYaml, format_path, load_located
@@ -39,10 +40,9 @@ class SourcesConfig:
         return self.file.parent
 
     def redact(self, text: str) -> str:
-        """Remove every resolved secret from a message before it is printed or logged."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """Remove every resolved secret (and each piece of it) from a message before it is
+        printed, logged or stored."""
+        return credentials.redact(text, self.secrets)
 
 
 def load_sources(path: str | Path, environ: Mapping[str, str] | None = None) -> SourcesConfig:
@@ -101,16 +101,23 @@ def _resolve_env(value: Any, key_path: KeyPath, env: Mapping[str, str], issue, s
     if not isinstance(value, str):
         return value
 
+    key = key_path[-1] if key_path else None
+
     def substitute(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in env:
-            if len(env[name]) >= 4:  # short values (ports, flags) would redact half the output
-                secrets.add(env[name])
-            return env[name]
-        if default is not None:
-            return default
-        issue(key_path, f"environment variable {name} is not set; export {name}=... and retry")
-        return ""
+            resolved = env[name]
+        elif default is not None:
+            resolved = default
+        else:
+            issue(key_path, f"environment variable {name} is not set; export {name}=... and retry")
+            return ""
+        if key in credentials.URL_KEYS:
+            part = credentials.url_part(value, match.start(), match.end(), key)
+            return credentials.resolve_in_url(resolved, part, secrets)
+        if credentials.secret_field(key_path):
+            secrets.add(resolved)
+        return resolved
 
     return _ENV_REF.sub(substitute, value)
 

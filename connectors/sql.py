@@ -10,22 +10,15 @@ import contextlib
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 
 from connectors.config import SqlSource, SqlTable
 from connectors.errors import ConnectorError
+from connectors.sql_extract import SqlExtract
 from connectors.sql_query import build_select, dialect_of, literal
-
-UTC_TIMESTAMPTZ = "UTC_TIMESTAMPTZ"  # see warehouse.loading
-
-
-@dataclass
-class SqlExtract:
-    chunks: Iterator[pa.Table | pa.RecordBatchReader]
-    casts: dict[str, str] = field(default_factory=dict)
+from warehouse.loading import UTC_TIMESTAMPTZ
 
 
 def extract(source: SqlSource, table: SqlTable, previous_cursor: Any) -> SqlExtract:
@@ -35,7 +28,7 @@ def extract(source: SqlSource, table: SqlTable, previous_cursor: Any) -> SqlExtr
         return _postgres(source, table, previous_cursor)
     if dialect == "mysql":
         return _mysql(source, table, previous_cursor)
-    from connectors.sql_alchemy import extract as generic
+    from connectors.sql_alchemy import extract as generic  # lazy: SQLAlchemy is slow to import
 
     return generic(source, table, previous_cursor)
 

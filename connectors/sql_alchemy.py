@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -15,25 +16,23 @@ import sqlalchemy as sa
 
 from connectors.config import SqlSource, SqlTable
 from connectors.errors import ConnectorError
-from connectors.sql_query import lower_bound, parse_filter
+from connectors.sql_extract import SqlExtract
+from connectors.sql_query import lower_bound, parse_filter, sqlglot_dialect
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%f"  # SQLite's own canonical form, to the millisecond
 
 
-def extract(source: SqlSource, table: SqlTable, previous_cursor: Any):
-    from connectors.sql import SqlExtract
-
+def extract(source: SqlSource, table: SqlTable, previous_cursor: Any) -> SqlExtract:
+    """Stream one table (rows past the cursor when one is given) in batch_size Arrow tables."""
     engine, reflected = _reflect(source, table)
     columns = [reflected.c[n] for n in table.columns] if table.columns else list(reflected.c)
     schema, casts = _arrow_schema(columns)
-    query = sa.select(*columns)
-    if table.filter:
-        query = query.where(
-            sa.text(parse_filter(table.filter, source.url).sql(engine.dialect.name))
-        )
+    query = _filtered(sa.select(*columns), source, table, engine)
     bound = lower_bound(table, previous_cursor)
     if bound is not None:
         value, inclusive = bound
         column = reflected.c[table.cursor]
-        query = query.where(column >= value if inclusive else column > value)
+        query = query.where(_past_cursor(column, value, inclusive, engine.dialect.name))
 
     def chunks() -> Iterator[pa.Table]:
         try:
@@ -52,20 +51,42 @@ def extract(source: SqlSource, table: SqlTable, previous_cursor: Any):
     return SqlExtract(chunks=chunks(), casts=casts)
 
 
+def _past_cursor(
+    column: sa.Column, value: Any, inclusive: bool, dialect: str
+) -> sa.ColumnElement[bool]:
+    """`column >= value` (or `>`), comparing times as times.
+
+    SQLite keeps DATETIME as text in whatever form it was written ('… 00:00:02', '…T00:00:02.250')
+    while SQLAlchemy binds the value with microseconds, so as text a row stamped exactly at the
+    cursor sorts before it and is never loaded. Both sides go through SQLite's strftime, at its own
+    precision (milliseconds): an inclusive bound then re-reads at most a millisecond more.
+    """
+    if dialect == "sqlite" and isinstance(column.type, sa.DateTime) and isinstance(value, datetime):
+        if value.tzinfo is not None:  # SQLite holds naive UTC times
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        column = sa.func.strftime(_SQLITE_TIME, column)
+        value = sa.func.strftime(_SQLITE_TIME, sa.literal(value.isoformat(sep=" "), sa.String))
+    return column >= value if inclusive else column > value
+
+
 def live_keys(source: SqlSource, table: SqlTable) -> pa.Table:
     engine, reflected = _reflect(source, table)
     columns = [reflected.c[k] for k in table.primary_key]
     schema, _ = _arrow_schema(columns)
-    query = sa.select(*columns)
-    if table.filter:
-        query = query.where(
-            sa.text(parse_filter(table.filter, source.url).sql(engine.dialect.name))
-        )
+    query = _filtered(sa.select(*columns), source, table, engine)
     try:
         with engine.connect() as conn:
             return _to_arrow(conn.execute(query).all(), schema)
     finally:
         engine.dispose()
+
+
+def _filtered(query: sa.Select, source: SqlSource, table: SqlTable, engine: sa.Engine) -> sa.Select:
+    """The table's `filter:` (parsed and checked by sqlglot) rendered in the engine's dialect."""
+    if not table.filter:
+        return query
+    condition = parse_filter(table.filter, source.url).sql(sqlglot_dialect(engine.dialect.name))
+    return query.where(sa.text(condition))
 
 
 def _reflect(source: SqlSource, table: SqlTable) -> tuple[sa.Engine, sa.Table]:

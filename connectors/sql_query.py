@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from connectors.config import SqlTable
 
@@ -20,18 +21,27 @@ class FilterError(ValueError):
     pass
 
 
+# SQLAlchemy dialect names (a URL's scheme before any `+driver`) that sqlglot spells differently.
+_SQLGLOT_NAMES = {
+    "postgresql": "postgres",
+    "cockroachdb": "postgres",
+    "mariadb": "mysql",
+    "mssql": "tsql",
+    "awsathena": "athena",
+    "hana": "",
+}
+
+
+def sqlglot_dialect(name: str) -> str:
+    """The sqlglot dialect for a SQLAlchemy dialect name; sqlglot's generic SQL when it has none."""
+    name = name.lower()
+    name = _SQLGLOT_NAMES.get(name, name)
+    return name if name in Dialect.classes else ""
+
+
 def dialect_of(url: str) -> str:
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
-    return {
-        "postgresql": "postgres",
-        "postgres": "postgres",
-        "mysql": "mysql",
-        "mariadb": "mysql",
-        "sqlite": "sqlite",
-        "mssql": "tsql",
-        "oracle": "oracle",
-        "snowflake": "snowflake",
-    }.get(scheme, scheme)
+    """The sqlglot dialect of a source URL (`postgresql+psycopg://…` → postgres)."""
+    return sqlglot_dialect(url.split(":", 1)[0].split("+", 1)[0])
 
 
 def parse_filter(text: str, url: str) -> exp.Expression:
@@ -40,7 +50,9 @@ def parse_filter(text: str, url: str) -> exp.Expression:
     try:
         tree = sqlglot.parse_one(f"SELECT 1 WHERE {text}", read=dialect)
     except sqlglot.errors.ParseError as exc:
-        raise FilterError(f"filter does not parse as a {dialect} condition: {exc}") from None
+        raise FilterError(
+            f"filter does not parse as a {dialect or 'SQL'} condition: {exc}"
+        ) from None
     where = tree.args.get("where")
     if not isinstance(tree, exp.Select) or where is None or tree.find(exp.Subquery, exp.Union):
         raise FilterError("filter must be one condition such as `status <> 'test'` (no subqueries)")

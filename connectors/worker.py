@@ -43,12 +43,15 @@ def ingest_job(
         report = run_ingest(
             settings, source=source, after_load=after_load, config=config, environ=environ
         )
-    except Exception:  # the scheduler must outlive any one source
-        log.exception("ingest of %s failed", source)
+    except Exception as exc:  # the scheduler must outlive any one source
+        # One redacted line: a traceback would carry the unredacted message (and the URL).
+        log.error("ingest of %s failed: %s", source, config.redact(f"{type(exc).__name__}: {exc}"))
         return
     for outcome in report.outcomes:
         if outcome.status != "ok":
             log.error("%s.%s failed: %s", outcome.source, outcome.table, outcome.error)
+    if report.publish_error:
+        log.error("%s", report.publish_error)
     log.info("ingest of %s: %d rows, published %s", source, report.rows, report.published)
 
 

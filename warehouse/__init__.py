@@ -1,6 +1,6 @@
 """The DuckDB warehouse: the only package that imports duckdb."""
 
-from warehouse.connection import Warehouse, WarehouseError
+from warehouse.connection import Warehouse, WarehouseError, WarehouseLocked
 from warehouse.snapshots import SnapshotStore
 
-__all__ = ["SnapshotStore", "Warehouse", "WarehouseError"]
+__all__ = ["SnapshotStore", "Warehouse", "WarehouseError", "WarehouseLocked"]

@@ -22,6 +22,10 @@ class WarehouseError(RuntimeError):
     """The warehouse could not be opened or a statement failed; the message says what to do."""
 
 
+class WarehouseLocked(WarehouseError):
+    """Another process holds the warehouse file read-write (DuckDB allows one writer)."""
+
+
 class Warehouse:
     """A DuckDB database file (or in-memory database when path is None)."""
 
@@ -34,15 +38,22 @@ class Warehouse:
                 "or load data with `northstar ingest`"
             )
         if self.path is not None and not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                where = f" ({exc.filename})" if exc.filename else ""
+                raise WarehouseError(_unusable(self.path, f"{exc.strerror}{where}")) from None
         try:
             self._con = duckdb.connect(
                 str(self.path) if self.path else ":memory:", read_only=read_only
             )
-        except duckdb.IOException as exc:  # held by a writer in another process
-            raise WarehouseError(
-                f"cannot open warehouse {self.path}: {exc}. Another process holds it read-write; "
-                "the web app should open the published serving snapshot instead."
+        except duckdb.IOException as exc:
+            message = str(exc).splitlines()[0]
+            if "Could not set lock" not in message:  # a bad path or file, not another process
+                raise WarehouseError(_unusable(self.path, message)) from None
+            raise WarehouseLocked(
+                f"cannot open warehouse {self.path}: {message}. Another process holds it "
+                "read-write; the web app should open the published serving snapshot instead."
             ) from exc
         self._lock = threading.Lock()
 
@@ -203,6 +214,13 @@ class Transaction:
             )
         finally:
             self._cur.unregister("_northstar_incoming")
+
+
+def _unusable(path: Path | None, reason: str) -> str:
+    return (
+        f"cannot open warehouse {path}: {reason}; NORTHSTAR_WAREHOUSE must name a DuckDB file "
+        "in a directory this user can write"
+    )
 
 
 def _split(qualified: str) -> tuple[str, str]:

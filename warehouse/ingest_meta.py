@@ -163,3 +163,18 @@ def source_status(warehouse: Warehouse) -> list[dict[str, Any]]:
                 item[key] = datetime.fromtimestamp(item[key], UTC)
         out.append(item)
     return out
+
+
+def last_change(warehouse: Warehouse) -> datetime | None:
+    """When loaded data last changed: the newest load that brought rows or manifest entries.
+
+    A published snapshot is a copy of the warehouse, so it holds the same value when it is up to
+    date; a different value means a publish is still pending (it failed or was interrupted).
+    """
+    if not warehouse.has_table("meta.loads"):  # e.g. a demo warehouse, never ingested into
+        return None
+    return warehouse.rows(
+        "SELECT max(t) FROM ("
+        "SELECT max(finished) AS t FROM meta.loads WHERE status = 'ok' AND rows > 0 "
+        "UNION ALL SELECT max(loaded) FROM meta.files)"
+    )[0][0]

@@ -8,6 +8,7 @@ so it never blocks on, or breaks during, a load.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -29,7 +30,12 @@ class SnapshotStore:
         version = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
         target = self.dir / f"{version}.duckdb"
         tmp = target.with_suffix(".tmp")
-        shutil.copyfile(warehouse_file, tmp)
+        try:
+            shutil.copyfile(warehouse_file, tmp)
+        except OSError:  # e.g. a full disk: leave no half-copied file behind
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
         os.replace(tmp, target)
         pointer_tmp = self.dir / "CURRENT.tmp"
         pointer_tmp.write_text(version)

@@ -10,6 +10,16 @@ def write_sources(settings: Settings, text: str) -> None:
     settings.sources.write_text(text)
 
 
+def cli_env(settings: Settings) -> dict[str, str]:
+    """The environment that points the `northstar` CLI at these settings."""
+    return {
+        "NORTHSTAR_SOURCES": str(settings.sources),
+        "NORTHSTAR_WAREHOUSE": str(settings.warehouse),
+        "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
+        "NORTHSTAR_METRICS": str(settings.metrics),
+    }
+
+
 def query(settings: Settings, sql: str, params=None) -> list[tuple]:
     with Warehouse(settings.warehouse, read_only=True) as wh:
         return wh.rows(sql, params)

@@ -164,3 +164,27 @@ def test_repeated_key_across_files_keeps_the_later_file(settings):
         (2, 2.0),
         (3, 2.0),
     ]
+
+
+def test_a_composite_key_repeated_across_files_keeps_the_later_row_and_its_siblings(settings):
+    root = settings.sources.parent / "files" / "daily"
+    root.mkdir(parents=True)
+    write_sources(
+        settings,
+        "sources:\n  - name: shop\n    kind: files\n    path: files\n    tables:\n"
+        '      - {name: daily, glob: "daily/*.parquet", primary_key: [day, channel]}\n',
+    )
+
+    def part(name, rows):
+        day, channel, spend = zip(*rows, strict=True)
+        pq.write_table(pa.table({"day": day, "channel": channel, "spend": spend}), root / name)
+
+    part("part-0.parquet", [(1, "ads", 10), (1, "seo", 11), (2, "ads", 20)])
+    part("part-1.parquet", [(1, "ads", 15), (2, "seo", 21)])  # re-sends (1, ads) only
+    assert run_ingest(settings).ok
+    assert query(settings, "SELECT day, channel, spend FROM raw.shop__daily ORDER BY ALL") == [
+        (1, "ads", 15),
+        (1, "seo", 11),
+        (2, "ads", 20),
+        (2, "seo", 21),
+    ]

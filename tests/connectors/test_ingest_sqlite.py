@@ -39,10 +39,39 @@ sources:
     con.execute("INSERT INTO orders VALUES (51, '51.50', 1, '2026-01-02 00:00:01', 'new')")
     con.commit()
     second = run_ingest(settings)
-    assert second.ok and second.rows == 2
+    assert second.ok and second.rows == 3  # 3, 51, and 50 (at the cursor: re-read, merged)
     rows = query(
         settings, "SELECT id, amount, paid, created, note FROM raw.legacy__orders ORDER BY id"
     )
     assert len(rows) == 51
     assert rows[2] == (3, Decimal("3.50"), True, datetime(2026, 1, 2), "edited")
     assert rows[50] == (51, Decimal("51.50"), True, datetime(2026, 1, 2, 0, 0, 1), "new")
+
+
+def test_a_late_row_stamped_exactly_at_the_cursor_is_loaded(settings, tmp_path):
+    # SQLite keeps DATETIME as text: the bound cursor must compare as a time, not as a string
+    # ('… 00:00:02' sorts before '… 00:00:02.000000').
+    db = tmp_path / "app.sqlite"
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, created DATETIME, note TEXT)")
+    con.execute(
+        "INSERT INTO orders VALUES (1, '2026-01-01 00:00:01', 'a'), "
+        "(2, '2026-01-01 00:00:02', 'b'), (3, '2026-01-01T00:00:02.250', 'c')"
+    )
+    write_sources(
+        settings,
+        f"sources:\n  - name: legacy\n    kind: sql\n    url: sqlite:///{db}\n    tables:\n"
+        "      - {name: orders, table: orders, primary_key: [id], cursor: created}\n",
+    )
+    assert run_ingest(settings).rows == 3
+    # Committed late, with the same time as the newest row already loaded.
+    con.execute("INSERT INTO orders VALUES (4, '2026-01-01 00:00:02.250', 'late')")
+    second = run_ingest(settings)
+    assert second.ok
+    assert second.rows == 2  # rows 3 and 4: from the cursor on, inclusive
+    assert query(settings, "SELECT id, note FROM raw.legacy__orders ORDER BY id") == [
+        (1, "a"),
+        (2, "b"),
+        (3, "c"),
+        (4, "late"),
+    ]
