@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from dashboard.breakdown import is_additive, top_n
 from dashboard.figures import breakdown_figure, trend_figure
 from dashboard.serving import Serving
-from dashboard.views import ExplorerView
+from dashboard.views import ExplorerView, is_equality
 from metric_layer.query import MetricFrame, MetricQuery
 
 
@@ -37,8 +37,8 @@ def explore(serving: Serving, view: ExplorerView) -> ExplorerResult:
     if view.metric not in spec.metric_names:
         raise KeyError(f"unknown metric {view.metric!r}; pick one from the Catalogue")
     if view.by and view.by not in snap.semantics.dimensions_of_metric(view.metric):
-        view = replace(view, by=None)  # a stale link: show the metric without the breakdown
-    query = view.to_query(snap.today(), spec.week_start)
+        raise KeyError(f"{view.metric} cannot be broken down by {view.by!r}")
+    query = view.to_query(snap.service.today(view.as_of), spec.week_start)
     result = serving.frame(query)
     shown = result.frame
     if view.by:
@@ -68,12 +68,30 @@ def explorer_figure(res: ExplorerResult, dark: bool = False) -> go.Figure:
 def dimension_values(serving: Serving, view: ExplorerView, dimension: str) -> list[str]:
     """Values a dimension takes for this metric over the view's range (for the filter picker)."""
     snap = serving.snapshot()
-    base = view.to_query(snap.today(), snap.spec.week_start)
+    base = view.to_query(snap.service.today(view.as_of), snap.spec.week_start)
     query = MetricQuery(
-        (view.metric,), grain="year", start=base.start, end=base.end, dimensions=(dimension,)
+        (view.metric,),
+        grain="year",
+        start=base.start,
+        end=base.end,
+        dimensions=(dimension,),
+        as_of=view.as_of,
     )
     values = serving.frame(query).frame[dimension].dropna().astype(str)
     return sorted(set(values))
+
+
+def unknown_values(serving: Serving, view: ExplorerView) -> list[tuple[str, list[str]]]:
+    """(dimension, values) of is/is-not filters whose values the range's data never takes: the
+    filter still applies as written (a link keeps its meaning), and the page says so."""
+    out = []
+    for f in view.filters:
+        if is_equality(f):
+            seen = set(dimension_values(serving, view, f.dimension))
+            missing = [str(v) for v in f.values if str(v) not in seen]
+            if missing:
+                out.append((f.dimension, missing))
+    return out
 
 
 def export_frame(res: ExplorerResult) -> pd.DataFrame:

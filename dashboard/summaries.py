@@ -52,11 +52,12 @@ def _number(value: object) -> float | None:
 
 
 def lookback_queries(
-    metric: str, grain: str, today: date, week_start: str
+    metric: str, grain: str, today: date, week_start: str, as_of: date | None = None
 ) -> tuple[MetricQuery, MetricQuery]:
-    """The two queries behind a summary (compare previous, compare last year); tests reuse them."""
+    """The two queries behind a summary (compare previous, compare last year); tests reuse them.
+    `today` is the as-of day; `as_of` (a page's ?as_of=) goes into the queries."""
     start = lookback_start(today, grain, week_start)
-    base = {"grain": grain, "start": start, "end": today}
+    base = {"grain": grain, "start": start, "end": today, "as_of": as_of}
     return (
         MetricQuery((metric,), compare="previous", **base),  # type: ignore[arg-type]
         MetricQuery((metric,), compare="last_year", **base),  # type: ignore[arg-type]
@@ -69,11 +70,14 @@ def summarise(
     grain: str,
     targets: list[Any] | None = None,
     with_last_year: bool = True,
+    as_of: date | None = None,
 ) -> MetricSummary:
-    """The summary of `metric`; with_last_year=False skips that query (cards show only vs previous)."""
+    """The summary of `metric` as of `as_of` (None: the server's as-of or clock);
+    with_last_year=False skips that query (cards show only vs previous)."""
     snap = serving.snapshot()
     spec = snap.spec
-    vs_previous, vs_last_year = lookback_queries(metric, grain, snap.today(), spec.week_start)
+    today = snap.service.today(as_of)
+    vs_previous, vs_last_year = lookback_queries(metric, grain, today, spec.week_start, as_of)
     frame = serving.frame(vs_previous).frame
     last_year = serving.frame(vs_last_year).frame if with_last_year else frame.iloc[0:0]
     done = frame[~frame["is_partial"]]
@@ -103,14 +107,16 @@ def summarise(
 SummaryRequest = tuple[str, str, list[Any] | None, bool]  # metric, grain, targets, with_last_year
 
 
-def summarise_many(serving: Serving, requests: list[SummaryRequest]) -> list[MetricSummary]:
+def summarise_many(
+    serving: Serving, requests: list[SummaryRequest], as_of: date | None = None
+) -> list[MetricSummary]:
     """Several summaries at once: DuckDB runs queries in parallel threads, so a tree of a dozen
     nodes costs about as much as its slowest few rather than the sum of all."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def one(request: SummaryRequest) -> MetricSummary:
         with app.app_context():  # the result cache lives on the app
-            return summarise(serving, *request)
+            return summarise(serving, *request, as_of=as_of)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(one, requests))

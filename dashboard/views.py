@@ -1,15 +1,15 @@
 """The state of each view as it appears in the URL, and the metric queries it stands for.
 
-Pages read a view from the URL's query parameters (tolerantly: a bad value falls back to the
-default) and controls write a new URL; nothing else holds state, so reload, back and shared links
-all give the same view.
+A view is a frozen value; `href()` writes it into a link and `dashboard.url_state` reads a link back
+(one schema, strict: what a page cannot show exactly is an error, never a silent default). Nothing
+else holds state, so reload, back and shared links all give the same view.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from metric_layer.periods import period_start, shift
 from metric_layer.query import DimensionFilter, MetricQuery
@@ -25,19 +25,12 @@ RANGES = {
 }
 COMPARES = {"previous": "Previous period", "last_year": "Same period last year", "none": "None"}
 CHARTS = ("lines", "stacked")
+TOP_DEFAULT, TOP_MIN, TOP_MAX = 5, 1, 20
 # How many periods the Overview and review slides show per grain.
 LOOKBACK = {"day": 30, "week": 13, "month": 13, "quarter": 8, "year": 5}
-
-
-def _pick(value: object, allowed: tuple[str, ...] | dict[str, str], default: str) -> str:
-    return value if isinstance(value, str) and value in allowed else default
-
-
-def _date(value: object) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
+# Inside a filter's text these separate parts, operators and values: a value holding one is
+# percent-escaped so that every value the data holds round-trips through a link exactly.
+_RESERVED = "%;,=!<>"
 
 
 def range_dates(
@@ -66,23 +59,40 @@ def lookback_start(today: date, grain: str, week_start: str = "monday") -> date:
     return shift(first, grain, "previous", LOOKBACK[grain] - 1)
 
 
-def parse_filters(text: object) -> tuple[DimensionFilter, ...]:
-    """`platform=ios,web;channel!=ads` → filters; unreadable parts are dropped."""
-    out = []
-    for part in str(text or "").split(";"):
-        try:
-            out.append(DimensionFilter.parse(part)) if part.strip() else None
-        except ValueError:
-            continue
-    return tuple(out)
+def equality_filter(dimension: str, negate: bool, values: tuple[str, ...]) -> DimensionFilter:
+    """The filter `dimension =/!= values` in the one form parsing gives back (`=` for one value,
+    `in` for several), so a filter built by the controls equals the same filter read from a link."""
+    if len(values) == 1:
+        return DimensionFilter(dimension, "!=" if negate else "=", values)
+    return DimensionFilter(dimension, "not in" if negate else "in", values)
+
+
+def is_equality(f: DimensionFilter) -> bool:
+    """Filters the picker can edit (is / is not one of); comparisons are shown read-only."""
+    return f.op in ("=", "in", "!=", "not in")
+
+
+def is_negated(f: DimensionFilter) -> bool:
+    return f.op in ("!=", "not in")
+
+
+def _escape(value: object) -> str:
+    text = str(value)
+    # DimensionFilter.parse strips values: escape edge spaces too, so they survive
+    lo, hi = len(text) - len(text.lstrip()), len(text.rstrip())
+    return "".join(
+        quote(c, safe="") if c in _RESERVED or not lo <= i < hi else c for i, c in enumerate(text)
+    )
+
+
+def filter_text(f: DimensionFilter) -> str:
+    """`platform!=ios`, `channel=ads,email`, `amount>100`: one filter as it appears in a link."""
+    op = "!=" if is_negated(f) else "=" if f.op in ("=", "in") else f.op
+    return f"{f.dimension}{op}{','.join(_escape(v) for v in f.values)}"
 
 
 def format_filters(filters: tuple[DimensionFilter, ...]) -> str:
-    parts = []
-    for f in filters:
-        op = "!=" if f.op in ("!=", "not in") else "=" if f.op in ("=", "in") else f.op
-        parts.append(f"{f.dimension}{op}{','.join(str(v) for v in f.values)}")
-    return ";".join(parts)
+    return ";".join(filter_text(f) for f in filters)
 
 
 @dataclass(frozen=True)
@@ -90,34 +100,14 @@ class ExplorerView:
     metric: str
     grain: str = "week"
     range: str = "13w"
-    start: date | None = None
+    start: date | None = None  # only with range="custom"
     end: date | None = None
     compare: str = "previous"
     by: str | None = None
     chart: str = "lines"
-    top: int = 5
+    top: int = TOP_DEFAULT
     filters: tuple[DimensionFilter, ...] = ()
-
-    @classmethod
-    def from_params(
-        cls, metric: str, params: dict[str, object], grain: str = "week"
-    ) -> ExplorerView:
-        try:
-            top = max(1, min(20, int(str(params.get("top", 5)))))
-        except ValueError:
-            top = 5
-        return cls(
-            metric=metric,
-            grain=_pick(params.get("grain"), GRAINS, grain),
-            range=_pick(params.get("range"), RANGES, "13w"),
-            start=_date(params.get("start")),
-            end=_date(params.get("end")),
-            compare=_pick(params.get("compare"), COMPARES, "previous"),
-            by=str(params["by"]) if params.get("by") else None,
-            chart=_pick(params.get("chart"), CHARTS, "lines"),
-            top=top,
-            filters=parse_filters(params.get("filters")),
-        )
+    as_of: date | None = None  # "treat this day as today" (None: the server's as-of or clock)
 
     def href(self) -> str:
         params: dict[str, object] = {"grain": self.grain, "range": self.range}
@@ -125,12 +115,17 @@ class ExplorerView:
             params.update(start=self.start.isoformat(), end=self.end.isoformat())
         params["compare"] = self.compare
         if self.by:
-            params.update(by=self.by, chart=self.chart, top=self.top)
+            params["by"] = self.by
+        if self.chart != "lines":
+            params["chart"] = self.chart
+        if self.top != TOP_DEFAULT:
+            params["top"] = self.top
         if self.filters:
             params["filters"] = format_filters(self.filters)
-        return f"/metric/{self.metric}?{urlencode(params)}"
+        return f"/metric/{quote(self.metric, safe='')}?{urlencode(with_as_of(params, self.as_of))}"
 
     def to_query(self, today: date, week_start: str = "monday") -> MetricQuery:
+        """The query this view stands for; `today` is the as-of day (service.today(view.as_of))."""
         start, end = range_dates(self.range, today, self.start, self.end, week_start)
         return MetricQuery(
             (self.metric,),
@@ -140,16 +135,60 @@ class ExplorerView:
             dimensions=(self.by,) if self.by else (),
             filters=self.filters,
             compare=None if self.compare == "none" else self.compare,  # type: ignore[arg-type]
+            as_of=self.as_of,
         )
 
-    def to_store(self) -> dict[str, object]:
-        data = asdict(self)
-        data["start"] = self.start.isoformat() if self.start else None
-        data["end"] = self.end.isoformat() if self.end else None
-        data["filters"] = format_filters(self.filters)
-        return data
+    def to_store(self) -> str:
+        """What the page's store keeps: the href, read back by the same schema as the address."""
+        return self.href()
 
-    @classmethod
-    def from_store(cls, data: dict[str, object]) -> ExplorerView:
-        view = cls.from_params(str(data["metric"]), data, str(data.get("grain", "week")))
-        return replace(view, by=data.get("by") or None)  # type: ignore[arg-type]
+
+@dataclass(frozen=True)
+class GrainView:
+    """Overview `/` and Tree `/tree`: a grain (None: the North Star's) and an as-of day."""
+
+    path: str
+    grain: str | None = None
+    as_of: date | None = None
+
+    def href(self) -> str:
+        params = with_as_of({"grain": self.grain} if self.grain else {}, self.as_of)
+        return f"{self.path}?{urlencode(params)}" if params else self.path
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    slides: str = ""
+    interval: int = 20  # seconds per slide
+    grain: str | None = None
+    as_of: date | None = None
+
+    def href(self) -> str:
+        params: dict[str, object] = {}
+        if self.slides:
+            params["slides"] = self.slides
+        params["interval"] = self.interval
+        if self.grain:
+            params["grain"] = self.grain
+        return f"/review?{urlencode(with_as_of(params, self.as_of))}"
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    q: str = ""
+    as_of: date | None = None
+
+    def href(self) -> str:
+        params = with_as_of({"q": self.q} if self.q else {}, self.as_of)
+        return f"/catalog?{urlencode(params)}" if params else "/catalog"
+
+
+def with_as_of(params: dict[str, object], as_of: date | None) -> dict[str, object]:
+    return {**params, "as_of": as_of.isoformat()} if as_of else params
+
+
+def link(path: str, as_of: date | None) -> str:
+    """A link to another page that keeps the as-of day (catalogue and lineage links)."""
+    if not as_of:
+        return path
+    return f"{path}{'&' if '?' in path else '?'}as_of={as_of.isoformat()}"

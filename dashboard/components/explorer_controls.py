@@ -9,7 +9,18 @@ from dash import html
 
 from dashboard import ids
 from dashboard.breakdown import is_additive
-from dashboard.views import COMPARES, GRAINS, RANGES, ExplorerView, format_filters, range_dates
+from dashboard.views import (
+    COMPARES,
+    GRAINS,
+    RANGES,
+    TOP_MAX,
+    TOP_MIN,
+    ExplorerView,
+    is_equality,
+    is_negated,
+    range_dates,
+)
+from metric_layer.query import DimensionFilter
 from metric_layer.semantics import Semantics
 from metric_layer.spec import Spec
 
@@ -23,7 +34,9 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
     metric = spec.metric(view.metric)
     dims = _dimension_names(semantics, view.metric)
     start, end = range_dates(view.range, today, view.start, view.end, spec.week_start)
-    current_filter = view.filters[-1] if view.filters else None
+    # The picker edits the last is/is-not filter; every filter shows as a chip that keeps its meaning.
+    editable = [f for f in view.filters if is_equality(f)]
+    current_filter = editable[-1] if editable else None
     metric_options = [{"value": m.name, "label": m.title} for m in spec.metrics]
     return html.Div(
         [
@@ -108,8 +121,9 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
                     dmc.NumberInput(
                         id=ids.EXPLORER_TOP,
                         value=view.top,
-                        min=1,
-                        max=20,
+                        min=TOP_MIN,
+                        max=TOP_MAX,
+                        allowDecimal=False,
                         w=110,
                         prefix="Top ",
                         style=None if view.by else {"display": "none"},
@@ -122,22 +136,21 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
                         placeholder="Filter on…",
                         value=current_filter.dimension if current_filter else None,
                     ),
+                    dmc.SegmentedControl(
+                        id=ids.EXPLORER_FILTER_OP,
+                        data=[{"value": "is", "label": "is"}, {"value": "not", "label": "is not"}],
+                        value="not" if current_filter and is_negated(current_filter) else "is",
+                        size="xs",
+                    ),
                     dmc.MultiSelect(
                         id=ids.EXPLORER_FILTER_VALUES,
                         w=260,
                         clearable=True,
+                        searchable=True,
                         placeholder="values",
                         data=[str(v) for v in current_filter.values] if current_filter else [],
                         value=[str(v) for v in current_filter.values] if current_filter else [],
                     ),
-                    dmc.Text(
-                        f"Filters: {format_filters(view.filters)}",
-                        size="sm",
-                        c="dimmed",
-                        id="explorer-filters",
-                    )
-                    if view.filters
-                    else None,
                     dmc.Group(
                         [
                             dmc.Button(
@@ -152,7 +165,43 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
                     ),
                 ],
                 gap="sm",
-                mb="md",
+                mb="xs",
             ),
-        ]
+            filter_chips(view.filters),
+            html.Div(id=ids.EXPLORER_MESSAGE),
+        ],
+        style={"marginBottom": 16},
+    )
+
+
+_OPS = {"=": "is", "in": "is one of", "!=": "is not", "not in": "is none of"}
+
+
+def filter_label(f: DimensionFilter) -> str:
+    """`platform is not ios`, `channel is one of ads, email`, `amount > 100`."""
+    return f"{f.dimension} {_OPS.get(f.op, f.op)} {', '.join(str(v) for v in f.values)}"
+
+
+def filter_chips(filters: tuple[DimensionFilter, ...]) -> html.Div | None:
+    """Every filter of the view, each removable; comparisons can only be removed, not edited."""
+    if not filters:
+        return None
+    chips = [
+        dmc.Badge(
+            filter_label(f),
+            variant="light",
+            size="lg",
+            tt="none",
+            rightSection=dmc.ActionIcon(
+                "×",
+                id={"type": ids.EXPLORER_FILTER_REMOVE, "index": i},
+                size="xs",
+                variant="transparent",
+                **{"aria-label": f"remove filter {filter_label(f)}"},
+            ),
+        )
+        for i, f in enumerate(filters)
+    ]
+    return dmc.Group(
+        [dmc.Text("Filters:", size="sm", c="dimmed"), *chips], gap="xs", id=ids.EXPLORER_FILTERS
     )

@@ -57,8 +57,9 @@ def headline(s: MetricSummary, value_id: str | None = None, size: int = 56) -> h
     )
 
 
-def driver_card(s: MetricSummary, owner: str | None, relation: str | None) -> dcc.Link:
-    """A first-level driver: value, change and sparkline; the whole card opens the Explorer."""
+def driver_card(s: MetricSummary, owner: str | None, relation: str | None, href: str) -> dcc.Link:
+    """A first-level driver: value, change and sparkline; the whole card opens `href` (the
+    Explorer at the page's grain and as-of day)."""
     tone = s.tone(s.change)
     return dcc.Link(
         dmc.Card(
@@ -84,7 +85,7 @@ def driver_card(s: MetricSummary, owner: str | None, relation: str | None) -> dc
             padding="md",
             className="ns-driver-card",
         ),
-        href=f"/metric/{s.metric.name}?grain={s.grain}",
+        href=href,
         className="ns-card-link",
         id=f"driver-{s.metric.name}",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import dash_mantine_components as dmc
-from dash import dcc, html
+from dash import dcc, html, no_update
 
 from dashboard.serving import NoSnapshotError
 from metric_layer.errors import QueryError, SpecError
@@ -65,3 +65,29 @@ def guarded(render):  # type: ignore[no-untyped-def]
     wrapper.__doc__ = render.__doc__
     wrapper.__wrapped__ = render
     return wrapper
+
+
+class _Answer:
+    """A callback's own answer, told apart from the error state `guarded` puts in its place."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def guarded_outputs(count: int):  # type: ignore[no-untyped-def]
+    """`guarded` for a callback with `count` outputs whose last is a message area: on an error the
+    message shows it and the other outputs (a download, the address) stay as they are."""
+
+    def decorate(render):  # type: ignore[no-untyped-def]
+        safe = guarded(lambda *args, **kwargs: _Answer(render(*args, **kwargs)))
+
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            out = safe(*args, **kwargs)
+            return out.value if isinstance(out, _Answer) else (*[no_update] * (count - 1), out)
+
+        wrapper.__name__ = render.__name__
+        wrapper.__doc__ = render.__doc__
+        wrapper.__wrapped__ = render
+        return wrapper
+
+    return decorate

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
-from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids
-from dashboard.components.states import empty_state, guarded, loading
+from dashboard.components.address_error import address_error
+from dashboard.components.states import empty_state, guarded, guarded_outputs, loading
 from dashboard.lineage import formula_text, lineage, pages_showing
 from dashboard.serving import serving
+from dashboard.url_state import UrlStateError, catalog_view, page_location, query_params
+from dashboard.views import CatalogView, link
 
 
-def layout(q: str | None = None, **_other: object) -> html.Div:
+def layout(**params: object) -> html.Div:
+    try:
+        view = catalog_view(page_location(params)[1])
+    except UrlStateError as exc:
+        return address_error(exc, "/catalog", "the catalogue")
     return html.Div(
         [
             dmc.Group(
@@ -23,7 +30,7 @@ def layout(q: str | None = None, **_other: object) -> html.Div:
                     dmc.Title("Metric catalogue", order=2),
                     dmc.TextInput(
                         id=ids.CATALOG_SEARCH,
-                        value=q or "",
+                        value=view.q,
                         w=360,
                         debounce=300,
                         placeholder="Search name, owner, tag, description…",
@@ -37,16 +44,26 @@ def layout(q: str | None = None, **_other: object) -> html.Div:
     )
 
 
+def _view(text: object, search: object) -> CatalogView:
+    """The catalogue's view: the search box's text with the address's as-of day, both checked by
+    the address's schema."""
+    as_of = catalog_view(query_params(search or "")).as_of
+    return catalog_view({"q": text, "as_of": as_of.isoformat() if as_of else None})
+
+
 @callback(
-    Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
+    Output(ids.PAGES_LOCATION, "href", allow_duplicate=True),
+    Output(ids.CATALOG_BODY, "children", allow_duplicate=True),
     Input(ids.CATALOG_SEARCH, "value"),
     State(ids.PAGES_LOCATION, "search"),
     prevent_initial_call=True,
 )
-def search(text: str, current: str | None) -> str:
-    if (text or "") == parse_qs((current or "").lstrip("?")).get("q", [""])[0]:
-        return no_update  # the box reports its value when mounted: not a change
-    return f"?{urlencode({'q': text})}" if text else ""
+@guarded_outputs(2)
+def search(text: object, current: object):  # type: ignore[no-untyped-def]
+    new = _view(text, current)
+    if new == catalog_view(query_params(current or "")):
+        return no_update, no_update  # the box reports its value when mounted: not a change
+    return new.href(), no_update
 
 
 def _matches(metric: Any, words: list[str]) -> bool:
@@ -64,13 +81,18 @@ def _matches(metric: Any, words: list[str]) -> bool:
     return all(w in hay for w in words)
 
 
-@callback(Output(ids.CATALOG_BODY, "children"), Input(ids.CATALOG_SEARCH, "value"))
+@callback(
+    Output(ids.CATALOG_BODY, "children"),
+    Input(ids.CATALOG_SEARCH, "value"),
+    State(ids.PAGES_LOCATION, "search"),
+)
 @guarded
-def render_catalog(text: str | None) -> Any:
+def render_catalog(text: object, search: object) -> Any:
     """Metrics matching every word of the search, NSM and drivers first."""
+    view = _view(text, search)
     snap = serving().snapshot()
     spec, semantics = snap.spec, snap.semantics
-    words = (text or "").lower().split()
+    words = view.q.lower().split()
     order = {"nsm": 0, "driver": 1, "diagnostic": 2}
     metrics = sorted(
         (m for m in spec.metrics if _matches(m, words)),
@@ -96,7 +118,7 @@ def render_catalog(text: str | None) -> Any:
             ]
         )
     )
-    rows = [_row(spec, semantics, m) for m in metrics]
+    rows = [_row(spec, semantics, m, view.as_of) for m in metrics]
     return [
         dmc.Text(
             f"{len(metrics)} of {len(spec.metrics)} metrics",
@@ -116,7 +138,7 @@ def render_catalog(text: str | None) -> Any:
     ]
 
 
-def _row(spec: Any, semantics: Any, m: Any) -> dmc.TableTr:
+def _row(spec: Any, semantics: Any, m: Any, as_of: date | None) -> dmc.TableTr:
     trace = lineage(spec, semantics, m.name)
     chain = " → ".join(
         part
@@ -132,7 +154,10 @@ def _row(spec: Any, semantics: Any, m: Any) -> dmc.TableTr:
     )
     return dmc.TableTr(
         [
-            dmc.TableTd(dcc.Link(m.title, href=f"/metric/{m.name}"), className="ns-catalog-name"),
+            dmc.TableTd(
+                dcc.Link(m.title, href=link(f"/metric/{m.name}", as_of)),
+                className="ns-catalog-name",
+            ),
             dmc.TableTd(m.type),
             dmc.TableTd(
                 dmc.Badge(m.tier, color=tier_colour, variant="light", miw=84) if m.tier else "—"
@@ -143,7 +168,10 @@ def _row(spec: Any, semantics: Any, m: Any) -> dmc.TableTr:
             dmc.TableTd(dmc.Code(formula_text(m))),
             dmc.TableTd(chain or "—"),
             dmc.TableTd(
-                dmc.Group([dcc.Link(t, href=h) for t, h in pages_showing(spec, m.name)], gap=6)
+                dmc.Group(
+                    [dcc.Link(t, href=link(h, as_of)) for t, h in pages_showing(spec, m.name)],
+                    gap=6,
+                )
             ),
         ],
         id=f"catalog-row-{m.name}",

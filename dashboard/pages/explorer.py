@@ -2,23 +2,37 @@
 
 The layout is a function of the URL; every control writes a new URL (and nothing else), the page
 re-renders from it, and one callback turns the view into numbers, chart, table and definition.
+The URL is read by `dashboard.url_state` (one schema); the page's store keeps the view's href.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from urllib.parse import unquote
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids
+from dashboard.components.address_error import address_error
 from dashboard.components.definition import definition_panel
 from dashboard.components.explorer_controls import controls
 from dashboard.components.metric_table import metric_grid
-from dashboard.components.states import empty_state, error_state, guarded, loading
-from dashboard.explorer_data import dimension_values, explore, explorer_figure, export_frame
+from dashboard.components.states import (
+    empty_state,
+    error_state,
+    guarded,
+    guarded_outputs,
+    loading,
+)
+from dashboard.explorer_data import (
+    dimension_values,
+    explore,
+    explorer_figure,
+    export_frame,
+    unknown_values,
+)
 from dashboard.formatting import (
     change_tone,
     format_change,
@@ -27,9 +41,30 @@ from dashboard.formatting import (
     relative_change,
 )
 from dashboard.png_export import figure_png
-from dashboard.serving import serving
-from dashboard.views import ExplorerView
-from metric_layer.query import DimensionFilter
+from dashboard.serving import Snapshot, serving
+from dashboard.url_state import (
+    UrlStateError,
+    explorer_from_href,
+    explorer_view,
+    page_location,
+)
+from dashboard.views import (
+    ExplorerView,
+    equality_filter,
+    format_filters,
+    is_equality,
+    is_negated,
+)
+
+PREFIX = "/metric/"
+
+
+def _default_grain(snap: Snapshot) -> str:
+    return snap.spec.north_star.grain if snap.spec.north_star else "week"
+
+
+def _dimensions(snap: Snapshot, metric: str) -> list[str]:
+    return list(snap.semantics.dimensions_of_metric(metric))
 
 
 def layout(name: str | None = None, **params: object) -> html.Div:
@@ -38,23 +73,73 @@ def layout(name: str | None = None, **params: object) -> html.Div:
     except Exception as exc:
         return error_state(str(exc), "No data yet")
     spec = snap.spec
+    path, query = page_location(params)
+    if path is not None:  # the metric comes from the path, never from a `?name=`
+        name = unquote(path[len(PREFIX) :]) if path.startswith(PREFIX) else None
     if not name or name == "none":
         name = spec.north_star.metric if spec.north_star else spec.metric_names[0]
     if name not in spec.metric_names:
         return error_state(f"There is no metric called {name!r}.", "Unknown metric")
-    grain = spec.north_star.grain if spec.north_star else "week"
-    view = ExplorerView.from_params(name, params, grain)
+    grain = _default_grain(snap)
+    try:
+        view = explorer_view(name, query, default_grain=grain, dimensions=_dimensions(snap, name))
+    except UrlStateError as exc:
+        return address_error(exc, ExplorerView(name, grain=grain).href(), f"{name}")
     return html.Div(
         [
-            controls(spec, snap.semantics, view, snap.today()),
-            dcc.Store(id=ids.EXPLORER_VIEW, data=view.to_store()),
+            controls(spec, snap.semantics, view, snap.service.today(view.as_of)),
+            dcc.Store(id=ids.EXPLORER_VIEW, data=view.href()),
             loading(ids.EXPLORER_BODY),
         ]
     )
 
 
+def stored_view(href: object) -> ExplorerView:
+    """The page's store → its view, by the same schema as the address (junk raises UrlStateError)."""
+    snap = serving().snapshot()
+    return explorer_from_href(
+        href, default_grain=_default_grain(snap), dimensions_of=lambda m: _dimensions(snap, m)
+    )
+
+
+def _text(value: object, what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise UrlStateError([f"{what} must be text"])
+    return value
+
+
+def _top(value: object) -> str | None:
+    """The Top box as typed ('-', '', 5, 5.0 …) → the text the schema checks."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else "?"
+
+
+def edit_filters(filters: tuple, dimension: str | None, negate: bool, values: object) -> tuple:  # type: ignore[type-arg]
+    """The filters after the picker set `dimension` is/is not `values`: the last is/is-not filter
+    on that dimension is replaced in place (no values: removed), else one is appended; other
+    filters, comparisons included, stay exactly as they were."""
+    if not dimension:
+        return filters
+    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
+        raise UrlStateError(["filter values must be a list of non-empty texts"])
+    new = (equality_filter(dimension, negate, tuple(values)),) if values else ()
+    places = [i for i, f in enumerate(filters) if f.dimension == dimension and is_equality(f)]
+    if not places:
+        return filters + new
+    i = places[-1]
+    return filters[:i] + new + filters[i + 1 :]
+
+
 @callback(
     Output(ids.PAGES_LOCATION, "href", allow_duplicate=True),
+    Output(ids.EXPLORER_MESSAGE, "children", allow_duplicate=True),
     Input(ids.EXPLORER_METRIC, "value"),
     Input(ids.EXPLORER_GRAIN, "value"),
     Input(ids.EXPLORER_RANGE, "value"),
@@ -64,66 +149,113 @@ def layout(name: str | None = None, **params: object) -> html.Div:
     Input(ids.EXPLORER_CHART, "value"),
     Input(ids.EXPLORER_TOP, "value"),
     Input(ids.EXPLORER_FILTER_VALUES, "value"),
+    Input(ids.EXPLORER_FILTER_OP, "value"),
     State(ids.EXPLORER_FILTER_DIM, "value"),
     State(ids.EXPLORER_VIEW, "data"),
     State(ids.PAGES_LOCATION, "href"),
     prevent_initial_call=True,
 )
+@guarded_outputs(2)
 def change_view(
-    metric, grain, range_, dates, compare, by, chart, top, values, filter_dim, data, href
+    metric, grain, range_, dates, compare, by, chart, top, values, op, filter_dim, data, href
 ):  # type: ignore[no-untyped-def]
-    """Controls → the URL of the new view (the page re-renders from it)."""
-    old = ExplorerView.from_store(data)
-    start, end = old.start, old.end
+    """Controls → the URL of the new view (the page re-renders from it). What the controls send is
+    checked by the address's own schema: bad input is a message, and the address stays."""
+    old = stored_view(data)
+    range_ = _text(range_, "the range")
     if dash.ctx.triggered_id == ids.EXPLORER_DATES:
         range_ = "custom"  # picking dates means a custom range
-    if range_ == "custom" and dates and all(dates):
-        start, end = (date.fromisoformat(str(d)[:10]) for d in dates)
-    filters = tuple(f for f in old.filters if f.dimension != filter_dim)
-    if filter_dim and values:
-        filters += (DimensionFilter(filter_dim, "in", tuple(values)),)
-    new = replace(
-        old,
-        grain=grain,
-        range=range_,
-        start=start,
-        end=end,
-        compare=compare,
-        by=by or None,
-        chart=chart,
-        top=int(top or 5),
-        filters=filters,
-    )
-    if metric and metric != old.metric:  # another metric: its dimensions differ, start afresh
-        new = ExplorerView(metric, grain=grain, range=range_, start=start, end=end, compare=compare)
+    params: dict[str, object] = {
+        "grain": grain,
+        "range": range_,
+        "compare": compare,
+        "by": by,
+        "chart": chart,
+        "top": _top(top),
+        "as_of": old.as_of.isoformat() if old.as_of else None,
+    }
+    if range_ == "custom":
+        if isinstance(dates, list) and len(dates) == 2 and all(dates):
+            params["start"], params["end"] = (str(d)[:10] for d in dates)
+        elif old.start and old.end:
+            params["start"], params["end"] = old.start.isoformat(), old.end.isoformat()
+    name = _text(metric, "the metric") or old.metric
+    if name == old.metric:
+        dim = _text(filter_dim, "the filter dimension")
+        params["filters"] = format_filters(edit_filters(old.filters, dim, op == "not", values))
+    else:  # another metric: its dimensions differ, start afresh
+        params["by"] = params["chart"] = params["top"] = None
+    snap = serving().snapshot()
+    if name not in snap.spec.metric_names:
+        raise UrlStateError([f"there is no metric called {name!r}"])
+    new = explorer_view(name, params, default_grain=old.grain, dimensions=_dimensions(snap, name))
     # Controls also report their values when mounted, and some report twice: only a real change
     # of view may push a history entry.
-    if new == old or (href or "").endswith(new.href()):
-        return no_update
-    return new.href()
+    if new == old or (isinstance(href, str) and href.endswith(new.href())):
+        return no_update, None
+    return new.href(), None
+
+
+@callback(
+    Output(ids.PAGES_LOCATION, "href", allow_duplicate=True),
+    Output(ids.EXPLORER_MESSAGE, "children", allow_duplicate=True),
+    Input({"type": ids.EXPLORER_FILTER_REMOVE, "index": ALL}, "n_clicks"),
+    State(ids.EXPLORER_VIEW, "data"),
+    prevent_initial_call=True,
+)
+@guarded_outputs(2)
+def remove_filter(clicks: list, data: object):  # type: ignore[no-untyped-def]
+    """A chip's × → the URL without that filter."""
+    trigger = dash.ctx.triggered_id
+    if not isinstance(clicks, list) or not any(isinstance(c, int) and c for c in clicks):
+        return no_update, None  # mounted, not clicked
+    index = trigger.get("index") if isinstance(trigger, dict) else None
+    old = stored_view(data)
+    if not isinstance(index, int) or not 0 <= index < len(old.filters):
+        raise UrlStateError(["that filter is no longer on the page; reload it"])
+    return replace(old, filters=old.filters[:index] + old.filters[index + 1 :]).href(), None
 
 
 @callback(
     Output(ids.EXPLORER_FILTER_VALUES, "data"),
+    Output(ids.EXPLORER_FILTER_VALUES, "value"),
+    Output(ids.EXPLORER_FILTER_OP, "value"),
+    Output(ids.EXPLORER_MESSAGE, "children", allow_duplicate=True),
     Input(ids.EXPLORER_FILTER_DIM, "value"),
     State(ids.EXPLORER_VIEW, "data"),
+    prevent_initial_call="initial_duplicate",
 )
-@guarded
-def filter_choices(dimension: str | None, data: dict) -> list[str]:
+@guarded_outputs(4)
+def filter_editor(dimension: object, data: object):  # type: ignore[no-untyped-def]
+    """The picker for `dimension`: the values it takes in the range (plus the filter's own, even
+    when the data has no such value), and the view's current is/is-not filter on it."""
     if not dimension:
-        return []
-    return dimension_values(serving(), ExplorerView.from_store(data), dimension)
+        return [], [], "is", None
+    if not isinstance(dimension, str):
+        raise UrlStateError(["the filter dimension must be text"])
+    view = stored_view(data)
+    current = [f for f in view.filters if f.dimension == dimension and is_equality(f)]
+    chosen = [str(v) for v in current[-1].values] if current else []
+    choices = sorted(set(dimension_values(serving(), view, dimension)) | set(chosen))
+    negate = "not" if current and is_negated(current[-1]) else "is"
+    return choices, chosen, negate, None
 
 
 @callback(Output(ids.EXPLORER_BODY, "children"), Input(ids.EXPLORER_VIEW, "data"))
 @guarded
-def render_explorer(data: dict) -> list:
+def render_explorer(data: object) -> list:
     """The view's numbers: headline, chart, table and definition."""
-    res = explore(serving(), ExplorerView.from_store(data))
+    res = explore(serving(), stored_view(data))
     snap = serving().snapshot()
     view, metric = res.view, res.metric
+    notes = [_unknown_values_note(dim, vals) for dim, vals in unknown_values(serving(), view)]
     if res.empty:
-        return [empty_state(), definition_panel(snap.spec, snap.semantics, metric, res.result.sql)]
+        hint = res.result.notice
+        return [
+            *notes,
+            empty_state(hint=f"{hint[0].upper()}{hint[1:]}." if hint else None),
+            definition_panel(snap.spec, snap.semantics, metric, res.result.sql),
+        ]
     figure = dcc.Graph(
         id=ids.EXPLORER_FIGURE, figure=explorer_figure(res), config={"displaylogo": False}
     )
@@ -137,6 +269,7 @@ def render_explorer(data: dict) -> list:
         res.currency,
     )
     return [
+        *notes,
         _headline(res) if not view.by else None,
         dmc.Paper(figure, withBorder=True, radius="md", p="sm", mb="md"),
         dmc.Grid(
@@ -149,6 +282,18 @@ def render_explorer(data: dict) -> list:
             ]
         ),
     ]
+
+
+def _unknown_values_note(dimension: str, values: list[str]) -> dmc.Alert:
+    return dmc.Alert(
+        f"{dimension} has no value {', '.join(repr(v) for v in values)} in this range: "
+        "the filter is applied as written, so it matches nothing. Values are case-sensitive.",
+        title="A filter value is not in the data",
+        color="yellow",
+        variant="light",
+        mb="sm",
+        className="ns-filter-note",
+    )
 
 
 def _headline(res) -> dmc.Group:  # type: ignore[no-untyped-def]
@@ -185,32 +330,37 @@ def _headline(res) -> dmc.Group:  # type: ignore[no-untyped-def]
 
 @callback(
     Output(ids.DOWNLOAD, "data", allow_duplicate=True),
+    Output(ids.EXPLORER_MESSAGE, "children", allow_duplicate=True),
     Input(ids.EXPORT_CSV, "n_clicks"),
     State(ids.EXPLORER_VIEW, "data"),
     prevent_initial_call=True,
 )
-def export_csv(clicks: int | None, data: dict):  # type: ignore[no-untyped-def]
+@guarded_outputs(2)
+def export_csv(clicks: object, data: object):  # type: ignore[no-untyped-def]
     if not clicks:
-        return no_update  # mounted, not clicked
-    res = explore(serving(), ExplorerView.from_store(data))
+        return no_update, None  # mounted, not clicked
+    res = explore(serving(), stored_view(data))
     frame = export_frame(res)
-    return dcc.send_data_frame(frame.to_csv, f"{res.view.metric}_{res.view.grain}.csv", index=False)
+    name = f"{res.view.metric}_{res.view.grain}.csv"
+    return dcc.send_data_frame(frame.to_csv, name, index=False), None
 
 
 @callback(
     Output(ids.DOWNLOAD, "data", allow_duplicate=True),
+    Output(ids.EXPLORER_MESSAGE, "children", allow_duplicate=True),
     Input(ids.EXPORT_PNG, "n_clicks"),
     State(ids.EXPLORER_VIEW, "data"),
     prevent_initial_call=True,
 )
-def export_png(clicks: int | None, data: dict):  # type: ignore[no-untyped-def]
+@guarded_outputs(2)
+def export_png(clicks: object, data: object):  # type: ignore[no-untyped-def]
     if not clicks:
-        return no_update  # mounted, not clicked
-    res = explore(serving(), ExplorerView.from_store(data))
+        return no_update, None  # mounted, not clicked
+    res = explore(serving(), stored_view(data))
     figure = explorer_figure(res)
     figure.update_layout(title=res.metric.title, paper_bgcolor="white", plot_bgcolor="white")
     png = figure_png(figure, width=1400, height=650)  # one Chromium per process, kept running
-    return dcc.send_bytes(png, f"{res.view.metric}_{res.view.grain}.png")
+    return dcc.send_bytes(png, f"{res.view.metric}_{res.view.grain}.png"), None
 
 
 # Registered last so the layout function exists (the pages are imported, not scanned).

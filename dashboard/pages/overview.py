@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids
+from dashboard.components.address_error import address_error
 from dashboard.components.kpi import driver_card, headline
-from dashboard.components.states import empty_state, error_state, guarded, loading
+from dashboard.components.states import (
+    empty_state,
+    error_state,
+    guarded,
+    guarded_outputs,
+    loading,
+)
 from dashboard.figures import target_series, trend_figure
 from dashboard.lineage import first_drivers
 from dashboard.serving import serving
 from dashboard.summaries import summarise_many
-from dashboard.views import GRAINS
+from dashboard.url_state import UrlStateError, grain_from_href, grain_view, page_location
+from dashboard.views import GRAINS, ExplorerView
 
 
-def layout(grain: str | None = None, **_other: object) -> html.Div:
-    grain = grain if grain in GRAINS else nsm_grain()
+def layout(**params: object) -> html.Div:
+    try:
+        view = grain_view("/", page_location(params)[1])
+    except UrlStateError as exc:
+        return address_error(exc, "/", "the Overview")
+    grain = view.grain or nsm_grain()
     return html.Div(
         [
             dmc.Group(
@@ -32,22 +46,33 @@ def layout(grain: str | None = None, **_other: object) -> html.Div:
                 justify="space-between",
                 mb="md",
             ),
-            dcc.Store(id=ids.OVERVIEW_VIEW, data={"grain": grain}),
+            dcc.Store(id=ids.OVERVIEW_VIEW, data=replace(view, grain=grain).href()),
             loading(ids.OVERVIEW_BODY),
         ]
     )
 
 
 @callback(
-    Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
+    Output(ids.PAGES_LOCATION, "href", allow_duplicate=True),
+    Output(ids.OVERVIEW_BODY, "children", allow_duplicate=True),
     Input(ids.OVERVIEW_GRAIN, "value"),
     State(ids.OVERVIEW_VIEW, "data"),
     prevent_initial_call=True,
 )
-def choose_grain(grain: str | None, view: dict) -> str:
-    if not grain or grain == view.get("grain"):
-        return no_update  # controls report their value when mounted: not a change
-    return f"?grain={grain}" if grain else ""
+@guarded_outputs(2)
+def choose_grain(grain: object, data: object):  # type: ignore[no-untyped-def]
+    """The grain control → the address (the page re-renders from it), as-of day kept."""
+    return grain_href(grain, data)
+
+
+def grain_href(grain: object, data: object):  # type: ignore[no-untyped-def]
+    """(new href or no_update, None) for the Overview's and Tree's grain controls."""
+    view = grain_from_href(data)
+    if not grain or grain == view.grain:
+        return no_update, None  # controls report their value when mounted: not a change
+    if grain not in GRAINS:
+        raise UrlStateError([f"grain must be one of {', '.join(GRAINS)}"])
+    return replace(view, grain=grain).href(), None
 
 
 def nsm_grain() -> str:
@@ -61,9 +86,10 @@ def nsm_grain() -> str:
 
 @callback(Output(ids.OVERVIEW_BODY, "children"), Input(ids.OVERVIEW_VIEW, "data"))
 @guarded
-def render_overview(view: dict) -> list:
-    """Headline, trend and driver cards for view["grain"]."""
-    grain = view.get("grain") or "week"
+def render_overview(data: object) -> list:
+    """Headline, trend and driver cards for the stored view's grain and as-of day."""
+    view = grain_from_href(data)
+    grain = view.grain or nsm_grain()
     snap = serving().snapshot()
     spec = snap.spec
     if spec.north_star is None:
@@ -77,6 +103,7 @@ def render_overview(view: dict) -> list:
         serving(),
         [(ns.metric, grain, ns.targets, True)]
         + [(node.metric, grain, node.targets, False) for node in drivers],
+        as_of=view.as_of,
     )
     if nsm.frame[ns.metric].isna().all():
         return empty_state("No data for the North Star Metric in the last periods.")
@@ -87,7 +114,10 @@ def render_overview(view: dict) -> list:
     )
     cards = [
         driver_card(
-            summary, node.owner, spec.north_star.tree.relation if spec.north_star.tree else None
+            summary,
+            node.owner,
+            spec.north_star.tree.relation if spec.north_star.tree else None,
+            ExplorerView(node.metric, grain=grain, as_of=view.as_of).href(),
         )
         for node, summary in zip(drivers, driver_summaries, strict=True)
     ]

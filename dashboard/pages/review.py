@@ -10,33 +10,28 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import ids
+from dashboard.components.address_error import address_error
 from dashboard.components.kpi import headline
 from dashboard.components.states import error_state, guarded
 from dashboard.figures import target_series, trend_figure
 from dashboard.lineage import first_drivers
 from dashboard.serving import serving
 from dashboard.summaries import summarise
-from dashboard.views import GRAINS
+from dashboard.url_state import UrlStateError, page_location, review_from_href, review_view
 
 # Slides that later pages will provide; skipped until they exist.
 LATER_SLIDES = {"alerts", "okrs"}
 
 
-def layout(
-    slides: str | None = None,
-    interval: str | None = None,
-    grain: str | None = None,
-    **_other: object,
-) -> html.Div:
+def layout(**params: object) -> html.Div:
     try:
-        seconds = max(3, min(600, int(interval or 20)))
-    except ValueError:
-        seconds = 20
-    view = {"slides": slides or "", "grain": grain if grain in GRAINS else None}
+        view = review_view(page_location(params)[1])
+    except UrlStateError as exc:
+        return address_error(exc, "/review", "review mode")
     return html.Div(
         [
-            dcc.Store(id=ids.REVIEW_VIEW, data=view),
-            dcc.Interval(id=ids.REVIEW_TICK, interval=seconds * 1000, n_intervals=0),
+            dcc.Store(id=ids.REVIEW_VIEW, data=view.href()),
+            dcc.Interval(id=ids.REVIEW_TICK, interval=view.interval * 1000, n_intervals=0),
             html.Div(id=ids.REVIEW_SLIDE, className="ns-review"),
         ]
     )
@@ -63,21 +58,22 @@ def slide_list(spec: Any, text: str) -> list[str]:
     Input(ids.REVIEW_VIEW, "data"),
 )
 @guarded
-def render_slide(tick: int, view: dict) -> Any:
+def render_slide(tick: object, data: object) -> Any:
     """Slide number `tick` (mod the number of slides), read from the newest snapshot."""
+    view = review_from_href(data)
     snap = serving().snapshot()
     spec = snap.spec
-    slides = slide_list(spec, view.get("slides") or "")
+    slides = slide_list(spec, view.slides)
     if not slides:
         return error_state(
             "Nothing to show: set ?slides=nsm,<metric>,… or define north_star.", "No slides"
         )
-    index = (tick or 0) % len(slides)
+    index = (tick if isinstance(tick, int) and not isinstance(tick, bool) else 0) % len(slides)
     name = slides[index]
-    grain = view.get("grain") or (spec.north_star.grain if spec.north_star else "week")
+    grain = view.grain or (spec.north_star.grain if spec.north_star else "week")
     is_nsm = spec.north_star is not None and name == spec.north_star.metric
     targets = spec.north_star.targets if is_nsm else _node_targets(spec, name)
-    s = summarise(serving(), name, grain, targets)
+    s = summarise(serving(), name, grain, targets, as_of=view.as_of)
     series = target_series(
         targets, list(s.frame["period"]), grain, spec.north_star.grain if spec.north_star else grain
     )
