@@ -249,13 +249,16 @@ def render_explorer(data: object) -> list:
     snap = serving().snapshot()
     view, metric = res.view, res.metric
     notes = [_unknown_values_note(dim, vals) for dim, vals in unknown_values(serving(), view)]
+    notice = res.result.notice  # the range holds no data: say where the data is
+    hint = f"{notice[0].upper()}{notice[1:]}." if notice else None
     if res.empty:
-        hint = res.result.notice
         return [
             *notes,
-            empty_state(hint=f"{hint[0].upper()}{hint[1:]}." if hint else None),
+            empty_state(hint=hint),
             definition_panel(snap.spec, snap.semantics, metric, res.result.sql),
         ]
+    if hint:  # counts and sums show zeros: real numbers, but say why
+        notes.append(empty_state("No data in this range: the values shown are zeros.", hint))
     figure = dcc.Graph(
         id=ids.EXPLORER_FIGURE, figure=explorer_figure(res), config={"displaylogo": False}
     )

@@ -1,0 +1,343 @@
+"""Hostile input to the pages, over the app's HTTP interface (Flask's test client on the Dash
+server, a tiny fixture snapshot): URL query strings for every page and junk JSON in every page
+callback's inputs and stores. No answer may be a 500 or show a traceback, and a filter in a link
+either reaches the page exactly as written or is refused in place."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from urllib.parse import quote, urlencode, urlsplit
+
+import pytest
+from browser.fixture_shop import AS_OF, SPEC, build_shop
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dashboard.url_state import explorer_from_href
+from dashboard.views import ExplorerView
+from metric_layer.query import DimensionFilter
+
+ROUTER = "_pages_content"
+PAGES = ("/", "/tree", "/catalog", "/review", "/metric/orders", "/metric/revenue", "/metric/none")
+KEYS = ("grain", "range", "start", "end", "compare", "by", "chart", "top", "filters", "as_of")
+KEYS += ("q", "slides", "interval", "name", "metric")
+FUZZ = settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[type-arg]
+    from dashboard.server import create_dash
+    from settings import Settings
+
+    serving = build_shop(tmp_path_factory.mktemp("shop"))
+    app = create_dash(Settings(metrics=SPEC, serving_dir=serving, as_of=AS_OF.isoformat()))
+    test_client = app.server.test_client()
+    test_client.get("/")  # registers the pages' router
+    yield test_client
+    app.server.extensions["northstar"].close()
+
+
+@pytest.fixture(scope="module")
+def deps(client) -> list[dict]:  # type: ignore[no-untyped-def]
+    return json.loads(client.get("/_dash-dependencies").get_data(as_text=True))
+
+
+def _outputs(dep: dict) -> list[dict] | dict:
+    out = dep["output"]
+    if not out.startswith(".."):
+        cid, prop = out.rsplit(".", 1)
+        return {"id": cid, "property": prop}
+    return [
+        dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
+        for p in out.strip(".").split("...")
+    ]
+
+
+def post(client, dep: dict, inputs: list, state: list) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """One callback request as the browser sends it; inputs/state are payload entries."""
+    body = {
+        "output": dep["output"],
+        "outputs": _outputs(dep),
+        "inputs": inputs,
+        "state": state,
+        "changedPropIds": [_prop_id(i) for i in inputs if isinstance(i, dict)],
+    }
+    resp = client.post("/_dash-update-component", json=body)
+    return resp.status_code, resp.get_data(as_text=True)
+
+
+def _prop_id(item: dict) -> str:
+    cid = item["id"]
+    if isinstance(cid, dict):
+        cid = json.dumps(cid, sort_keys=True, separators=(",", ":"))
+    return f"{cid}.{item['property']}"
+
+
+def open_page(client, deps, path: str, search: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    router = next(d for d in deps if ROUTER in d["output"])
+    entries = [
+        {"id": "_pages_location", "property": "pathname", "value": path},
+        {"id": "_pages_location", "property": "search", "value": search},
+    ]
+    return post(client, router, entries, [])
+
+
+def assert_clean(status: int, text: str) -> None:
+    assert status in (200, 204), text[:500]
+    assert "Traceback" not in text and "Internal Server Error" not in text
+    assert "Something went wrong" not in text, text[:800]  # an unexpected exception, caught
+
+
+def stored(text: str, store_id: str) -> object:
+    """The data of the store `store_id` in a router answer (None when the page shows an error)."""
+    return props_of(text, store_id).get("data")
+
+
+def props_of(text: str, component_id: str) -> dict:
+    """The props of the component `component_id` in an answer ({} when absent)."""
+    found: list = [{}]
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict) and props.get("id") == component_id:
+                found.append(props)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(text))
+    return found[-1]
+
+
+# -- URL query strings -------------------------------------------------------------------------
+
+junk_text = st.one_of(
+    st.text(max_size=20),
+    st.text(alphabet="=!<>,;%&?#+ ", max_size=12),
+    st.sampled_from(
+        ["", "-", "0", "-1", "99999999999", "1e3", "٣", "null", "[]", "{}", "2026-02-30"]
+    ),
+    st.sampled_from(["day", "week", "month", "custom", "4w", "none", "stacked", "nsm,buyers"]),
+    st.sampled_from(["platform!=ios", "platform=ios,web", "size>large", "channel=", "==", ";;"]),
+    st.sampled_from(["0001-01-01", "1899-12-31", "2026-03-01", "3000-01-01", "2026-3-1"]),
+    st.just("x" * 5000),
+)
+pairs = st.lists(st.tuples(st.sampled_from(KEYS) | st.text(max_size=6), junk_text), max_size=6)
+
+
+@FUZZ
+@given(path=st.sampled_from(PAGES), params=pairs)
+def test_any_query_string_gives_a_page_or_an_in_page_error(client, deps, path, params) -> None:  # type: ignore[no-untyped-def]
+    status, text = open_page(client, deps, path, "?" + urlencode(params))
+    assert_clean(status, text)
+    assert len(text) < 200_000
+
+
+dims = st.sampled_from(("platform", "channel", "size"))
+plain = st.text(alphabet="abcdefghijklmnopqrstuvwxyzIOS_-. ", min_size=1, max_size=8).map(str.strip)
+ops = st.sampled_from(("=", "!=", ">", ">=", "<", "<="))
+
+
+@FUZZ
+@given(
+    parts=st.lists(
+        st.tuples(dims, ops, st.lists(plain.filter(bool), min_size=1, max_size=3)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_a_filter_in_a_link_reaches_the_page_exactly(client, deps, parts) -> None:  # type: ignore[no-untyped-def]
+    text = ";".join(f"{d}{op}{','.join(vs)}" for d, op, vs in parts)
+    status, body = open_page(client, deps, "/metric/orders", "?" + urlencode({"filters": text}))
+    assert_clean(status, body)
+    href = stored(body, "explorer-view")
+    comparisons = any(op not in ("=", "!=") and len(vs) > 1 for _, op, vs in parts)
+    if comparisons:  # `size>a,b` has no meaning: refused, in place
+        assert href is None and "cannot be shown as written" in body
+        return
+    # What a reader of the link means, written out by hand:
+    names = {("=", False): "=", ("=", True): "in", ("!=", False): "!=", ("!=", True): "not in"}
+    expected = tuple(
+        DimensionFilter(d, names.get((op, len(vs) > 1), op), tuple(vs)) for d, op, vs in parts
+    )
+    assert isinstance(href, str)
+    view = explorer_from_href(href)
+    assert view.filters == expected
+    # and the page's own link for the view says the same
+    assert explorer_from_href(view.href()).filters == expected
+
+
+# -- callback payloads -------------------------------------------------------------------------
+
+json_junk = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+VALID_STORES = {
+    "explorer-view": [
+        ExplorerView("orders").href(),
+        "/metric/orders?grain=month&range=custom&start=1900-01-01&end=2999-12-31&compare=none",
+        "/metric/orders?grain=day&range=custom&start=2025-01-01&end=2025-01-03&by=platform",
+    ],
+    "overview-view": ["/?grain=week", "/?grain=month&as_of=2026-01-31"],
+    "tree-view": ["/tree?grain=week"],
+    "review-view": ["/review?interval=20"],
+}
+
+
+def _page_callbacks(deps: list[dict]) -> list[dict]:
+    return [
+        d
+        for d in deps
+        if not d.get("clientside_function")
+        and ROUTER not in d["output"]
+        and "freshness" not in d["output"]
+    ]
+
+
+@st.composite
+def payload_values(draw, item: dict, slow: bool):  # type: ignore[no-untyped-def]
+    cid = item["id"]
+    valid = VALID_STORES.get(cid)
+    if valid and not slow and draw(st.booleans()):
+        return draw(st.sampled_from(valid))
+    return draw(json_junk)
+
+
+@settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_junk_in_callback_inputs_and_stores_never_breaks_a_page(client, deps, data) -> None:  # type: ignore[no-untyped-def]
+    dep = data.draw(st.sampled_from(_page_callbacks(deps)))
+    slow = "export-png" in json.dumps(dep["inputs"])  # a real PNG takes seconds: junk stores only
+
+    def entry(item: dict) -> dict | list:
+        if item["id"].startswith("{"):  # pattern-matching (ALL): one entry per matching component
+            pattern = json.loads(item["id"])
+            n = data.draw(st.integers(0, 2))
+            return [
+                {
+                    "id": {**pattern, "index": i},
+                    "property": item["property"],
+                    "value": data.draw(json_junk),
+                }
+                for i in range(n)
+            ]
+        return {**item, "value": data.draw(payload_values(item, slow))}
+
+    status, text = post(
+        client, dep, [entry(i) for i in dep["inputs"]], [entry(s) for s in dep.get("state", [])]
+    )
+    assert_clean(status, text)
+
+
+# -- the issue's reproductions -----------------------------------------------------------------
+
+
+def _dep(deps: list[dict], first_input: str) -> dict:
+    return next(d for d in deps if d["inputs"] and d["inputs"][0]["id"] == first_input)
+
+
+def test_a_query_parameter_does_not_replace_the_paths_metric(client, deps) -> None:  # type: ignore[no-untyped-def]
+    status, text = open_page(client, deps, "/metric/orders", "?name=revenue&metric=revenue")
+    assert_clean(status, text)
+    assert urlsplit(stored(text, "explorer-view")).path == "/metric/orders"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("path", "search"),
+    [
+        ("/review", "?interval=1&interval=2"),
+        ("/review", "?slides=nsm&slides=buyers"),
+        ("/catalog", "?q=a&q=b"),
+        ("/metric/orders", "?range=custom&start=0001-01-01&end=0001-01-10&compare=previous"),
+        ("/", "?as_of=2026-13-01"),
+        ("/tree", "?grain=week&grain=month"),
+    ],
+)
+def test_repeated_keys_and_impossible_days_are_in_page_errors(client, deps, path, search) -> None:  # type: ignore[no-untyped-def]
+    status, text = open_page(client, deps, path, search)
+    assert_clean(status, text)
+    assert "cannot be shown as written" in text
+
+
+def test_typing_a_minus_into_top_is_a_message_not_a_500(client, deps) -> None:  # type: ignore[no-untyped-def]
+    dep = _dep(deps, "explorer-metric")
+    href = ExplorerView("orders", by="platform").href()
+    values = {"explorer-metric": "orders", "explorer-grain": "week", "explorer-range": "13w",
+              "explorer-compare": "previous", "explorer-by": "platform", "explorer-chart": "lines",
+              "explorer-top": "-", "explorer-filter-op": "is", "explorer-filter-values": [],
+              "explorer-view": href, "_pages_location": "http://x" + href}  # fmt: skip
+    entries = [{**i, "value": values.get(i["id"])} for i in dep["inputs"]]
+    entries[7] = {**entries[7]}
+    status, text = post(
+        client, dep, entries, [{**s, "value": values.get(s["id"])} for s in dep["state"]]
+    )
+    assert_clean(status, text)
+    answer = json.loads(text)["response"]
+    assert "_pages_location" not in answer  # the address stays
+    assert "`top` must be a whole number from 1 to 20" in json.dumps(answer)
+
+
+def test_exports_answer_junk_stores_with_a_message(client, deps) -> None:  # type: ignore[no-untyped-def]
+    for button in ("export-csv", "export-png"):
+        dep = _dep(deps, button)
+        for junk in ({"metric": "orders", "grain": ["x"]}, "/metric/orders?top=-", 7):
+            status, text = post(
+                client,
+                dep,
+                [{**dep["inputs"][0], "value": 1}],
+                [{**dep["state"][0], "value": junk}],
+            )
+            assert_clean(status, text)
+            answer = json.loads(text)["response"]
+            assert "download" not in answer and "ns-error" in json.dumps(answer)
+
+
+def test_a_range_too_large_for_one_answer_is_a_small_fast_message(client, deps) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9.2: 1000-01-01..2999-12-31 by day took 26 s and 154 MB; the bound is checked first."""
+    search = "?grain=day&range=custom&start=1000-01-01&end=2999-12-31&compare=none"
+    status, text = open_page(client, deps, "/metric/paid_orders".replace("paid_", ""), search)
+    assert_clean(status, text)
+    assert "outside 1900-01-01..2999-12-31" in text and len(text) < 20_000
+    # Within the days the calendars handle but still 400,000 days: the service's bound, in place.
+    body = _dep(deps, "explorer-view")
+    href = "/metric/orders?grain=day&range=custom&start=1900-01-01&end=2999-12-31&compare=none"
+    started = time.monotonic()
+    status, text = post(client, body, [{**body["inputs"][0], "value": href}], [])
+    assert_clean(status, text)
+    assert time.monotonic() - started < 5
+    assert "at most 10,000 fit in one answer" in text and len(text) < 20_000
+
+
+def test_a_filter_value_missing_from_the_data_is_kept_and_named(client, deps) -> None:  # type: ignore[no-untyped-def]
+    """`platform=IOS` used to be dropped, showing unfiltered totals with no word."""
+    body = _dep(deps, "explorer-view")
+    href = "/metric/orders?grain=week&range=13w&compare=previous&filters=" + quote("platform=IOS")
+    status, text = post(client, body, [{**body["inputs"][0], "value": href}], [])
+    assert_clean(status, text)
+    assert "platform has no value 'IOS'" in text
+    # no order has platform IOS: zero, not the unfiltered totals
+    assert props_of(text, "explorer-value")["children"] == "0"
+
+
+def test_empty_range_says_where_the_data_is(client, deps) -> None:  # type: ignore[no-untyped-def]
+    body = _dep(deps, "explorer-view")
+    for metric in ("orders", "avg_amount"):  # no value at all; zeros (counts fill 0)
+        href = f"/metric/{metric}?grain=week&range=custom&start=2001-01-01&end=2001-02-01"
+        status, text = post(client, body, [{**body["inputs"][0], "value": href}], [])
+        assert_clean(status, text)
+        assert "data spans 2025-" in text
+    assert "No data in this range" in text
+
