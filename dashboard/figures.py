@@ -44,6 +44,34 @@ def _line(
     )
 
 
+def _so_far(
+    done: pd.DataFrame,
+    partial: pd.DataFrame,
+    metric: Any,
+    grain: str,
+    currency: str,
+    colour: str,
+    name: str,
+    marker_size: int,
+) -> go.Scatter:
+    """The partial period(s): dotted from the last complete period, with open markers, so a
+    period that is not over never reads as a collapse of the line."""
+    trace = _line(
+        pd.concat([done.tail(1), partial]),
+        metric.name,
+        name,
+        metric,
+        grain,
+        currency,
+        colour,
+        dash="dot",
+        marker_size=marker_size,
+        showlegend=True,
+    )
+    trace.marker.update(symbol="circle-open")
+    return trace
+
+
 def trend_figure(
     frame: pd.DataFrame,
     metric: Any,
@@ -74,22 +102,9 @@ def trend_figure(
     )
     partial = frame[frame["is_partial"]]
     if len(partial):
-        bridge = pd.concat([done.tail(1), partial])
         fig.add_trace(
-            _line(
-                bridge,
-                metric.name,
-                f"{name} (so far)",
-                metric,
-                grain,
-                currency,
-                theme.PRIMARY,
-                dash="dot",
-                marker_size=9,
-                showlegend=True,
-            )
+            _so_far(done, partial, metric, grain, currency, theme.PRIMARY, f"{name} (so far)", 9)
         )
-        fig.data[-1].marker.update(symbol="circle-open")
         fig.add_vrect(
             x0=_partial_span(done, partial)[0],
             x1=_partial_span(done, partial)[1],
@@ -185,21 +200,19 @@ def sparkline(
     dark: bool = False,
     height: int = 60,
 ) -> go.Figure:
-    """A small line of the recent periods; colour follows whether the last change is good."""
+    """A small line of the recent complete periods, colour by whether the last change is good;
+    the partial current period dotted after it, as on the main trend."""
     colour = theme.TONE_HEX.get(tone, theme.PRIMARY)
+    done, partial = frame[~frame["is_partial"]], frame[frame["is_partial"]]
     fig = go.Figure(
         _line(
-            frame,
-            metric.name,
-            metric.title,
-            metric,
-            grain,
-            currency,
-            colour,
-            width=2,
-            marker_size=3,
+            done, metric.name, metric.title, metric, grain, currency, colour, width=2, marker_size=3
         )
     )
+    if len(partial):
+        fig.add_trace(
+            _so_far(done, partial, metric, grain, currency, colour, f"{metric.title} (so far)", 4)
+        )
     fig.update_layout(
         height=height,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},

@@ -92,14 +92,32 @@ def period_label(period: date, grain: str) -> str:
     return str(period.year)
 
 
-def axis_format(metric: Any, currency: str = "USD") -> dict[str, str]:
-    """Plotly axis tick format matching format_value."""
+def axis_format(metric: Any, currency: str = "USD") -> dict[str, Any]:
+    """Plotly axis tick format matching format_value, with the decimals the tick step needs: the
+    step plotly picks (dtick) chooses the format, so ticks 0.5% apart read 2.5%, 3.0%, not 3%, 3%."""
     if metric.format == "percent":
-        return {"tickformat": ".0%"}
+        return {"tickformat": ".0%", "tickformatstops": _decimal_stops(".{}%", scale=100)}
     if metric.format == "currency":
         symbol = CURRENCY_SYMBOLS.get(metric.unit or currency, "")
-        return {"tickformat": ",.0f", "tickprefix": symbol}
+        return {
+            "tickformat": ",.0f",
+            "tickformatstops": _decimal_stops(",.{}f"),
+            "tickprefix": symbol,
+        }
     return {"tickformat": ",~r"}
+
+
+def _decimal_stops(pattern: str, scale: int = 1, most: int = 4) -> list[dict[str, Any]]:
+    """Plotly tickformatstops: a step of at least 1 shown unit gets 0 decimals, of at least 0.1
+    one decimal, and so on. Largest first: plotly takes the first stop whose range holds the step,
+    and ranges share their ends."""
+    stops: list[dict[str, Any]] = [{"dtickrange": [1 / scale, None], "value": pattern.format(0)}]
+    for k in range(1, most):
+        stops.append(
+            {"dtickrange": [10**-k / scale, 10 ** (1 - k) / scale], "value": pattern.format(k)}
+        )
+    stops.append({"dtickrange": [None, 10 ** (1 - most) / scale], "value": pattern.format(most)})
+    return stops
 
 
 def format_delta(value: Any, metric: Any, currency: str = "USD") -> str:

@@ -6,6 +6,7 @@ from datetime import date
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 
 from dashboard import theme
 from dashboard.breakdown import OTHER, is_additive, top_n
@@ -90,3 +91,57 @@ def test_sparkline_colour_follows_tone_and_additivity() -> None:
     )
     assert is_additive(REVENUE)
     assert not is_additive(SimpleNamespace(type="ratio"))
+
+
+PERCENT = SimpleNamespace(**{**REVENUE.__dict__, "title": "D30 retention", "format": "percent"})
+
+
+def _format_for(axis: dict, dtick: float) -> str:
+    """The tick format plotly.js uses for a step: the first tickformatstop whose range holds it
+    (ends inclusive, as in plotly.js getTickFormat), else tickformat."""
+    for stop in axis.get("tickformatstops", []):
+        lo, hi = stop["dtickrange"]
+        if (lo is None or dtick >= lo) and (hi is None or dtick <= hi):
+            return stop["value"]
+    return axis["tickformat"]
+
+
+def _label(fmt: str, value: float) -> str:
+    """d3-format's `.N%` and `,.Nf`, written out by hand for the formats the axes use."""
+    digits = int(fmt.split(".")[1][:-1])
+    return f"{value * 100:.{digits}f}%" if fmt.endswith("%") else f"{value:,.{digits}f}"
+
+
+@pytest.mark.parametrize("metric", [PERCENT, REVENUE])
+@pytest.mark.parametrize("unit", [100, 10, 1, 0.1, 0.01, 0.001, 0.0001])
+@pytest.mark.parametrize("nice", [1, 2, 5])  # plotly's linear steps are 1, 2 or 5 × 10^k
+def test_tick_labels_carry_the_decimals_their_step_needs(metric, unit, nice) -> None:  # type: ignore[no-untyped-def]
+    """D30 retention read 3%, 3%, 2%, 2%, 1%, 1%, 0% for ticks 0.5% apart."""
+    dtick = nice * unit / (100 if metric.format == "percent" else 1)
+    axis = trend_figure(weekly(), metric, "week").layout.yaxis.to_plotly_json()
+    fmt = _format_for(axis, dtick)
+    ticks = [round(i * dtick, 12) for i in range(7)]
+    labels = [_label(fmt, t) for t in ticks]
+    assert len(set(labels)) == len(labels), labels
+    if dtick * (100 if metric.format == "percent" else 1) >= 1:
+        assert "." not in labels[1]  # whole steps stay whole: 3%, not 3.0%
+
+
+def test_the_d30_axis_from_the_issue() -> None:
+    axis = trend_figure(weekly(), PERCENT, "week").layout.yaxis.to_plotly_json()
+    labels = [_label(_format_for(axis, 0.005), i * 0.005) for i in range(7)]
+    assert labels == ["0.0%", "0.5%", "1.0%", "1.5%", "2.0%", "2.5%", "3.0%"]
+    breakdown = breakdown_figure(by_channel(), PERCENT, "week", "channel")
+    assert (
+        breakdown.layout.yaxis.tickformatstops
+        == trend_figure(weekly(), PERCENT, "week").layout.yaxis.tickformatstops
+    )
+
+
+def test_sparkline_shows_complete_periods_and_marks_the_partial_one() -> None:
+    fig = sparkline(weekly(), REVENUE, "week", tone="good")
+    complete, so_far = fig.data
+    assert list(complete.y) == [10.0, 12.0, 9.0]  # the partial 3.0 is not on the solid line
+    assert list(so_far.y) == [9.0, 3.0] and so_far.line.dash == "dot"
+    assert so_far.marker.symbol == "circle-open"
+    assert len(sparkline(weekly().iloc[:3], REVENUE, "week").data) == 1

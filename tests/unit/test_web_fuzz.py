@@ -340,4 +340,3 @@ def test_empty_range_says_where_the_data_is(client, deps) -> None:  # type: igno
         assert_clean(status, text)
         assert "data spans 2025-" in text
     assert "No data in this range" in text
-
