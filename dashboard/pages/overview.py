@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import dash
@@ -141,6 +142,23 @@ def render_overview(data: object) -> list:
         dmc.Title("Drivers", order=4, mb="sm") if cards else None,
         dmc.SimpleGrid(cards, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md"),
     ]
+
+
+# The navigation keeps the as-of day: a page opened `?as_of=` links to the others as of that day.
+# (Registered here because the Overview module is always loaded; the links live in the shell.)
+NAV_AS_OF = {"nav-overview": "/", "nav-tree": "/tree", "nav-metric": "/metric"}
+NAV_AS_OF |= {"nav-catalog": "/catalog", "nav-review": "/review"}
+dash.clientside_callback(
+    """
+    function(search) {
+        const found = /[?&]as_of=([0-9]{4}-[0-9]{2}-[0-9]{2})(&|$)/.exec(search || "");
+        const query = found ? "?as_of=" + found[1] : "";
+        return PATHS.map(path => path + query);
+    }
+    """.replace("PATHS", json.dumps(list(NAV_AS_OF.values()))),
+    [Output(nav_id, "href") for nav_id in NAV_AS_OF],
+    Input(ids.PAGES_LOCATION, "search"),
+)
 
 
 # Registered last so the layout function exists (the pages are imported, not scanned).
