@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import quote, urlencode, urlsplit
 
+import pandas as pd
 import pytest
 from browser.fixture_shop import AS_OF, SPEC, build_shop
 from hypothesis import HealthCheck, given, settings
@@ -340,3 +341,41 @@ def test_empty_range_says_where_the_data_is(client, deps) -> None:  # type: igno
         assert_clean(status, text)
         assert "data spans 2025-" in text
     assert "No data in this range" in text
+
+
+def test_as_of_in_the_address_moves_every_page_to_that_day(client, deps) -> None:  # type: ignore[no-untyped-def]
+    """`?as_of=2026-02-18` (a Wednesday): the Overview's headline is the week of 9–15 Feb, counted
+    here by hand from the fixture's rows, and every link on the pages keeps the day."""
+    from browser.fixture_shop import shop_tables
+
+    orders = shop_tables()["raw.orders"]
+    local = orders["ordered_at"] + pd.Timedelta(hours=8)  # naive UTC → Asia/Shanghai
+    week = (local >= "2026-02-09") & (local < "2026-02-16") & (orders["status"] == "paid")
+    status, text = open_page(client, deps, "/", "?as_of=2026-02-18")
+    assert_clean(status, text)
+    store = stored(text, "overview-view")
+    assert store == "/?grain=week&as_of=2026-02-18"
+    overview = _dep(deps, "overview-view")
+    status, text = post(client, overview, [{**overview["inputs"][0], "value": store}], [])
+    assert_clean(status, text)
+    assert props_of(text, "nsm-value")["children"] == f"{int(week.sum()):,}"
+    assert props_of(text, "driver-buyers")["href"].endswith("as_of=2026-02-18")
+    tree = _dep(deps, "tree-view")
+    status, text = post(
+        client, tree, [{**tree["inputs"][0], "value": "/tree?grain=week&as_of=2026-02-18"}], []
+    )
+    assert props_of(text, "tree-node-buyers")["href"].endswith("as_of=2026-02-18")
+    assert props_of(text, "tree-value-orders")["children"] == f"{int(week.sum()):,}"
+    catalog = next(d for d in deps if d["output"] == "catalog-body.children")
+    status, text = post(
+        client,
+        catalog,
+        [{**catalog["inputs"][0], "value": "orders"}],
+        [{**catalog["state"][0], "value": "?as_of=2026-02-18"}],
+    )
+    assert_clean(status, text)
+    assert 'metric\\u002forders?as_of=2026-02-18"' in text
+    for path in ("/metric/orders", "/review", "/catalog", "/tree"):
+        status, text = open_page(client, deps, path, "?as_of=2026-02-31")
+        assert_clean(status, text)
+        assert "2026-02-31 is not a day of the calendar" in text
