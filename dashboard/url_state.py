@@ -115,7 +115,9 @@ class _Reader:
         for part in value.split(";"):
             found = parse_filter(part, dimensions)
             if isinstance(found, str):
-                self.problems.append(f"filter {_shown(part)}: {found}")
+                # DimensionFilter.parse names the filter itself; the schema's own checks do not
+                named = found.startswith("filter ")
+                self.problems.append(found if named else f"filter {_shown(part)}: {found}")
             else:
                 out.append(found)
         return tuple(out)

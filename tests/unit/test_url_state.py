@@ -144,7 +144,7 @@ def test_several_filters_keep_their_order() -> None:
         ("?range=custom&start=2026-03-01&end=2026-01-01", "is after end"),
         ("?range=custom", "needs both start and end"),
         ("?range=4w&start=2026-01-01&end=2026-02-01", "apply only to range=custom"),
-        ("?filters=platform%3D%3Dios", "write dimension=value"),
+        ("?filters=platform%3D%3Dios", "filter 'platform==ios': `==` is not an operator"),
         ("?filters=platform%3D", "platform="),
         ("?filters=colour%3Dred", "is not a dimension of this metric"),
         ("?filters=platform%3Dios%3B", "filter ''"),
