@@ -17,7 +17,7 @@ from dashboard import ids
 from dashboard.components.definition import definition_panel
 from dashboard.components.explorer_controls import controls
 from dashboard.components.metric_table import metric_grid
-from dashboard.components.states import empty_state, error_state, guarded, loading
+from dashboard.components.states import empty_state, error_state, failure_state, guarded, loading
 from dashboard.explorer_data import dimension_values, explore, explorer_figure, export_frame
 from dashboard.formatting import (
     change_tone,
@@ -36,7 +36,7 @@ def layout(name: str | None = None, **params: object) -> html.Div:
     try:
         snap = serving().snapshot()
     except Exception as exc:
-        return error_state(str(exc), "No data yet")
+        return failure_state(exc)
     spec = snap.spec
     if not name or name == "none":
         name = spec.north_star.metric if spec.north_star else spec.metric_names[0]
