@@ -24,7 +24,15 @@ LOCATION = "_pages_location"
 class Answer:
     what: str  # the URL or the callback output
     status: int
-    text: str
+    text: str  # as sent: Dash escapes "/" in JSON as \u002f
+
+    @property
+    def readable(self) -> str:
+        """The text with JSON escapes undone, so a path in it reads as a path."""
+        try:
+            return json.dumps(json.loads(self.text), ensure_ascii=False)
+        except ValueError:
+            return self.text
 
 
 Fetch = Callable[[str, dict | None], tuple[int, str]]  # (path, JSON body or None for GET)
