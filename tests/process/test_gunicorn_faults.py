@@ -18,7 +18,7 @@ import psutil
 import pytest
 from page_client import Answer, callback, http_fetch, render
 
-from tests.browser.fixture_shop import shop_tables
+from tests.browser.fixture_shop import AS_OF, shop_tables
 from warehouse import SnapshotStore, Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +79,7 @@ class Gunicorn:
             "NORTHSTAR_SETTINGS": str(project / "none.toml"),
             "NORTHSTAR_METRICS": str(project / "metrics.yml"),
             "NORTHSTAR_SERVING_DIR": str(project / "data" / "serving"),
+            "NORTHSTAR_AS_OF": AS_OF.isoformat(),  # the shop's data ends on AS_OF
         }
         cmd = [str(GUNICORN), "-w", "1", "-b", f"127.0.0.1:{self.port}", "--timeout", "120"]
         self.proc = subprocess.Popen(

@@ -21,7 +21,7 @@ from dashboard.server import create_dash, server_for
 from dashboard.serving import EXTENSION, Serving, check_spec
 from metric_layer.errors import SpecError
 from settings import Settings
-from tests.browser.fixture_shop import shop_tables
+from tests.browser.fixture_shop import AS_OF, shop_tables
 from warehouse import SnapshotStore, Warehouse
 
 SPEC = Path(__file__).parents[1] / "fixtures" / "small_spec.yml"
@@ -47,6 +47,7 @@ def settings_for(project: Path) -> Settings:
         metrics=project / "metrics.yml",
         warehouse=project / "warehouse.duckdb",
         serving_dir=project / "data" / "serving",
+        as_of=AS_OF.isoformat(),  # the shop's data ends on AS_OF
     )
 
 
