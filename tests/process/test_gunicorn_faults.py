@@ -5,7 +5,6 @@ wrong. Waits are for conditions (a new worker pid, a 200), never fixed sleeps.""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,12 +16,9 @@ from pathlib import Path
 import psutil
 import pytest
 from page_client import Answer, callback, http_fetch, render
-
-from tests.browser.fixture_shop import AS_OF, shop_tables
-from warehouse import SnapshotStore, Warehouse
+from shop_project import break_spec, make_project, publish, publish_damaged, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "tests" / "fixtures" / "small_spec.yml"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 BOOT_TIMEOUT = 120  # seconds; a loaded 2-core machine boots a Dash worker slowly
 
@@ -46,26 +42,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    shutil.copyfile(SPEC, tmp_path / "metrics.yml")
-    with Warehouse(tmp_path / "warehouse.duckdb") as wh:
-        for table, frame in shop_tables().items():
-            wh.replace_table(table, frame)
-        wh.checkpoint()
-    return tmp_path
-
-
-def publish(project: Path) -> str:
-    store = SnapshotStore(project / "data" / "serving")
-    return store.publish(project / "warehouse.duckdb", (project / "metrics.yml").read_text())
-
-
-def break_spec(project: Path) -> int:
-    path = project / "metrics.yml"
-    lines = path.read_text().splitlines()
-    line = next(i for i, text in enumerate(lines) if "agg: count" in text)
-    lines[line] = lines[line].replace("agg: count", "agg: cnt", 1)
-    path.write_text("\n".join(lines) + "\n")
-    return line + 1
+    return make_project(tmp_path)
 
 
 class Gunicorn:
@@ -73,13 +50,14 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = project / "gunicorn.log"
+        settings = settings_for(project)
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT),
             "NORTHSTAR_SETTINGS": str(project / "none.toml"),
-            "NORTHSTAR_METRICS": str(project / "metrics.yml"),
-            "NORTHSTAR_SERVING_DIR": str(project / "data" / "serving"),
-            "NORTHSTAR_AS_OF": AS_OF.isoformat(),  # the shop's data ends on AS_OF
+            "NORTHSTAR_METRICS": str(settings.metrics),
+            "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
+            "NORTHSTAR_AS_OF": settings.as_of,
         }
         cmd = [str(GUNICORN), "-w", "1", "-b", f"127.0.0.1:{self.port}", "--timeout", "120"]
         self.proc = subprocess.Popen(
@@ -162,13 +140,11 @@ def test_invalid_spec_and_worker_restart_keep_the_site_up(project, gunicorn, how
 
 def test_damaged_snapshot_at_boot_serves_the_previous_one(project, gunicorn):
     good = publish(project)
-    serving = project / "data" / "serving"
-    (serving / "29991231T235959-000000000.duckdb").write_bytes(b"garbage" * 1000)
-    (serving / "CURRENT").write_text("29991231T235959-000000000")
+    bad = publish_damaged(project)
     server = gunicorn()
     answers = render(server.fetch, "/")
     assert all(a.status == 200 for a in answers)
     assert good in callback(server.fetch, "freshness-badge.children").readable
     banner = callback(server.fetch, "problems-banner.children").readable
-    assert "29991231T235959-000000000 cannot be served" in banner
+    assert f"{bad} cannot be served" in banner
     assert "not a valid DuckDB database file" in banner and "nother process" not in banner

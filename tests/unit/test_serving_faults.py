@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 from page_client import PAGES, Answer, callback, flask_fetch, render
+from shop_project import break_spec, make_project, publish, publish_damaged, settings_for
 
 from dashboard.server import create_dash, server_for
 from dashboard.serving import EXTENSION, Serving, check_spec
 from metric_layer.errors import SpecError
 from settings import Settings
-from tests.browser.fixture_shop import AS_OF, shop_tables
 from warehouse import SnapshotStore, Warehouse
 
 SPEC = Path(__file__).parents[1] / "fixtures" / "small_spec.yml"
@@ -33,48 +33,7 @@ BADGE = "freshness-badge.children"
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project folder (the working directory) with metrics.yml and a built warehouse file."""
     monkeypatch.chdir(tmp_path)
-    shutil.copyfile(SPEC, tmp_path / "metrics.yml")
-    with Warehouse(tmp_path / "warehouse.duckdb") as wh:
-        for table, frame in shop_tables().items():
-            wh.replace_table(table, frame)
-        wh.checkpoint()
-    return tmp_path
-
-
-def settings_for(project: Path) -> Settings:
-    # Absolute paths, as NORTHSTAR_* variables often give them: pages must still show relative ones.
-    return Settings(
-        metrics=project / "metrics.yml",
-        warehouse=project / "warehouse.duckdb",
-        serving_dir=project / "data" / "serving",
-        as_of=AS_OF.isoformat(),  # the shop's data ends on AS_OF
-    )
-
-
-def publish(project: Path, with_spec: bool = True) -> str:
-    spec = (project / "metrics.yml").read_text() if with_spec else None
-    store = SnapshotStore(settings_for(project).serving_dir)
-    return store.publish(project / "warehouse.duckdb", spec_text=spec)
-
-
-def publish_garbage(project: Path, content: bytes = b"not a duckdb file " * 300) -> str:
-    """A damaged snapshot made current, as a broken copy or a wrong file would be."""
-    store = SnapshotStore(settings_for(project).serving_dir)
-    store.dir.mkdir(parents=True, exist_ok=True)
-    version = "29991231T235959-000000000"  # sorts after every real version
-    (store.dir / f"{version}.duckdb").write_bytes(content)
-    (store.dir / "CURRENT").write_text(version)
-    return version
-
-
-def break_spec(project: Path) -> int:
-    """Make metrics.yml invalid (an unknown aggregation); return the line of the problem."""
-    path = project / "metrics.yml"
-    lines = path.read_text().splitlines()
-    line = next(i for i, text in enumerate(lines) if "agg: count" in text)
-    lines[line] = lines[line].replace("agg: count", "agg: cnt", 1)
-    path.write_text("\n".join(lines) + "\n")
-    return line + 1
+    return make_project(tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +153,7 @@ def test_damaged_snapshot_published_while_running_is_skipped_and_reported_once(
     good = publish(project)
     fetch = fetcher(settings_for(project))
     assert good in text_of(callback(fetch, BADGE))
-    bad = publish_garbage(project)
+    bad = publish_damaged(project)
     caplog.set_level(logging.WARNING, logger="dashboard.serving")
     answers = all_pages(fetch, ["/", "/tree"]) + all_pages(fetch, ["/", "/tree"])
     assert overview_shows_numbers(answers)
@@ -210,7 +169,7 @@ def test_damaged_snapshot_published_while_running_is_skipped_and_reported_once(
 @pytest.mark.parametrize("content", [b"", b"garbage " * 1000], ids=["empty file", "garbage"])
 def test_damaged_snapshot_at_start_serves_the_previous_good_one(project, fetcher, content):
     good = publish(project)
-    bad = publish_garbage(project, content)
+    bad = publish_damaged(project, content)
     settings = settings_for(project)
     check_spec(settings)
     fetch = fetcher(settings)
@@ -233,7 +192,7 @@ def test_snapshot_without_tables_is_not_served(project, fetcher):
 
 
 def test_only_a_damaged_snapshot_at_start_boots_and_says_so(project, fetcher):
-    bad = publish_garbage(project)
+    bad = publish_damaged(project)
     settings = settings_for(project)
     check_spec(settings)  # nothing to serve is not a spec problem: serve starts too
     answers = all_pages(fetcher(settings))
@@ -287,8 +246,8 @@ SCENARIOS = {
     "healthy": lambda p: publish(p),
     "invalid spec, published spec": lambda p: (publish(p), break_spec(p)),
     "invalid spec, nothing valid": lambda p: (publish(p, with_spec=False), break_spec(p)),
-    "damaged snapshot only": publish_garbage,
-    "damaged newer snapshot": lambda p: (publish(p), publish_garbage(p)),
+    "damaged snapshot only": publish_damaged,
+    "damaged newer snapshot": lambda p: (publish(p), publish_damaged(p)),
     "nothing published": lambda p: None,
     "metrics.yml missing": lambda p: (publish(p, with_spec=False), (p / "metrics.yml").unlink()),
 }
