@@ -60,6 +60,7 @@ class Gunicorn:
             "NORTHSTAR_AS_OF": settings.as_of,
         }
         cmd = [str(GUNICORN), "-w", "1", "-b", f"127.0.0.1:{self.port}", "--timeout", "120"]
+        cmd.append("--no-control-socket")  # one per user by default: parallel tests would share it
         self.proc = subprocess.Popen(
             [*cmd, "app:create_server()"],
             cwd=project,
