@@ -48,6 +48,7 @@ def unavailable(text: str, reason: str) -> dmc.Tooltip:
         label=reason,
         multiline=True,
         w=320,
+        className="ns-error",  # an error state: dashboard.view_cache never keeps it
     )
 
 

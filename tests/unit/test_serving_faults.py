@@ -7,11 +7,13 @@ Pages are loaded over the app's HTTP interface as the browser would (tests/page_
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import shutil
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """One Dash app for the module: Dash moves the pages' callbacks into the first app a process
     builds, so each test gives this app the Serving a fresh worker on its settings would have."""
+    from dash import _callback
+
+    pages = [m for name, m in sys.modules.items() if name.startswith("dashboard.pages.")]
+    if pages and not _callback.GLOBAL_CALLBACK_MAP:  # an app of another test module took them
+        for module in pages:
+            importlib.reload(module)
     empty = tmp_path_factory.mktemp("unused")
     return create_dash(Settings(metrics=SPEC, serving_dir=empty / "serving"))
 
