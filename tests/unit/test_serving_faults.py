@@ -14,6 +14,7 @@ import os
 import shutil
 import stat
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,9 @@ def fetcher(app):  # type: ignore[no-untyped-def]
         return flask_fetch(app.server.test_client())
 
     yield start
+    for thread in threading.enumerate():  # a warm-up still querying would make close() fail
+        if thread.name == "warm-up":
+            thread.join(120)
     for serving in servings:
         serving.close()
 
