@@ -128,11 +128,15 @@ def _load(settings: Settings, source_dir: Path, as_of: date) -> None:
     tmp.unlink(missing_ok=True)
     building = replace(settings, warehouse=tmp)
 
-    def after_load(wh: Warehouse) -> None:
+    def after_load(wh: Warehouse) -> str:
+        text = settings.metrics.read_text(
+            encoding="utf-8"
+        )  # the snapshot carries it (checked next)
         spec = spec_or_exit(settings, wh)
         t0 = time.perf_counter()
         build_rollups(wh, spec, today=as_of, progress=lambda msg: say(f"  {msg}"))
         say(f"rollups built in {time.perf_counter() - t0:.1f} s")
+        return text
 
     with IngestProgress() as progress:
         report = run_ingest(

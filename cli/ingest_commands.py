@@ -134,14 +134,16 @@ def rollup_hook(settings: Settings) -> AfterLoad | None:
     if not settings.metrics.exists():
         return None
     try:
-        from metric_layer.loader import load_spec
+        from metric_layer.loader import parse_spec
         from metric_layer.rollup_build import build_rollups
     except ImportError:
         return None
 
-    def after_load(warehouse: Warehouse) -> None:
-        spec = load_spec(settings.metrics, warehouse.table_columns())
+    def after_load(warehouse: Warehouse) -> str:
+        text = settings.metrics.read_text(encoding="utf-8")  # the snapshot carries what was checked
+        spec = parse_spec(text, str(settings.metrics), warehouse.table_columns())
         build_rollups(warehouse, spec)
+        return text
 
     return after_load
 

@@ -29,7 +29,9 @@ from warehouse.ingest_meta import (
 )
 from warehouse.loading import LoadRequest, LoadResult, load_table
 
-AfterLoad = Callable[[Warehouse], None]
+# Runs after a load that changed data; returns the metrics.yml text it validated (or None), which
+# the published snapshot carries so the web app can serve it when the live file is broken.
+AfterLoad = Callable[[Warehouse], str | None]
 
 
 class Progress(Protocol):
@@ -91,9 +93,10 @@ def run_ingest(
         changed = any(o.status == "ok" and (o.rows or o.quarantined) for o in report.outcomes)
         store = SnapshotStore(settings.serving_dir)
         if publish and (changed or _publish_pending(warehouse, store)):
+            spec_text = None
             if after_load is not None:
                 try:
-                    after_load(warehouse)
+                    spec_text = after_load(warehouse)
                 except Exception as exc:  # the hook is someone else's code: report, don't publish
                     report.publish_error = config.redact(
                         f"after_load failed, snapshot not published: {exc}"
@@ -102,7 +105,7 @@ def run_ingest(
             warehouse.checkpoint()
             warehouse.close()  # a closed file is a consistent file to copy
             try:
-                report.published = store.publish(settings.warehouse)
+                report.published = store.publish(settings.warehouse, spec_text=spec_text)
             except OSError as exc:  # the next run sees the snapshot behind and publishes again
                 report.publish_error = _publish_failed(store, exc)
     finally:

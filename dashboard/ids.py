@@ -7,6 +7,7 @@ PAGES_LOCATION = "_pages_location"
 SHELL = "shell"
 COLOR_SCHEME = "colour-scheme"
 FRESHNESS = "freshness-badge"
+BANNER = "problems-banner"
 
 # overview
 OVERVIEW_VIEW = "overview-view"

@@ -1,5 +1,8 @@
 """Build the Dash app: settings → per-process Serving + result cache (settings.cache) → pages.
-Refuses an invalid spec."""
+
+The development server refuses to start when no valid spec can be served at all; the production
+server (gunicorn) always boots, so a restarted worker never takes the site down, and the pages and
+banner say what is wrong."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import dash
 from dash import Dash, Input, Output
 
 from dashboard import ids, view_cache
-from dashboard.components import freshness, shell
+from dashboard.components import banner, freshness, shell
 from dashboard.result_cache import make_cache
 from dashboard.serving import EXTENSION, Serving, check_spec
 from settings import Settings
@@ -17,9 +20,13 @@ from settings import Settings
 PAGES = ("overview", "explorer", "tree", "catalog", "review", "drivers", "alerts", "okrs")
 
 
-def create_dash(settings: Settings, cache_config: dict | None = None) -> Dash:
-    """The Dash app for `settings`; raises SpecError (every problem listed) when metrics.yml is invalid."""
-    check_spec(settings)
+def create_dash(
+    settings: Settings, cache_config: dict | None = None, refuse_invalid_spec: bool = True
+) -> Dash:
+    """The Dash app for `settings`; raises SpecError (every problem listed) when neither metrics.yml
+    nor the spec published with a snapshot is valid, unless refuse_invalid_spec is False."""
+    if refuse_invalid_spec:
+        check_spec(settings)
     app = Dash(
         __name__,
         use_pages=True,
@@ -37,6 +44,7 @@ def create_dash(settings: Settings, cache_config: dict | None = None) -> Dash:
     app.server.extensions[EXTENSION] = Serving(settings, cache)
     view_cache.register(app.server)
     freshness.register(app)
+    banner.register(app)
     _register_review_chrome(app)
     return app
 
@@ -60,8 +68,8 @@ def _register_review_chrome(app: Dash) -> None:
 
 
 def server_for(settings: Settings | None = None):  # type: ignore[no-untyped-def]
-    """The Flask server (for gunicorn: `gunicorn -w 4 'app:create_server()'`)."""
-    return create_dash(settings or Settings.load()).server
+    """The Flask server (for gunicorn: `gunicorn -w 4 'app:create_server()'`); always boots."""
+    return create_dash(settings or Settings.load(), refuse_invalid_spec=False).server
 
 
 __all__ = ["create_dash", "dash", "server_for"]

@@ -4,6 +4,10 @@ One `Serving` lives on each Flask process (in `app.extensions`), not in a module
 gunicorn worker opens the published snapshot read-only and reopens it when CURRENT moves. Results
 are cached (dashboard.result_cache: per process, or shared by all workers) under `Snapshot.key`
 (snapshot version, spec, today) + the query, so a new snapshot invalidates them.
+
+Faults never take the site down: a published snapshot that cannot be served (damaged file, no
+valid spec for it) is logged once and the last good one goes on serving; an invalid metrics.yml
+falls back to the spec published with the snapshot. problems() says what is wrong, for the banner.
 """
 
 from __future__ import annotations
@@ -14,20 +18,23 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from pathlib import Path
 
 from flask import current_app
 from flask_caching import Cache
 
+from dashboard.lookback import lookback_queries
+from dashboard.paths import shown
 from dashboard.result_cache import cache_get, cache_set
+from dashboard.spec_source import PUBLISHED, Columns, live_spec, resolve_spec, signature
 from metric_layer.compile_cache import CompileCache
-from metric_layer.loader import load_spec
+from metric_layer.errors import SpecError
 from metric_layer.query import MetricFrame, MetricQuery
 from metric_layer.semantics import Semantics
 from metric_layer.service import MetricService
 from metric_layer.spec import Spec
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse
+from warehouse.snapshots import SnapshotError
 
 EXTENSION = "northstar"
 
@@ -46,6 +53,8 @@ class Snapshot:
     version: str
     service: MetricService
     semantics: Semantics
+    spec_origin: str  # spec_source.LIVE or PUBLISHED
+    columns: Columns
 
     @property
     def spec(self) -> Spec:
@@ -73,45 +82,98 @@ class Snapshot:
 
 
 class Serving:
-    def __init__(self, settings: Settings, cache: Cache) -> None:
+    def __init__(self, settings: Settings, cache: Cache, warm: bool = True) -> None:
         self.settings = settings
+        self.warm = warm  # run the Overview's queries in the background when a snapshot opens
         self.store = SnapshotStore(settings.serving_dir)
         self.cache = cache
         self._lock = threading.Lock()
         self._open: list[tuple[Snapshot, Warehouse]] = []
+        # Versions that could not be served, with the live spec's signature when a spec was the
+        # reason (fixing metrics.yml retries them); a damaged file is never retried or re-logged.
+        self._rejected: dict[str, tuple[tuple | None, Exception]] = {}
+        self._live_check: tuple[tuple, SpecError | None] | None = None
         # Compiled SQL outlives snapshots: a daily publish with the same tables reuses it.
         self.compile_cache = CompileCache()
 
     def snapshot(self) -> Snapshot:
-        """The newest published snapshot, opened read-only (reopened when a newer one appears)."""
+        """The newest servable snapshot, opened read-only (reopened when a newer one appears).
+
+        A published snapshot that cannot be served (damaged file, no valid spec) is reported once
+        in the log and in problems(); the one already open goes on serving. Raises
+        NoSnapshotError, SnapshotError or SpecError only when nothing can be served at all.
+        """
+        current = self.store.current()
+        served = self._served()
+        if served is not None and (current is None or not self._wants(current[0], served)):
+            return served
+        with self._lock:
+            served = self._served()
+            if served is not None and (current is None or not self._wants(current[0], served)):
+                return served
+            if current is None:
+                raise NoSnapshotError(
+                    f"no data published in {shown(self.settings.serving_dir)} yet: run "
+                    "`northstar demo build` or `northstar ingest`, then reload"
+                )
+            # Nothing open yet (a worker starting): fall back to older snapshots in the store.
+            versions = [current[0]]
+            if served is None:
+                versions += [v for v in self.store.versions() if v < current[0]]
+            first_error: Exception | None = None
+            for version in versions:
+                if self._rejected_now(version):
+                    first_error = first_error or self._rejected[version][1]
+                    continue
+                try:
+                    snap = self._open_version(version)
+                except (SnapshotError, SpecError) as exc:
+                    self._reject(version, exc)
+                    first_error = first_error or exc
+                    continue
+                return snap
+            if served is not None:
+                return served
+            assert first_error is not None
+            raise first_error
+
+    def problems(self) -> list[Problem]:
+        """What the banner on every page says is wrong (empty when all is well)."""
+        try:
+            snap = self.snapshot()
+        except (NoSnapshotError, SnapshotError, SpecError):
+            return []  # the pages themselves say why nothing can be shown
+        found = []
         current = self.store.current()
         if current is None:
-            raise NoSnapshotError(
-                f"no data published in {self.settings.serving_dir} yet: run `northstar demo build` "
-                "or `northstar ingest`, then reload"
+            found.append(
+                Problem(
+                    f"Nothing is published in {shown(self.settings.serving_dir)} any more",
+                    [f"Still serving snapshot {snap.version}; publish with `northstar ingest`."],
+                )
             )
-        version, path = current
-        if self._open and self._open[-1][0].version == version:
-            return self._open[-1][0]
-        with self._lock:
-            if self._open and self._open[-1][0].version == version:
-                return self._open[-1][0]
-            warehouse = Warehouse(path, read_only=True)
-            spec = load_spec(self.settings.metrics, warehouse.table_columns())
-            service = MetricService(
-                warehouse,
-                spec,
-                snapshot=version,
-                compile_cache=self.compile_cache,
-                as_of=self.settings.as_of_date(),
+        elif current[0] != snap.version and current[0] in self._rejected:
+            error = self._rejected[current[0]][1]
+            found.append(
+                Problem(
+                    f"The newest snapshot {current[0]} cannot be served",
+                    [_short(error), f"Still serving the previous snapshot, {snap.version}."],
+                )
             )
-            snap = Snapshot(version, service, Semantics(spec))
-            self._open.append((snap, warehouse))
-            # Keep the previous snapshot open: a request in flight may still read it.
-            while len(self._open) > 2:
-                self._open.pop(0)[1].close()
-            threading.Thread(target=_warm, args=(snap,), daemon=True, name="warm-up").start()
-            return snap
+        live_error = self._live_spec_error(snap)
+        if live_error is not None:
+            which = (
+                f"the spec published with snapshot {snap.version}"
+                if snap.spec_origin == PUBLISHED
+                else "the last valid spec"
+            )
+            found.append(
+                Problem(
+                    f"{shown(self.settings.metrics)} is invalid: serving {which} until it is fixed",
+                    [str(issue) for issue in live_error.issues],
+                )
+            )
+        return found
 
     def frame(self, query: MetricQuery) -> MetricFrame:
         """The service's answer to `query` on the current snapshot, cached per snapshot."""
@@ -130,12 +192,84 @@ class Serving:
                 warehouse.close()
             self._open.clear()
 
+    # -- internals ---------------------------------------------------------------------------
+    def _served(self) -> Snapshot | None:
+        return self._open[-1][0] if self._open else None
+
+    def _wants(self, version: str, served: Snapshot) -> bool:
+        """Whether CURRENT's `version` should replace the served snapshot (and is worth a try)."""
+        return version != served.version and not self._rejected_now(version)
+
+    def _rejected_now(self, version: str) -> bool:
+        if version not in self._rejected:
+            return False
+        spec_signature = self._rejected[version][0]
+        return spec_signature is None or spec_signature == signature(self.settings.metrics)
+
+    def _reject(self, version: str, error: Exception) -> None:
+        spec_signature = signature(self.settings.metrics) if isinstance(error, SpecError) else None
+        if self._rejected.get(version, (0, None))[0] != spec_signature:
+            logger.error("not serving snapshot %s: %s", version, error)  # once per cause
+        self._rejected[version] = (spec_signature, error)
+
+    def _open_version(self, version: str) -> Snapshot:
+        warehouse = self.store.open_snapshot(version)
+        try:
+            columns = warehouse.table_columns()
+            served = resolve_spec(self.settings.metrics, self.store, version, columns)
+        except BaseException:
+            warehouse.close()
+            raise
+        service = MetricService(
+            warehouse,
+            served.spec,
+            snapshot=version,
+            compile_cache=self.compile_cache,
+            as_of=self.settings.as_of_date(),
+        )
+        snap = Snapshot(version, service, Semantics(served.spec), served.origin, columns)
+        self._open.append((snap, warehouse))
+        # Keep the previous snapshot open: a request in flight may still read it.
+        while len(self._open) > 2:
+            self._open.pop(0)[1].close()
+        self._rejected.pop(version, None)
+        if self.warm:
+            threading.Thread(target=_warm, args=(snap,), daemon=True, name="warm-up").start()
+        return snap
+
+    def _live_spec_error(self, snap: Snapshot) -> SpecError | None:
+        """The live metrics.yml's problems against the served snapshot, checked again only when
+        the file or the snapshot changes (one stat per call otherwise)."""
+        key = (signature(self.settings.metrics), snap.version)
+        checked = self._live_check
+        if checked is not None and checked[0] == key:
+            return checked[1]
+        try:
+            live_spec(self.settings.metrics, snap.columns)
+            error = None
+        except SpecError as exc:
+            error = exc
+        self._live_check = (key, error)
+        return error
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing the banner reports: a title and the lines that explain it."""
+
+    title: str
+    lines: list[str]
+
+
+def _short(error: Exception) -> str:
+    if isinstance(error, SnapshotError):
+        return f"It {error.reason}." if error.reason.startswith("it ") else f"{error.reason}."
+    return str(error)
+
 
 def _warm(snap: Snapshot) -> None:
     """Compile and run once what the Overview and Tree ask first, in the background, so the first
     visitor after a publish does not pay for compiling a dozen queries (best effort)."""
-    from dashboard.summaries import lookback_queries  # summaries imports this module
-
     ns = snap.spec.north_star
     if ns is None:
         return
@@ -159,10 +293,14 @@ def serving() -> Serving:
 
 
 def check_spec(settings: Settings) -> None:
-    """Raise SpecError (listing every problem) if metrics.yml is invalid: the app must not start."""
-    current = SnapshotStore(settings.serving_dir).current()
-    if current is None:
-        load_spec(settings.metrics)
-        return
-    with Warehouse(Path(current[1]), read_only=True) as warehouse:
-        load_spec(settings.metrics, warehouse.table_columns())
+    """Raise SpecError (listing every problem) when no valid spec can be served: neither the live
+    metrics.yml nor one published with a snapshot. `northstar serve` refuses to start then."""
+    serving = Serving(settings, Cache(config={"CACHE_TYPE": "NullCache"}), warm=False)
+    try:
+        serving.snapshot()
+    except NoSnapshotError:
+        live_spec(settings.metrics, None)  # nothing published: the file alone must be valid
+    except SnapshotError:
+        pass  # nothing servable; the pages say why and serve the next good publish
+    finally:
+        serving.close()

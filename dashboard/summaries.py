@@ -13,9 +13,8 @@ from flask import current_app
 
 from dashboard.figures import target_series
 from dashboard.formatting import change_tone, relative_change
+from dashboard.lookback import lookback_queries
 from dashboard.serving import Serving
-from dashboard.views import lookback_start
-from metric_layer.query import MetricQuery
 
 
 @dataclass(frozen=True)
@@ -49,19 +48,6 @@ class MetricSummary:
 
 def _number(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
-
-
-def lookback_queries(
-    metric: str, grain: str, today: date, week_start: str, as_of: date | None = None
-) -> tuple[MetricQuery, MetricQuery]:
-    """The two queries behind a summary (compare previous, compare last year); tests reuse them.
-    `today` is the as-of day; `as_of` (a page's ?as_of=) goes into the queries."""
-    start = lookback_start(today, grain, week_start)
-    base = {"grain": grain, "start": start, "end": today, "as_of": as_of}
-    return (
-        MetricQuery((metric,), compare="previous", **base),  # type: ignore[arg-type]
-        MetricQuery((metric,), compare="last_year", **base),  # type: ignore[arg-type]
-    )
 
 
 def summarise(

@@ -111,6 +111,8 @@ def _key() -> str | None:
         return None
     try:
         snap = serving().snapshot()
+        if output == f"{ids.FRESHNESS}.children" and serving().problems():
+            return None  # the badge then also tells of a broken metrics.yml or a bad newer snapshot
     except Exception:  # the callback itself shows why (no data yet, a bad snapshot…)
         return None
     return "view:" + hashlib.sha1(snap.key().encode() + b"|" + body).hexdigest()

@@ -74,7 +74,7 @@ def layout() -> dmc.MantineProvider:
                     )
                 ),
                 dmc.AppShellNavbar(nav(), p="xs"),
-                dmc.AppShellMain(dash.page_container),
+                dmc.AppShellMain([html.Div(id=ids.BANNER), dash.page_container]),
                 dcc.Download(id=ids.DOWNLOAD),
             ],
         ),

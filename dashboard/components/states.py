@@ -10,6 +10,7 @@ from dash import dcc, html, no_update
 from dashboard.serving import NoSnapshotError
 from metric_layer.errors import QueryError, SpecError
 from warehouse import WarehouseError
+from warehouse.snapshots import SnapshotError
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +45,29 @@ def error_state(message: str, title: str = "Cannot show this view") -> dmc.Alert
     )
 
 
+def failure_state(exc: Exception) -> dmc.Alert:
+    """The error state for a failure a user can act on; anything else is logged with its trace."""
+    if isinstance(exc, NoSnapshotError):
+        return error_state(str(exc), "No data yet")
+    if isinstance(exc, SpecError):
+        return error_state(str(exc), "metrics.yml is invalid")
+    if isinstance(exc, SnapshotError):
+        return error_state(str(exc), "Data unavailable")
+    if isinstance(exc, QueryError | WarehouseError | KeyError | ValueError):
+        log.warning("view failed: %s", exc)
+        return error_state(str(exc))
+    log.error("view failed", exc_info=exc)
+    return error_state("Something went wrong on the server; the log has the details.")
+
+
 def guarded(render):  # type: ignore[no-untyped-def]
     """Turn the errors users can act on into an error state; log anything else with its trace."""
 
     def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
         try:
             return render(*args, **kwargs)
-        except NoSnapshotError as exc:
-            return error_state(str(exc), "No data yet")
-        except SpecError as exc:
-            return error_state(str(exc), "metrics.yml is invalid")
-        except (QueryError, WarehouseError, KeyError, ValueError) as exc:
-            log.warning("view failed: %s", exc)
-            return error_state(str(exc))
-        except Exception:
-            log.exception("view failed")
-            return error_state("Something went wrong on the server; the log has the details.")
+        except Exception as exc:
+            return failure_state(exc)
 
     wrapper.__name__ = render.__name__
     wrapper.__doc__ = render.__doc__

@@ -26,7 +26,7 @@ from analysis.leadlag import lead_lag
 from analysis.ranges import DayRange, baseline_range
 from analysis.report import driver_records, segment_records, segment_verdict
 from dashboard import ids
-from dashboard.components.states import error_state, guarded, loading
+from dashboard.components.states import failure_state, guarded, loading
 from dashboard.formatting import format_delta, format_value
 from dashboard.result_cache import cache_get, cache_set
 from dashboard.serving import serving
@@ -116,7 +116,7 @@ def layout(**params: object) -> html.Div:
     try:
         snap = serving().snapshot()
     except Exception as exc:
-        return error_state(str(exc), "No data yet")
+        return failure_state(exc)
     spec = snap.spec
     view = DriversView.from_params(params, spec, snap.today())
     baseline = view.baseline

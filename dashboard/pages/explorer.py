@@ -22,6 +22,7 @@ from dashboard.components.metric_table import metric_grid
 from dashboard.components.states import (
     empty_state,
     error_state,
+    failure_state,
     guarded,
     guarded_outputs,
     loading,
@@ -71,7 +72,7 @@ def layout(name: str | None = None, **params: object) -> html.Div:
     try:
         snap = serving().snapshot()
     except Exception as exc:
-        return error_state(str(exc), "No data yet")
+        return failure_state(exc)
     spec = snap.spec
     path, query = page_location(params)
     if path is not None:  # the metric comes from the path, never from a `?name=`
