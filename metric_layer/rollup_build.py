@@ -94,12 +94,12 @@ def build_rollups(
                 continue
             started = time.perf_counter()
             # Active metrics start the day table at the first week/month start so derived
-            # periods see the same zero days as a direct query.
-            start = (
-                min(period_start(lo, "week", spec.week_start), period_start(lo, "month"))
-                if isinstance(metric, ActiveMetric)
-                else lo
-            )
+            # periods see the same zero days as a direct query, and end it on the as-of day:
+            # a trailing window still counts entities after the data's last day.
+            start, end = lo, hi
+            if isinstance(metric, ActiveMetric):
+                start = min(period_start(lo, "week", spec.week_start), period_start(lo, "month"))
+                end = max(hi, as_of)
             dims = [None, *sorted(d for d in sem.dimensions_of_metric(metric.name) if "." not in d)]
             for dim in dims:
                 for grain in MATERIALIZED_GRAINS:
@@ -112,13 +112,15 @@ def build_rollups(
                         (metric.name,),
                         grain=grain,
                         start=start,
-                        end=hi,
+                        end=end,
                         dimensions=(dim,) if dim else (),
                     )
-                    compiled = compiler.compile(metric.name, query, as_of)
-                    ctas = exp.Create(
-                        this=exp.to_table(table), kind="TABLE", expression=compiled.tree
-                    )
+                    tree = compiler.compile(metric.name, query, as_of).tree
+                    if isinstance(metric, ActiveMetric):  # peak: see RollupPlanner.materialized
+                        tree = exp.select("*", exp.alias_(col("value"), "peak")).from_(
+                            tree.subquery("daily")
+                        )
+                    ctas = exp.Create(this=exp.to_table(table), kind="TABLE", expression=tree)
                     tx.execute(ctas.sql(dialect="duckdb"))
             coverage.append((metric.name, start))
             timings[metric.name] = time.perf_counter() - started
@@ -234,6 +236,7 @@ def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | No
         period_expr(col("period"), grain, week_start).as_("period"),
         *dims,
         exp.alias_(value, "value"),
+        exp.alias_(exp.Max(this=col("value")), "peak"),
     )
     select = select.from_(exp.to_table(materialized_table(metric.name, "day", dim)))
     select = select.group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)])

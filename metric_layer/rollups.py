@@ -142,7 +142,10 @@ class RollupPlanner:
                 ),
             )
         column, agg = cols[0]
-        return {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[agg](this=col(column, BASE))
+        value = {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[agg](this=col(column, BASE))
+        if m.agg == "count":  # a sum of counts is HUGEINT in DuckDB; COUNT on raw rows is BIGINT
+            return exp.cast(value, exp.DataType.build("BIGINT"))
+        return value
 
     def _daily_table(self, model: str, needed: set[str], sem: Semantics) -> str | None:
         if not needed:
@@ -182,11 +185,17 @@ class RollupPlanner:
             exp.GTE(this=col("period"), expression=date_lit(w.lo)),
             exp.LT(this=col("period"), expression=date_lit(w.hi)),
         ]
-        return (
+        select = (
             exp.select(col("period"), *[col(d) for d in dims], col("value"))
             .from_(exp.Table(this=ident(tname), db=ident(schema)), copy=False)
             .where(*period_ok, copy=False)
         )
+        if today_bound and dims:
+            # A direct query breaks down by the values active in the range only: keep a value
+            # when some day of the range (its periods' peak daily value) had an active entity.
+            peak = exp.Window(this=exp.Max(this=col("peak")), partition_by=[col(d) for d in dims])
+            select = select.qualify(exp.GT(this=peak, expression=exp.Literal.number(0)), copy=False)
+        return select
 
     def cohorts(
         self, m: RetentionMetric, w, dims: list[str], filters: list, extra: str | None
