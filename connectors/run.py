@@ -1,9 +1,10 @@
 """One ingest run: every table of the chosen sources, each its own transaction, then publish.
 
 A failing table is logged in meta.loads and reported; the others go on. After a run that changed
-data the injected after_load(warehouse) hook runs (the metric layer rebuilds rollups there; this
-package must not import it), the warehouse is checkpointed and closed, and a serving snapshot is
-published for the web app.
+data — or when the injected derived_stale(warehouse) says tables derived from the data no longer
+match their definitions (the metric layer's rollups after a metrics.yml edit) — the injected
+after_load(warehouse) hook runs (the metric layer rebuilds rollups there; this package must not
+import it), the warehouse is checkpointed and closed, and a serving snapshot is published.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from warehouse.ingest_meta import ensure_meta, log_finished, log_started, read_c
 from warehouse.loading import LoadRequest, LoadResult, load_table
 
 AfterLoad = Callable[[Warehouse], None]
+DerivedStale = Callable[[Warehouse], bool]
 
 
 class Progress(Protocol):
@@ -69,8 +71,10 @@ def run_ingest(
     environ: Mapping[str, str] | None = None,
     config: SourcesConfig | None = None,
     publish: bool = True,
+    derived_stale: DerivedStale | None = None,
 ) -> IngestReport:
-    """Load one source (or all), then run after_load and publish a snapshot if data changed."""
+    """Load one source (or all), then run after_load and publish a snapshot if data changed
+    (or derived_stale says the derived tables need a rebuild)."""
     config = config or load_sources(settings.sources, environ)
     chosen = [config.get(source)] if source else list(config.sources)
     report = IngestReport(run_id=uuid.uuid4().hex)
@@ -84,7 +88,8 @@ def run_ingest(
                 )
         changed = any(o.status == "ok" and (o.rows or o.quarantined) for o in report.outcomes)
         store = SnapshotStore(settings.serving_dir)
-        if publish and (changed or store.current() is None):
+        stale = publish and not changed and derived_stale is not None and derived_stale(warehouse)
+        if publish and (changed or stale or store.current() is None):
             if after_load is not None:
                 try:
                     after_load(warehouse)

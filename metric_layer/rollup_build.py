@@ -62,14 +62,24 @@ class RollupRefresh:
         return bool(self.built or self.dropped)
 
     def summary(self) -> str:
-        """One line for the CLI and the worker's log."""
+        """One line for the CLI and the worker's log: what was rebuilt and why."""
         if not self.changed:
-            return f"rollups up to date ({self.kept} units, built for {self.as_of})"
-        reasons = sorted({why for _, why in self.built})
-        parts = [f"rebuilt {len(self.built)} of {len(self.built) + self.kept} units"]
+            return f"rollups up to date (built for {self.as_of})"
+        by_reason: dict[str, list[str]] = {}
+        for label, why in self.built:
+            by_reason.setdefault(why, []).append(label)
+        parts = [f"rebuilt {_names(labels)} ({why})" for why, labels in by_reason.items()]
+        if self.kept:
+            parts.append(f"kept {self.kept} unchanged")
         if self.dropped:
-            parts.append(f"dropped {len(self.dropped)} tables")
-        return f"rollups {', '.join(parts)} ({'; '.join(reasons) or 'unused tables'})"
+            parts.append(f"dropped {_names(self.dropped)} (no metric uses them)")
+        return f"rollups for {self.as_of}: {'; '.join(parts)}"
+
+
+def _names(items: list[str]) -> str:
+    return (
+        ", ".join(items) if len(items) <= 4 else f"{', '.join(items[:4])} and {len(items) - 4} more"
+    )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ class Route:
         """`rollups (rollup.x)`, or `raw — <why>`: one line, no markup."""
         if self.source == "rollups":
             return f"rollups ({', '.join(self.rollup_tables)})"
-        why = "; ".join(self.reasons) or "no rollup answers this query"
+        own = f"{self.metric}: "  # a reason about the metric itself needs no name; an input's does
+        reasons = [r.removeprefix(own) for r in self.reasons]
+        why = "; ".join(reasons) or "no rollup answers this query"
         return f"{self.source} — {why}"
 
 

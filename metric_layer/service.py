@@ -21,7 +21,7 @@ from metric_layer.empty_periods import fill_empty_periods, grid_rows
 from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, periods_between
 from metric_layer.query import MetricFrame, MetricQuery
-from metric_layer.rollups import open_planner
+from metric_layer.rollups import RollupPlanner, open_planner
 from metric_layer.routes import Route, route_of
 from metric_layer.semantics import Semantics
 from metric_layer.spec import RetentionMetric, Spec, zero_when_empty
@@ -65,6 +65,11 @@ class MetricService:
             planner.built_for if planner else None,
             planner.coverage if planner else None,
         )
+
+    @property
+    def rollup_planner(self) -> RollupPlanner | None:
+        """The rollups this service reads (None: raw tables only; plan() says why)."""
+        return self._planner
 
     def today(self, as_of: date | None = None) -> date:
         """Today in the spec's time zone: the first day whose data is not complete.
