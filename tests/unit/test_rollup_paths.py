@@ -5,32 +5,29 @@ across it, past the last day, past the as-of day), a breakdown, a filter, a comp
 as-of day of the query; the same MetricQuery must give equal frames on the raw tables and on
 rollups. Rollups are built once for the day the data ends (TODAY) and once for a day twelve days
 later (the data then ends on a Thursday, as with a business whose events stopped before today).
-NORTHSTAR_PROPERTY_EXAMPLES=2000 searches longer (random, not the fixed 150 examples CI runs);
-pass --timeout 0 to pytest then.
+NORTHSTAR_PROPERTY_EXAMPLES=2000 searches longer (see tests/conftest.py property_settings).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.semantics import Semantics
 from metric_layer.service import MetricService
-from tests.conftest import TODAY, build_rollup_warehouse, build_warehouse
+from tests.conftest import TODAY, build_rollup_warehouse, build_warehouse, property_settings
 
 LATER = TODAY + timedelta(days=12)  # rollups built for a day well after the data's last day
 FIRST_DATA, LAST_DATA = date(2024, 12, 20), TODAY
 DAYS = st.dates(
     min_value=FIRST_DATA - timedelta(days=120), max_value=LAST_DATA + timedelta(days=90)
 )
-EXAMPLES = os.environ.get("NORTHSTAR_PROPERTY_EXAMPLES")
 GRAINS = ("day", "week", "month", "quarter", "year")
 FILTER_VALUES = {
     "channel": ("ads", "organic", "email"),
@@ -110,13 +107,7 @@ def assert_same(raw: MetricService, fast: MetricService, query: MetricQuery) -> 
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, obj=repr(query))
 
 
-@settings(
-    max_examples=int(EXAMPLES or "150"),
-    deadline=None,
-    derandomize=not EXAMPLES,  # the same examples in CI; fresh ones in a longer search
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings(150)
 @given(data=st.data())
 def test_rollups_and_raw_give_the_same_frame(paths, data):
     built_for, query = data.draw(queries(paths[TODAY][0].spec))

@@ -176,3 +176,18 @@ def test_a_service_without_rollups_says_why(warehouse):
     )
     off = MetricService(warehouse, spec, use_rollups=False)
     assert off.plan("orders").describe() == "raw — rollups are turned off for this service"
+
+
+def test_qualified_dimension_names_read_raw_tables_and_say_so(warehouse):
+    spec = spec_of(BASE_TEXT, warehouse)
+    build_rollups(warehouse, spec, today=TODAY)
+    service = MetricService(warehouse, spec, as_of=TODAY)
+    query = MetricQuery(("revenue",), grain="month", dimensions=("customers.channel",))
+    route = service.plan("revenue", query)
+    assert (
+        route.describe() == "raw — breakdowns and filters by customers.channel read the raw tables"
+    )
+    assert route.raw_tables == ("raw.orders", "raw.customers")
+    assert service.plan("revenue", MetricQuery(("revenue",), dimensions=("channel",))).source == (
+        "rollups"
+    )
