@@ -207,11 +207,12 @@ def _data_versions(warehouse: Warehouse) -> dict[str, str]:
     """Table → when it last received rows through ingest ("" key: the newest load of any table)."""
     if not warehouse.has_table("meta.loads"):
         return {}
+    # As text: a TIMESTAMPTZ fetched into Python needs pytz, and only equality matters here.
     rows = warehouse.rows(
-        "SELECT source, \"table\", max(finished) FROM meta.loads WHERE status = 'ok' AND rows > 0 "
-        'GROUP BY source, "table"'
+        'SELECT source, "table", CAST(max(finished) AS VARCHAR) FROM meta.loads '
+        "WHERE status = 'ok' AND rows > 0 GROUP BY source, \"table\""
     )
-    versions = {f"raw.{s}__{t}": str(at) for s, t, at in rows}
+    versions = {f"raw.{s}__{t}": at for s, t, at in rows}
     versions[""] = max(versions.values(), default="")
     return versions
 

@@ -6,6 +6,16 @@ from settings import Settings
 from warehouse import Warehouse
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a `northstar` command use these settings' files."""
+    return {
+        "NORTHSTAR_SOURCES": str(settings.sources),
+        "NORTHSTAR_WAREHOUSE": str(settings.warehouse),
+        "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
+        "NORTHSTAR_METRICS": str(settings.metrics),
+    }
+
+
 def write_sources(settings: Settings, text: str) -> None:
     settings.sources.write_text(text)
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from ingest_helpers import write_sources
+from ingest_helpers import settings_env, write_sources
 from typer.testing import CliRunner
 
 from app import build_cli
@@ -42,15 +42,6 @@ sources:
 """
 
 
-def _env(settings) -> dict[str, str]:
-    return {
-        "NORTHSTAR_SOURCES": str(settings.sources),
-        "NORTHSTAR_WAREHOUSE": str(settings.warehouse),
-        "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
-        "NORTHSTAR_METRICS": str(settings.metrics),
-    }
-
-
 def _setup(settings):
     files = settings.sources.parent / "files"
     files.mkdir()
@@ -71,7 +62,7 @@ def _age_loads(settings, source: str, hours: float) -> None:
 def test_ingest_then_sources_shows_freshness_states(settings, monkeypatch):
     _setup(settings)
     runner = CliRunner()
-    env = _env(settings)
+    env = settings_env(settings)
     result = runner.invoke(build_cli(), ["ingest"], env=env)
     assert result.exit_code == 0, result.output
     assert "9 rows loaded" in result.output and "published snapshot" in result.output
@@ -93,7 +84,7 @@ def test_ingest_then_sources_shows_freshness_states(settings, monkeypatch):
 
 def test_sources_shows_failed_status_and_exit_code(settings):
     _setup(settings)
-    env = _env(settings)
+    env = settings_env(settings)
     (settings.sources.parent / "files" / "a2.parquet").write_bytes(b"not parquet")
     write_sources(
         settings,
@@ -109,7 +100,7 @@ def test_sources_shows_failed_status_and_exit_code(settings):
 
 def test_ingest_reports_config_errors_with_lines(settings):
     write_sources(settings, "sources:\n  - name: x\n    kind: files\n")
-    result = CliRunner().invoke(build_cli(), ["ingest"], env=_env(settings))
+    result = CliRunner().invoke(build_cli(), ["ingest"], env=settings_env(settings))
     assert result.exit_code == 1
     assert f"{settings.sources}:2" in result.output
 

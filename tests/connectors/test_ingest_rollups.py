@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_helpers import write_sources
+from ingest_helpers import settings_env, write_sources
 from typer.testing import CliRunner
 
 from app import build_cli
@@ -79,14 +79,7 @@ def project(settings, tmp_path):
 
 
 def _env(settings) -> dict[str, str]:
-    return {
-        "NORTHSTAR_SOURCES": str(settings.sources),
-        "NORTHSTAR_WAREHOUSE": str(settings.warehouse),
-        "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
-        "NORTHSTAR_METRICS": str(settings.metrics),
-        "NORTHSTAR_AS_OF": settings.as_of,
-        "COLUMNS": "300",
-    }
+    return {**settings_env(settings), "NORTHSTAR_AS_OF": settings.as_of, "COLUMNS": "300"}
 
 
 def _run(settings, *args: str):

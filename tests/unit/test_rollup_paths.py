@@ -4,7 +4,8 @@ Hypothesis draws a metric of small_spec.yml, a grain, a range (before the first 
 across it, past the last day, past the as-of day), a breakdown, a filter, a comparison and the
 as-of day of the query; the same MetricQuery must give equal frames on the raw tables and on
 rollups. Rollups are built once for the day the data ends (TODAY) and once for a day twelve days
-later (the data then ends on a Thursday, as with a business whose events stopped before today).
+later (the data then ends on a Thursday, as with a business whose events stopped before today),
+with weeks starting on Monday and, once, on Sunday.
 NORTHSTAR_PROPERTY_EXAMPLES=2000 searches longer (see tests/conftest.py property_settings).
 """
 
@@ -38,31 +39,36 @@ FILTER_VALUES = {
 
 
 class Paths(dict):
-    """built-for day → (raw service, rollup service) over the same rows; short in reports."""
+    """(built-for day, week start) → (raw service, rollup service) over the same rows."""
 
     def __repr__(self) -> str:
         return "paths"
 
 
+CONFIGS = [(TODAY, "monday"), (LATER, "monday"), (LATER, "sunday")]
+
+
 @pytest.fixture(scope="module")
-def paths(small_data, small_spec):
+def paths(small_data, small_spec, sunday_spec):
     raw = build_warehouse(small_data)
     out = Paths()
     made = [raw]
-    for built_for in (TODAY, LATER):
+    for built_for, week_start in CONFIGS:
+        spec = small_spec if week_start == "monday" else sunday_spec
         data = small_data.__class__(**{**small_data.__dict__, "today": built_for})
-        rolled = build_rollup_warehouse(data, small_spec)
+        rolled = build_rollup_warehouse(data, spec)
         made.append(rolled)
-        fast = MetricService(rolled, small_spec, as_of=built_for)
-        assert fast._planner is not None and fast._planner.built_for == built_for
-        out[built_for] = (MetricService(raw, small_spec, use_rollups=False, as_of=built_for), fast)
+        fast = MetricService(rolled, spec, as_of=built_for)
+        assert fast.rollup_planner is not None and fast.rollup_planner.built_for == built_for
+        slow = MetricService(raw, spec, use_rollups=False, as_of=built_for)
+        out[built_for, week_start] = (slow, fast)
     yield out
     for wh in made:
         wh.close()
 
 
 @st.composite
-def queries(draw, spec) -> tuple[date, MetricQuery]:
+def queries(draw, spec) -> tuple[tuple[date, str], MetricQuery]:
     sem = Semantics(spec)
     metric = draw(st.sampled_from(spec.metric_names))
     dims = sorted(k for k in sem.dimensions_of_metric(metric) if "." not in k)
@@ -79,7 +85,8 @@ def queries(draw, spec) -> tuple[date, MetricQuery]:
         dim = draw(st.sampled_from([d for d in dims if d in FILTER_VALUES]))
         values = tuple(draw(st.lists(st.sampled_from(FILTER_VALUES[dim]), min_size=1, unique=True)))
         filters = (DimensionFilter(dim, draw(st.sampled_from(["in", "not in"])), values),)
-    built_for = draw(st.sampled_from([TODAY, LATER]))
+    config = draw(st.sampled_from(CONFIGS))
+    built_for = config[0]
     # Mostly the day the rollups were built for; sometimes any day, before or after it.
     as_of = draw(st.one_of(st.just(built_for), st.just(None), DAYS))
     query = MetricQuery(
@@ -92,7 +99,7 @@ def queries(draw, spec) -> tuple[date, MetricQuery]:
         compare=draw(st.sampled_from([None, None, "previous", "last_year"])),
         as_of=as_of,
     )
-    return built_for, query
+    return config, query
 
 
 def assert_same(raw: MetricService, fast: MetricService, query: MetricQuery) -> None:
@@ -110,8 +117,8 @@ def assert_same(raw: MetricService, fast: MetricService, query: MetricQuery) -> 
 @property_settings(150)
 @given(data=st.data())
 def test_rollups_and_raw_give_the_same_frame(paths, data):
-    built_for, query = data.draw(queries(paths[TODAY][0].spec))
-    raw, fast = paths[built_for]
+    config, query = data.draw(queries(paths[CONFIGS[0]][0].spec))
+    raw, fast = paths[config]
     assert_same(raw, fast, query)
 
 
@@ -123,7 +130,7 @@ ACTIVE = ("dau", "wau", "mau", "stickiness")
 @pytest.mark.parametrize("dims", [(), ("platform",)])
 def test_active_metrics_past_the_last_day_of_data(paths, metric, grain, dims):
     """Data ends 2026-01-08, rollups are built for 2026-01-20: the days between are not empty."""
-    raw, fast = paths[LATER]
+    raw, fast = paths[LATER, "monday"]
     query = MetricQuery(
         (metric,),
         grain=grain,
