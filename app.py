@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo_commands, explain_commands, ingest_commands, metric_commands, serve_commands
+from cli import (
+    demo_commands,
+    explain_commands,
+    ingest_commands,
+    metric_commands,
+    rollup_commands,
+    serve_commands,
+)
 from cli.guard import guard_commands
 
 
@@ -18,6 +25,7 @@ def build_cli() -> typer.Typer:
         metric_commands,
         explain_commands,
         ingest_commands,
+        rollup_commands,
         serve_commands,
         demo_commands,
     ):

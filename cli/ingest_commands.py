@@ -15,9 +15,9 @@ from rich.text import Text
 
 from cli.guard import describe, unreadable
 from cli.output import FAILED, USAGE, console, fail, say
+from cli.rollup_commands import no_spec_note, rollup_hook
 from connectors import ConnectorError, SourceConfigError, TableOutcome, load_sources, run_ingest
 from connectors.freshness import source_states
-from connectors.run import AfterLoad
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError, WarehouseLocked
 from warehouse.ingest_meta import source_status
@@ -43,7 +43,8 @@ def ingest(
         str | None, typer.Argument(help="load only this source (default: all)")
     ] = None,
     full_refresh: Annotated[
-        bool, typer.Option(help="reload everything, forgetting cursors")
+        bool,
+        typer.Option(help="reload every table whole, forgetting cursors and file manifests"),
     ] = False,
 ) -> None:
     """Load sources into the warehouse, then refresh rollups and publish a serving snapshot."""
@@ -54,6 +55,8 @@ def ingest(
             config.get(source)
         except ConnectorError as exc:  # a name the user typed: usage, not a failed load
             fail(str(exc), USAGE)
+    notes: list[str] = []  # what the rollup refresh did, printed after the progress bars
+    hook = rollup_hook(settings, notes.append)
     with IngestProgress() as progress:
         try:
             report = run_ingest(
@@ -61,8 +64,9 @@ def ingest(
                 source,
                 full_refresh,
                 progress=progress,
-                after_load=rollup_hook(settings),
+                after_load=hook,
                 config=config,
+                derived_stale=hook.stale if hook else None,
             )
         except (WarehouseError, ValueError) as exc:
             hint = (
@@ -83,6 +87,11 @@ def ingest(
         say(report.publish_error, err=True, color="red")
     published = f", published snapshot {report.published}" if report.published else ""
     say(f"{report.rows:,} rows loaded{published}")
+    if hook is None:
+        say(no_spec_note(settings), err=True)
+    elif not report.publish_error:
+        for line in notes or ["rollups up to date"]:
+            say(line)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -121,31 +130,17 @@ def worker() -> None:
     )
     settings = Settings.load()
     config = _config_or_exit(settings)
-    scheduler = build_scheduler(settings, config, after_load=rollup_hook(settings))
+    hook = rollup_hook(settings, logging.getLogger("northstar.rollups").info)
+    if hook is None:
+        say(no_spec_note(settings), err=True)
+    scheduler = build_scheduler(
+        settings, config, after_load=hook, derived_stale=hook.stale if hook else None
+    )
     if not scheduler.get_jobs():
         fail("no source has a `schedule:`; add one (e.g. `schedule: {every: 15m}`)", FAILED)
     say(f"worker: {len(scheduler.get_jobs())} scheduled source(s); Ctrl+C stops")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-
-
-def rollup_hook(settings: Settings) -> AfterLoad | None:
-    """Rebuild the metric layer's rollups after a load (wiring lives here, not in connectors)."""
-    if not settings.metrics.exists():
-        return None
-    try:
-        from metric_layer.loader import parse_spec
-        from metric_layer.rollup_build import build_rollups
-    except ImportError:
-        return None
-
-    def after_load(warehouse: Warehouse) -> str:
-        text = settings.metrics.read_text(encoding="utf-8")  # the snapshot carries what was checked
-        spec = parse_spec(text, str(settings.metrics), warehouse.table_columns())
-        build_rollups(warehouse, spec)
-        return text
-
-    return after_load
 
 
 def _config_or_exit(settings: Settings):

@@ -125,7 +125,8 @@ def query(
         compare=compare,  # type: ignore[arg-type]
         as_of=parse_as_of(as_of, "--as-of") if as_of is not None else None,
     )
-    result = service_or_exit(Settings.load()).query(q)
+    service = service_or_exit(Settings.load())
+    result = service.query(q)
     frame = result.frame
     if format == "csv":
         typer.echo(frame.to_csv(index=False), nl=False)
@@ -142,7 +143,8 @@ def query(
         say(result.notice, err=True)
     if sql:
         for name, text in result.sql.items():
-            say(f"-- {name}\n{text}", err=True)  # verbatim: the text that ran
+            route = service.plan(name, q).describe()  # rollups or raw tables, and why
+            say(f"-- {name}: {route}\n{text}", err=True)  # verbatim: the text that ran
 
 
 def _date(text: str | None, option: str) -> date | None:

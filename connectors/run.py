@@ -1,9 +1,10 @@
 """One ingest run: every table of the chosen sources, each its own transaction, then publish.
 
 A failing table is logged in meta.loads and reported; the others go on. After a run that changed
-data the injected after_load(warehouse) hook runs (the metric layer rebuilds rollups there; this
-package must not import it), the warehouse is checkpointed and closed, and a serving snapshot is
-published for the web app.
+data — or when the injected derived_stale(warehouse) says tables derived from the data no longer
+match their definitions (the metric layer's rollups after a metrics.yml edit) — the injected
+after_load(warehouse) hook runs (the metric layer rebuilds rollups there; this package must not
+import it), the warehouse is checkpointed and closed, and a serving snapshot is published.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from warehouse.loading import LoadRequest, LoadResult, load_table
 # Runs after a load that changed data; returns the metrics.yml text it validated (or None), which
 # the published snapshot carries so the web app can serve it when the live file is broken.
 AfterLoad = Callable[[Warehouse], str | None]
+DerivedStale = Callable[[Warehouse], bool]
 
 
 class Progress(Protocol):
@@ -77,8 +79,10 @@ def run_ingest(
     environ: Mapping[str, str] | None = None,
     config: SourcesConfig | None = None,
     publish: bool = True,
+    derived_stale: DerivedStale | None = None,
 ) -> IngestReport:
-    """Load one source (or all), then run after_load and publish a snapshot if data changed."""
+    """Load one source (or all), then run after_load and publish a snapshot if data changed
+    (or derived_stale says the derived tables need a rebuild)."""
     config = config or load_sources(settings.sources, environ)
     chosen = [config.get(source)] if source else list(config.sources)
     report = IngestReport(run_id=uuid.uuid4().hex)
@@ -92,7 +96,8 @@ def run_ingest(
                 )
         changed = any(o.status == "ok" and (o.rows or o.quarantined) for o in report.outcomes)
         store = SnapshotStore(settings.serving_dir)
-        if publish and (changed or _publish_pending(warehouse, store)):
+        stale = publish and not changed and derived_stale is not None and derived_stale(warehouse)
+        if publish and (changed or stale or _publish_pending(warehouse, store)):
             spec_text = None
             if after_load is not None:
                 try:

@@ -17,7 +17,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.config import Source
-from connectors.run import AfterLoad, run_ingest
+from connectors.run import AfterLoad, DerivedStale, run_ingest
 from connectors.sources_file import SourcesConfig
 from settings import Settings
 
@@ -38,10 +38,18 @@ def ingest_job(
     source: str,
     after_load: AfterLoad | None,
     environ: Mapping[str, str] | None = None,
+    derived_stale: DerivedStale | None = None,
 ) -> None:
+    """One tick for one source: load it; rebuild derived tables (rollups) that data or
+    definitions made stale, even when no rows came; publish when anything changed."""
     try:
         report = run_ingest(
-            settings, source=source, after_load=after_load, config=config, environ=environ
+            settings,
+            source=source,
+            after_load=after_load,
+            config=config,
+            environ=environ,
+            derived_stale=derived_stale,
         )
     except Exception as exc:  # the scheduler must outlive any one source
         # One redacted line: a traceback would carry the unredacted message (and the URL).
@@ -60,6 +68,7 @@ def build_scheduler(
     config: SourcesConfig,
     after_load: AfterLoad | None = None,
     scheduler_class: type[BaseScheduler] = BlockingScheduler,
+    derived_stale: DerivedStale | None = None,
 ) -> BaseScheduler:
     scheduler = scheduler_class(
         executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -74,6 +83,7 @@ def build_scheduler(
             ingest_job,
             trigger,
             args=[settings, config, source.name, after_load],
+            kwargs={"derived_stale": derived_stale},
             id=f"ingest:{source.name}",
             name=f"ingest {source.name}",
             misfire_grace_time=max(1, int(every)),  # a run missed by up to one interval still runs

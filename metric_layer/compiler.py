@@ -20,7 +20,7 @@ from metric_layer.expressions import parse_expression
 from metric_layer.periods import Window, align_range, shift
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.relation import ModelRelation, col, date_lit, filter_condition, ident
-from metric_layer.rollups import RollupPlanner
+from metric_layer.rollups import Declined, RollupPlanner
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
     ActiveMetric,
@@ -60,6 +60,7 @@ class Compiled:
     tree: exp.Expression
     lo: date
     hi: date
+    raw_reasons: tuple[str, ...] = ()  # why parts of it read raw tables although rollups exist
 
     def sql(self, pretty: bool = False) -> str:
         return self.tree.sql(dialect="duckdb", pretty=pretty)
@@ -78,6 +79,7 @@ class Compiler:
         self.types = column_types
         self.rollups = rollups
         self._names = itertools.count()
+        self._raw_reasons: list[str] = []
 
     def compile(self, metric: str, query: MetricQuery, today: date) -> Compiled:
         """SELECT period, <dimensions>, value [, compare_value] ORDER BY period, dimensions."""
@@ -91,6 +93,7 @@ class Compiler:
         start, end = default_range(query, today)
         lo, hi = align_range(start, end, query.grain, self.spec.week_start)
         check_periods(lo, hi, query.grain)
+        self._raw_reasons = []
         window = Window(query.grain, lo, hi, today, self.spec.week_start)
         dims = list(query.dimensions)
         if query.compare is None:
@@ -101,7 +104,7 @@ class Compiler:
         tree = (
             exp.select("*").from_(tree.subquery("result"), copy=False).order_by(*order, copy=False)
         )
-        return Compiled(metric, tree, lo, hi)
+        return Compiled(metric, tree, lo, hi, tuple(dict.fromkeys(self._raw_reasons)))
 
     # -- dispatch --------------------------------------------------------------------------------
     def _metric(
@@ -115,7 +118,7 @@ class Compiler:
         metric = self.sem.metrics[name]
         if self.rollups is not None and not isinstance(metric, SimpleMetric):
             planned = self.rollups.materialized(name, w, dims, filters, extra)
-            if planned is not None:
+            if isinstance(planned, exp.Select):  # else the metric's own rollups may answer
                 return planned
         if isinstance(metric, SimpleMetric):
             return self._simple(metric, w, dims, filters, extra)
@@ -142,7 +145,7 @@ class Compiler:
     # -- simple ----------------------------------------------------------------------------------
     def _simple(self, m: SimpleMetric, w: Window, dims, filters, extra) -> exp.Select:
         if self.rollups is not None:
-            planned = self.rollups.simple(m, w, dims, filters, extra)
+            planned = self._routed(m.name, self.rollups.simple(m, w, dims, filters, extra))
             if planned is not None:
                 return planned
         rel = ModelRelation(self.sem, m.model, self.spec.time_zone, self.types)
@@ -244,7 +247,9 @@ class Compiler:
         first_event = w.lo - timedelta(days=m.window - 1)
         activity = None
         if self.rollups is not None:
-            activity = self.rollups.activity(m, first_event, last_day, dims, filters, extra)
+            activity = self._routed(
+                m.name, self.rollups.activity(m, first_event, last_day, dims, filters, extra)
+            )
         if activity is None:
             rel = ModelRelation(self.sem, m.model, self.spec.time_zone, self.types)
             activity = exp.select(
@@ -265,7 +270,7 @@ class Compiler:
         """Retained / cohort size per period of cohort days, over cohort days already mature."""
         counts = None
         if self.rollups is not None:
-            counts = self.rollups.cohorts(m, w, dims, filters, extra)
+            counts = self._routed(m.name, self.rollups.cohorts(m, w, dims, filters, extra))
         if counts is None:
             counts = self.retention_counts(m, w, dims, filters, extra)
         # A cohort day counts only once its whole retention window is over (before today).
@@ -486,6 +491,13 @@ class Compiler:
         if zero_when_empty(self.sem.metrics[metric]):
             return exp.func("coalesce", col("value", alias), exp.Literal.number(0))
         return col("value", alias)
+
+    def _routed(self, metric: str, planned: exp.Select | Declined) -> exp.Select | None:
+        """The rollup SELECT, or None (the raw path) with the planner's reason noted."""
+        if isinstance(planned, Declined):
+            self._raw_reasons.append(f"{metric}: {planned.reason}")
+            return None
+        return planned
 
     def _name(self, hint: str) -> str:
         return f"{hint}_{next(self._names)}"

@@ -21,7 +21,8 @@ from metric_layer.empty_periods import fill_empty_periods, grid_rows
 from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, periods_between
 from metric_layer.query import MetricFrame, MetricQuery
-from metric_layer.rollups import RollupPlanner
+from metric_layer.rollups import RollupPlanner, open_planner
+from metric_layer.routes import Route, route_of
 from metric_layer.semantics import Semantics
 from metric_layer.spec import RetentionMetric, Spec, zero_when_empty
 from metric_layer.value_types import ValueType, value_type
@@ -49,14 +50,11 @@ class MetricService:
         self._clock = clock or (lambda: datetime.now(ZoneInfo(spec.time_zone)))
         self.column_types = warehouse.table_columns()
         self.semantics = Semantics(spec)
-        self._planner = None
-        manifest = self.column_types.get("rollup.manifest", {})
-        if use_rollups and "as_of" in manifest:  # builds without as_of are stale: rebuild them
-            rows = warehouse.rows("SELECT spec_hash, as_of FROM rollup.manifest")
-            coverage = []
-            if "rollup.coverage" in self.column_types:
-                coverage = warehouse.rows("SELECT metric, first_day FROM rollup.coverage")
-            self._planner = RollupPlanner.load(spec, rows, self.column_types, coverage)
+        self._planner, self._no_rollups = None, "rollups are turned off for this service"
+        if use_rollups:
+            self._planner, self._no_rollups = open_planner(
+                spec, self.column_types, warehouse.rows, self.semantics
+            )
 
         self._compiled = compile_cache or CompileCache()
         planner = self._planner
@@ -67,6 +65,11 @@ class MetricService:
             planner.built_for if planner else None,
             planner.coverage if planner else None,
         )
+
+    @property
+    def rollup_planner(self) -> RollupPlanner | None:
+        """The rollups this service reads (None: raw tables only; plan() says why)."""
+        return self._planner
 
     def today(self, as_of: date | None = None) -> date:
         """Today in the spec's time zone: the first day whose data is not complete.
@@ -86,6 +89,13 @@ class MetricService:
 
     def sql(self, metric: str, query: MetricQuery) -> str:
         return self.compiler().compile(metric, query, self.today(query.as_of)).sql(pretty=True)
+
+    def plan(self, metric: str, query: MetricQuery | None = None) -> Route:
+        """Whether `query` (default: `metric` by week over the default range) reads rollups or raw
+        tables, which, and why raw ones."""
+        query = query or MetricQuery((metric,))
+        compiled = self.compiler().compile(metric, query, self.today(query.as_of))
+        return route_of(compiled, self._no_rollups)
 
     def query(self, query: MetricQuery) -> MetricFrame:
         if not query.metrics:

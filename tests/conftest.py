@@ -7,6 +7,7 @@ Asia/Shanghai (UTC+8, no DST): 16:00 UTC is local midnight of the next day.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 from metric_layer.loader import load_spec, parse_spec
 from metric_layer.service import MetricService
@@ -25,6 +27,19 @@ TZ = "Asia/Shanghai"
 # The clock of every service in these tests: Thursday 2026-01-08 noon in Shanghai (naive = local).
 NOW = datetime(2026, 1, 8, 12)
 TODAY = date(2026, 1, 8)
+
+
+def property_settings(examples: int) -> settings:
+    """Hypothesis settings for the property tests: `examples` fixed cases in CI, the same on
+    every machine; NORTHSTAR_PROPERTY_EXAMPLES=N searches N fresh random ones (add --timeout 0)."""
+    wanted = os.environ.get("NORTHSTAR_PROPERTY_EXAMPLES")
+    return settings(
+        max_examples=int(wanted or examples),
+        deadline=None,
+        derandomize=not wanted,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 @dataclass(frozen=True)

@@ -171,10 +171,17 @@ def last_change(warehouse: Warehouse) -> datetime | None:
     A published snapshot is a copy of the warehouse, so it holds the same value when it is up to
     date; a different value means a publish is still pending (it failed or was interrupted).
     """
-    if not warehouse.has_table("meta.loads"):  # e.g. a demo warehouse, never ingested into
+    tables = warehouse.table_columns()
+    if "meta.loads" not in tables:  # e.g. a demo warehouse, never ingested into
         return None
+    # A rollup rebuild without new rows (a metrics.yml edit) also changes what readers get.
+    rebuilt = (
+        " UNION ALL SELECT max(built_at) FROM rollup.manifest"
+        if "built_at" in tables.get("rollup.manifest", {})
+        else ""
+    )
     return warehouse.rows(
         "SELECT max(t) FROM ("
         "SELECT max(finished) AS t FROM meta.loads WHERE status = 'ok' AND rows > 0 "
-        "UNION ALL SELECT max(loaded) FROM meta.files)"
+        "UNION ALL SELECT max(loaded) FROM meta.files" + rebuilt + ")"
     )[0][0]

@@ -96,7 +96,9 @@ def test_sql_is_printed_verbatim(env, columns):
         spec = load_spec(env["NORTHSTAR_METRICS"], wh.table_columns())
         sql = MetricService(wh, spec).sql("revenue", query)
     assert max(len(line) for line in sql.splitlines()) > 90
-    assert f"-- revenue\n{sql}\n" in result.stderr
+    # Above the SQL: where the answer came from (this warehouse has no rollups).
+    source = "raw — no rollups built — run `northstar rollups build`"
+    assert f"-- revenue: {source}\n{sql}\n" in result.stderr
     assert "\x1b[" not in result.output  # no colour codes in a pipe
 
 
@@ -157,7 +159,8 @@ def test_ingest_in_a_pipe_prints_one_line_per_table(tmp_path):
     }
     result = run(["ingest"], env)
     assert result.exit_code == 0, result.output
-    [line] = result.stderr.splitlines()
+    [line, note] = result.stderr.splitlines()
     assert line.startswith("src.a: 3 rows in ") and line.endswith(" ok")
+    assert note.startswith("rollups skipped: no metrics.yml at ")
     assert result.stdout.startswith("3 rows loaded, published snapshot ")
     assert "━" not in result.output and "\x1b[" not in result.output

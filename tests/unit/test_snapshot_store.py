@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cli.ingest_commands import rollup_hook
+from cli.rollup_commands import rollup_hook
 from connectors import run_ingest
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError
@@ -126,6 +126,6 @@ def test_ingest_publishes_the_spec_it_built_rollups_with(tmp_path):
         warehouse=tmp_path / "warehouse.duckdb",
         serving_dir=tmp_path / "serving",
     )
-    report = run_ingest(settings, after_load=rollup_hook(settings))
+    report = run_ingest(settings, after_load=rollup_hook(settings, print))
     assert report.ok and report.published, report
     assert SnapshotStore(settings.serving_dir).spec_text(report.published) == spec
