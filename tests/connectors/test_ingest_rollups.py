@@ -200,3 +200,33 @@ def test_worker_tick_rebuilds_after_a_spec_edit(project):
         assert service.plan("revenue", QUERY).describe() == "rollups (rollup.orders__daily__total)"
     finally:
         wh.close()
+
+
+def test_a_failed_publish_after_a_spec_rebuild_is_retried(project, monkeypatch):
+    """A metrics.yml edit rebuilds rollups without new rows; if that publish fails, the next run
+    (nothing new, rollups already fresh) must still publish what readers lack."""
+    import errno
+    import shutil
+
+    assert _run(project, "ingest").exit_code == 0
+    with project.metrics.open("a") as fh:
+        fh.write(NEW_METRIC)
+
+    def read_only_fs(src, dst, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(dst))
+
+    monkeypatch.setattr(shutil, "copyfile", read_only_fs)
+    failed = _run(project, "ingest")
+    assert failed.exit_code != 0 and "Read-only file system" in failed.output
+    monkeypatch.undo()
+
+    retried = _run(project, "ingest")
+    assert retried.exit_code == 0, retried.output
+    assert "0 rows loaded, published snapshot" in retried.output
+    wh, service = _published_service(project)
+    try:
+        assert '"rollup"."orders__daily__total"' in service.sql("revenue", QUERY)
+        got = service.query(QUERY).frame.set_index("period")["revenue"].to_dict()
+        assert got == pytest.approx(_weekly_paid_revenue())
+    finally:
+        wh.close()
