@@ -24,8 +24,9 @@ from metric_layer.query import DimensionFilter
 
 ROUTER = "_pages_content"
 PAGES = ("/", "/tree", "/catalog", "/review", "/metric/orders", "/metric/revenue", "/metric/none")
+PAGES += ("/drivers",)
 KEYS = ("grain", "range", "start", "end", "compare", "by", "chart", "top", "filters", "as_of")
-KEYS += ("q", "slides", "interval", "name", "metric")
+KEYS += ("q", "slides", "interval", "name", "metric", "from", "to", "vs_from", "vs_to")
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -201,6 +202,11 @@ VALID_STORES = {
     "overview-view": ["/?grain=week", "/?grain=month&as_of=2026-01-31"],
     "tree-view": ["/tree?grain=week"],
     "review-view": ["/review?interval=20"],
+    "drivers-view": [
+        "/drivers?metric=orders&from=2026-03-09&to=2026-03-15&compare=previous",
+        "/drivers?metric=buyers&from=2026-03-09&to=2026-03-15&compare=custom"
+        "&vs_from=2026-03-02&vs_to=2026-03-08&as_of=2026-03-18",
+    ],
 }
 
 
@@ -211,9 +217,6 @@ def _page_callbacks(deps: list[dict]) -> list[dict]:
         if not d.get("clientside_function")
         and ROUTER not in d["output"]
         and "freshness" not in d["output"]
-        # The Drivers page (another change, its own URL reading) still answers junk with a 500
-        # and "Something went wrong": left out here until it reads its URL through url_state.
-        and "drivers" not in json.dumps(d)
     ]
 
 
@@ -276,6 +279,8 @@ def test_a_query_parameter_does_not_replace_the_paths_metric(client, deps) -> No
         ("/metric/orders", "?range=custom&start=0001-01-01&end=0001-01-10&compare=previous"),
         ("/", "?as_of=2026-13-01"),
         ("/tree", "?grain=week&grain=month"),
+        ("/drivers", "?compare=sideways&compare=previous"),
+        ("/drivers", "?metric=nope&from=2026-13-40&to=x"),
     ],
 )
 def test_repeated_keys_and_impossible_days_are_in_page_errors(client, deps, path, search) -> None:  # type: ignore[no-untyped-def]
