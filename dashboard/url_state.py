@@ -17,15 +17,19 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dash
 from dash.exceptions import MissingCallbackContextException
 
+from analysis.ranges import DayRange
 from dashboard.views import (
     CHARTS,
     COMPARES,
+    DRIVER_COMPARES,
+    DRIVER_MAX_DAYS,
     GRAINS,
     RANGES,
     TOP_DEFAULT,
     TOP_MAX,
     TOP_MIN,
     CatalogView,
+    DriversView,
     ExplorerView,
     GrainView,
     ReviewView,
@@ -106,6 +110,24 @@ class _Reader:
             self.problems.append(f"`{key}`: {day}")
             return None
         return day
+
+    def day_range(self, first: str, last: str) -> DayRange | None:
+        """Days `first`..`last` (both or neither given), at most DRIVER_MAX_DAYS long."""
+        known = len(self.problems)
+        start, end = self.day(first), self.day(last)
+        if len(self.problems) > known or (start is None and end is None):
+            return None
+        if start is None or end is None:
+            self.problems.append(f"a range needs both {first} and {last} (YYYY-MM-DD)")
+        elif start > end:
+            self.problems.append(f"{first} {start} is after {last} {end}")
+        elif (end - start).days + 1 > DRIVER_MAX_DAYS:
+            self.problems.append(
+                f"{first}..{last} spans {(end - start).days + 1} days; pick at most {DRIVER_MAX_DAYS}"
+            )
+        else:
+            return DayRange(start, end)
+        return None
 
     def filters(self, key: str, dimensions: Collection[str] | None) -> tuple[DimensionFilter, ...]:
         value = self.text(key, 2000)
@@ -283,3 +305,30 @@ def catalog_view(params: Params) -> CatalogView:
     view = CatalogView(q=r.text("q", 200) or "", as_of=r.day("as_of"))
     r.done()
     return view
+
+
+def drivers_view(params: Params, *, metrics: Collection[str] | None = None) -> DriversView:
+    """Drivers: `metric` (one of `metrics` when given), `from`/`to`, `compare`, and `vs_from`/`vs_to`
+    only with compare=custom. Absent metric or range stay None (the page's defaults)."""
+    r = _Reader(params)
+    metric = r.text("metric", 200)
+    if metric and metrics is not None and metric not in metrics:
+        r.problems.append(f"there is no metric called {_shown(metric)}")
+    current = r.day_range("from", "to")
+    compare = r.choice("compare", DRIVER_COMPARES, "previous") or "previous"
+    known = len(r.problems)
+    vs = r.day_range("vs_from", "vs_to")
+    if compare == "custom" and vs is None and len(r.problems) == known:
+        r.problems.append("compare=custom needs vs_from and vs_to (YYYY-MM-DD)")
+    elif compare != "custom" and vs is not None:
+        r.problems.append(f"vs_from and vs_to apply only to compare=custom, not compare={compare}")
+    view = DriversView(metric, current, compare, vs, r.day("as_of"))
+    r.done()
+    return view
+
+
+def drivers_from_href(href: object, *, metrics: Collection[str] | None = None) -> DriversView:
+    path, params = split_href(href)
+    if path != "/drivers":
+        raise UrlStateError(["the page's state is not a Drivers link; reload the page"])
+    return drivers_view(params, metrics=metrics)

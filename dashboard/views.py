@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote, urlencode
 
+from analysis.ranges import DayRange, baseline_range
 from metric_layer.periods import period_start, shift
 from metric_layer.query import DimensionFilter, MetricQuery
 
@@ -26,6 +27,9 @@ RANGES = {
 COMPARES = {"previous": "Previous period", "last_year": "Same period last year", "none": "None"}
 CHARTS = ("lines", "stacked")
 TOP_DEFAULT, TOP_MIN, TOP_MAX = 5, 1, 20
+# Drivers: what a range is compared with, and the longest range that is a "why did it move" question.
+DRIVER_COMPARES = {"previous": "Previous", "last_year": "Last year", "custom": "Custom"}
+DRIVER_MAX_DAYS = 366 * 3
 # How many periods the Overview and review slides show per grain.
 LOOKBACK = {"day": 30, "week": 13, "month": 13, "quarter": 8, "year": 5}
 # Inside a filter's text these separate parts, operators and values: a value holding one is
@@ -181,6 +185,38 @@ class CatalogView:
     def href(self) -> str:
         params = with_as_of({"q": self.q} if self.q else {}, self.as_of)
         return f"/catalog?{urlencode(params)}" if params else "/catalog"
+
+
+@dataclass(frozen=True)
+class DriversView:
+    """Drivers `/drivers`: a metric (None: the North Star's) over `current` (None: the last complete
+    week) compared with the range just before, a year earlier, or `vs` (only with compare=custom)."""
+
+    metric: str | None = None
+    current: DayRange | None = None
+    compare: str = "previous"
+    vs: DayRange | None = None
+    as_of: date | None = None
+
+    @property
+    def baseline(self) -> DayRange:
+        """The range `current` is compared with (the view must have a current range)."""
+        if self.current is None:
+            raise ValueError("the Drivers view has no range yet")
+        if self.compare == "custom" and self.vs is not None:
+            return self.vs
+        return baseline_range(self.current, self.compare)  # type: ignore[arg-type]
+
+    def href(self) -> str:
+        params: dict[str, object] = {"metric": self.metric} if self.metric else {}
+        if self.current:
+            params.update(
+                {"from": self.current.start.isoformat(), "to": self.current.end.isoformat()}
+            )
+        params["compare"] = self.compare
+        if self.compare == "custom" and self.vs is not None:
+            params.update(vs_from=self.vs.start.isoformat(), vs_to=self.vs.end.isoformat())
+        return f"/drivers?{urlencode(with_as_of(params, self.as_of))}"
 
 
 def with_as_of(params: dict[str, object], as_of: date | None) -> dict[str, object]:

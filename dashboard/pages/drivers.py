@@ -1,20 +1,19 @@
 """Drivers `/drivers`: why did a metric move between two ranges?
 
-The layout is a function of the URL (metric, from, to, compare, vs_from, vs_to); every control
-writes a new URL and nothing else. One callback asks analysis.explain for the numbers and draws a
-waterfall of the drivers' contributions along the tree (a link per child descends into it), the
-ranked segments with links into the Explorer, and the `related` drivers with their correlation.
-The URL is parsed here, tolerantly (a bad value falls back to the default), until the shared URL
-schema takes it over.
+The layout is a function of the URL (metric, from, to, compare, vs_from, vs_to, as_of), read by
+`dashboard.url_state` (one schema: what the page cannot show exactly is named in place); every
+control writes a new URL and nothing else, and the page's store keeps the view's href. One callback
+asks analysis.explain for the numbers and draws a waterfall of the drivers' contributions along the
+tree (a link per child descends into it), the ranked segments with links into the Explorer, and the
+`related` drivers with their correlation.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import dash
 import dash_mantine_components as dmc
@@ -23,14 +22,16 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from analysis.explain import Explanation, explain, find_node, subtree_metrics
 from analysis.leadlag import lead_lag
-from analysis.ranges import DayRange, baseline_range
+from analysis.ranges import DayRange
 from analysis.report import driver_records, segment_records, segment_verdict
 from dashboard import ids
-from dashboard.components.states import failure_state, guarded, loading
+from dashboard.components.address_error import address_error
+from dashboard.components.states import failure_state, guarded, guarded_outputs, loading
 from dashboard.formatting import format_delta, format_value
 from dashboard.result_cache import cache_get, cache_set
 from dashboard.serving import serving
-from dashboard.views import ExplorerView
+from dashboard.url_state import UrlStateError, drivers_from_href, drivers_view, page_location
+from dashboard.views import DRIVER_COMPARES, DriversView, ExplorerView
 from metric_layer.periods import period_start
 from metric_layer.query import DimensionFilter, MetricQuery
 
@@ -39,6 +40,7 @@ METRIC = "drivers-metric"
 DATES = "drivers-dates"
 COMPARE = "drivers-compare"
 VS_DATES = "drivers-vs-dates"
+MESSAGE = "drivers-message"
 BODY = "drivers-body"
 SUMMARY = "drivers-summary"
 WATERFALL = "drivers-waterfall"
@@ -46,70 +48,21 @@ SEGMENTS = "drivers-segments"
 VERDICT = "drivers-verdict"
 LEADLAG = "drivers-leadlag"
 LEADLAG_WEEKS = 104  # two years of weekly changes: enough points for lags −8..8
-COMPARES = {"previous": "Previous", "last_year": "Last year", "custom": "Custom"}
-MAX_DAYS = 366 * 3  # a range longer than this is not a "why did it move" question
 
 
-def _one(value: object) -> str | None:
-    """A query parameter as one string (repeated keys: the first); None when absent."""
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
-    return str(value) if value not in (None, "") else None
+def resolve(view: DriversView, spec: Any, today: date) -> DriversView:
+    """The view with the page's defaults filled in: the North Star (else the first metric) and the
+    last complete week before `today`."""
+    metric = view.metric or (spec.north_star.metric if spec.north_star else spec.metric_names[0])
+    last_week = period_start(today, "week", spec.week_start) - timedelta(days=7)
+    current = view.current or DayRange(last_week, last_week + timedelta(days=6))
+    return replace(view, metric=metric, current=current)
 
 
-def _day(value: object) -> date | None:
-    try:
-        text = _one(value)
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class DriversView:
-    metric: str
-    current: DayRange
-    compare: str = "previous"
-    vs: DayRange | None = None  # the custom baseline
-
-    @classmethod
-    def from_params(cls, params: dict[str, object], spec: Any, today: date) -> DriversView:
-        metric = _one(params.get("metric"))
-        if metric not in spec.metric_names:
-            metric = spec.north_star.metric if spec.north_star else spec.metric_names[0]
-        last_week = period_start(today, "week", spec.week_start) - timedelta(days=7)
-        current = _range(params.get("from"), params.get("to")) or DayRange(
-            last_week, last_week + timedelta(days=6)
-        )
-        compare = _one(params.get("compare"))
-        vs = _range(params.get("vs_from"), params.get("vs_to"))
-        if compare not in COMPARES or (compare == "custom" and vs is None):
-            compare = "previous"
-        return cls(metric, current, compare, vs if compare == "custom" else None)
-
-    @property
-    def baseline(self) -> DayRange:
-        if self.compare == "custom" and self.vs is not None:
-            return self.vs
-        return baseline_range(self.current, self.compare)  # type: ignore[arg-type]
-
-    def href(self, metric: str | None = None) -> str:
-        params = {
-            "metric": metric or self.metric,
-            "from": self.current.start.isoformat(),
-            "to": self.current.end.isoformat(),
-            "compare": self.compare,
-        }
-        if self.compare == "custom" and self.vs is not None:
-            params.update(vs_from=self.vs.start.isoformat(), vs_to=self.vs.end.isoformat())
-        return f"/drivers?{urlencode(params)}"
-
-
-def _range(start: object, end: object) -> DayRange | None:
-    a, b = _day(start), _day(end)
-    if a is None or b is None or b < a or (b - a).days > MAX_DAYS:
-        return None
-    return DayRange(a, b)
+def stored_view(data: object, snap: Any) -> DriversView:
+    """The page's store (an href) → its view with defaults, by the same schema as the address."""
+    view = drivers_from_href(data, metrics=snap.spec.metric_names)
+    return resolve(view, snap.spec, snap.service.today(view.as_of))
 
 
 def layout(**params: object) -> html.Div:
@@ -118,8 +71,13 @@ def layout(**params: object) -> html.Div:
     except Exception as exc:
         return failure_state(exc)
     spec = snap.spec
-    view = DriversView.from_params(params, spec, snap.today())
-    baseline = view.baseline
+    try:
+        parsed = drivers_view(page_location(params)[1], metrics=spec.metric_names)
+    except UrlStateError as exc:
+        return address_error(exc, "/drivers", "the Drivers page")
+    view = resolve(parsed, spec, snap.service.today(parsed.as_of))
+    current, baseline = view.current, view.baseline
+    assert current is not None  # resolve fills it
     controls = dmc.Group(
         [
             dmc.Select(
@@ -136,12 +94,12 @@ def layout(**params: object) -> html.Div:
                 label="This range",
                 type="range",
                 w=250,
-                value=[view.current.start.isoformat(), view.current.end.isoformat()],
+                value=[current.start.isoformat(), current.end.isoformat()],
             ),
             dmc.SegmentedControl(
                 id=COMPARE,
                 value=view.compare,
-                data=[{"value": k, "label": v} for k, v in COMPARES.items()],
+                data=[{"value": k, "label": v} for k, v in DRIVER_COMPARES.items()],
             ),
             dmc.DatePickerInput(
                 id=VS_DATES,
@@ -155,22 +113,39 @@ def layout(**params: object) -> html.Div:
         align="flex-end",
         mb="md",
     )
-    store = {"href": view.href(), "metric": view.metric, "compare": view.compare}
-    store.update(current=[str(view.current.start), str(view.current.end)])
-    store.update(baseline=[str(baseline.start), str(baseline.end)])
     return html.Div(
         [
             dmc.Title("Why did it move?", order=2, mb="sm"),
             controls,
-            dcc.Store(id=VIEW, data=store),
+            html.Div(id=MESSAGE),
+            dcc.Store(id=VIEW, data=view.href()),
             loading(BODY),
             loading(LEADLAG),
         ]
     )
 
 
+def _control(value: object, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise UrlStateError([f"{what} must be text"])
+    return value or None
+
+
+def _picked(value: object, what: str) -> list[str] | None:
+    """A date-range picker's value → its two days (YYYY-MM-DD); None while half a range is picked."""
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple) or len(value) > 2:
+        raise UrlStateError([f"{what} must be two days"])
+    days = [_control(day, what) for day in value]
+    if len(days) < 2 or not all(days):
+        return None
+    return [day[:10] for day in days]  # type: ignore[index]  # pickers may add a time
+
+
 @callback(
     Output(ids.PAGES_LOCATION, "search", allow_duplicate=True),
+    Output(MESSAGE, "children"),
     Input(METRIC, "value"),
     Input(DATES, "value"),
     Input(COMPARE, "value"),
@@ -178,25 +153,31 @@ def layout(**params: object) -> html.Div:
     State(VIEW, "data"),
     prevent_initial_call=True,
 )
+@guarded_outputs(2)
 def change_view(metric, dates, compare, vs_dates, data):  # type: ignore[no-untyped-def]
-    """Controls → the URL of the new view (the page re-renders from it)."""
-    params: dict[str, object] = {"metric": metric or data.get("metric"), "compare": compare}
-    start, end = (dates or [None, None]) + [None] * (2 - len(dates or []))
-    params.update(
-        {"from": str(start)[:10] if start else None, "to": str(end)[:10] if end else None}
-    )
-    if compare == "custom" and vs_dates and all(vs_dates):
-        params.update(vs_from=str(vs_dates[0])[:10], vs_to=str(vs_dates[1])[:10])
-    elif compare == "custom":
-        base = data.get("baseline") or [None, None]
-        params.update(vs_from=base[0], vs_to=base[1])
-    if not (start and end):
-        return no_update  # half a range picked: wait for the second day
-    spec = serving().snapshot().spec
-    new = DriversView.from_params(params, spec, serving().snapshot().today()).href()
-    if new == data.get("href"):
-        return no_update  # controls report their values when mounted: not a change
-    return new[len("/drivers") :]
+    """Controls → the URL of the new view (the page re-renders from it); bad input → a message."""
+    snap = serving().snapshot()
+    view = stored_view(data, snap)
+    current = _picked(dates, "this range")
+    if current is None:
+        return no_update, no_update  # half a range picked: wait for the second day
+    compare = _control(compare, "the comparison") or view.compare
+    params = {
+        "metric": _control(metric, "the metric") or view.metric,
+        "from": current[0],
+        "to": current[1],
+        "compare": compare,
+    }
+    if view.as_of:
+        params["as_of"] = view.as_of.isoformat()
+    if compare == "custom":  # the picked baseline, else the one shown until now
+        vs = _picked(vs_dates, "the compared range")
+        vs = vs or [view.baseline.start.isoformat(), view.baseline.end.isoformat()]
+        params.update(vs_from=vs[0], vs_to=vs[1])
+    new = drivers_view(params, metrics=snap.spec.metric_names).href()
+    if new == view.href():
+        return no_update, None  # controls report their values when mounted: not a change
+    return new[len("/drivers") :], None
 
 
 def _explanation(view: DriversView) -> tuple[Explanation, Any]:
@@ -213,12 +194,8 @@ def _explanation(view: DriversView) -> tuple[Explanation, Any]:
 
 @callback(Output(BODY, "children"), Input(VIEW, "data"))
 @guarded
-def render_drivers(data: dict) -> Any:
-    snap = serving().snapshot()
-    params = dict(zip(("from", "to"), data["current"], strict=True))
-    params.update(metric=data["metric"], compare=data["compare"])
-    params.update(dict(zip(("vs_from", "vs_to"), data["baseline"], strict=True)))
-    view = DriversView.from_params(params, snap.spec, snap.today())
+def render_drivers(data: object) -> Any:
+    view = stored_view(data, serving().snapshot())
     result, spec = _explanation(view)
     metric = spec.metric(view.metric)
     currency = spec.currency
@@ -245,23 +222,24 @@ def render_drivers(data: dict) -> Any:
 
 @callback(Output(LEADLAG, "children"), Input(VIEW, "data"))
 @guarded
-def render_leadlag(data: dict) -> Any:
+def render_leadlag(data: object) -> Any:
     """Which of the metric's tree drivers lead it: weekly changes correlated at lags −8..8."""
     snap = serving().snapshot()
     spec = snap.spec
-    node = find_node(spec.north_star.tree if spec.north_star else None, data["metric"])
+    view = stored_view(data, snap)
+    name, current = view.metric, view.current
+    assert name is not None and current is not None  # stored_view resolves both
+    node = find_node(spec.north_star.tree if spec.north_star else None, name)
     candidates = subtree_metrics(node)[1:] if node else []
     if not candidates:
         return None
-    end = date.fromisoformat(data["current"][1])
+    end = current.end
     start = end - timedelta(weeks=LEADLAG_WEEKS)
-    query = MetricQuery((data["metric"], *candidates), "week", start, end)
+    query = MetricQuery((name, *candidates), "week", start, end, as_of=view.as_of)
     frame = serving().frame(query).frame
     frame = frame[~frame["is_partial"]]
     results = [
-        lead_lag(
-            frame[data["metric"]], frame[c], names=(_title(spec, data["metric"]), _title(spec, c))
-        )
+        lead_lag(frame[name], frame[c], names=(_title(spec, name), _title(spec, c)))
         for c in candidates
     ]
     results.sort(key=lambda r: -abs(r.r) if r.r == r.r else 0)
@@ -323,7 +301,11 @@ def _drivers_panel(result: Explanation, view: DriversView, spec: Any) -> Any:
         if r["contribution"] is None and r["correlation"] is not None:
             text += f" · r = {r['correlation']:.2f} with {metric.title}"
         links.append(
-            dcc.Link(f"Explain {text}", href=view.href(r["metric"]), className="ns-driver-link")
+            dcc.Link(
+                f"Explain {text}",
+                href=replace(view, metric=r["metric"]).href(),
+                className="ns-driver-link",
+            )
         )
     parts.append(dmc.Stack(links, gap=4))
     if related:
@@ -422,7 +404,15 @@ def _explorer_href(view: DriversView, result: Explanation, segment: tuple) -> st
     grain = "day" if (end - start).days <= 62 else "week"
     filters = tuple(DimensionFilter(d, "=", (str(v),)) for d, v in segment if v != "(none)")
     explorer = ExplorerView(
-        view.metric, grain, "custom", start, end, "none", by=segment[0][0], filters=filters
+        view.metric,  # type: ignore[arg-type]  # resolved
+        grain,
+        "custom",
+        start,
+        end,
+        "none",
+        by=segment[0][0],
+        filters=filters,
+        as_of=view.as_of,
     )
     return explorer.href()
 

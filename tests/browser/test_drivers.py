@@ -64,8 +64,20 @@ def test_custom_ranges_from_the_url_and_descend_into_a_driver(page) -> None:
     expect(page.locator(SUMMARY)).to_have_text("10 → 13 · +3 (+30.0%)", timeout=SLOW)
 
 
-def test_bad_url_values_fall_back_to_defaults(page) -> None:
+def test_bad_url_values_are_named_in_place_with_a_way_to_the_defaults(page) -> None:
+    # One URL schema for every page (issue 9.5): a value the page cannot show is not silently
+    # replaced by a default; each problem is named, and one click opens the default view.
     page.goto("/drivers?metric=nope&from=2026-13-40&to=x&compare=sideways&compare=previous")
+    error = page.locator(".ns-error")
+    expect(error).to_contain_text("cannot be shown as written", timeout=SLOW)
+    for problem in (
+        "there is no metric called 'nope'",
+        "`from`: 2026-13-40 is not a day of the calendar",
+        "`to`: write days as YYYY-MM-DD",
+        "`compare` is given 2 times",
+    ):
+        expect(error).to_contain_text(problem)
+    page.get_by_text("Open the Drivers page with its default settings").click()
     expect(page.locator(SUMMARY)).to_have_text("11 → 13 · +2 (+18.2%)", timeout=SLOW)
 
 

@@ -10,9 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analysis.ranges import DayRange
 from dashboard.url_state import (
     UrlStateError,
     catalog_view,
+    drivers_from_href,
+    drivers_view,
     explorer_from_href,
     explorer_view,
     grain_view,
@@ -22,8 +25,11 @@ from dashboard.url_state import (
 from dashboard.views import (
     CHARTS,
     COMPARES,
+    DRIVER_COMPARES,
+    DRIVER_MAX_DAYS,
     GRAINS,
     RANGES,
+    DriversView,
     ExplorerView,
     GrainView,
     ReviewView,
@@ -100,6 +106,80 @@ def test_other_pages_round_trip(grain, as_of, text, interval) -> None:  # type: 
     catalog = catalog_view({"q": text, "as_of": as_of.isoformat() if as_of else None})
     assert catalog.q == text and catalog.as_of == as_of
     assert catalog_view(query_params(urlsplit(catalog.href()).query)) == catalog
+
+
+METRICS = ("orders", "revenue", "buyers")
+
+
+@st.composite
+def day_ranges(draw) -> DayRange:  # type: ignore[no-untyped-def]
+    start = draw(st.dates(min_value=EARLIEST, max_value=LATEST - timedelta(days=DRIVER_MAX_DAYS)))
+    return DayRange(start, start + timedelta(days=draw(st.integers(0, DRIVER_MAX_DAYS - 1))))
+
+
+@st.composite
+def drivers_views(draw) -> DriversView:  # type: ignore[no-untyped-def]
+    compare = draw(st.sampled_from(list(DRIVER_COMPARES)))
+    return DriversView(
+        metric=draw(st.none() | st.sampled_from(METRICS)),
+        current=draw(st.none() | day_ranges()),
+        compare=compare,
+        vs=draw(day_ranges()) if compare == "custom" else None,
+        as_of=draw(st.none() | days),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(drivers_views())
+def test_every_drivers_view_round_trips_through_its_link(view: DriversView) -> None:
+    assert drivers_from_href(view.href(), metrics=METRICS) == view
+    assert drivers_view(query_params(urlsplit(view.href()).query)) == view
+
+
+def test_drivers_link_reads_as_written() -> None:
+    search = "?metric=buyers&from=2026-03-09&to=2026-03-15&compare=custom"
+    search += "&vs_from=2026-03-02&vs_to=2026-03-08&as_of=2026-03-18&utm_source=mail"
+    view = drivers_view(query_params(search), metrics=METRICS)
+    week, before = (
+        DayRange(date(2026, 3, 9), date(2026, 3, 15)),
+        DayRange(date(2026, 3, 2), date(2026, 3, 8)),
+    )
+    assert view == DriversView("buyers", week, "custom", before, date(2026, 3, 18))
+    assert view.baseline == before
+    assert drivers_view({}) == DriversView()  # the page fills in its defaults
+    previous = drivers_view(query_params("?from=2026-03-09&to=2026-03-15"))
+    assert previous.baseline == before
+
+
+@pytest.mark.parametrize(
+    ("search", "says"),
+    [
+        ("?compare=sideways&compare=previous", "`compare` is given 2 times"),
+        ("?metric=a&metric=b", "`metric` is given 2 times"),
+        ("?compare=sideways", "`compare` must be one of previous, last_year, custom"),
+        ("?metric=nope", "there is no metric called 'nope'"),
+        ("?from=x&to=2026-01-01", "`from`: write days as YYYY-MM-DD"),
+        ("?from=2026-02-30&to=2026-03-01", "not a day of the calendar"),
+        ("?from=0001-01-01&to=0001-01-07", "outside 1900-01-01..2999-12-31"),
+        ("?from=2026-03-09", "a range needs both from and to"),
+        ("?from=2026-03-09&to=2026-03-01", "from 2026-03-09 is after to 2026-03-01"),
+        ("?from=2020-01-01&to=2026-01-01", "pick at most 1098"),
+        ("?compare=custom", "compare=custom needs vs_from and vs_to"),
+        ("?compare=previous&vs_from=2026-01-01&vs_to=2026-01-07", "only to compare=custom"),
+        ("?compare=custom&vs_from=2026-01-01", "needs both vs_from and vs_to"),
+        ("?as_of=yesterday", "`as_of`: write days as YYYY-MM-DD"),
+    ],
+)
+def test_what_the_drivers_page_cannot_show_is_an_error(search: str, says: str) -> None:
+    with pytest.raises(UrlStateError) as err:
+        drivers_view(query_params(search), metrics=METRICS)
+    assert says in str(err.value)
+
+
+def test_a_drivers_store_that_is_not_a_drivers_link_is_an_error() -> None:
+    for junk in (None, 3, {"metric": "orders"}, ["/drivers"], "drivers", "/tree?metric=orders"):
+        with pytest.raises(UrlStateError):
+            drivers_from_href(junk, metrics=METRICS)
 
 
 @pytest.mark.parametrize(
