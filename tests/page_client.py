@@ -9,6 +9,7 @@ same client works on a Flask test client and on a real server (gunicorn) by URL.
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -147,3 +148,10 @@ def _collect(node: Any, props: dict) -> None:
         else:
             for value in node.values():
                 _collect(value, props)
+
+
+def join_warm_ups(timeout: float = 120) -> None:
+    """Wait for the snapshots' warm-up threads: one still querying would make closing fail."""
+    for thread in threading.enumerate():
+        if thread.name == "warm-up":
+            thread.join(timeout)

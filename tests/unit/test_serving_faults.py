@@ -14,11 +14,10 @@ import os
 import shutil
 import stat
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from page_client import PAGES, Answer, callback, flask_fetch, render
+from page_client import PAGES, Answer, callback, flask_fetch, join_warm_ups, render
 from shop_project import break_spec, make_project, publish, publish_damaged, settings_for
 
 from dashboard.server import create_dash, server_for
@@ -66,9 +65,7 @@ def fetcher(app):  # type: ignore[no-untyped-def]
         return flask_fetch(app.server.test_client())
 
     yield start
-    for thread in threading.enumerate():  # a warm-up still querying would make close() fail
-        if thread.name == "warm-up":
-            thread.join(120)
+    join_warm_ups()
     for serving in servings:
         serving.close()
 

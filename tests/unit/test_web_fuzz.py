@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import quote, urlencode, urlsplit
@@ -18,6 +17,7 @@ import pytest
 from browser.fixture_shop import AS_OF, SPEC, build_shop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from page_client import join_warm_ups
 
 from dashboard.url_state import explorer_from_href
 from dashboard.views import ExplorerView
@@ -49,11 +49,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignor
     test_client = app.server.test_client()
     test_client.get("/")  # registers the pages' router
     yield test_client
-    # The snapshot's warm-up thread may still be reading when a short run ends: closing the
-    # warehouse under it fails ("connection is busy"), so wait for it first.
-    for thread in threading.enumerate():
-        if thread.name == "warm-up":
-            thread.join(timeout=120)
+    join_warm_ups()  # a short run can end while the snapshot's warm-up still queries
     app.server.extensions["northstar"].close()
 
 
