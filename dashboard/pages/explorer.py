@@ -376,3 +376,12 @@ dash.register_page(
     order=2,
     layout=layout,
 )
+# The nav's "Explorer" link: the page without a metric in the path opens the North Star.
+dash.register_page(
+    f"{__name__}_default",
+    path="/metric",
+    title="Northstar · Explorer",
+    name="Explorer (default metric)",
+    order=99,
+    layout=layout,
+)

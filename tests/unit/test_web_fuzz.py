@@ -272,6 +272,13 @@ def test_a_query_parameter_does_not_replace_the_paths_metric(client, deps) -> No
     assert urlsplit(stored(text, "explorer-view")).path == "/metric/orders"  # type: ignore[arg-type]
 
 
+def test_the_nav_explorer_link_opens_the_north_star(client, deps) -> None:  # type: ignore[no-untyped-def]
+    status, text = open_page(client, deps, "/metric", "")
+    assert_clean(status, text)
+    assert "404" not in text
+    assert urlsplit(stored(text, "explorer-view")).path == "/metric/orders"  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("path", "search"),
     [
