@@ -37,6 +37,9 @@ RENDERS = frozenset(
 )
 ERROR_MARK = b'"ns-error"'  # className of components.states.error_state
 UPDATE_PATH = "/_dash-update-component"
+# A request waits this long for another one rendering the same view, then renders it itself: a
+# stuck or very slow render must never hold every viewer of that view.
+WAIT_FOR_RENDER = 10.0
 
 
 class _KeyLocks:
@@ -47,11 +50,18 @@ class _KeyLocks:
         self._locks: dict[str, threading.Lock] = {}
         self._users: defaultdict[str, int] = defaultdict(int)
 
-    def acquire(self, key: str) -> None:
+    def acquire(self, key: str, timeout: float = WAIT_FOR_RENDER) -> bool:
+        """Wait for the key's lock; False (and not held) when another render takes too long."""
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
             self._users[key] += 1
-        lock.acquire()
+        if lock.acquire(timeout=timeout):
+            return True
+        with self._guard:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._locks[key], self._users[key]
+        return False
 
     def release(self, key: str) -> None:
         with self._guard:
@@ -71,7 +81,8 @@ def register(server: Flask) -> None:
             return None
         hit = cache_get(serving().cache, key)
         if hit is None:
-            locks.acquire(key)
+            if not locks.acquire(key):
+                return None  # a slow render holds the view: render this one too, uncached
             hit = cache_get(serving().cache, key)  # rendered while we waited?
             if hit is None:
                 g.ns_view_key = key  # render it; store_view or release_view releases the lock

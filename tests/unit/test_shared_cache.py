@@ -169,3 +169,15 @@ def test_failed_render_is_not_cached(shop: Path, monkeypatch: pytest.MonkeyPatch
     answer = client.post("/_dash-update-component", json=_badge_request())
     assert answer.status_code == 200
     assert "data as of" in answer.get_data(as_text=True)
+
+
+def test_a_view_held_too_long_by_one_render_does_not_hold_the_next_viewer() -> None:
+    from dashboard.view_cache import _KeyLocks
+
+    locks = _KeyLocks()
+    assert locks.acquire("view", timeout=1)
+    assert locks.acquire("view", timeout=0.05) is False  # gives up: renders uncached instead
+    locks.release("view")
+    assert locks.acquire("view", timeout=1)  # the lock is usable again, not leaked
+    locks.release("view")
+    assert locks._locks == {} and locks._users == {}
