@@ -50,6 +50,7 @@ bench: install-test
 # `mutmut results` lists the survivors, `mutmut show NAME` shows one.
 mutation: install-test
 	$(BIN)/pip install -q -e '.[mutation]'
+	@mkdir -p mutants/data  # mutmut copies data/README.md but does not make its folder
 	$(BIN)/mutmut run --max-children 2 || true
 	@$(BIN)/mutmut results --all true | awk '{ split($$1, name, "."); pkg = name[1]; \
 	  status = $$2; if (status == "not") next; total[pkg]++; \
