@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
-from metric_layer.expressions import formula_refs, parse_expression
+from metric_layer.expressions import formula_refs, parse_formula
 
 
 class FormulaError(ValueError):
@@ -19,7 +19,7 @@ class FormulaError(ValueError):
 
 def formula_inputs(formula: str) -> list[str]:
     """The metrics a formula reads, in order of first use; refuses previous()/last_year()."""
-    tree = parse_expression(formula)
+    tree = parse_formula(formula)
     names: list[str] = []
     for ref in formula_refs(tree):
         if ref.shift is not None:
@@ -34,7 +34,7 @@ def formula_inputs(formula: str) -> list[str]:
 
 def evaluate(formula: str, values: Mapping[str, float]) -> float:
     """The formula's value with each metric name replaced by values[name]."""
-    return _eval(parse_expression(formula), values)
+    return _eval(parse_formula(formula), values)
 
 
 def _eval(node: exp.Expression, values: Mapping[str, float]) -> float:

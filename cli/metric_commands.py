@@ -17,8 +17,8 @@ from cli.guard import spec_summary
 from cli.output import FAILED, USAGE, console, fail, say
 from metric_layer.errors import SpecError
 from metric_layer.frame_json import frame_json
+from metric_layer.periods import QUERY_GRAINS as GRAINS
 from metric_layer.query import DimensionFilter, MetricQuery
-from metric_layer.spec import GRAINS
 from settings import Settings, parse_as_of
 from warehouse import WarehouseError
 
@@ -98,7 +98,10 @@ def query(
             help="filter (repeatable): dimension=value, dimension!=a,b, dimension>=value (>, <, <=)"
         ),
     ] = [],  # noqa: B006
-    compare: Annotated[str | None, typer.Option(help="previous or last_year")] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(help="previous, last_year or an offset such as '7 days', '1 month'"),
+    ] = None,
     format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
     sql: Annotated[bool, typer.Option(help="print the SQL that ran")] = False,
     as_of: Annotated[
@@ -109,8 +112,6 @@ def query(
     """Compute metrics and print them."""
     if grain not in GRAINS:
         fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}")
-    if compare not in (None, "previous", "last_year"):
-        fail(f"--compare must be previous or last_year, not {compare!r}")
     if format not in ("table", "csv", "json"):
         fail(f"--format must be table, csv or json, not {format!r}")
     # QueryError and ValueError (bad filters, days out of range, unknown names) end the command

@@ -17,9 +17,9 @@ import typer
 from cli.context import read_spec, service_or_exit, spec_or_exit
 from cli.output import FAILED, fail, say
 from metric_layer.errors import QueryError, SpecError
+from metric_layer.periods import QUERY_GRAINS as GRAINS
 from metric_layer.query import MetricQuery
 from metric_layer.rollup_build import RollupRefresh, refresh_rollups, rollups_stale
-from metric_layer.spec import GRAINS
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError
 

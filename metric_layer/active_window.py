@@ -9,7 +9,7 @@ from sqlglot import exp
 from metric_layer.periods import Window
 from metric_layer.relation import col, date_lit, ident
 from metric_layer.spec import ActiveMetric
-from metric_layer.sql_time import period_expr
+from metric_layer.sql_time import window_period
 
 
 def _group(select: exp.Select, n_dims: int) -> exp.Select:
@@ -121,7 +121,7 @@ def active_from_activity(
     in_range = exp.GTE(this=col("day"), expression=date_lit(w.lo))
     select = (
         exp.select(
-            period_expr(col("day"), w.grain, w.week_start).as_("period"),
+            window_period(col("day"), w).as_("period"),
             *dim_cols,
             exp.alias_(value, "value"),
         )

@@ -16,8 +16,8 @@ from sqlglot import exp
 from metric_layer.active_window import active_from_activity
 from metric_layer.bounds import check_day, check_periods
 from metric_layer.errors import QueryError
-from metric_layer.expressions import parse_expression
-from metric_layer.periods import Window, align_range, shift
+from metric_layer.expressions import parse_formula, shift_of
+from metric_layer.periods import Offset, Window, align_range, comparison, shift_range
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.relation import ModelRelation, col, date_lit, filter_condition, ident
 from metric_layer.rollups import Declined, RollupPlanner
@@ -31,7 +31,7 @@ from metric_layer.spec import (
     Spec,
     zero_when_empty,
 )
-from metric_layer.sql_time import period_expr, shift_expr
+from metric_layer.sql_time import shift_expr, window_period
 from metric_layer.suggest import did_you_mean
 
 DOUBLE = exp.DataType.build("DOUBLE")
@@ -159,7 +159,7 @@ class Compiler:
             "max": lambda e: exp.Max(this=e),
         }[m.agg](target)
         select = exp.select(
-            period_expr(rel.local_day(within=(w.lo, w.hi)), w.grain, w.week_start).as_("period"),
+            window_period(rel.local_day(within=(w.lo, w.hi)), w).as_("period"),
             *[rel.dimension(d).as_(ident(d)) for d in dims],
             exp.alias_(agg, "value"),
         )
@@ -191,11 +191,11 @@ class Compiler:
 
     # -- derived ---------------------------------------------------------------------------------
     def _derived(self, m: DerivedMetric, w: Window, dims, filters, extra) -> exp.Select:
-        tree = parse_expression(m.formula)
-        inputs: dict[tuple[str, str | None], str] = {}
+        tree = parse_formula(m.formula)
+        inputs: dict[tuple[str, str | Offset | None], str] = {}
         selects: dict[str, exp.Select] = {}
 
-        def input_alias(metric: str, shift_kind: str | None) -> str:
+        def input_alias(metric: str, shift_kind: str | Offset | None) -> str:
             key = (metric, shift_kind)
             if key not in inputs:
                 alias = self._name(metric)
@@ -203,23 +203,25 @@ class Compiler:
                 if shift_kind is None:
                     selects[alias] = self._metric(metric, w, dims, filters, extra)
                 else:
-                    shifted = replace(
-                        w, lo=shift(w.lo, w.grain, shift_kind), hi=shift(w.hi, w.grain, shift_kind)
-                    )
+                    if isinstance(shift_kind, Offset):
+                        shift_kind.check_grain(w.grain)
+                    lo, hi = shift_range(w.lo, w.hi, w.grain, shift_kind)
+                    shifted = replace(w, lo=lo, hi=hi)
                     inner = self._metric(metric, shifted, dims, filters, extra).subquery(
                         self._name("s")
                     )
                     selects[alias] = exp.select(
-                        shift_expr(col("period"), w.grain, shift_kind, forward=True).as_("period"),
+                        shift_expr(col("period"), w, shift_kind, forward=True).as_("period"),
                         *[col(d) for d in dims],
                         col("value"),
                     ).from_(inner, copy=False)
             return inputs[key]
 
         def rewrite(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Anonymous) and node.name.lower() in ("previous", "last_year"):
-                ref = node.expressions[0].name
-                return exp.cast(self._input_value(ref, input_alias(ref, node.name.lower())), DOUBLE)
+            shifted = shift_of(node)
+            if shifted is not None:
+                ref, kind = shifted
+                return exp.cast(self._input_value(ref, input_alias(ref, kind)), DOUBLE)
             if isinstance(node, exp.Column):
                 return exp.cast(self._input_value(node.name, input_alias(node.name, None)), DOUBLE)
             return node
@@ -291,7 +293,7 @@ class Compiler:
             this=mature_sum("retained"), expression=_nullif_zero(mature_sum("cohort_size"))
         )
         select = exp.select(
-            period_expr(col("cohort_day"), w.grain, w.week_start).as_("period"),
+            window_period(col("cohort_day"), w).as_("period"),
             *[col(d) for d in dims],
             exp.alias_(value, "value"),
         ).from_(counts.subquery(self._name("counts")), copy=False)
@@ -402,9 +404,20 @@ class Compiler:
         )
 
     # -- comparison ------------------------------------------------------------------------------
-    def _compared(self, name: str, w: Window, dims, filters, compare: str) -> exp.Select:
-        extended = replace(w, lo=shift(w.lo, w.grain, compare))
-        base = self._metric(name, extended, dims, filters)
+    def _compared(self, name: str, w: Window, dims, filters, compare_text: str) -> exp.Select:
+        compare = comparison(compare_text)
+        if isinstance(compare, Offset):
+            compare.check_grain(w.grain)
+        lo, hi = shift_range(w.lo, w.hi, w.grain, compare)
+        if w.grain == "all":
+            # One period: the comparison range is a second query, not an extension of this one.
+            base = exp.union(
+                self._metric(name, w, dims, filters),
+                self._metric(name, replace(w, lo=lo, hi=hi), dims, filters),
+                distinct=False,
+            )
+        else:
+            base = self._metric(name, replace(w, lo=min(lo, w.lo)), dims, filters)
         cte, keys = self._name("base"), self._name("keys")
         cur, prev, k = "cur", "prev", "k"
         # Keys: periods with a value, and periods whose comparison period has one (a week
@@ -412,7 +425,7 @@ class Compiler:
         keyset = exp.union(
             exp.select(col("period"), *[col(d) for d in dims]).from_(ident(cte), copy=False),
             exp.select(
-                shift_expr(col("period"), w.grain, compare, forward=True).as_("period"),
+                shift_expr(col("period"), w, compare, forward=True).as_("period"),
                 *[col(d) for d in dims],
             ).from_(ident(cte), copy=False),
             distinct=True,
@@ -424,7 +437,9 @@ class Compiler:
                 *[exp.NullSafeEQ(this=col(d, alias), expression=col(d, k)) for d in dims],
             )
 
-        back = shift_expr(col("period", k), w.grain, compare, forward=False)
+        back = shift_expr(col("period", k), w, compare, forward=False)
+        # Grain `all` has one key, its first day; others: every period of the range.
+        last_key = w.lo + timedelta(days=1) if w.grain == "all" else w.hi
         return (
             exp.select(
                 col("period", k).as_("period"),
@@ -447,7 +462,7 @@ class Compiler:
             )
             .where(
                 exp.GTE(this=col("period", k), expression=date_lit(w.lo)),
-                exp.LT(this=col("period", k), expression=date_lit(w.hi)),
+                exp.LT(this=col("period", k), expression=date_lit(last_key)),
                 copy=False,
             )
             .with_(cte, as_=base, copy=False)

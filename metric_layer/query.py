@@ -9,8 +9,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from metric_layer.errors import QueryError
+from metric_layer.periods import QUERY_GRAINS, comparison
 
-Compare = Literal["previous", "last_year"]
+Compare = str  # "previous", "last_year" or an offset such as "7 days" (periods.comparison)
 FilterOp = Literal["=", "!=", "in", "not in", ">", ">=", "<", "<="]
 
 _TYPED_OPS = ("!=", ">=", "<=", "=", ">", "<")  # longest first: `>=` is not `>` then `=value`
@@ -70,6 +71,7 @@ class MetricQuery:
     filters: tuple[DimensionFilter, ...] = ()
     compare: Compare | None = None
     as_of: date | None = None  # treat this day as today (default: the service's as-of or clock)
+    # grain `all`: one row over exactly [start, end]; distinct counts are distinct over the range.
 
     def __post_init__(self) -> None:
         # Accept lists from callers but keep the query hashable (it is a cache key).
@@ -78,6 +80,10 @@ class MetricQuery:
             if isinstance(value, str):
                 value = (value,)
             object.__setattr__(self, name, tuple(value))
+        if self.grain not in QUERY_GRAINS:
+            raise QueryError(f"grain must be one of {', '.join(QUERY_GRAINS)}, not {self.grain!r}")
+        if self.compare is not None:
+            comparison(self.compare)  # refuses text that is neither a comparison nor an offset
         # A repeated name would come back as a second column (`channel_1`) or a clash.
         for kind, names in (("metric", self.metrics), ("breakdown", self.dimensions)):
             twice = sorted({n for n in names if names.count(n) > 1})

@@ -43,7 +43,7 @@ from metric_layer.rollup_units import (
 )
 from metric_layer.semantics import Semantics
 from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, Spec
-from metric_layer.sql_time import period_expr
+from metric_layer.sql_time import window_period
 
 STALE = "spec changed since the rollups were built — run `northstar rollups build`"
 NEVER_BUILT = "no rollups built — run `northstar rollups build`"
@@ -312,7 +312,7 @@ def _qualified(needed: set[str]) -> Declined:
 
 
 def _period(w) -> exp.Expression:
-    return period_expr(col("day", BASE), w.grain, w.week_start).as_("period")
+    return window_period(col("day", BASE), w).as_("period")
 
 
 def _day_range(column: str, lo: date, hi: date, table: str | None = BASE) -> list[exp.Expression]:

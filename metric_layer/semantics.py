@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from metric_layer.expressions import formula_refs, parse_expression
+from metric_layer.expressions import formula_refs, parse_formula
 from metric_layer.spec import (
     ActiveMetric,
     DerivedMetric,
@@ -100,7 +100,7 @@ class Semantics:
             return [metric.numerator.metric, metric.denominator.metric]
         if isinstance(metric, DerivedMetric):
             seen: list[str] = []
-            for ref in formula_refs(parse_expression(metric.formula)):
+            for ref in formula_refs(parse_formula(metric.formula)):
                 if ref.metric not in seen:
                     seen.append(ref.metric)
             return seen

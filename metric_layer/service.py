@@ -129,7 +129,7 @@ class MetricService:
             for column in (name, f"{name}__compare"):
                 if column in merged:
                     merged[column] = types[name].column(merged[column])
-        merged["is_partial"] = [self._partial(p, query, today) for p in merged["period"]]
+        merged["is_partial"] = [self._partial(p, query, today, hi) for p in merged["period"]]
         return MetricFrame(
             frame=merged,
             query=query,
@@ -203,13 +203,13 @@ class MetricService:
         check_rows(grid_rows(frame, periods, list(query.dimensions)))  # before building it
         return fill_empty_periods(frame, periods, list(query.dimensions), zeros)
 
-    def _partial(self, period: date, query: MetricQuery, today: date) -> bool:
+    def _partial(self, period: date, query: MetricQuery, today: date, end: date) -> bool:
         extra = 0
         for name in query.metrics:
             metric = self.spec.metric(name)
             if isinstance(metric, RetentionMetric):
                 extra = max(extra, retention_offsets(metric)[1])
-        return is_partial(period, query.grain, today, extra)
+        return is_partial(period, query.grain, today, extra, end)
 
 
 def _value_type(result: pa.Table) -> pa.DataType | None:

@@ -22,6 +22,7 @@ from metric_layer.expressions import (
     column_names,
     formula_refs,
     parse_expression,
+    parse_formula,
 )
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
@@ -265,7 +266,7 @@ def _metrics(ctx: _Ctx) -> None:
                     _check_dimension_filter(ctx, (*base, side, "filter"), ref.filter, ref.metric)
         elif isinstance(metric, DerivedMetric):
             try:
-                refs = formula_refs(parse_expression(metric.formula))
+                refs = formula_refs(parse_formula(metric.formula))
             except ExpressionError as exc:
                 ctx.add((*base, "formula"), *_expression_problem(exc, metric.formula))
                 continue
@@ -365,7 +366,7 @@ def _derived_relation(ctx: _Ctx, node: TreeNode, path: tuple) -> None:
         )
         return
     try:
-        refs = formula_refs(parse_expression(metric.formula))
+        refs = formula_refs(parse_formula(metric.formula))
     except ExpressionError:
         return  # the formula's own rule reports it
     inputs = sorted({r.metric for r in refs if r.shift is None})
@@ -496,7 +497,16 @@ def _without_aggregates(tree: exp.Expression) -> str | None:
     return bare.sql(dialect=DIALECT, normalize_functions="lower")
 
 
-FORMULA_FUNCTIONS = ("previous", "last_year", "abs", "coalesce", "least", "greatest", "round")
+FORMULA_FUNCTIONS = (
+    "previous",
+    "last_year",
+    "offset",
+    "abs",
+    "coalesce",
+    "least",
+    "greatest",
+    "round",
+)
 
 
 def _expression_problem(exc: ExpressionError, text: str) -> tuple[str, str | None]:
