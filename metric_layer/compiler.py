@@ -157,6 +157,8 @@ class Compiler:
             "avg": lambda e: exp.Avg(this=e),
             "min": lambda e: exp.Min(this=e),
             "max": lambda e: exp.Max(this=e),
+            "median": lambda e: _quantile(m, e),
+            "percentile": lambda e: _quantile(m, e),
         }[m.agg](target)
         select = exp.select(
             window_period(rel.local_day(within=(w.lo, w.hi)), w).as_("period"),
@@ -522,6 +524,14 @@ def _group(select: exp.Select, n_dims: int, offset: int = 1) -> exp.Select:
     return select.group_by(
         *[exp.Literal.number(i) for i in range(1, n_dims + 1 + offset)], copy=False
     )
+
+
+def _quantile(m: SimpleMetric, value: exp.Expression) -> exp.Expression:
+    """Exact (interpolated, like pandas' quantile) or approximate (t-digest) quantile."""
+    q = exp.Literal.number(m.quantile)
+    if m.approximate:
+        return exp.ApproxQuantile(this=value, quantile=q)
+    return exp.PercentileCont(this=value, expression=q)
 
 
 def _guard_division(node: exp.Expression) -> exp.Expression:

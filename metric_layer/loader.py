@@ -199,7 +199,8 @@ def _data_path(prefix: tuple, loc: tuple, doc: LocatedDocument) -> tuple:
 _KEY_HINTS = {
     "table": "the warehouse table as schema.table, e.g. raw.shop__orders",
     "primary_key": "the column that is unique per row, e.g. order_id",
-    "agg": "one of count, count_distinct, sum, avg, min, max",
+    "agg": "one of count, count_distinct, sum, avg, min, max, median, percentile",
+    "percentile": "a share between 0 and 1, e.g. percentile: 0.9 for p90",
     "numerator": "a metric name or {metric, filter}",
     "denominator": "a metric name or {metric, filter}",
     "window": "a whole number of days from 1 to 366, e.g. window: 30",

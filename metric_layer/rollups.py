@@ -137,6 +137,8 @@ class RollupPlanner:
     def simple(
         self, m: SimpleMetric, w, dims: list[str], filters: list[DimensionFilter], extra: str | None
     ) -> exp.Select | Declined:
+        if m.quantile is not None:
+            return Declined("percentiles do not add up over days: they read the raw tables")
         if not additive(m):
             planned = self.materialized(m.name, w, dims, filters, extra)
             if isinstance(planned, exp.Select):

@@ -89,12 +89,25 @@ class MetricBase(Strict):
         return self.label or self.name.replace("_", " ").capitalize()
 
 
+Agg = Literal["count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile"]
+AGGS: tuple[str, ...] = Agg.__args__  # type: ignore[attr-defined]
+
+
 class SimpleMetric(MetricBase):
     type: Literal["simple"]
     model: Name
-    agg: Literal["count", "count_distinct", "sum", "avg", "min", "max"]
+    agg: Agg
     expr: str | None = None  # defaults to the model's primary key
     filter: str | None = None  # SQL boolean over the model's columns and dimension names
+    # `agg: percentile`: which one (0.9 = p90); `approximate`: a t-digest estimate, cheaper on
+    # big tables (median and percentile only).
+    percentile: Annotated[float, Field(gt=0, lt=1)] | None = None
+    approximate: bool = False
+
+    @property
+    def quantile(self) -> float | None:
+        """The quantile a median or percentile metric computes, else None."""
+        return 0.5 if self.agg == "median" else self.percentile
 
 
 def zero_when_empty(metric: object) -> bool:

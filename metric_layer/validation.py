@@ -223,6 +223,8 @@ def _metrics(ctx: _Ctx) -> None:
     for metric in ctx.spec.metrics:
         i = ctx.index("metrics", metric.name)
         base = ("metrics", i)
+        if isinstance(metric, SimpleMetric):
+            _check_quantile(ctx, metric, base)
         if isinstance(metric, SimpleMetric | ActiveMetric):
             if _model_ok(ctx, (*base, "model"), metric.model, needs_time=True):
                 if isinstance(metric, SimpleMetric) and metric.expr:
@@ -535,8 +537,35 @@ def _expression_problem(exc: ExpressionError, text: str) -> tuple[str, str | Non
     return message, None
 
 
+def _check_quantile(ctx: _Ctx, metric: SimpleMetric, base: tuple) -> None:
+    """median / percentile need a value column and (percentile) which one; others take neither."""
+    if metric.agg in ("median", "percentile"):
+        if metric.expr is None:
+            ctx.add(
+                (*base, "expr"),
+                f"agg `{metric.agg}` needs `expr`: the value to rank",
+                "e.g. expr: amount",
+            )
+        if metric.agg == "percentile" and metric.percentile is None:
+            ctx.add(
+                (*base, "percentile"),
+                "agg `percentile` needs `percentile`: which one",
+                "e.g. percentile: 0.9 for p90",
+            )
+        if metric.agg == "median" and metric.percentile is not None:
+            ctx.add((*base, "percentile"), "a median is the 0.5 percentile", "remove `percentile`")
+        return
+    for key in ("percentile", "approximate"):
+        if getattr(metric, key) not in (None, False):
+            ctx.add(
+                (*base, key),
+                f"`{key}` applies to agg median or percentile, not `{metric.agg}`",
+                f"remove `{key}`, or use agg: percentile",
+            )
+
+
 def _check_numeric(ctx: _Ctx, metric: SimpleMetric, base: tuple) -> None:
-    if metric.agg not in ("sum", "avg") or metric.expr is None:
+    if metric.agg not in ("sum", "avg", "median", "percentile") or metric.expr is None:
         return
     cols = ctx.table_columns(metric.model)
     if cols and metric.expr in cols and not cols[metric.expr].upper().startswith(NUMERIC):
