@@ -50,7 +50,8 @@ def monthly(ref: Reference, q: float, paid_only: bool, dims=()) -> pd.Series:
         o = o[o["status"] == "paid"]
     o = o[(o["day"] >= pd.Timestamp(LO)) & (o["day"] <= pd.Timestamp(HI))]
     keys = [o["day"].dt.to_period("M").dt.start_time.dt.date, *[o[d] for d in dims]]
-    return o.groupby(keys, dropna=False)["amount"].quantile(q)  # linear interpolation, as quantile_cont
+    # linear interpolation, as quantile_cont
+    return o.groupby(keys, dropna=False)["amount"].quantile(q)
 
 
 @pytest.mark.parametrize("dims", [(), ("platform",)])
