@@ -413,9 +413,11 @@ class Compiler:
         lo, hi = shift_range(w.lo, w.hi, w.grain, compare)
         if w.grain == "all":
             # One period: the comparison range is a second query, not an extension of this one.
+            sides = [self._metric(name, w, dims, filters)]
+            sides.append(self._metric(name, replace(w, lo=lo, hi=hi), dims, filters))
+            # Each side as a subquery: a side with its own WITH cannot be a UNION operand.
             base = exp.union(
-                self._metric(name, w, dims, filters),
-                self._metric(name, replace(w, lo=lo, hi=hi), dims, filters),
+                *[exp.select("*").from_(s.subquery(self._name("side")), copy=False) for s in sides],
                 distinct=False,
             )
         else:

@@ -290,3 +290,13 @@ def test_totals_read_rollups_where_they_are_exact(request, medium_data, small_sp
     for name in ("orders", "revenue", "buyers", "aov", "wau"):
         route = svc.plan(name, MetricQuery((name,), grain="all", start=START, end=END))
         assert route.source == "rollups", (name, route.describe())
+
+
+def test_active_total_compared_with_the_range_before(medium_service, ref):
+    """An active metric's SQL has its own WITH: both ranges must still combine."""
+    lo, hi = date(2025, 12, 1), date(2025, 12, 14)
+    frame = got(medium_service, "wau", lo, hi, (), compare="previous")
+    s = ref.sessions[ref.sessions["customer_id"].notna()]
+    now = days(s, hi - timedelta(days=6), hi)["customer_id"].nunique()
+    then = days(s, lo - timedelta(days=7), lo - timedelta(days=1))["customer_id"].nunique()
+    assert (frame["wau"].iloc[0], frame["wau__compare"].iloc[0]) == (now, then)
