@@ -19,6 +19,7 @@ from metric_layer.errors import SpecError
 from metric_layer.frame_json import frame_json
 from metric_layer.periods import QUERY_GRAINS as GRAINS
 from metric_layer.query import DimensionFilter, MetricQuery
+from metric_layer.where import read_filter
 from settings import Settings, parse_as_of
 from warehouse import WarehouseError
 
@@ -95,7 +96,8 @@ def query(
     where: Annotated[
         list[str],
         typer.Option(
-            help="filter (repeatable): dimension=value, dimension!=a,b, dimension>=value (>, <, <=)"
+            help="filter (repeatable): dimension=value, dimension!=a,b, dimension>=value (>, <, <=), "
+            "or SQL over dimensions and columns: \"amount > 100 AND platform IN ('ios','android')\""
         ),
     ] = [],  # noqa: B006
     compare: Annotated[
@@ -116,13 +118,15 @@ def query(
         fail(f"--format must be table, csv or json, not {format!r}")
     # QueryError and ValueError (bad filters, days out of range, unknown names) end the command
     # through cli.guard with their message and exit code 2.
+    filters = [read_filter(w) for w in where]
     q = MetricQuery(
         metrics=tuple(metric),
         grain=grain,
         start=_date(from_, "--from"),
         end=_date(to, "--to"),
         dimensions=tuple(by),
-        filters=tuple(DimensionFilter.parse(w) for w in where),
+        filters=tuple(f for f in filters if isinstance(f, DimensionFilter)),
+        where=tuple(f for f in filters if isinstance(f, str)),
         compare=compare,  # type: ignore[arg-type]
         as_of=parse_as_of(as_of, "--as-of") if as_of is not None else None,
     )

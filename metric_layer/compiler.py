@@ -16,7 +16,7 @@ from sqlglot import exp
 from metric_layer.active_window import active_from_activity
 from metric_layer.bounds import check_day, check_periods
 from metric_layer.errors import QueryError
-from metric_layer.expressions import parse_formula, shift_of
+from metric_layer.expressions import column_names, parse_expression, parse_formula, shift_of
 from metric_layer.periods import Offset, Window, align_range, comparison, shift_range
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.relation import ModelRelation, col, date_lit, filter_condition, ident
@@ -33,6 +33,7 @@ from metric_layer.spec import (
 )
 from metric_layer.sql_time import shift_expr, window_period
 from metric_layer.suggest import did_you_mean
+from metric_layer.where import check_where, parse_where, shared_columns, typed_values
 
 DOUBLE = exp.DataType.build("DOUBLE")
 
@@ -89,7 +90,8 @@ class Compiler:
             raise QueryError(
                 f"unknown metric `{metric}`; {hint}run `northstar metrics` to list them"
             )
-        self._check_dimensions(metric, query)
+        filters, where = self._filters(metric, query)
+        self._check_dimensions(metric, query.dimensions, filters)
         start, end = default_range(query, today)
         lo, hi = align_range(start, end, query.grain, self.spec.week_start)
         check_periods(lo, hi, query.grain)
@@ -97,9 +99,9 @@ class Compiler:
         window = Window(query.grain, lo, hi, today, self.spec.week_start)
         dims = list(query.dimensions)
         if query.compare is None:
-            tree = self._metric(metric, window, dims, list(query.filters))
+            tree = self._metric(metric, window, dims, filters, where)
         else:
-            tree = self._compared(metric, window, dims, list(query.filters), query.compare)
+            tree = self._compared(metric, window, dims, filters, query.compare, where)
         order = [exp.Ordered(this=col("period"))] + [exp.Ordered(this=col(d)) for d in dims]
         tree = (
             exp.select("*").from_(tree.subquery("result"), copy=False).order_by(*order, copy=False)
@@ -130,9 +132,27 @@ class Compiler:
             return self._active(metric, w, dims, filters, extra)
         return self._retention(metric, w, dims, filters, extra)
 
-    def _check_dimensions(self, metric: str, query: MetricQuery) -> None:
+    def _filters(self, metric: str, query: MetricQuery) -> tuple[list[DimensionFilter], str | None]:
+        """Dimension filters, and the rest as one checked SQL condition rebuilt by sqlglot: the
+        query's `where` texts and `column op value` filters on a column that is no dimension."""
+        dimensions = self.sem.dimensions_of_metric(metric)
+        columns = shared_columns(metric, self.sem, self.types)
+        kept, parts = [], []
+        for f in query.filters:
+            if f.dimension in dimensions or f.dimension not in columns:
+                kept.append(f)  # unknown names are reported by _check_dimensions
+            else:
+                typed = typed_values(f, self.types, self.sem, metric)
+                parts.append(filter_condition(col(f.dimension), typed).sql(dialect="duckdb"))
+        for text in query.where:
+            tree = parse_where(text)
+            check_where(tree, text, metric, self.sem, self.types)
+            parts.append(tree.sql(dialect="duckdb"))
+        return kept, _and(*parts)
+
+    def _check_dimensions(self, metric: str, dims, filters: list[DimensionFilter]) -> None:
         allowed = self.sem.dimensions_of_metric(metric)
-        for name in [*query.dimensions, *(f.dimension for f in query.filters)]:
+        for name in [*dims, *(f.dimension for f in filters)]:
             if name not in allowed:
                 names = ", ".join(sorted(k for k in allowed if "." not in k)) or "none"
                 hint = did_you_mean(name, [k for k in allowed if ("." in k) == ("." in name)])
@@ -337,7 +357,7 @@ class Compiler:
                 exp.Min(this=act_rel_all.local_day()).as_("cohort_day"),
                 *[
                     exp.func("arg_min", act_rel_all.dimension(d), ts).as_(ident(d))
-                    for d in _unique([*dims, *(f.dimension for f in filters)])
+                    for d in _unique([*dims, *(f.dimension for f in filters), *_names(extra)])
                 ],
             ).group_by(exp.Literal.number(1), copy=False)
             if m.filter:
@@ -359,6 +379,8 @@ class Compiler:
             )
             for f in filters:
                 cohort = cohort.where(filter_condition(col(f.dimension), f), copy=False)
+            if extra:  # over dimensions only (where.check_where): those of the first activity
+                cohort = cohort.where(exp.paren(_on_columns(extra)), copy=False)
         c, a, h = self._name("cohort"), self._name("activity"), self._name("hits")
         hits = (
             exp.select(col("entity", "c"), col("cohort_day", "c"))
@@ -406,22 +428,24 @@ class Compiler:
         )
 
     # -- comparison ------------------------------------------------------------------------------
-    def _compared(self, name: str, w: Window, dims, filters, compare_text: str) -> exp.Select:
+    def _compared(
+        self, name: str, w: Window, dims, filters, compare_text: str, where: str | None
+    ) -> exp.Select:
         compare = comparison(compare_text)
         if isinstance(compare, Offset):
             compare.check_grain(w.grain)
         lo, hi = shift_range(w.lo, w.hi, w.grain, compare)
         if w.grain == "all":
             # One period: the comparison range is a second query, not an extension of this one.
-            sides = [self._metric(name, w, dims, filters)]
-            sides.append(self._metric(name, replace(w, lo=lo, hi=hi), dims, filters))
+            sides = [self._metric(name, w, dims, filters, where)]
+            sides.append(self._metric(name, replace(w, lo=lo, hi=hi), dims, filters, where))
             # Each side as a subquery: a side with its own WITH cannot be a UNION operand.
             base = exp.union(
                 *[exp.select("*").from_(s.subquery(self._name("side")), copy=False) for s in sides],
                 distinct=False,
             )
         else:
-            base = self._metric(name, replace(w, lo=min(lo, w.lo)), dims, filters)
+            base = self._metric(name, replace(w, lo=min(lo, w.lo)), dims, filters, where)
         cte, keys = self._name("base"), self._name("keys")
         cur, prev, k = "cur", "prev", "k"
         # Keys: periods with a value, and periods whose comparison period has one (a week
@@ -547,6 +571,24 @@ def retention_offsets(m: RetentionMetric) -> tuple[int, int]:
     return (m.n, m.n) if m.period == "day" else (7 * m.n, 7 * m.n + 6)
 
 
+def _names(condition: str | None) -> list[str]:
+    """Dimension names a condition reads (`customers.channel` kept qualified)."""
+    if not condition:
+        return []
+    return [f"{q}.{n}" if q else n for q, n in column_names(parse_expression(condition))]
+
+
+def _on_columns(condition: str) -> exp.Expression:
+    """The condition over result columns named by dimension (as `_names` lists them)."""
+
+    def rename(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column):
+            return col(f"{node.table}.{node.name}" if node.table else node.name)
+        return node
+
+    return parse_expression(condition).transform(rename)
+
+
 def _unique(names: list[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
@@ -555,6 +597,6 @@ def _nullif_zero(value: exp.Expression) -> exp.Expression:
     return exp.Nullif(this=value, expression=exp.Literal.number(0))
 
 
-def _and(a: str | None, b: str | None) -> str | None:
-    parts = [p for p in (a, b) if p]
+def _and(*texts: str | None) -> str | None:
+    parts = [p for p in texts if p]
     return " AND ".join(f"({p})" for p in parts) if parts else None

@@ -71,11 +71,13 @@ class MetricQuery:
     filters: tuple[DimensionFilter, ...] = ()
     compare: Compare | None = None
     as_of: date | None = None  # treat this day as today (default: the service's as-of or clock)
+    # SQL conditions over dimensions and columns (`amount > 100`), checked by metric_layer.where
+    where: tuple[str, ...] = ()
     # grain `all`: one row over exactly [start, end]; distinct counts are distinct over the range.
 
     def __post_init__(self) -> None:
         # Accept lists from callers but keep the query hashable (it is a cache key).
-        for name in ("metrics", "dimensions", "filters"):
+        for name in ("metrics", "dimensions", "filters", "where"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)

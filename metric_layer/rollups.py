@@ -184,6 +184,8 @@ class RollupPlanner:
         return value
 
     def _daily_table(self, model: str, needed: set[str], sem: Semantics) -> str | Declined:
+        if not needed <= set(model_dimensions(sem, model)):
+            return _qualified(needed - set(model_dimensions(sem, model)))
         if not needed:
             candidates = [daily_table(model, None)]
         elif len(needed) == 1:
@@ -309,6 +311,7 @@ def _measures(m: SimpleMetric) -> list[tuple[str, str]]:
 
 
 def _qualified(needed: set[str]) -> Declined:
+    """Names the rollup tables do not carry: qualified dimensions, or plain columns."""
     names = ", ".join(sorted(n for n in needed if "." in n)) or ", ".join(sorted(needed))
     return Declined(f"breakdowns and filters by {names} read the raw tables")
 

@@ -36,7 +36,7 @@ HOSTILE = [
     (["query", "orders", "--grain", ""], 2, "--grain must be one of"),
     (["query", ""], 2, "unknown metric ``"),
     (["query", "orders", "--format", "xml"], 2, "--format must be table, csv or json"),
-    (["query", "orders", "--compare", "yesterday"], 2, "--compare must be previous or last_year"),
+    (["query", "orders", "--compare", "yesterday"], 2, "offset 'yesterday' is not a step back"),
     (["query", "orders", "--as-of", "soon"], 2, "--as-of must be a date"),
     (["query", "orders", "--as-of", "0001-01-01"], 2, "outside"),
     (["query", "orders", "--where", "platform==ios"], 2, "dimension=value"),
