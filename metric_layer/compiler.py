@@ -243,10 +243,13 @@ class Compiler:
             shifted = shift_of(node)
             if shifted is not None:
                 ref, kind = shifted
-                return exp.cast(self._input_value(ref, input_alias(ref, kind)), DOUBLE)
+                return self._input_value(ref, input_alias(ref, kind))
             if isinstance(node, exp.Column):
-                return exp.cast(self._input_value(node.name, input_alias(node.name, None)), DOUBLE)
+                return self._input_value(node.name, input_alias(node.name, None))
             return node
+
+        # Inputs keep their types (counts add up to counts, DECIMAL money stays exact); only a
+        # division turns the value into a double (_guard_division).
 
         value = tree.transform(rewrite).transform(_guard_division)
         # Periods come from unshifted inputs, and from shifted ones whose no-row value is 0
@@ -561,8 +564,12 @@ def _quantile(m: SimpleMetric, value: exp.Expression) -> exp.Expression:
 
 
 def _guard_division(node: exp.Expression) -> exp.Expression:
+    """x / 0 is no value (NULL); a quotient is a double (integer division would truncate)."""
     if isinstance(node, exp.Div):
-        return exp.Div(this=node.this.copy(), expression=_nullif_zero(node.expression.copy()))
+        return exp.Div(
+            this=exp.cast(node.this.copy(), DOUBLE),
+            expression=_nullif_zero(node.expression.copy()),
+        )
     return node
 
 

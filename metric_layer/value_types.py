@@ -3,8 +3,9 @@
 Counts (count, count_distinct, active entities on a day) are integers: a nullable Int64 column,
 <NA> where there is no value. Sums, mins and maxes of DECIMAL columns are exact: Python Decimal
 objects (None where there is no value), so CSV and JSON print what the warehouse summed, not a
-float's neighbour. Sums of integer columns are Int64. Everything else (averages, ratios, derived
-formulas, retention, sums of DOUBLE) is float64 with NaN.
+float's neighbour. Sums of integer columns are Int64. A derived formula without a division keeps
+its inputs' type (returning = active − new buyers is a count; revenue − cogs of DECIMAL columns is
+exact). Everything else (averages, ratios, quotients, retention, sums of DOUBLE) is float64 with NaN.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 import pandas as pd
 import pyarrow as pa
 
-from metric_layer.spec import ActiveMetric, SimpleMetric
+from metric_layer.spec import ActiveMetric, DerivedMetric, SimpleMetric
 
 Kind = Literal["integer", "decimal", "double"]
 
@@ -53,6 +54,8 @@ def value_type(metric: object, grain: str, result: pa.DataType | None) -> ValueT
         return ValueType("double")
     if isinstance(metric, ActiveMetric) and (metric.period_value == "last" or grain == "day"):
         return ValueType("integer")  # the count on one day (a daily average is not a count)
+    if isinstance(metric, DerivedMetric) and result is not None:
+        return _from_result(result)  # counts minus counts are counts; DECIMAL money stays exact
     return ValueType("double")
 
 

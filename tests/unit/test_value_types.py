@@ -137,3 +137,35 @@ def test_consumers_read_integer_and_decimal_columns(service):
     assert set(folded["channel"]) == {"ads", "Other"}
     assert trend_figure(frame[frame["channel"] == "ads"], wau, "day").to_json()
     assert breakdown_figure(frame, revenue, "day", "channel").to_json()
+
+
+DERIVED = """
+  - {name: revenue_change, type: derived, formula: "revenue - previous(revenue)"}
+  - {name: repeat_orders, type: derived, formula: "orders - buyers"}
+  - {name: revenue_share, type: derived, formula: "revenue / (revenue + 1)"}
+"""
+
+
+def test_derived_formulas_keep_exact_types_until_a_division(service, orders):
+    """revenue − previous(revenue) of DECIMAL sums is exact; counts minus counts are counts;
+    a quotient is a double."""
+    text = SPEC_PATH.read_text().replace("\nnorth_star:", DERIVED + "north_star:", 1)
+    spec = parse_spec(text, "derived.yml", service.warehouse.table_columns())
+    svc = MetricService(service.warehouse, spec, clock=lambda: datetime(2026, 1, 8, 12))
+    names = ("revenue_change", "repeat_orders", "revenue_share")
+    frame = svc.query(MetricQuery(names, **RANGE)).frame
+    want = _expected(orders)
+    paid = orders[orders["status"] == "paid"]
+    buyers = paid.groupby("day")["customer_id"].nunique()
+    # by hand: revenue per day 0.30, 12345678901234.59, 0, 1.00 (today), 0
+    revenue = want["revenue"].tolist()
+    change = [r - p for r, p in zip(revenue[1:], revenue[:-1], strict=True)]
+    assert frame["revenue_change"].tolist()[1:] == change
+    assert str(frame["revenue_change"][1]) == "12345678901234.29"
+    assert all(isinstance(v, Decimal) for v in frame["revenue_change"].dropna())
+    assert str(frame["repeat_orders"].dtype) == "Int64"
+    got = frame.set_index("period")["repeat_orders"].dropna()
+    assert got.tolist() == [
+        int(want.set_index("period")["orders"][d]) - int(buyers.get(d, 0)) for d in got.index
+    ]
+    assert frame["revenue_share"].dtype == "float64"

@@ -56,9 +56,9 @@ FROM (
     )
     SELECT
       "k"."period" AS period,
-      (
-        CAST(COALESCE("revenue_0"."value", 0) AS DOUBLE) - CAST(COALESCE("revenue_1"."value", 0) AS DOUBLE)
-      ) / NULLIF(CAST(COALESCE("revenue_1"."value", 0) AS DOUBLE), 0) AS value
+      CAST((
+        COALESCE("revenue_0"."value", 0) - COALESCE("revenue_1"."value", 0)
+      ) AS DOUBLE) / NULLIF(COALESCE("revenue_1"."value", 0), 0) AS value
     FROM "keys_3" AS "k"
     LEFT JOIN "revenue_0"
       ON "revenue_0"."period" IS NOT DISTINCT FROM "k"."period"
