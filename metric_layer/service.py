@@ -15,12 +15,13 @@ import pyarrow as pa
 
 from metric_layer.bounds import MAX_ROWS, check_rows
 from metric_layer.compile_cache import CompileCache, fingerprint
-from metric_layer.compiler import Compiler, retention_offsets
+from metric_layer.compiler import Compiler
 from metric_layer.data_span import data_span_sql
 from metric_layer.empty_periods import fill_empty_periods, grid_rows
 from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, periods_between
 from metric_layer.query import MetricFrame, MetricQuery
+from metric_layer.retention_sql import retention_offsets
 from metric_layer.rollups import RollupPlanner, open_planner
 from metric_layer.routes import Route, route_of
 from metric_layer.semantics import Semantics
