@@ -33,6 +33,12 @@ def formula_text(metric: Any) -> str:
             f"share of {metric.entity} (cohort: {cohort}) active again in {metric.period} "
             f"{metric.n} of {metric.activity_model}"
         )
+    if kind == "conversion":
+        what = "share" if metric.calculation == "conversion_rate" else "number"
+        return (
+            f"{what} of {metric.entity} with a {metric.base_event.model} row followed by a "
+            f"{metric.conversion_event.model} row within {metric.window} days"
+        )
     return ""
 
 

@@ -16,6 +16,7 @@ from sqlglot import exp
 from metric_layer.active_window import active_from_activity
 from metric_layer.bounds import check_day, check_periods
 from metric_layer.compare_sql import compared
+from metric_layer.conversion_sql import conversion_value
 from metric_layer.errors import QueryError
 from metric_layer.expressions import parse_formula, shift_of
 from metric_layer.periods import Offset, Window, align_range, shift_range
@@ -26,6 +27,7 @@ from metric_layer.rollups import Declined, RollupPlanner
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
     ActiveMetric,
+    ConversionMetric,
     DerivedMetric,
     RatioMetric,
     RetentionMetric,
@@ -132,6 +134,8 @@ class Compiler:
             return self._derived(metric, w, dims, filters, extra)
         if isinstance(metric, ActiveMetric):
             return self._active(metric, w, dims, filters, extra)
+        if isinstance(metric, ConversionMetric):
+            return conversion_value(self, metric, w, dims, filters, extra)
         return self._retention(metric, w, dims, filters, extra)
 
     def _filters(self, metric: str, query: MetricQuery) -> tuple[list[DimensionFilter], str | None]:

@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from metric_layer.relation import ModelRelation
 from metric_layer.semantics import Semantics
-from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, Spec
+from metric_layer.spec import ActiveMetric, ConversionMetric, RetentionMetric, SimpleMetric, Spec
 
 
 def fact_models(sem: Semantics, metric: str) -> list[str]:
@@ -27,6 +27,8 @@ def fact_models(sem: Semantics, metric: str) -> list[str]:
             out.append(m.model)
         elif isinstance(m, RetentionMetric):
             out.extend(x for x in (m.cohort.model, m.activity_model) if x)
+        elif isinstance(m, ConversionMetric):
+            out.extend([m.base_event.model, m.conversion_event.model])
         stack.extend(sem.inputs(name))
     return list(dict.fromkeys(out))
 

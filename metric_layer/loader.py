@@ -105,6 +105,7 @@ def _metric_class(item: object) -> type[BaseModel] | None:
         "derived": s.DerivedMetric,
         "active": s.ActiveMetric,
         "retention": s.RetentionMetric,
+        "conversion": s.ConversionMetric,
     }.get(kind)  # type: ignore[arg-type]
 
 
@@ -213,6 +214,7 @@ _TAGS = {
     "derived",
     "active",
     "retention",
+    "conversion",
     "str",
     "function-after",
     "function-before",

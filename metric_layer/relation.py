@@ -122,6 +122,18 @@ class ModelRelation:
                 local = exp.func("timezone", exp.Literal.string(self.time_zone), in_stored)
         return exp.cast(local, exp.DataType.build("DATE"))
 
+    def instant(self) -> exp.Expression:
+        """The event's moment as TIMESTAMPTZ, comparable across models stored in other zones
+        (a DATE column: local midnight of that day)."""
+        ts = col(self.time_column, BASE)
+        kind = self._time_type()
+        if kind == "timestamptz":
+            return ts
+        if kind == "date":
+            naive = exp.cast(ts, exp.DataType.build("TIMESTAMP"))
+            return exp.func("timezone", exp.Literal.string(self.time_zone), naive)
+        return exp.func("timezone", exp.Literal.string(self._stored_zone()), ts)
+
     def _stored_zone(self) -> str:
         """The zone naive timestamps are written in (`local` = the spec's zone)."""
         zone = self.model.time.time_zone

@@ -8,6 +8,7 @@ from functools import cached_property
 from metric_layer.expressions import formula_refs, parse_formula
 from metric_layer.spec import (
     ActiveMetric,
+    ConversionMetric,
     DerivedMetric,
     Dimension,
     Model,
@@ -60,6 +61,8 @@ class Semantics:
             return metric.model
         if isinstance(metric, RetentionMetric):
             return metric.cohort.model or metric.activity_model
+        if isinstance(metric, ConversionMetric):
+            return metric.base_event.model  # dimensions of the base event (the visit)
         return None
 
     def dimensions_of_metric(self, metric_name: str) -> dict[str, ResolvedDimension]:
@@ -120,6 +123,8 @@ class Semantics:
                 own = [metric.model]
             elif isinstance(metric, RetentionMetric):
                 own = [m for m in (metric.cohort.model, metric.activity_model) if m]
+            elif isinstance(metric, ConversionMetric):
+                own = list(dict.fromkeys([metric.base_event.model, metric.conversion_event.model]))
             for model in own:
                 for dep in [model, *self.join_targets(model)]:
                     if dep not in out:

@@ -25,7 +25,7 @@ from metric_layer.retention_sql import retention_offsets
 from metric_layer.rollups import RollupPlanner, open_planner
 from metric_layer.routes import Route, route_of
 from metric_layer.semantics import Semantics
-from metric_layer.spec import RetentionMetric, Spec, zero_when_empty
+from metric_layer.spec import ConversionMetric, RetentionMetric, Spec, zero_when_empty
 from metric_layer.value_types import ValueType, value_type
 from warehouse import Warehouse
 
@@ -210,6 +210,8 @@ class MetricService:
             metric = self.spec.metric(name)
             if isinstance(metric, RetentionMetric):
                 extra = max(extra, retention_offsets(metric)[1])
+            if isinstance(metric, ConversionMetric):  # its last visits may still convert
+                extra = max(extra, metric.window)
         return is_partial(period, query.grain, today, extra, end)
 
 

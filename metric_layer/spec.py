@@ -112,6 +112,8 @@ class SimpleMetric(MetricBase):
 
 def zero_when_empty(metric: object) -> bool:
     """Counts and sums over no rows are 0, not unknown (an empty week had 0 orders)."""
+    if getattr(metric, "type", None) == "conversion":
+        return metric.calculation == "conversions"  # type: ignore[attr-defined]
     return isinstance(metric, SimpleMetric) and metric.agg in ("count", "count_distinct", "sum")
 
 
@@ -167,11 +169,32 @@ class RetentionMetric(MetricBase):
     filter: str | None = None
 
 
+class ConversionStep(Strict):
+    """One event of a conversion: rows of `model` (its time column dates them), optionally filtered."""
+
+    model: Name
+    filter: str | None = None
+
+
+class ConversionMetric(MetricBase):
+    """Entities that do `base_event` and then `conversion_event` within `window` days (visit → paid order),
+    per period of the base event; the share of them (`conversion_rate`) or how many
+    (`conversions`). `constant_properties` must hold the same value on both events."""
+
+    type: Literal["conversion"]
+    entity: str  # a column of both models that says who (customer_id)
+    base_event: ConversionStep
+    conversion_event: ConversionStep
+    window: Annotated[int, Field(ge=1, le=366)] = 7  # days after the base event
+    constant_properties: list[str] = []
+    calculation: Literal["conversion_rate", "conversions"] = "conversion_rate"
+
+
 Metric = Annotated[
-    SimpleMetric | RatioMetric | DerivedMetric | ActiveMetric | RetentionMetric,
+    SimpleMetric | RatioMetric | DerivedMetric | ActiveMetric | RetentionMetric | ConversionMetric,
     Field(discriminator="type"),
 ]
-METRIC_TYPES = ("simple", "ratio", "derived", "active", "retention")
+METRIC_TYPES = ("simple", "ratio", "derived", "active", "retention", "conversion")
 
 
 class Target(Strict):
@@ -211,7 +234,14 @@ class Spec(Strict):
 
     def metric(
         self, name: str
-    ) -> SimpleMetric | RatioMetric | DerivedMetric | ActiveMetric | RetentionMetric:
+    ) -> (
+        SimpleMetric
+        | RatioMetric
+        | DerivedMetric
+        | ActiveMetric
+        | RetentionMetric
+        | ConversionMetric
+    ):
         return next(m for m in self.metrics if m.name == name)
 
     @property

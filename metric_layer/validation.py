@@ -27,6 +27,7 @@ from metric_layer.expressions import (
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
     ActiveMetric,
+    ConversionMetric,
     DerivedMetric,
     RatioMetric,
     RetentionMetric,
@@ -259,6 +260,8 @@ def _metrics(ctx: _Ctx) -> None:
             ):
                 entity = metric.cohort.entity or ctx.sem.models[metric.cohort.model].primary_key
                 _check_column(ctx, (*base, "cohort", "entity"), metric.cohort.model, entity)
+        elif isinstance(metric, ConversionMetric):
+            _check_conversion(ctx, metric, base)
         elif isinstance(metric, RatioMetric):
             for side in ("numerator", "denominator"):
                 ref = getattr(metric, side)
@@ -535,6 +538,31 @@ def _expression_problem(exc: ExpressionError, text: str) -> tuple[str, str | Non
         if close:
             return message, f"did you mean `{close[0]}`?"
     return message, None
+
+
+def _check_conversion(ctx: _Ctx, metric: ConversionMetric, base: tuple) -> None:
+    """Both events' models, the entity and constant properties on both, their filters."""
+    ok = []
+    for step in ("base_event", "conversion_event"):
+        part = getattr(metric, step)
+        if not _model_ok(ctx, (*base, step, "model"), part.model, needs_time=True):
+            continue
+        ok.append(part.model)
+        _check_column(ctx, (*base, "entity"), part.model, metric.entity)
+        if part.filter:
+            _check_sql(ctx, (*base, step, "filter"), part.filter, part.model, allow_dimensions=True)
+    for i, name in enumerate(metric.constant_properties):
+        for model in ok:
+            dims = ctx.sem.dimensions_of_model(model)
+            cols = ctx.table_columns(model)
+            if name not in dims and cols is not None and name not in cols:
+                ctx.unknown(
+                    (*base, "constant_properties", i),
+                    "dimension or column",
+                    name,
+                    [*dims, *cols],
+                    where=f"model `{model}`",
+                )
 
 
 def _check_quantile(ctx: _Ctx, metric: SimpleMetric, base: tuple) -> None:

@@ -17,7 +17,7 @@ from typing import Literal
 import pandas as pd
 import pyarrow as pa
 
-from metric_layer.spec import ActiveMetric, DerivedMetric, SimpleMetric
+from metric_layer.spec import ActiveMetric, ConversionMetric, DerivedMetric, SimpleMetric
 
 Kind = Literal["integer", "decimal", "double"]
 
@@ -54,6 +54,8 @@ def value_type(metric: object, grain: str, result: pa.DataType | None) -> ValueT
         return ValueType("double")
     if isinstance(metric, ActiveMetric) and (metric.period_value == "last" or grain == "day"):
         return ValueType("integer")  # the count on one day (a daily average is not a count)
+    if isinstance(metric, ConversionMetric) and metric.calculation == "conversions":
+        return ValueType("integer")
     if isinstance(metric, DerivedMetric) and result is not None:
         return _from_result(result)  # counts minus counts are counts; DECIMAL money stays exact
     return ValueType("double")

@@ -24,6 +24,8 @@ SPEC_MODELS: list[type[BaseModel]] = [
     s.DerivedMetric,
     s.ActiveMetric,
     s.RetentionMetric,
+    s.ConversionMetric,
+    s.ConversionStep,
     s.MetricInput,
     s.Cohort,
     s.Target,
