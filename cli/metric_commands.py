@@ -147,9 +147,14 @@ def query(
     if result.notice:
         say(result.notice, err=True)
     if sql:
+        by_text: dict[str, list[str]] = {}  # metrics of one model share one statement
         for name, text in result.sql.items():
-            route = service.plan(name, q).describe()  # rollups or raw tables, and why
-            say(f"-- {name}: {route}\n{text}", err=True)  # verbatim: the text that ran
+            by_text.setdefault(text, []).append(name)
+        for text, names in by_text.items():
+            routes = [f"-- {n}: {service.plan(n, q).describe()}" for n in names]  # and why
+            if len(names) > 1:
+                routes.append(f"-- one statement (one scan) for {', '.join(names)}")
+            say("\n".join(routes) + f"\n{text}", err=True)  # verbatim: the text that ran
 
 
 def _date(text: str | None, option: str) -> date | None:

@@ -19,6 +19,7 @@ from metric_layer.compare_sql import compared
 from metric_layer.conversion_sql import conversion_value
 from metric_layer.errors import QueryError
 from metric_layer.expressions import parse_formula, shift_of
+from metric_layer.fused import fused_select
 from metric_layer.periods import Offset, Window, align_range, shift_range
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.relation import ModelRelation, col, date_lit, filter_condition, ident
@@ -111,6 +112,20 @@ class Compiler:
             exp.select("*").from_(tree.subquery("result"), copy=False).order_by(*order, copy=False)
         )
         return Compiled(metric, tree, lo, hi, tuple(dict.fromkeys(self._raw_reasons)))
+
+    def compile_fused(self, metrics: list[str], query: MetricQuery, today: date) -> Compiled:
+        """Metrics of one model on the raw path in one statement (fused.py): period,
+        <dimensions>, one column per metric. Call compile() on each first: it validates them."""
+        filters, where = self._filters(metrics[0], query)
+        start, end = default_range(query, today)
+        lo, hi = align_range(start, end, query.grain, self.spec.week_start)
+        window = Window(query.grain, lo, hi, today, self.spec.week_start)
+        dims = list(query.dimensions)
+        tree = fused_select(
+            self.sem, self.spec.time_zone, self.types, metrics, window, dims, filters, where
+        )
+        order = [exp.Ordered(this=col("period"))] + [exp.Ordered(this=col(d)) for d in dims]
+        return Compiled(", ".join(metrics), tree.order_by(*order, copy=False), lo, hi)
 
     # -- dispatch --------------------------------------------------------------------------------
     def metric_select(

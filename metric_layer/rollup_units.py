@@ -144,8 +144,12 @@ def rollup_units(
 
 
 def _keys(item) -> dict:
-    """The keys of a metric or model that decide its rows (its name included: columns use it)."""
-    return item.model_dump(mode="json", exclude=_COSMETIC & set(type(item).model_fields))
+    """The keys of a metric or model that decide its rows (its name included: columns use it).
+    Keys left at their default are left out, so a release adding an optional key does not make
+    every rollup stale."""
+    return item.model_dump(
+        mode="json", exclude=_COSMETIC & set(type(item).model_fields), exclude_defaults=True
+    )
 
 
 class _Hasher:

@@ -26,6 +26,7 @@ from metric_layer.rollups import RollupPlanner, open_planner
 from metric_layer.routes import Route, route_of
 from metric_layer.semantics import Semantics
 from metric_layer.spec import ConversionMetric, RetentionMetric, Spec, zero_when_empty
+from metric_layer.statements import plan_statements
 from metric_layer.value_types import ValueType, value_type
 from warehouse import Warehouse
 
@@ -108,20 +109,31 @@ class MetricService:
         sql: dict[str, str] = {}
         types: dict[str, ValueType] = {}
         lo = hi = today
-        for name in query.metrics:
-            key = (self._fingerprint, name, query, today)
-            text, lo, hi = self._compiled.get_or_make(
-                key, lambda n=name: _compile(compiler, n, query, today)
-            )
-            sql[name] = text  # the text users read is the text that runs
+        key = (self._fingerprint, "statements", query, today)
+        statements = self._compiled.get_or_make(
+            key, lambda: plan_statements(compiler, query, today)
+        )
+        for statement in statements:
+            lo, hi = statement.lo, statement.hi
+            for name in statement.metrics:
+                sql[name] = statement.sql  # the text users read is the text that runs
             # arrow keeps DECIMAL exact (.df() floats it)
-            result = self.warehouse.arrow(sql[name], max_rows=MAX_ROWS)
+            result = self.warehouse.arrow(statement.sql, max_rows=MAX_ROWS)
             check_rows(result.num_rows)
-            types[name] = value_type(self.spec.metric(name), query.grain, _value_type(result))
-            frame = result.to_pandas().rename(
-                columns={"value": name, "compare_value": f"{name}__compare"}
-            )
+            if statement.fused:
+                for name in statement.metrics:
+                    types[name] = value_type(
+                        self.spec.metric(name), query.grain, result.schema.field(name).type
+                    )
+                frame = result.to_pandas()
+            else:
+                name = statement.metrics[0]
+                types[name] = value_type(self.spec.metric(name), query.grain, _value_type(result))
+                frame = result.to_pandas().rename(
+                    columns={"value": name, "compare_value": f"{name}__compare"}
+                )
             merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
+        merged = merged[[*keys, *_value_columns(merged, query.metrics)]]
         assert merged is not None
         merged["period"] = pd.to_datetime(merged["period"]).dt.date
         merged = self._fill_periods(merged, query, lo, hi, types)
@@ -219,8 +231,6 @@ def _value_type(result: pa.Table) -> pa.DataType | None:
     return result.schema.field("value").type if "value" in result.column_names else None
 
 
-def _compile(
-    compiler: Compiler, metric: str, query: MetricQuery, today: date
-) -> tuple[str, date, date]:
-    compiled = compiler.compile(metric, query, today)
-    return compiled.sql(pretty=True), compiled.lo, compiled.hi
+def _value_columns(frame: pd.DataFrame, metrics: tuple[str, ...]) -> list[str]:
+    """Each metric's column (and its comparison), in the order asked."""
+    return [c for m in metrics for c in (m, f"{m}__compare") if c in frame.columns]
