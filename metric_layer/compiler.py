@@ -17,8 +17,9 @@ from metric_layer.active_window import active_from_activity
 from metric_layer.bounds import check_day, check_periods
 from metric_layer.compare_sql import compared
 from metric_layer.conversion_sql import conversion_value
+from metric_layer.cumulative_sql import cumulative_value
 from metric_layer.errors import QueryError
-from metric_layer.expressions import parse_formula, shift_of
+from metric_layer.expressions import and_texts, parse_formula, shift_of
 from metric_layer.fused import fused_select
 from metric_layer.periods import Offset, Window, align_range, shift_range
 from metric_layer.query import DimensionFilter, MetricQuery
@@ -26,13 +27,16 @@ from metric_layer.relation import ModelRelation, col, date_lit, filter_condition
 from metric_layer.retention_sql import group_by, nullif_zero, retention_counts, retention_value
 from metric_layer.rollups import Declined, RollupPlanner
 from metric_layer.semantics import Semantics
+from metric_layer.snapshot_sql import snapshot_value
 from metric_layer.spec import (
     ActiveMetric,
     ConversionMetric,
+    CumulativeMetric,
     DerivedMetric,
     RatioMetric,
     RetentionMetric,
     SimpleMetric,
+    SnapshotMetric,
     Spec,
     zero_when_empty,
 )
@@ -151,6 +155,10 @@ class Compiler:
             return self._active(metric, w, dims, filters, extra)
         if isinstance(metric, ConversionMetric):
             return conversion_value(self, metric, w, dims, filters, extra)
+        if isinstance(metric, CumulativeMetric):  # cumulative_sql.py
+            return cumulative_value(self, metric, w, dims, filters, extra)
+        if isinstance(metric, SnapshotMetric):  # snapshot_sql.py
+            return snapshot_value(self, metric, w, dims, filters, extra)
         return self._retention(metric, w, dims, filters, extra)
 
     def _filters(self, metric: str, query: MetricQuery) -> tuple[list[DimensionFilter], str | None]:
@@ -169,7 +177,7 @@ class Compiler:
             tree = parse_where(text)
             check_where(tree, text, metric, self.sem, self.types)
             parts.append(tree.sql(dialect="duckdb"))
-        return kept, _and(*parts)
+        return kept, and_texts(*parts)
 
     def _check_dimensions(self, metric: str, dims, filters: list[DimensionFilter]) -> None:
         allowed = self.sem.dimensions_of_metric(metric)
@@ -222,10 +230,10 @@ class Compiler:
     # -- ratio -----------------------------------------------------------------------------------
     def _ratio(self, m: RatioMetric, w: Window, dims, filters, extra) -> exp.Select:
         num = self.metric_select(
-            m.numerator.metric, w, dims, filters, _and(m.numerator.filter, extra)
+            m.numerator.metric, w, dims, filters, and_texts(m.numerator.filter, extra)
         )
         den = self.metric_select(
-            m.denominator.metric, w, dims, filters, _and(m.denominator.filter, extra)
+            m.denominator.metric, w, dims, filters, and_texts(m.denominator.filter, extra)
         )
         a, b = self.name("num"), self.name("den")
         value = exp.Div(
@@ -388,8 +396,3 @@ def _guard_division(node: exp.Expression) -> exp.Expression:
             expression=nullif_zero(node.expression.copy()),
         )
     return node
-
-
-def _and(*texts: str | None) -> str | None:
-    parts = [p for p in texts if p]
-    return " AND ".join(f"({p})" for p in parts) if parts else None

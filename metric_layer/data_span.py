@@ -10,7 +10,14 @@ from sqlglot import exp
 
 from metric_layer.relation import ModelRelation
 from metric_layer.semantics import Semantics
-from metric_layer.spec import ActiveMetric, ConversionMetric, RetentionMetric, SimpleMetric, Spec
+from metric_layer.spec import (
+    ActiveMetric,
+    ConversionMetric,
+    RetentionMetric,
+    SimpleMetric,
+    SnapshotMetric,
+    Spec,
+)
 
 
 def fact_models(sem: Semantics, metric: str) -> list[str]:
@@ -23,7 +30,7 @@ def fact_models(sem: Semantics, metric: str) -> list[str]:
             continue
         seen.add(name)
         m = sem.metrics[name]
-        if isinstance(m, SimpleMetric | ActiveMetric):
+        if isinstance(m, SimpleMetric | ActiveMetric | SnapshotMetric):
             out.append(m.model)
         elif isinstance(m, RetentionMetric):
             out.extend(x for x in (m.cohort.model, m.activity_model) if x)

@@ -108,3 +108,9 @@ def formula_refs(tree: exp.Expression) -> list[FormulaRef]:
 
 def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0]
+
+
+def and_texts(*texts: str | None) -> str | None:
+    """SQL conditions as text joined by AND (each parenthesised); None when there are none."""
+    parts = [p for p in texts if p]
+    return " AND ".join(f"({p})" for p in parts) if parts else None

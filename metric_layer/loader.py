@@ -106,6 +106,8 @@ def _metric_class(item: object) -> type[BaseModel] | None:
         "active": s.ActiveMetric,
         "retention": s.RetentionMetric,
         "conversion": s.ConversionMetric,
+        "cumulative": s.CumulativeMetric,
+        "snapshot": s.SnapshotMetric,
     }.get(kind)  # type: ignore[arg-type]
 
 
@@ -176,7 +178,7 @@ def _pydantic_issues(
                 message = f"invalid table {err.get('input')!r}"
                 hint = "write the warehouse table as schema.table, e.g. raw.shop__orders"
         else:
-            msg = err["msg"]
+            msg = err["msg"].removeprefix("Value error, ")  # our own validators' words
             message = f"invalid value {err.get('input')!r}: {msg[:1].lower()}{msg[1:]}"
             hint = _KEY_HINTS.get(str(key))
         issues.append(SpecIssue(doc.file, doc.line_of(loc), format_path(loc), message, hint))
@@ -205,6 +207,7 @@ _KEY_HINTS = {
     "numerator": "a metric name or {metric, filter}",
     "denominator": "a metric name or {metric, filter}",
     "window": "a whole number of days from 1 to 366, e.g. window: 30",
+    "input_metric": "a metric name or {metric, filter}",
     "n": "a whole number of days (period: day) or weeks (period: week), e.g. n: 7",
 }
 
@@ -215,6 +218,8 @@ _TAGS = {
     "active",
     "retention",
     "conversion",
+    "cumulative",
+    "snapshot",
     "str",
     "function-after",
     "function-before",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from metric_layer.semantics import Semantics
-from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, Spec
+from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, SnapshotMetric, Spec
 
 SCHEMA = "rollup"
 MANIFEST = f"{SCHEMA}.manifest"
@@ -54,7 +54,17 @@ class RollupUnit:
 
 
 def additive(m: object) -> bool:
-    return isinstance(m, SimpleMetric) and m.agg in ("count", "sum", "avg", "min", "max")
+    """Whether the metric's rows fold into a measure column of its model's daily rollups.
+
+    Snapshot metrics do too: their value on one day is that day's aggregate (they are never
+    added up over days, but any single day's value re-aggregates across dimensions)."""
+    return isinstance(m, SimpleMetric | SnapshotMetric) and m.agg in (
+        "count",
+        "sum",
+        "avg",
+        "min",
+        "max",
+    )
 
 
 def is_materialized(m: object) -> bool:

@@ -2,8 +2,9 @@
 
 What each kind of table holds (rollup_units.py says which a spec wants and how they are hashed):
 - additive daily rollups per model (`rollup.<model>__daily__<set>`): one row per local day and
-  dimension values, with one measure column per additive simple metric (count, sum, avg as sum and
-  count, min, max). Any grain, breakdown and filter over the set's dimensions re-aggregates them.
+  dimension values, with one measure column per additive simple or snapshot metric (count, sum, avg
+  as sum and count, min, max). Any grain, breakdown and filter over the set's dimensions
+  re-aggregates them; cumulative metrics add their inputs' days up, snapshot metrics read one day.
   Sets: `all` dimensions, each single dimension, and `total` (no dimension).
 - entity-day tables per distinct-count or active metric (`rollup.<metric>__entity_days`): the
   metric's filter applied, dimensions joined, day in the spec's zone; any query on them is exact.
@@ -198,6 +199,15 @@ class RollupPlanner:
         if usable:
             return usable[0]
         return self._unusable(candidates[-1]) if candidates else _qualified(needed)
+
+    def snapshot_days(self, model: str, lo: date, hi: date) -> exp.Select | Declined:
+        """(day) for each local day in [lo, hi) on which `model`'s table has rows, whatever the
+        metrics' filters: its daily `total` table has one row per such day."""
+        table = daily_table(model, None)
+        if table not in self.tables:
+            return self._unusable(table)
+        select = exp.select(col("day", BASE).as_("day")).from_(table_ref(table, BASE), copy=False)
+        return select.where(*_day_range("day", lo, hi), copy=False)
 
     # -- materialized results ------------------------------------------------------------------
     def materialized(

@@ -9,12 +9,14 @@ from metric_layer.expressions import formula_refs, parse_formula
 from metric_layer.spec import (
     ActiveMetric,
     ConversionMetric,
+    CumulativeMetric,
     DerivedMetric,
     Dimension,
     Model,
     RatioMetric,
     RetentionMetric,
     SimpleMetric,
+    SnapshotMetric,
     Spec,
 )
 
@@ -57,7 +59,7 @@ class Semantics:
     def base_model(self, metric_name: str) -> str | None:
         """The model whose rows carry a metric's dimensions (None for ratio/derived)."""
         metric = self.metrics[metric_name]
-        if isinstance(metric, SimpleMetric | ActiveMetric):
+        if isinstance(metric, SimpleMetric | ActiveMetric | SnapshotMetric):
             return metric.model
         if isinstance(metric, RetentionMetric):
             return metric.cohort.model or metric.activity_model
@@ -101,6 +103,8 @@ class Semantics:
         metric = self.metrics[metric_name]
         if isinstance(metric, RatioMetric):
             return [metric.numerator.metric, metric.denominator.metric]
+        if isinstance(metric, CumulativeMetric):
+            return [metric.input_metric.metric]
         if isinstance(metric, DerivedMetric):
             seen: list[str] = []
             for ref in formula_refs(parse_formula(metric.formula)):
@@ -119,7 +123,7 @@ class Semantics:
             seen.add(name)
             metric = self.metrics[name]
             own: list[str] = []
-            if isinstance(metric, SimpleMetric | ActiveMetric):
+            if isinstance(metric, SimpleMetric | ActiveMetric | SnapshotMetric):
                 own = [metric.model]
             elif isinstance(metric, RetentionMetric):
                 own = [m for m in (metric.cohort.model, metric.activity_model) if m]

@@ -7,6 +7,7 @@ are the rules in validation.py.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -190,11 +191,76 @@ class ConversionMetric(MetricBase):
     calculation: Literal["conversion_rate", "conversions"] = "conversion_rate"
 
 
+class CumulativeMetric(MetricBase):
+    """A running total of a count or sum metric: since the data starts, over a trailing window of
+    days, or since the start of each week / month / quarter / year (`grain_to_date`)."""
+
+    type: Literal["cumulative"]
+    input_metric: MetricInput
+    window: Annotated[int, Field(ge=1, le=366)] | None = None  # days; `4 weeks` = 28
+    grain_to_date: Literal["week", "month", "quarter", "year"] | None = None
+    # Value of a period: on its last day (so far), its first day, or the mean over its days.
+    period_value: Literal["last", "first", "average"] = "last"
+
+    @field_validator("input_metric", mode="before")
+    @classmethod
+    def _short_input(cls, value: object) -> object:
+        return {"metric": value} if isinstance(value, str) else value
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window_days(cls, value: object) -> object:
+        # MetricFlow writes `window: 7 days`; months have no fixed length, so only days and weeks.
+        if not isinstance(value, str):
+            return value
+        match = _WINDOW_TEXT.match(value)
+        if match is None:
+            raise ValueError(
+                "a trailing window is a number of days or weeks, e.g. `28` or `4 weeks`; "
+                "for month-, quarter- or year-to-date use `grain_to_date`"
+            )
+        return int(match.group(1)) * (7 if match.group(2).lower() == "week" else 1)
+
+
+_WINDOW_TEXT = re.compile(r"^\s*(\d{1,3})\s*(day|week)s?\s*$", re.IGNORECASE)
+
+SnapshotAgg = Literal["sum", "count", "count_distinct", "avg", "min", "max"]
+
+
+class SnapshotMetric(MetricBase):
+    """A balance read from snapshot rows (MRR, open tickets, stock): per period, the value on one
+    snapshot day (`last` / `first`) or the lowest / highest daily value, aggregated by `agg` across
+    the other dimensions on that day — never added up over days."""
+
+    type: Literal["snapshot"]
+    model: Name
+    agg: SnapshotAgg
+    expr: str | None = None  # defaults to the model's primary key
+    filter: str | None = None
+    period_value: Literal["last", "first", "min", "max"] = "last"
+
+
 Metric = Annotated[
-    SimpleMetric | RatioMetric | DerivedMetric | ActiveMetric | RetentionMetric | ConversionMetric,
+    SimpleMetric
+    | RatioMetric
+    | DerivedMetric
+    | ActiveMetric
+    | RetentionMetric
+    | ConversionMetric
+    | CumulativeMetric
+    | SnapshotMetric,
     Field(discriminator="type"),
 ]
-METRIC_TYPES = ("simple", "ratio", "derived", "active", "retention", "conversion")
+METRIC_TYPES = (
+    "simple",
+    "ratio",
+    "derived",
+    "active",
+    "retention",
+    "conversion",
+    "cumulative",
+    "snapshot",
+)
 
 
 class Target(Strict):
@@ -241,6 +307,8 @@ class Spec(Strict):
         | ActiveMetric
         | RetentionMetric
         | ConversionMetric
+        | CumulativeMetric
+        | SnapshotMetric
     ):
         return next(m for m in self.metrics if m.name == name)
 

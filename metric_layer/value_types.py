@@ -5,7 +5,9 @@ Counts (count, count_distinct, active entities on a day) are integers: a nullabl
 objects (None where there is no value), so CSV and JSON print what the warehouse summed, not a
 float's neighbour. Sums of integer columns are Int64. A derived formula without a division keeps
 its inputs' type (returning = active − new buyers is a count; revenue − cogs of DECIMAL columns is
-exact). Everything else (averages, ratios, quotients, retention, sums of DOUBLE) is float64 with NaN.
+exact), and so do cumulative metrics (a running count is a count, a running DECIMAL sum exact) and
+snapshot metrics (their `agg` on one day), unless averaged over days. Everything else (averages,
+ratios, quotients, retention, sums of DOUBLE) is float64 with NaN.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Literal
 import pandas as pd
 import pyarrow as pa
 
-from metric_layer.spec import ActiveMetric, ConversionMetric, DerivedMetric, SimpleMetric
+from metric_layer.spec import (
+    ActiveMetric,
+    ConversionMetric,
+    CumulativeMetric,
+    DerivedMetric,
+    SimpleMetric,
+    SnapshotMetric,
+)
 
 Kind = Literal["integer", "decimal", "double"]
 
@@ -56,8 +65,12 @@ def value_type(metric: object, grain: str, result: pa.DataType | None) -> ValueT
         return ValueType("integer")  # the count on one day (a daily average is not a count)
     if isinstance(metric, ConversionMetric) and metric.calculation == "conversions":
         return ValueType("integer")
-    if isinstance(metric, DerivedMetric) and result is not None:
-        return _from_result(result)  # counts minus counts are counts; DECIMAL money stays exact
+    if isinstance(metric, SnapshotMetric) and metric.agg in ("count", "count_distinct"):
+        return ValueType("integer")
+    if isinstance(metric, DerivedMetric | CumulativeMetric | SnapshotMetric) and result is not None:
+        # counts minus counts are counts; a running count is a count (SUM of BIGINT: HUGEINT);
+        # DECIMAL money stays exact; averages over days are doubles (AVG returns DOUBLE)
+        return _from_result(result)
     return ValueType("double")
 
 
