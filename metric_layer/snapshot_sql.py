@@ -141,9 +141,11 @@ def _daily_values(
                 m.name, c.rollups.simple(as_simple(m), day_window, dims, filters, extra)
             )
         if planned is not None:
-            return exp.select(
-                col("period").as_("day"), *[col(d) for d in dims], col("value")
-            ).from_(planned.subquery(c.name("rolled")), copy=False)
+            rolled = exp.select(col("period").as_("day"), *[col(d) for d in dims], col("value"))
+            rolled = rolled.from_(planned.subquery(c.name("rolled")), copy=False)
+            if on_days is not None:
+                rolled = rolled.where(_on(col("period"), on_days), copy=False)
+            return rolled
     rel = ModelRelation(c.sem, m.model, c.spec.time_zone, c.types)
     target = rel.spec_sql(m.expr) if m.expr else rel.column(rel.model.primary_key)
     value = {
@@ -157,8 +159,7 @@ def _daily_values(
     day = rel.local_day(within=(w.lo, hi))
     conds = c.conditions(rel, w.lo, hi, m.filter, filters, extra)
     if on_days is not None:
-        days = exp.select(col("day")).from_(ident(on_days))
-        conds.append(exp.In(this=day.copy(), query=days.subquery(copy=False)))
+        conds.append(_on(day.copy(), on_days))
     select = exp.select(
         day.as_("day"), *[rel.dimension(d).as_(ident(d)) for d in dims], exp.alias_(value, "value")
     )
@@ -169,3 +170,10 @@ def _daily_values(
         kept = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
     select = group_by(select.where(*conds, copy=False), len(dims)).having(kept, copy=False)
     return rel.from_clause(select)
+
+
+def _on(day: exp.Expression, days_cte: str) -> exp.Expression:
+    """`day IN (SELECT day FROM days_cte)`: the same segments on both paths (those with rows on a
+    chosen day)."""
+    days = exp.select(col("day")).from_(ident(days_cte))
+    return exp.In(this=day, query=days.subquery(copy=False))

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlglot
 from sqlglot import exp
 
+from metric_layer.cumulative_rules import cumulative_problems
 from metric_layer.errors import SpecIssue
 from metric_layer.expressions import (
     DIALECT,
@@ -28,10 +29,12 @@ from metric_layer.semantics import Semantics
 from metric_layer.spec import (
     ActiveMetric,
     ConversionMetric,
+    CumulativeMetric,
     DerivedMetric,
     RatioMetric,
     RetentionMetric,
     SimpleMetric,
+    SnapshotMetric,
     Spec,
     TreeNode,
 )
@@ -226,9 +229,9 @@ def _metrics(ctx: _Ctx) -> None:
         base = ("metrics", i)
         if isinstance(metric, SimpleMetric):
             _check_quantile(ctx, metric, base)
-        if isinstance(metric, SimpleMetric | ActiveMetric):
+        if isinstance(metric, SimpleMetric | ActiveMetric | SnapshotMetric):
             if _model_ok(ctx, (*base, "model"), metric.model, needs_time=True):
-                if isinstance(metric, SimpleMetric) and metric.expr:
+                if isinstance(metric, SimpleMetric | SnapshotMetric) and metric.expr:
                     _check_sql(
                         ctx,
                         (*base, "expr"),
@@ -269,6 +272,16 @@ def _metrics(ctx: _Ctx) -> None:
                     ctx.unknown((*base, side), "metric", ref.metric, names)
                 elif ref.filter:
                     _check_dimension_filter(ctx, (*base, side, "filter"), ref.filter, ref.metric)
+        elif isinstance(metric, CumulativeMetric):
+            ref = metric.input_metric
+            if ref.metric not in names:
+                ctx.unknown((*base, "input_metric"), "metric", ref.metric, names)
+            else:
+                for key, message, hint in cumulative_problems(metric, names):
+                    ctx.add((*base, key), message, hint)
+                if ref.filter:
+                    path = (*base, "input_metric", "filter")
+                    _check_dimension_filter(ctx, path, ref.filter, ref.metric)
         elif isinstance(metric, DerivedMetric):
             try:
                 refs = formula_refs(parse_formula(metric.formula))

@@ -26,6 +26,8 @@ SPEC_MODELS: list[type[BaseModel]] = [
     s.RetentionMetric,
     s.ConversionMetric,
     s.ConversionStep,
+    s.CumulativeMetric,
+    s.SnapshotMetric,
     s.MetricInput,
     s.Cohort,
     s.Target,
