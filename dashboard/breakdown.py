@@ -11,8 +11,16 @@ NO_VALUE = "(none)"
 
 
 def is_additive(metric: Any) -> bool:
-    """Counts and sums add up across dimension values; distinct counts, ratios and averages don't."""
-    return getattr(metric, "type", None) == "simple" and metric.agg in ("count", "sum")
+    """Counts and sums add up across dimension values; distinct counts, ratios and averages don't.
+
+    So do running totals of them (cumulative) and snapshot sums and counts read on one day (every
+    segment on the same snapshot day); a month's peak per segment does not add up to the peak."""
+    kind = getattr(metric, "type", None)
+    if kind == "cumulative":
+        return True  # its input is a count or a sum (metrics.yml validation)
+    if kind == "snapshot":
+        return metric.agg in ("count", "sum") and metric.period_value in ("last", "first")
+    return kind == "simple" and metric.agg in ("count", "sum")
 
 
 def top_values(frame: pd.DataFrame, metric: str, dimension: str, n: int) -> list[str]:

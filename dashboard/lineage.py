@@ -27,6 +27,29 @@ def formula_text(metric: Any) -> str:
         window = "day" if metric.window == 1 else f"{metric.window} days"
         text = f"distinct {metric.entity} of {metric.model} active in the trailing {window}"
         return f"{text} where {metric.filter}" if metric.filter else text
+    if kind == "cumulative":
+        source = metric.input_metric.metric
+        if metric.input_metric.filter:
+            source = f"{source} [{metric.input_metric.filter}]"
+        if metric.window:
+            text = f"{source} over the trailing {metric.window} days"
+        elif metric.grain_to_date:
+            text = f"{source} {metric.grain_to_date}-to-date"
+        else:
+            text = f"running total of {source}"
+        return (
+            text if metric.period_value == "last" else f"{text} ({metric.period_value} per period)"
+        )
+    if kind == "snapshot":
+        what = f"{metric.agg}({metric.expr or '*'}) over {metric.model}"
+        day = {
+            "last": "on each period's last snapshot day",
+            "first": "on each period's first snapshot day",
+            "min": "lowest daily value in each period",
+            "max": "highest daily value in each period",
+        }[metric.period_value]
+        text = f"{what} {day}" if metric.period_value in ("last", "first") else f"{what}, {day}"
+        return f"{text} where {metric.filter}" if metric.filter else text
     if kind == "retention":
         cohort = metric.cohort.model or "first activity"
         return (

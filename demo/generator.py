@@ -37,6 +37,7 @@ from demo.population import (
     Population,
 )
 from demo.seasonality import PROMOTION_NAMES, UTC_OFFSET_HOURS, Calendar, build_calendar
+from demo.subscriptions import subscription_snapshots
 
 __all__ = ["TABLES", "Incident", "generate", "planted_incidents"]
 
@@ -58,6 +59,8 @@ class _Run:
     browse_per_order: float = 1.0
     chunks_per_month: int = 1
     next_id: dict[str, int] = field(default_factory=dict)
+    # (signup seconds, plan, channel, region) of paying sign-ups, per chunk: the subscriptions
+    paying: list[tuple[np.ndarray, ...]] = field(default_factory=list)
     days: dict[str, np.ndarray] = field(init=False)  # per incident: is the local day in it?
 
     def __post_init__(self) -> None:
@@ -121,6 +124,10 @@ def _chunk(run: _Run, pop: Population, part: int, days, customers, writer) -> in
         return int(cust.size)
     cols = _orders_and_aftermath(run, rng, cust, secs, platform, number)
     c0, c1 = customers
+    paid = np.flatnonzero(new.plan > 0)
+    run.paying.append(
+        (pop.signup_s[c0:c1][paid], new.plan[paid], new.channel[paid], pop.region[c0:c1][paid])
+    )
     cols["customers"] = {
         "customer_id": np.arange(c0, c1, dtype=np.int64) + 1,
         "signed_up_at": timestamps(run.base_us, pop.signup_s[c0:c1]),
@@ -236,9 +243,24 @@ def _simulate(run: _Run, writer: PartWriter | None, progress=None) -> int:
         total += _chunk(run, pop, part, days, customers, writer)
         if progress is not None:
             for table in TABLES:
-                if table != "marketing_spend":
+                if table not in _WHOLE_TABLES:
                     progress(table, part + 1, chunks)
     return total
+
+
+_WHOLE_TABLES = ("marketing_spend", "subscriptions")  # written once, not per chunk
+
+
+def _subscriptions(run: _Run, cutoff: int | None) -> dict[str, object]:
+    """The daily subscription snapshot of the customers written (none signed up after `cutoff`)."""
+    signup_s, plan, channel, region = (np.concatenate(c) for c in zip(*run.paying, strict=True))
+    if cutoff is not None:
+        kept = run.base_us + signup_s.astype(np.int64) * 1_000_000 <= cutoff
+        signup_s, plan, channel, region = signup_s[kept], plan[kept], channel[kept], region[kept]
+    epoch_day = (run.cal.start - date(1970, 1, 1)).days
+    return subscription_snapshots(
+        run.seed, signup_s, plan, channel, region, run.cal.days, epoch_day
+    )
 
 
 def _marketing_spend(run: _Run) -> dict[str, object]:
@@ -328,6 +350,9 @@ def generate(
         if progress is not None:
             progress("marketing_spend", 1, 1)
         _simulate(run, writer, progress)
+        writer.write(0, {"subscriptions": _subscriptions(run, cutoff)})
+        if progress is not None:
+            progress("subscriptions", 1, 1)
     finally:
         writer.close()
     rows = dict(writer.rows)

@@ -73,6 +73,16 @@ SCHEMAS: dict[str, pa.Schema] = {
     "marketing_spend": pa.schema(
         [("day", pa.date32()), ("channel", pa.string()), ("spend", pa.float64())]
     ),
+    "subscriptions": pa.schema(
+        [
+            ("day", pa.date32()),
+            ("plan", pa.string()),
+            ("channel", pa.string()),
+            ("region", pa.string()),
+            ("subscribers", pa.int32()),
+            ("mrr", pa.float64()),
+        ]
+    ),
     "nps_responses": pa.schema(
         [
             ("response_id", pa.int64()),

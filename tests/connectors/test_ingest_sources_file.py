@@ -175,5 +175,6 @@ def test_shipped_sources_file_is_valid():
         "order_items",
         "refunds",
         "marketing_spend",
+        "subscriptions",
         "nps_responses",
     ]

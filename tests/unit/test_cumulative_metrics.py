@@ -258,3 +258,17 @@ def test_a_derived_formula_over_a_cumulative_metric(services, ref):
     for period, growth in zip(frame["period"], frame["orders_l28_growth"], strict=True):
         before = values[(pd.Timestamp(period) - pd.DateOffset(months=1)).date()]
         assert growth == pytest.approx(values[period] / before - 1, rel=1e-12)
+
+
+def test_catalogue_words_and_breakdown_folding(spec):
+    from dashboard.breakdown import is_additive
+    from dashboard.lineage import formula_text
+
+    words = {name: formula_text(spec.metric(name)) for name in DEFINITIONS}
+    assert words["orders_l28"] == "orders over the trailing 28 days"
+    assert words["revenue_mtd"] == "revenue month-to-date"
+    assert words["revenue_to_date"] == "running total of revenue_exact"
+    assert words["orders_wtd_avg"] == "orders week-to-date (average per period)"
+    assert words["ios_orders_to_date"] == "running total of orders [platform = 'ios']"
+    # running totals of counts and sums add up across segments: "Other" folds them
+    assert all(is_additive(spec.metric(name)) for name in DEFINITIONS)

@@ -166,6 +166,37 @@ def test_business_looks_realistic(tables):
     assert 1.35 <= second_year / (1 - second_year) <= 1.65  # sign-ups grow ~50% a year
 
 
+def test_subscription_snapshots_follow_the_paying_customers(tables):
+    """One row per local day and segment with live plus/pro subscribers; never more subscribers
+    than customers of that plan and segment signed up by that day; MRR between the yearly and the
+    monthly price of the plan (399/12 = 33.25 .. 39 plus, 999/12 = 83.25 .. 99 pro)."""
+    subs, c = tables["subscriptions"], tables["customers"]
+    keys = ["day", "plan", "channel", "region"]
+    assert not subs.duplicated(keys).any() and (subs["subscribers"] > 0).all()
+    assert set(subs["plan"]) == {"plus", "pro"}
+    days = pd.to_datetime(subs["day"]).astype("datetime64[us]")
+    assert days.max() == pd.Timestamp(END) and days.min() >= pd.Timestamp(END) - pd.Timedelta(
+        days=729
+    )
+    low = subs["plan"].map({"plus": 33.25, "pro": 83.25}) * subs["subscribers"]
+    high = subs["plan"].map({"plus": 39.0, "pro": 99.0}) * subs["subscribers"]
+    assert (subs["mrr"] >= low - 1e-9).all() and (subs["mrr"] <= high + 1e-9).all()
+    assert ((subs["mrr"] * 4).round(9) % 1 == 0).all()  # quarters of a yuan, summed exactly
+    signed = c.assign(day=_local_day(c["signed_up_at"]).astype("datetime64[us]"))
+    signed = signed.groupby(["day", "plan", "channel", "region"]).size()
+    signed = signed.groupby(level=[1, 2, 3]).cumsum().rename("signed").reset_index()
+    merged = pd.merge_asof(
+        subs.assign(day=days).sort_values("day"),
+        signed.sort_values("day"),
+        on="day",
+        by=["plan", "channel", "region"],
+    )
+    assert (merged["subscribers"] <= merged["signed"]).all()
+    # subscribers churn: the pro base on the last day is well below every pro sign-up ever
+    last = subs[days == days.max()]
+    assert 0 < last[last["plan"] == "pro"]["subscribers"].sum() < (c["plan"] == "pro").sum()
+
+
 def _orders_per_session(tables, segment_orders, segment_sessions, name):
     base0, start, end = _windows(name)
     o_day, s_day = (

@@ -49,7 +49,7 @@ def demo(tmp_path_factory):
     source = folder / "source"
     frames = {
         t: pd.read_parquet(source / t)
-        for t in ("customers", "sessions", "orders", "refunds", "marketing_spend")
+        for t in ("customers", "sessions", "orders", "refunds", "marketing_spend", "subscriptions")
     }
     yield services, frames
     wh.close()
@@ -192,6 +192,46 @@ def test_d7_retention_by_signup_week(demo, path):
     exp = mature.groupby("period").retained.mean()
     got = service_series(svc, "d7_retention").dropna()
     pd.testing.assert_series_equal(got.sort_index(), exp.sort_index(), check_names=False, rtol=1e-9)
+
+
+@pytest.mark.parametrize("path", ["rollups", "raw"])
+def test_mrr_subscribers_and_running_totals_by_month(demo, path):
+    """MRR and subscribers are read on each month's last snapshot day (never summed over days);
+    revenue year-to-date and paid orders in the last 28 days on its last day."""
+    services, t = demo
+    svc = services[path]
+    subs = t["subscriptions"].assign(day=pd.to_datetime(t["subscriptions"]["day"]))
+    months = pd.period_range("2026-03", "2026-06", freq="M")
+    last_days = {
+        m.start_time.date(): subs[subs.day.dt.to_period("M") == m].day.max() for m in months
+    }
+    frame = svc.query(
+        MetricQuery(
+            ("mrr", "subscribers", "revenue_ytd", "paid_orders_28d"),
+            grain="month",
+            start=START,
+            end=STOP,
+            dimensions=(),
+        )
+    ).frame.set_index("period")
+    orders = t["orders"].assign(day=local_day(t["orders"].ordered_at))
+    paid = orders[orders.status == "paid"]
+    for month, day in last_days.items():
+        on_day = subs[subs.day == day]
+        assert frame.loc[month, "mrr"] == pytest.approx(on_day.mrr.sum(), rel=1e-12)
+        assert frame.loc[month, "subscribers"] == on_day.subscribers.sum()
+        ytd = paid[(paid.day >= pd.Timestamp("2026-01-01")) & (paid.day <= day)].amount.sum()
+        assert frame.loc[month, "revenue_ytd"] == pytest.approx(ytd, rel=1e-9)
+        window = paid[(paid.day > day - pd.Timedelta(days=28)) & (paid.day <= day)]
+        assert frame.loc[month, "paid_orders_28d"] == len(window)
+    by_plan = service_series(svc, "mrr", ("plan",))  # weeks: each on its last snapshot day
+    weeks = subs.assign(period=week_start(subs.day).dt.date)
+    weeks = weeks[(weeks.period >= START) & (weeks.period <= STOP)]
+    on_last = weeks[weeks.day == weeks.groupby("period").day.transform("max")]
+    want = on_last.groupby(["period", "plan"]).mrr.sum()
+    pd.testing.assert_series_equal(
+        by_plan.sort_index(), want.sort_index(), check_names=False, rtol=1e-12
+    )
 
 
 @st.composite

@@ -351,3 +351,20 @@ def test_a_segment_that_emptied_mid_month_is_zero_not_its_stale_value(small_data
         assert query(svc, "subscribers", "month", *month)["subscribers"].tolist() == [1]
     finally:
         wh.close()
+
+
+def test_catalogue_words_and_breakdown_folding(spec_and_services):
+    from dashboard.breakdown import is_additive
+    from dashboard.lineage import formula_text
+
+    spec = spec_and_services[0]
+    assert formula_text(spec.metric("mrr")) == (
+        "sum(mrr) over subscriptions on each period's last snapshot day"
+    )
+    assert formula_text(spec.metric("peak_pro_mrr")) == (
+        "max(mrr) over subscriptions, highest daily value in each period where plan = 'pro'"
+    )
+    # segments read on one day add up to the total; a peak per segment does not
+    assert is_additive(spec.metric("mrr")) and is_additive(spec.metric("subscribers"))
+    assert not is_additive(spec.metric("mrr_peak"))
+    assert not is_additive(spec.metric("paying_customers"))
