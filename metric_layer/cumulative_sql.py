@@ -71,15 +71,15 @@ def cumulative_value(
     flows_, days_, points_, keys_, stacked_ = (
         c.name(n) for n in ("flows", "days", "points", "keys", "stacked")
     )
-    days = exp.select(exp.cast(col("range"), DATE).as_("day")).from_(
-        exp.func(
-            "range",
-            date_lit(w.lo),
-            date_lit(hi),
-            exp.Interval(this=exp.Literal.number(1), unit=exp.var("DAY")),
-        ),
-        copy=False,
+    # Every day of [w.lo, hi): RANGE in DuckDB, GENERATE_SERIES elsewhere (sqlglot writes either).
+    series = exp.GenerateSeries(
+        start=date_lit(w.lo),
+        end=date_lit(hi),
+        step=exp.Interval(this=exp.Literal.number(1), unit=exp.var("DAY")),
+        is_end_exclusive=True,
     )
+    spine = exp.Table(this=series, alias=exp.TableAlias(this=ident("s"), columns=[ident("d")]))
+    days = exp.select(exp.cast(col("d", "s"), DATE).as_("day")).from_(spine, copy=False)
     period = window_period(col("day"), w).as_("period")
     if m.period_value == "average":
         points = exp.select(period, col("day")).from_(ident(days_), copy=False)
