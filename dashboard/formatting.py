@@ -10,6 +10,7 @@ import pandas as pd
 
 CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
 MISSING = "–"
+COUNTS = ("count", "count_distinct")  # aggregations whose values are whole numbers
 
 
 def _missing(value: Any) -> bool:
@@ -21,6 +22,10 @@ def default_decimals(metric: Any, value: float) -> int:
     """Decimals when the spec gives none: percents 1, money 2 (0 when large), counts 0."""
     if metric.decimals is not None:
         return metric.decimals
+    if getattr(metric, "agg", None) in COUNTS:
+        # A count's own values are whole; its shares of a change (LMDI, Shapley) and a baseline
+        # scaled to another range's length are not, and read as "+367", never "+367.21".
+        return 0
     if metric.format == "percent":
         return 1
     if metric.format == "currency":
@@ -90,6 +95,17 @@ def period_label(period: date, grain: str) -> str:
     if grain == "quarter":
         return f"Q{(period.month - 1) // 3 + 1} {period.year}"
     return str(period.year)
+
+
+def range_label(start: date, end: date) -> str:
+    """Days start..end, short: "9–15 Mar 2026", "24 Feb – 8 Mar 2026", "Mar 2026" (a month)."""
+    if start == end:
+        return start.strftime("%-d %b %Y")
+    if start.year != end.year:
+        return f"{start.strftime('%-d %b %Y')} – {end.strftime('%-d %b %Y')}"
+    if start.month != end.month:
+        return f"{start.strftime('%-d %b')} – {end.strftime('%-d %b %Y')}"
+    return f"{start.day}–{end.strftime('%-d %b %Y')}"
 
 
 def axis_format(metric: Any, currency: str = "USD") -> dict[str, Any]:

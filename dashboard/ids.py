@@ -14,6 +14,7 @@ OVERVIEW_VIEW = "overview-view"
 OVERVIEW_GRAIN = "overview-grain"
 OVERVIEW_BODY = "overview-body"
 NSM_VALUE = "nsm-value"
+OVERVIEW_WHY = "overview-why"  # the biggest mover's sentence, filled after the headline
 
 # explorer
 EXPLORER_VIEW = "explorer-view"
@@ -34,6 +35,8 @@ EXPLORER_MESSAGE = "explorer-message"  # bad input to a control or an export
 EXPLORER_BODY = "explorer-body"
 EXPLORER_GRID = "explorer-grid"
 EXPLORER_FIGURE = "explorer-figure"
+EXPLORER_WHY = "explorer-why"  # the collapsed "Why did it move?" section
+EXPLORER_WHY_BODY = "explorer-why-body"  # its answer, computed only once the section is open
 EXPORT_CSV = "export-csv"
 EXPORT_PNG = "export-png"
 DOWNLOAD = "download"
@@ -42,6 +45,9 @@ DOWNLOAD = "download"
 TREE_VIEW = "tree-view"
 TREE_GRAIN = "tree-grain"
 TREE_BODY = "tree-body"
+TREE_WHY_VIEW = "tree-why-view"  # rendered with the tree: its contributions fill in after it
+TREE_EDGE = "tree-edge"  # pattern id type, one per child node: its contribution to the parent
+TREE_WHY_MESSAGE = "tree-why-message"
 
 # catalogue
 CATALOG_SEARCH = "catalog-search"

@@ -10,7 +10,7 @@ round-trips: `parse(view.href()) == view` for every view a page can show.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -307,12 +307,21 @@ def catalog_view(params: Params) -> CatalogView:
     return view
 
 
-def drivers_view(params: Params, *, metrics: Collection[str] | None = None) -> DriversView:
-    """Drivers: `metric` (one of `metrics` when given), `from`/`to`, `compare`, and `vs_from`/`vs_to`
-    only with compare=custom. Absent metric or range stay None (the page's defaults)."""
+def drivers_view(
+    params: Params,
+    *,
+    metrics: Collection[str] | None = None,
+    dimensions_of: Callable[[str], Collection[str]] | None = None,
+    default_metric: str | None = None,
+) -> DriversView:
+    """Drivers: `metric` (one of `metrics` when given), `from`/`to`, `compare`, `vs_from`/`vs_to`
+    only with compare=custom, and `filters` (checked against dimensions_of(metric, else
+    default_metric) when given).
+    Absent metric or range stay None (the page's defaults)."""
     r = _Reader(params)
     metric = r.text("metric", 200)
-    if metric and metrics is not None and metric not in metrics:
+    known_metric = bool(metric) and (metrics is None or metric in metrics)
+    if metric and not known_metric:
         r.problems.append(f"there is no metric called {_shown(metric)}")
     current = r.day_range("from", "to")
     compare = r.choice("compare", DRIVER_COMPARES, "previous") or "previous"
@@ -322,13 +331,24 @@ def drivers_view(params: Params, *, metrics: Collection[str] | None = None) -> D
         r.problems.append("compare=custom needs vs_from and vs_to (YYYY-MM-DD)")
     elif compare != "custom" and vs is not None:
         r.problems.append(f"vs_from and vs_to apply only to compare=custom, not compare={compare}")
-    view = DriversView(metric, current, compare, vs, r.day("as_of"))
+    # Filters are checked against the metric explained: the one named, else the page's default.
+    explained = metric if known_metric else None if metric else default_metric
+    dims = dimensions_of(explained) if dimensions_of and explained else None
+    view = DriversView(metric, current, compare, vs, r.day("as_of"), r.filters("filters", dims))
     r.done()
     return view
 
 
-def drivers_from_href(href: object, *, metrics: Collection[str] | None = None) -> DriversView:
+def drivers_from_href(
+    href: object,
+    *,
+    metrics: Collection[str] | None = None,
+    dimensions_of: Callable[[str], Collection[str]] | None = None,
+    default_metric: str | None = None,
+) -> DriversView:
     path, params = split_href(href)
     if path != "/drivers":
         raise UrlStateError(["the page's state is not a Drivers link; reload the page"])
-    return drivers_view(params, metrics=metrics)
+    return drivers_view(
+        params, metrics=metrics, dimensions_of=dimensions_of, default_metric=default_metric
+    )

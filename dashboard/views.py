@@ -190,13 +190,15 @@ class CatalogView:
 @dataclass(frozen=True)
 class DriversView:
     """Drivers `/drivers`: a metric (None: the North Star's) over `current` (None: the last complete
-    week) compared with the range just before, a year earlier, or `vs` (only with compare=custom)."""
+    week) compared with the range just before, a year earlier, or `vs` (only with compare=custom);
+    `filters` narrow both ranges (the Explorer's "Why did it move?" link keeps its filters)."""
 
     metric: str | None = None
     current: DayRange | None = None
     compare: str = "previous"
     vs: DayRange | None = None
     as_of: date | None = None
+    filters: tuple[DimensionFilter, ...] = ()
 
     @property
     def baseline(self) -> DayRange:
@@ -216,6 +218,8 @@ class DriversView:
         params["compare"] = self.compare
         if self.compare == "custom" and self.vs is not None:
             params.update(vs_from=self.vs.start.isoformat(), vs_to=self.vs.end.isoformat())
+        if self.filters:
+            params["filters"] = format_filters(self.filters)
         return f"/drivers?{urlencode(with_as_of(params, self.as_of))}"
 
 

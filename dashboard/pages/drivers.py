@@ -1,16 +1,15 @@
 """Drivers `/drivers`: why did a metric move between two ranges?
 
-The layout is a function of the URL (metric, from, to, compare, vs_from, vs_to, as_of), read by
+The layout is a function of the URL (metric, from, to, compare, vs_from, vs_to, filters, as_of), read by
 `dashboard.url_state` (one schema: what the page cannot show exactly is named in place); every
 control writes a new URL and nothing else, and the page's store keeps the view's href. One callback
 asks analysis.explain for the numbers and draws a waterfall of the drivers' contributions along the
-tree (a link per child descends into it), the ranked segments with links into the Explorer, and the
-`related` drivers with their correlation.
+tree (a link per child descends into it), the ranked segments with links into the Explorer and the
+top segment's trend in both ranges, and the `related` drivers with their correlation.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -20,20 +19,21 @@ import dash_mantine_components as dmc
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from analysis.explain import Explanation, explain, find_node, subtree_metrics
+from analysis.explain import find_node, subtree_metrics
 from analysis.leadlag import lead_lag
 from analysis.ranges import DayRange
-from analysis.report import driver_records, segment_records, segment_verdict
-from dashboard import ids
+from dashboard import ids, theme
 from dashboard.components.address_error import address_error
+from dashboard.components.segment_panel import segments_panel
 from dashboard.components.states import failure_state, guarded, guarded_outputs, loading
-from dashboard.formatting import format_delta, format_value
-from dashboard.result_cache import cache_get, cache_set
+from dashboard.explanations import explanation
 from dashboard.serving import serving
 from dashboard.url_state import UrlStateError, drivers_from_href, drivers_view, page_location
-from dashboard.views import DRIVER_COMPARES, DriversView, ExplorerView
+from dashboard.views import DRIVER_COMPARES, DriversView, format_filters
+from dashboard.why_figures import waterfall_figure
+from dashboard.why_rows import WhyDisplay, why_display
 from metric_layer.periods import period_start
-from metric_layer.query import DimensionFilter, MetricQuery
+from metric_layer.query import MetricQuery
 
 VIEW = "drivers-view"
 METRIC = "drivers-metric"
@@ -44,16 +44,22 @@ MESSAGE = "drivers-message"
 BODY = "drivers-body"
 SUMMARY = "drivers-summary"
 WATERFALL = "drivers-waterfall"
-SEGMENTS = "drivers-segments"
-VERDICT = "drivers-verdict"
 LEADLAG = "drivers-leadlag"
 LEADLAG_WEEKS = 104  # two years of weekly changes: enough points for lags −8..8
+
+
+def default_metric(spec: Any) -> str:
+    return spec.north_star.metric if spec.north_star else spec.metric_names[0]
+
+
+def _dimensions(snap: Any) -> Any:
+    return lambda metric: snap.semantics.dimensions_of_metric(metric)
 
 
 def resolve(view: DriversView, spec: Any, today: date) -> DriversView:
     """The view with the page's defaults filled in: the North Star (else the first metric) and the
     last complete week before `today`."""
-    metric = view.metric or (spec.north_star.metric if spec.north_star else spec.metric_names[0])
+    metric = view.metric or default_metric(spec)
     last_week = period_start(today, "week", spec.week_start) - timedelta(days=7)
     current = view.current or DayRange(last_week, last_week + timedelta(days=6))
     return replace(view, metric=metric, current=current)
@@ -61,7 +67,12 @@ def resolve(view: DriversView, spec: Any, today: date) -> DriversView:
 
 def stored_view(data: object, snap: Any) -> DriversView:
     """The page's store (an href) → its view with defaults, by the same schema as the address."""
-    view = drivers_from_href(data, metrics=snap.spec.metric_names)
+    view = drivers_from_href(
+        data,
+        metrics=snap.spec.metric_names,
+        dimensions_of=_dimensions(snap),
+        default_metric=default_metric(snap.spec),
+    )
     return resolve(view, snap.spec, snap.service.today(view.as_of))
 
 
@@ -72,7 +83,12 @@ def layout(**params: object) -> html.Div:
         return failure_state(exc)
     spec = snap.spec
     try:
-        parsed = drivers_view(page_location(params)[1], metrics=spec.metric_names)
+        parsed = drivers_view(
+            page_location(params)[1],
+            metrics=spec.metric_names,
+            dimensions_of=_dimensions(snap),
+            default_metric=default_metric(spec),
+        )
     except UrlStateError as exc:
         return address_error(exc, "/drivers", "the Drivers page")
     view = resolve(parsed, spec, snap.service.today(parsed.as_of))
@@ -162,62 +178,54 @@ def change_view(metric, dates, compare, vs_dates, data):  # type: ignore[no-unty
     if current is None:
         return no_update, no_update  # half a range picked: wait for the second day
     compare = _control(compare, "the comparison") or view.compare
-    params = {
-        "metric": _control(metric, "the metric") or view.metric,
-        "from": current[0],
-        "to": current[1],
-        "compare": compare,
-    }
+    metric = _control(metric, "the metric") or view.metric
+    if metric not in snap.spec.metric_names:
+        raise UrlStateError([f"there is no metric called {metric!r}"])
+    params = {"metric": metric, "from": current[0], "to": current[1], "compare": compare}
+    filters = descend(view, metric).filters  # another metric keeps the filters it can take
+    if filters:
+        params["filters"] = format_filters(filters)
     if view.as_of:
         params["as_of"] = view.as_of.isoformat()
     if compare == "custom":  # the picked baseline, else the one shown until now
         vs = _picked(vs_dates, "the compared range")
         vs = vs or [view.baseline.start.isoformat(), view.baseline.end.isoformat()]
         params.update(vs_from=vs[0], vs_to=vs[1])
-    new = drivers_view(params, metrics=snap.spec.metric_names).href()
+    new = drivers_view(params, metrics=snap.spec.metric_names, dimensions_of=_dimensions(snap))
+    new = new.href()
     if new == view.href():
         return no_update, None  # controls report their values when mounted: not a change
     return new[len("/drivers") :], None
 
 
-def _explanation(view: DriversView) -> tuple[Explanation, Any]:
-    """The explanation of a view, cached per snapshot like every page's numbers."""
-    srv = serving()
-    snap = srv.snapshot()
-    key = "dx:" + hashlib.sha1(f"{snap.key()}|{view.href()}".encode()).hexdigest()
-    hit = cache_get(srv.cache, key)
-    if hit is None:
-        hit = explain(snap.service, view.metric, view.current, view.baseline)
-        cache_set(srv.cache, key, hit)
-    return hit, snap.spec
-
-
 @callback(Output(BODY, "children"), Input(VIEW, "data"))
 @guarded
 def render_drivers(data: object) -> Any:
-    view = stored_view(data, serving().snapshot())
-    result, spec = _explanation(view)
-    metric = spec.metric(view.metric)
-    currency = spec.currency
-    c = result.comparison
-    pct = f" ({c.change_pct * 100:+.1f}%)" if c.before else ""
+    snap = serving().snapshot()
+    view = stored_view(data, snap)
+    spec = snap.spec
+    assert view.metric is not None and view.current is not None  # stored_view resolves both
+    result = explanation(view.metric, view.current, view.baseline, view.filters, view.as_of)
+    display = why_display(result, spec, top=None)
+    filtered = f" · {format_filters(view.filters)}" if view.filters else ""
     summary = dmc.Paper(
         [
-            dmc.Text(f"{metric.title}: {result.current} vs {result.baseline}", c="dimmed"),
             dmc.Text(
-                f"{format_value(c.before, metric, currency)} → {format_value(c.after, metric, currency)}"
-                f" · {format_delta(c.change, metric, currency)}{pct}",
-                id=SUMMARY,
-                size="xl",
-                fw=700,
+                f"{display.metric.title}: {result.current} vs {result.baseline}{filtered}",
+                c="dimmed",
             ),
+            dmc.Text(display.summary, id=SUMMARY, size="xl", fw=700),
             *[dmc.Text(note, c="orange", size="sm") for note in result.notes],
         ],
         p="md",
         withBorder=True,
         mb="md",
     )
-    return [summary, _drivers_panel(result, view, spec), _segments_panel(result, view, spec)]
+    return [
+        summary,
+        _drivers_panel(display, view, spec),
+        segments_panel(result, display, view, spec),
+    ]
 
 
 @callback(Output(LEADLAG, "children"), Input(VIEW, "data"))
@@ -245,10 +253,16 @@ def render_leadlag(data: object) -> Any:
     results.sort(key=lambda r: -abs(r.r) if r.r == r.r else 0)
     best = results[0]
     figure = go.Figure(
-        go.Bar(x=list(best.by_lag), y=[None if v != v else v for v in best.by_lag.values()])
+        go.Bar(
+            x=list(best.by_lag),
+            y=[None if v != v else v for v in best.by_lag.values()],
+            marker_color=theme.PRIMARY,
+        )
     )
+    theme.styled(figure)
     figure.update_layout(
         height=220,
+        hovermode="closest",
         margin={"l": 40, "r": 20, "t": 30, "b": 40},
         title=f"r of weekly changes: {best.candidate} shifted by k weeks",
         xaxis={"title": "k (> 0: the driver leads)", "dtick": 1},
@@ -276,39 +290,30 @@ def _title(spec: Any, metric: str) -> str:
     return spec.metric(metric).title
 
 
-def _drivers_panel(result: Explanation, view: DriversView, spec: Any) -> Any:
-    rows = [r for r in driver_records(result) if r["parent"] == view.metric]
-    if not rows:
+def _drivers_panel(d: WhyDisplay, view: DriversView, spec: Any) -> Any:
+    if not d.drivers:
         return dmc.Paper(
             dmc.Text(f"`{view.metric}` has no drivers in north_star.tree.", c="dimmed"),
             p="md",
             withBorder=True,
             mb="md",
         )
-    metric = spec.metric(view.metric)
-    exact = [r for r in rows if r["contribution"] is not None]
-    related = [r for r in rows if r["contribution"] is None]
     parts: list[Any] = [dmc.Title("Drivers", order=3)]
-    if exact:
-        parts.append(dcc.Graph(id=WATERFALL, figure=_waterfall(result, exact, metric, spec)))
+    if d.exact_drivers:
+        figure = waterfall_figure(d, spec.currency)
+        parts.append(dcc.Graph(id=WATERFALL, figure=figure, config={"displayModeBar": False}))
     links = []
-    for r in rows:
-        if r["metric"] == "residual":
+    for r in d.drivers:
+        if r.metric is None:
             continue
-        child = spec.metric(r["metric"])
-        text = f"{child.title}: {format_value(r['before'], child, spec.currency)} → "
-        text += f"{format_value(r['after'], child, spec.currency)}"
-        if r["contribution"] is None and r["correlation"] is not None:
-            text += f" · r = {r['correlation']:.2f} with {metric.title}"
+        text = f"Explain {r.label}: {r.before} → {r.after}"
+        if r.kind == "related":
+            text += f" · {r.text} with {d.metric.title}"
         links.append(
-            dcc.Link(
-                f"Explain {text}",
-                href=replace(view, metric=r["metric"]).href(),
-                className="ns-driver-link",
-            )
+            dcc.Link(text, href=descend(view, r.metric).href(), className="ns-driver-link")
         )
     parts.append(dmc.Stack(links, gap=4))
-    if related:
+    if any(r.kind == "related" for r in d.drivers):
         parts.append(
             dmc.Text(
                 "Related drivers have no exact share: r is the correlation of the period-over-period "
@@ -321,100 +326,13 @@ def _drivers_panel(result: Explanation, view: DriversView, spec: Any) -> Any:
     return dmc.Paper(parts, p="md", withBorder=True, mb="md")
 
 
-def _waterfall(result: Explanation, rows: list[dict], metric: Any, spec: Any) -> go.Figure:
-    c = result.comparison
-    names = ["before"] + [
-        "not explained" if r["metric"] == "residual" else spec.metric(r["metric"]).title
-        for r in rows
-    ]
-    values = [c.before] + [r["contribution"] for r in rows] + [c.after]
-    text = [format_value(c.before, metric, spec.currency)]
-    text += [format_delta(r["contribution"], metric, spec.currency) for r in rows]
-    text += [format_value(c.after, metric, spec.currency)]
-    figure = go.Figure(
-        go.Waterfall(
-            x=[*names, "after"],
-            y=values,
-            measure=["absolute"] + ["relative"] * len(rows) + ["total"],
-            text=text,
-            textposition="outside",
-            connector={"line": {"color": "#888"}},
-        )
+def descend(view: DriversView, metric: str) -> DriversView:
+    """The same question about another metric, with the filters it can take too (a driver on
+    another model may lack a dimension)."""
+    dims = serving().snapshot().semantics.dimensions_of_metric(metric)
+    return replace(
+        view, metric=metric, filters=tuple(f for f in view.filters if f.dimension in dims)
     )
-    figure.update_layout(
-        height=360,
-        margin={"l": 40, "r": 20, "t": 30, "b": 40},
-        showlegend=False,
-        yaxis={"title": metric.title},
-    )
-    return figure
-
-
-def _segments_panel(result: Explanation, view: DriversView, spec: Any) -> Any:
-    metric = spec.metric(view.metric)
-
-    def value(v: float) -> str:
-        return format_value(v, metric, spec.currency)
-
-    def delta(v: float) -> str:
-        return format_delta(v, metric, spec.currency)
-
-    records = segment_records(result, value, delta)
-    titles = ("#", "Segment", "Before", "After", "Contribution", "Share", "Effect", "")
-    head = html.Tr([html.Th(h, style={"textAlign": "left"}) for h in titles])
-    body = []
-    for s, finding in zip(
-        records, result.segments.findings if result.segments else [], strict=True
-    ):
-        share = s["share_of_change"]
-        body.append(
-            html.Tr(
-                [
-                    html.Td(str(s["rank"])),
-                    html.Td(s["segment"]),
-                    html.Td(value(s["before"])),
-                    html.Td(value(s["after"])),
-                    html.Td(delta(s["contribution"])),
-                    html.Td(f"{share * 100:.0f}%" if share is not None else ""),
-                    html.Td(s["effect"]),
-                    html.Td(
-                        dcc.Link("Explorer", href=_explorer_href(view, result, finding.segment))
-                    ),
-                ]
-            )
-        )
-    table = dmc.Table(
-        [html.Thead(head), html.Tbody(body)], id=SEGMENTS, striped=True, highlightOnHover=True
-    )
-    return dmc.Paper(
-        [
-            dmc.Title("Segments", order=3),
-            dmc.Text(segment_verdict(result), id=VERDICT, mb="sm"),
-            table if body else html.Div(id=SEGMENTS),
-            dmc.Stack([dmc.Text(s["explanation"], size="sm") for s in records], gap=2, mt="sm"),
-        ],
-        p="md",
-        withBorder=True,
-    )
-
-
-def _explorer_href(view: DriversView, result: Explanation, segment: tuple) -> str:
-    """The Explorer on both ranges, by the segment's first dimension, filtered to the segment."""
-    start, end = min(result.baseline.start, result.current.start), result.current.end
-    grain = "day" if (end - start).days <= 62 else "week"
-    filters = tuple(DimensionFilter(d, "=", (str(v),)) for d, v in segment if v != "(none)")
-    explorer = ExplorerView(
-        view.metric,  # type: ignore[arg-type]  # resolved
-        grain,
-        "custom",
-        start,
-        end,
-        "none",
-        by=segment[0][0],
-        filters=filters,
-        as_of=view.as_of,
-    )
-    return explorer.href()
 
 
 # Registered last so the layout function exists (the pages are imported, not scanned).

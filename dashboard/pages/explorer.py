@@ -8,16 +8,19 @@ The URL is read by `dashboard.url_state` (one schema); the page's store keeps th
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 from urllib.parse import unquote
 
 import dash
 import dash_mantine_components as dmc
+import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import ids
 from dashboard.components.address_error import address_error
 from dashboard.components.definition import definition_panel
 from dashboard.components.explorer_controls import controls
+from dashboard.components.explorer_headline import explorer_headline, unknown_values_note
 from dashboard.components.metric_table import metric_grid
 from dashboard.components.states import (
     empty_state,
@@ -27,19 +30,14 @@ from dashboard.components.states import (
     guarded_outputs,
     loading,
 )
+from dashboard.components.why import why_panel
+from dashboard.explanations import compare_words, drivers_view_for, explanation, period_ranges
 from dashboard.explorer_data import (
     dimension_values,
     explore,
     explorer_figure,
     export_frame,
     unknown_values,
-)
-from dashboard.formatting import (
-    change_tone,
-    format_change,
-    format_value,
-    period_label,
-    relative_change,
 )
 from dashboard.png_export import figure_png
 from dashboard.serving import Snapshot, serving
@@ -56,6 +54,7 @@ from dashboard.views import (
     is_equality,
     is_negated,
 )
+from dashboard.why_rows import why_display
 
 PREFIX = "/metric/"
 
@@ -249,7 +248,7 @@ def render_explorer(data: object) -> list:
     res = explore(serving(), stored_view(data))
     snap = serving().snapshot()
     view, metric = res.view, res.metric
-    notes = [_unknown_values_note(dim, vals) for dim, vals in unknown_values(serving(), view)]
+    notes = [unknown_values_note(dim, vals) for dim, vals in unknown_values(serving(), view)]
     notice = res.result.notice  # the range holds no data: say where the data is
     hint = f"{notice[0].upper()}{notice[1:]}." if notice else None
     if res.empty:
@@ -274,8 +273,9 @@ def render_explorer(data: object) -> list:
     )
     return [
         *notes,
-        _headline(res) if not view.by else None,
+        explorer_headline(res) if not view.by else None,
         dmc.Paper(figure, withBorder=True, radius="md", p="sm", mb="md"),
+        why_section(),
         dmc.Grid(
             [
                 dmc.GridCol(grid, span={"base": 12, "lg": 7}),
@@ -288,47 +288,52 @@ def render_explorer(data: object) -> list:
     ]
 
 
-def _unknown_values_note(dimension: str, values: list[str]) -> dmc.Alert:
-    return dmc.Alert(
-        f"{dimension} has no value {', '.join(repr(v) for v in values)} in this range: "
-        "the filter is applied as written, so it matches nothing. Values are case-sensitive.",
-        title="A filter value is not in the data",
-        color="yellow",
-        variant="light",
-        mb="sm",
-        className="ns-filter-note",
+WHY = "why"  # the accordion item's value when open
+
+
+def why_section() -> dmc.Accordion:
+    """Collapsed until asked: its answer costs dozens of queries, the chart above none more.
+    Open stays open for the session (persistence), so the next view answers it again."""
+    return dmc.Accordion(
+        dmc.AccordionItem(
+            [
+                dmc.AccordionControl("Why did it move?"),
+                dmc.AccordionPanel(loading(ids.EXPLORER_WHY_BODY)),
+            ],
+            value=WHY,
+        ),
+        id=ids.EXPLORER_WHY,
+        value=None,
+        variant="contained",
+        persistence=True,
+        persistence_type="session",
+        mb="md",
     )
 
 
-def _headline(res) -> dmc.Group:  # type: ignore[no-untyped-def]
-    frame, metric = res.shown, res.metric
-    done = frame[~frame["is_partial"]]
-    if done.empty:
+@callback(
+    Output(ids.EXPLORER_WHY_BODY, "children"),
+    Input(ids.EXPLORER_WHY, "value"),
+    State(ids.EXPLORER_VIEW, "data"),
+)
+@guarded
+def render_why(opened: object, data: object) -> Any:
+    """The latest complete period on screen against its comparison (the headline's numbers):
+    the drivers' contributions, the top segments and a link to the full Drivers view."""
+    if opened != WHY:
         return None
-    row = done.iloc[-1]
-    compare = row.get(f"{metric.name}__compare")
-    change = relative_change(row[metric.name], compare)
-    tone = change_tone(change, metric.direction)
-    label = {"previous": "vs previous", "last_year": "vs last year"}.get(res.view.compare)
-    return dmc.Group(
-        [
-            dmc.Text(period_label(row["period"], res.view.grain), c="dimmed"),
-            html.Span(
-                format_value(row[metric.name], metric, res.currency),
-                id="explorer-value",
-                className="ns-card-value",
-            ),
-            dmc.Badge(
-                f"{format_change(change)} {label}",
-                color={"good": "teal", "bad": "red"}.get(tone, "gray"),
-                variant="light",
-                size="lg",
-            )
-            if label
-            else None,
-        ],
-        mb="sm",
-        align="baseline",
+    view = stored_view(data)
+    frame = explore(serving(), view).result.frame
+    done = frame[~frame["is_partial"] & frame[view.metric].notna()]
+    if done.empty:
+        return empty_state("No complete period to explain in this range.")
+    period = pd.Timestamp(done["period"].max()).date()
+    current, baseline = period_ranges(period, view.grain, view.compare)
+    result = explanation(view.metric, current, baseline, view.filters, view.as_of)
+    drivers = drivers_view_for(view.metric, current, baseline, view.filters, view.as_of)
+    display = why_display(result, serving().snapshot().spec)
+    return why_panel(
+        display, "explorer-why", drivers.href(), compare_words(view.grain, view.compare)
     )
 
 

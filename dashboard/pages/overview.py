@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 import dash
 import dash_mantine_components as dmc
@@ -19,12 +20,14 @@ from dashboard.components.states import (
     guarded_outputs,
     loading,
 )
+from dashboard.explanations import compare_words, drivers_view_for, explanation, period_ranges
 from dashboard.figures import target_series, trend_figure
 from dashboard.lineage import first_drivers
 from dashboard.serving import serving
-from dashboard.summaries import summarise_many
+from dashboard.summaries import summarise, summarise_many
 from dashboard.url_state import UrlStateError, grain_from_href, grain_view, page_location
 from dashboard.views import GRAINS, ExplorerView
+from dashboard.why_rows import mover_sentence, why_display
 
 
 def layout(**params: object) -> html.Div:
@@ -126,7 +129,14 @@ def render_overview(data: object) -> list:
         dmc.Paper(
             dmc.Grid(
                 [
-                    dmc.GridCol(headline(nsm, ids.NSM_VALUE), span={"base": 12, "md": 4}),
+                    dmc.GridCol(
+                        [
+                            headline(nsm, ids.NSM_VALUE),
+                            html.Div(id=ids.OVERVIEW_WHY, className="ns-why-sentence"),
+                            dcc.Store(id=OVERVIEW_WHY_VIEW, data=view.href()),
+                        ],
+                        span={"base": 12, "md": 4},
+                    ),
                     dmc.GridCol(
                         dcc.Graph(figure=trend, config={"displaylogo": False}, id="overview-trend"),
                         span={"base": 12, "md": 8},
@@ -142,6 +152,44 @@ def render_overview(data: object) -> list:
         dmc.Title("Drivers", order=4, mb="sm") if cards else None,
         dmc.SimpleGrid(cards, cols={"base": 1, "sm": 2, "lg": 4}, spacing="md"),
     ]
+
+
+OVERVIEW_WHY_VIEW = "overview-why-view"  # rendered with the headline: the sentence follows it
+
+
+@callback(Output(ids.OVERVIEW_WHY, "children"), Input(OVERVIEW_WHY_VIEW, "data"))
+@guarded
+def render_biggest_mover(data: object) -> Any:
+    """Under the headline, after it: who moved the North Star in its latest complete period vs
+    the previous one (the driver with the largest |contribution|, else the top segment)."""
+    view = grain_from_href(data)
+    grain = view.grain or nsm_grain()
+    spec = serving().snapshot().spec
+    if spec.north_star is None:
+        return None
+    metric = spec.north_star.metric
+    nsm = summarise(serving(), metric, grain, with_last_year=False, as_of=view.as_of)
+    if nsm.period is None:
+        return None
+    current, baseline = period_ranges(nsm.period, grain)
+    # Drivers first: two queries per tree node, where segments take dozens.
+    display = why_display(
+        explanation(metric, current, baseline, (), view.as_of, segments=False), spec
+    )
+    if display.biggest_mover is None and display.change:
+        display = why_display(explanation(metric, current, baseline, (), view.as_of), spec)
+    href = drivers_view_for(metric, current, baseline, (), view.as_of).href()
+    return dmc.Text(
+        [
+            html.Span(
+                mover_sentence(display, compare_words(grain, "previous")), id="overview-mover"
+            ),
+            " ",
+            dcc.Link("Why did it move? →", href=href, id="overview-why-link"),
+        ],
+        size="sm",
+        mt="sm",
+    )
 
 
 # The navigation keeps the as-of day: a page opened `?as_of=` links to the others as of that day.

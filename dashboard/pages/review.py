@@ -1,5 +1,6 @@
 """Review mode `/review`: for the meeting-room TV. Dark, large type, no controls; slides rotate
-every `interval` seconds (`?slides=nsm,buyers&interval=20&grain=week`). Each slide is rendered
+every `interval` seconds (`?slides=nsm,buyers&interval=20&grain=week`); the North Star's slide is
+followed by its Why slide (or put `why` where it should come). Each slide is rendered
 from the current snapshot, so a newly published snapshot shows up on the next slide by itself."""
 
 from __future__ import annotations
@@ -13,14 +14,20 @@ from dashboard import ids
 from dashboard.components.address_error import address_error
 from dashboard.components.kpi import headline
 from dashboard.components.states import error_state, guarded
+from dashboard.components.why import segments_list
+from dashboard.explanations import compare_words, explanation, period_ranges
 from dashboard.figures import target_series, trend_figure
+from dashboard.formatting import period_label
 from dashboard.lineage import first_drivers
 from dashboard.serving import serving
 from dashboard.summaries import summarise
 from dashboard.url_state import UrlStateError, page_location, review_from_href, review_view
+from dashboard.why_figures import waterfall_figure
+from dashboard.why_rows import in_words, mover_sentence, why_display
 
 # Slides that later pages will provide; skipped until they exist.
 LATER_SLIDES = {"alerts", "okrs"}
+WHY = "why:"  # the North Star's Why slide (no metric name holds a colon)
 
 
 def layout(**params: object) -> html.Div:
@@ -38,12 +45,18 @@ def layout(**params: object) -> html.Div:
 
 
 def slide_list(spec: Any, text: str) -> list[str]:
-    """Metric names to show: `nsm` is the North Star, others are metric names; unknown dropped."""
+    """Metric names to show: `nsm` is the North Star, followed by its Why slide (WHY) unless `why`
+    is placed elsewhere in the list; others are metric names; unknown dropped."""
     wanted = [s.strip() for s in text.split(",") if s.strip()] or ["nsm", "drivers"]
+    why_placed = "why" in wanted and "why" not in spec.metric_names
     out: list[str] = []
     for item in wanted:
         if item == "nsm" and spec.north_star:
             out.append(spec.north_star.metric)
+            if not why_placed:
+                out.append(WHY)
+        elif item == "why" and why_placed and spec.north_star:
+            out.append(WHY)
         elif item == "drivers":
             out += [n.metric for n in first_drivers(spec)]
         elif item in spec.metric_names:
@@ -71,6 +84,9 @@ def render_slide(tick: object, data: object) -> Any:
     index = (tick if isinstance(tick, int) and not isinstance(tick, bool) else 0) % len(slides)
     name = slides[index]
     grain = view.grain or (spec.north_star.grain if spec.north_star else "week")
+    position = f"{index + 1} / {len(slides)}"
+    if name == WHY:
+        return why_slide(snap, grain, view.as_of, position)
     is_nsm = spec.north_star is not None and name == spec.north_star.metric
     targets = spec.north_star.targets if is_nsm else _node_targets(spec, name)
     s = summarise(serving(), name, grain, targets, as_of=view.as_of)
@@ -88,7 +104,6 @@ def render_slide(tick: object, data: object) -> Any:
         font_size=22,
         height=520,
     )
-    published = snap.published_at
     return [
         html.Div(
             ["North Star · " if is_nsm else "Driver · ", s.metric.title],
@@ -106,17 +121,77 @@ def render_slide(tick: object, data: object) -> Any:
             ],
             style={"display": "flex", "gap": "32px", "alignItems": "center"},
         ),
+        footer(snap, position, s.metric.owner),
+    ]
+
+
+def footer(snap: Any, position: str, owner: str | None) -> html.Div:
+    published = snap.published_at
+    return html.Div(
+        [
+            html.Span(position, id="review-position"),
+            html.Span(f"owner: {owner or '—'}"),
+            html.Span(
+                f"data as of {published:%-d %b %Y %H:%M}" if published else snap.version,
+                id="review-freshness",
+            ),
+        ],
+        className="ns-review-footer",
+    )
+
+
+def why_slide(snap: Any, grain: str, as_of: Any, position: str) -> list:
+    """Why the North Star moved in its latest complete period vs the previous one: the biggest
+    mover in a sentence, the drivers' waterfall and the top segments, readable across a room."""
+    spec = snap.spec
+    metric = spec.north_star.metric
+    s = summarise(serving(), metric, grain, with_last_year=False, as_of=as_of)
+    if s.period is None:
+        return error_state(f"{s.metric.title} has no complete {grain} yet.", "Nothing to explain")
+    current, baseline = period_ranges(s.period, grain)
+    display = why_display(explanation(metric, current, baseline, (), as_of), spec)
+    against = compare_words(grain, "previous")
+    segments = html.Div(
+        [
+            html.Div("Top segments", className="ns-review-why-heading"),
+            segments_list(display, "review-why", "xl"),
+        ],
+        style={"flex": "1 1 40%", "minWidth": 0},
+    )
+    chart = (
+        html.Div(
+            dcc.Graph(
+                id="review-why-waterfall",
+                # as tall as the screen allows: a 768-pixel laptop shows the footer too
+                figure=waterfall_figure(
+                    display, spec.currency, dark=True, font_size=22, height=None
+                ),
+                config={"displayModeBar": False, "responsive": True},
+                style={"height": "48vh"},
+            ),
+            style={"flex": "1 1 60%", "minWidth": 0},
+        )
+        if display.exact_drivers
+        else None
+    )
+    return [
+        html.Div(
+            f"Why did {in_words(s.metric.title)} move?",
+            className="ns-review-title",
+            id="review-title",
+            **{"data-metric": WHY},
+        ),
         html.Div(
             [
-                html.Span(f"{index + 1} / {len(slides)}", id="review-position"),
-                html.Span(f"owner: {s.metric.owner or '—'}"),
-                html.Span(
-                    f"data as of {published:%-d %b %Y %H:%M}" if published else snap.version,
-                    id="review-freshness",
-                ),
+                html.Div(f"{period_label(s.period, grain)} {against}: {display.summary}"),
+                html.Div(mover_sentence(display, against), id="review-why-mover"),
             ],
-            className="ns-review-footer",
+            className="ns-review-why-lead",
         ),
+        html.Div(
+            [chart, segments], style={"display": "flex", "gap": "40px", "alignItems": "flex-start"}
+        ),
+        footer(snap, position, spec.north_star.tree.owner if spec.north_star.tree else None),
     ]
 
 

@@ -1,5 +1,6 @@
 """Metric tree `/tree`: the NSM and its drivers, each node with value, change and owner; the
-relation on the edge; a click on a node opens it in the Explorer."""
+relation on the edge and each child's contribution to its parent's change (filled in after the
+tree is drawn); a click on a node opens it in the Explorer."""
 
 from __future__ import annotations
 
@@ -8,18 +9,21 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, State, callback, dcc, html
+from dash import ALL, Input, Output, State, callback, dcc, html
 
+from analysis.explain import find_node
 from dashboard import ids
 from dashboard.components.address_error import address_error
 from dashboard.components.kpi import change_badge
 from dashboard.components.states import error_state, guarded, guarded_outputs, loading
+from dashboard.explanations import explanation, period_ranges
 from dashboard.formatting import format_value, period_label
 from dashboard.pages.overview import grain_href, nsm_grain
 from dashboard.serving import serving
-from dashboard.summaries import summarise_many
+from dashboard.summaries import summarise, summarise_many
 from dashboard.url_state import UrlStateError, grain_from_href, grain_view, page_location
 from dashboard.views import GRAINS, ExplorerView
+from dashboard.why_rows import change_texts, edge_rows, in_words
 
 RELATIONS = {"product": "× product", "sum": "+ sum", "ratio": "÷ ratio", "related": "~ related"}
 
@@ -81,15 +85,64 @@ def render_tree(data: object) -> Any:
     ]
     found = summarise_many(serving(), requests, as_of=view.as_of)
     summaries = dict(zip((id(n) for n in nodes), found, strict=True))
-    return html.Div(_branch(tree, replace(view, grain=grain), summaries), className="ns-tree")
+    return [
+        html.Div(id=ids.TREE_WHY_MESSAGE),
+        dcc.Store(id=ids.TREE_WHY_VIEW, data=replace(view, grain=grain).href()),
+        html.Div(_branch(tree, replace(view, grain=grain), summaries), className="ns-tree"),
+    ]
+
+
+@callback(
+    Output({"type": ids.TREE_EDGE, "index": ALL}, "children"),
+    Output(ids.TREE_WHY_MESSAGE, "children"),
+    Input(ids.TREE_WHY_VIEW, "data"),
+)
+@guarded_outputs(2)
+def render_contributions(data: object):  # type: ignore[no-untyped-def]
+    """After the tree: each child's contribution to its parent's change over the North Star's
+    latest complete period vs the previous one, in the parent's unit ("+367 of +2 orders"), and
+    under each parent what its relation leaves unexplained."""
+    view = grain_from_href(data)
+    slots = [o["id"]["index"] for o in dash.ctx.outputs_list[0]]
+    spec = serving().snapshot().spec
+    tree = spec.north_star.tree if spec.north_star else None
+    if tree is None:
+        return [None] * len(slots), None
+    grain = view.grain or nsm_grain()
+    root = summarise(serving(), tree.metric, grain, with_last_year=False, as_of=view.as_of)
+    if root.period is None:
+        return [None] * len(slots), None
+    current, baseline = period_ranges(root.period, grain)
+    result = explanation(tree.metric, current, baseline, (), view.as_of, segments=False)
+    changes = change_texts(result, spec)
+    texts = {}
+    for row in edge_rows(result, spec):
+        parent = spec.metric(row.parent)
+        of = f"{changes.get(row.parent, '')} {in_words(parent.title)}"
+        if row.kind == "residual":
+            texts[f"{row.parent}>"] = (
+                f"Not explained by the {_relation(tree, row.parent)}: {row.text}"
+            )
+        elif row.kind == "related":
+            texts[f"{row.parent}>{row.metric}"] = (
+                f"{row.text} with {in_words(parent.title)} (related)"
+            )
+        else:
+            texts[f"{row.parent}>{row.metric}"] = f"{row.text} of {of}"
+    return [texts.get(slot) for slot in slots], None
+
+
+def _relation(tree: Any, metric: str) -> str:
+    node = find_node(tree, metric)
+    return (node.relation if node else None) or "relation"
 
 
 def _nodes(node: Any) -> list:
     return [node, *(n for child in node.children for n in _nodes(child))]
 
 
-def _branch(node: Any, view: Any, summaries: dict) -> list:
-    items: list = [_node(node, view, summaries[id(node)])]
+def _branch(node: Any, view: Any, summaries: dict, parent: str | None = None) -> list:
+    items: list = [_node(node, view, summaries[id(node)], parent)]
     if node.children:
         relation = RELATIONS.get(node.relation or "", node.relation or "")
         row = html.Div(
@@ -98,7 +151,7 @@ def _branch(node: Any, view: Any, summaries: dict) -> list:
                 if relation
                 else None,
                 *[
-                    html.Div(_branch(c, view, summaries), className="ns-tree-branch")
+                    html.Div(_branch(c, view, summaries, node.metric), className="ns-tree-branch")
                     for c in node.children
                 ],
             ],
@@ -108,12 +161,29 @@ def _branch(node: Any, view: Any, summaries: dict) -> list:
     return items
 
 
-def _node(node: Any, view: Any, s: Any) -> dcc.Link:
+def _edge(index: str, what: str, title: str) -> html.Div:
+    """A slot the contributions fill in after the tree is drawn."""
+    return html.Div(
+        id={"type": ids.TREE_EDGE, "index": index},
+        className=f"ns-tree-{what}",
+        title=title,
+        **{"data-edge": index},
+    )
+
+
+def _node(node: Any, view: Any, s: Any, parent: str | None) -> dcc.Link:
     grain = view.grain
     when = period_label(s.period, grain) if s.period else "no complete period"
     return dcc.Link(
         dmc.Card(
             [
+                _edge(
+                    f"{parent}>{node.metric}",
+                    "contribution",
+                    f"contribution of {s.metric.title} to the change in {parent} vs the previous {grain}",
+                )
+                if parent
+                else None,
                 dmc.Text(s.metric.title, fw=600),
                 html.Div(
                     format_value(s.value, s.metric, s.currency),
@@ -123,6 +193,9 @@ def _node(node: Any, view: Any, s: Any) -> dcc.Link:
                 change_badge("vs previous", s.change, s.tone(s.change), size="md"),
                 dmc.Text(when, size="xs", c="dimmed", mt=4),
                 dmc.Text(f"Owner: {node.owner or s.metric.owner or '—'}", size="xs", c="dimmed"),
+                _edge(f"{node.metric}>", "unexplained", "what the tree's relation leaves over")
+                if node.children
+                else None,
             ],
             withBorder=True,
             radius="md",

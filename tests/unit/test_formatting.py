@@ -61,3 +61,26 @@ def test_period_labels() -> None:
     assert period_label(date(2026, 10, 1), "quarter") == "Q4 2026"
     assert period_label(date(2026, 1, 1), "year") == "2026"
     assert period_label(date(2026, 11, 24), "day") == "Tue 24 Nov 2026"
+
+
+def test_counts_show_whole_numbers_even_for_shares_of_a_change() -> None:
+    """A count's contribution (LMDI gives +367.21 orders) reads as a count: +367."""
+    from dashboard.formatting import format_delta
+
+    count = SimpleNamespace(format="number", decimals=None, unit=None, agg="count")
+    distinct = SimpleNamespace(format="number", decimals=None, unit=None, agg="count_distinct")
+    average = SimpleNamespace(format="number", decimals=None, unit=None, agg="avg")
+    assert format_delta(367.21, count) == "+367"
+    assert format_delta(-699.58, distinct) == "-700"
+    assert format_value(11.43, count) == "11"
+    assert format_value(12.345, average) == "12.35"  # an average keeps its decimals
+    assert format_delta(0.5, SimpleNamespace(**{**vars(count), "decimals": 1})) == "+0.5"
+
+
+def test_range_labels() -> None:
+    from dashboard.formatting import range_label
+
+    assert range_label(date(2026, 3, 9), date(2026, 3, 15)) == "9–15 Mar 2026"
+    assert range_label(date(2026, 2, 24), date(2026, 3, 8)) == "24 Feb – 8 Mar 2026"
+    assert range_label(date(2025, 12, 29), date(2026, 1, 4)) == "29 Dec 2025 – 4 Jan 2026"
+    assert range_label(date(2026, 3, 9), date(2026, 3, 9)) == "9 Mar 2026"

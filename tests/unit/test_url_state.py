@@ -126,14 +126,40 @@ def drivers_views(draw) -> DriversView:  # type: ignore[no-untyped-def]
         compare=compare,
         vs=draw(day_ranges()) if compare == "custom" else None,
         as_of=draw(st.none() | days),
+        filters=tuple(draw(st.lists(filters(), max_size=3))),
     )
 
 
 @settings(max_examples=300, deadline=None)
 @given(drivers_views())
 def test_every_drivers_view_round_trips_through_its_link(view: DriversView) -> None:
-    assert drivers_from_href(view.href(), metrics=METRICS) == view
+    assert drivers_from_href(view.href(), metrics=METRICS, dimensions_of=lambda _m: DIMS) == view
     assert drivers_view(query_params(urlsplit(view.href()).query)) == view
+
+
+def test_drivers_filters_are_checked_against_the_metric_explained() -> None:
+    """The Explorer's "Why" link keeps its filters; one the metric cannot take is named."""
+    dims = {"orders": ("platform", "size"), "buyers": ("platform",)}
+    view = drivers_view(
+        query_params("?metric=orders&filters=platform%3Dweb%3Bsize!%3Dlarge"),
+        metrics=METRICS,
+        dimensions_of=dims.__getitem__,
+    )
+    assert view.filters == (
+        DimensionFilter("platform", "=", ("web",)),
+        DimensionFilter("size", "!=", ("large",)),
+    )
+    for search, default in (
+        ("?metric=buyers&filters=size%3Dlarge", None),
+        ("?filters=size%3Dx", "buyers"),
+    ):
+        with pytest.raises(UrlStateError, match="'size' is not a dimension of this metric"):
+            drivers_view(
+                query_params(search),
+                metrics=METRICS,
+                dimensions_of=dims.__getitem__,
+                default_metric=default,
+            )
 
 
 def test_drivers_link_reads_as_written() -> None:
