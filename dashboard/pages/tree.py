@@ -97,21 +97,30 @@ def render_tree(data: object) -> Any:
     Output(ids.TREE_WHY_MESSAGE, "children"),
     Input(ids.TREE_WHY_VIEW, "data"),
 )
-@guarded_outputs(2)
 def render_contributions(data: object):  # type: ignore[no-untyped-def]
     """After the tree: each child's contribution to its parent's change over the North Star's
     latest complete period vs the previous one, in the parent's unit ("+367 of +2 orders"), and
-    under each parent what its relation leaves unexplained."""
-    view = grain_from_href(data)
+    under each parent what its relation leaves unexplained. A failure leaves the slots empty
+    and says why above the tree (a wildcard output takes no `no_update`)."""
     slots = [o["id"]["index"] for o in dash.ctx.outputs_list[0]]
+    texts = edge_texts(data)
+    if not isinstance(texts, dict):
+        return [None] * len(slots), texts  # the error state
+    return [texts.get(slot) for slot in slots], None
+
+
+@guarded
+def edge_texts(data: object) -> Any:
+    """Slot index (parent>child, or parent> for what is left over) → the text it shows."""
+    view = grain_from_href(data)
     spec = serving().snapshot().spec
     tree = spec.north_star.tree if spec.north_star else None
     if tree is None:
-        return [None] * len(slots), None
+        return {}
     grain = view.grain or nsm_grain()
     root = summarise(serving(), tree.metric, grain, with_last_year=False, as_of=view.as_of)
     if root.period is None:
-        return [None] * len(slots), None
+        return {}
     current, baseline = period_ranges(root.period, grain)
     result = explanation(tree.metric, current, baseline, (), view.as_of, segments=False)
     changes = change_texts(result, spec)
@@ -129,7 +138,7 @@ def render_contributions(data: object):  # type: ignore[no-untyped-def]
             )
         else:
             texts[f"{row.parent}>{row.metric}"] = f"{row.text} of {of}"
-    return [texts.get(slot) for slot in slots], None
+    return texts
 
 
 def _relation(tree: Any, metric: str) -> str:

@@ -5,7 +5,8 @@ Shanghai day): 2026-03-02..08 has 11 orders from 10 buyers, ¥1,078.00 (android 
 2026-03-09..15 has 13 orders from 13 buyers, ¥1,779.58 (web 8, ios 4, android 1). The fixture tree
 says orders = buyers × revenue_per_buyer, which is revenue: LMDI with L(1779.58, 1078) = 1399.6 gives
 buyers 1399.6 · ln(13/10) = +367.21 and revenue per buyer 1399.6 · ln(136.89/107.80) = +334.37; the
-identity does not hold for orders, so "not explained" carries 2 − 701.58 = −699.58.
+identity does not hold for orders, so "not explained" carries 2 − 701.58 = −699.58. The page shows
+counts whole: +367, +334, −700.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def test_default_view_waterfall_and_segments(page, service) -> None:
     expect(page.locator(SUMMARY)).to_have_text("11 → 13 · +2 (+18.2%)", timeout=SLOW)
     bars = page.locator("#drivers-waterfall text.bartext")
     # plotly draws after its bundle loads: wait for the bars, not a fixed time
-    expect(bars).to_have_text(["11", "+367.21", "+334.37", "-699.58", "13"], timeout=SLOW)
+    # a count's contributions read as counts: whole, by the production formatter
+    expect(bars).to_have_text(["11", "+367", "+334", "-700", "13"], timeout=SLOW)
     first = page.locator("#drivers-segments tbody tr").first
     expect(first.locator("td")).to_have_text(
         ["1", "platform=web", "3", "8", "+5", "250%", "difference", "Explorer"]

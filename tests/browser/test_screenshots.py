@@ -12,10 +12,17 @@ PAGES = {
         "/metric/revenue?grain=month&range=52w&by=channel&chart=stacked",
         "#explorer-grid",
     ),
-    "tree": ("/tree", ".ns-tree"),
+    "explorer-why": (
+        "/metric/orders?grain=week&range=custom&start=2020-03-02&end=2020-03-15",
+        "#explorer-value",
+    ),
+    "tree": ("/tree", ".ns-tree-contribution:not(:empty)"),
     "catalog": ("/catalog", "#catalog-count"),
     "review": ("/review?interval=600", "#review-value"),
+    "review-why": ("/review?slides=why&interval=600", "#review-why-mover"),
+    "drivers": ("/drivers", "#drivers-segment-trend"),
 }
+OPEN = {"explorer-why": ("#explorer-why button[data-accordion-control]", "#explorer-why-summary")}
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920x1080", "1366x768"])
@@ -26,10 +33,18 @@ def test_screenshot_every_page(page, size: tuple[int, int]) -> None:  # type: ig
     for name, (path, ready) in PAGES.items():
         page.goto(path)
         page.wait_for_selector(ready, state="visible")
-        # Every chart drawn and no callback still loading (a condition, not a pause).
+        if name in OPEN:  # a section opened by a click (a later visit finds it open: persisted)
+            control, shown = OPEN[name]
+            if page.locator(control).get_attribute("aria-expanded") != "true":
+                page.locator(control).click()
+            page.wait_for_selector(shown, state="visible")
+        # Every chart drawn (plotly's bundle loaded for each) and no callback still loading.
         page.wait_for_function(
-            "[...document.querySelectorAll('.js-plotly-plot')]"
+            "document.querySelectorAll('.dash-graph').length"
+            " === document.querySelectorAll('.js-plotly-plot').length"
+            " && [...document.querySelectorAll('.js-plotly-plot')]"
             ".every(e => e._fullLayout && e.querySelector('.main-svg'))"
             " && !document.querySelector('[data-dash-is-loading=\"true\"]')"
         )
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}x{height}.png"))
+        full = name.startswith(("explorer", "drivers"))  # long pages: all of it
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}x{height}.png"), full_page=full)

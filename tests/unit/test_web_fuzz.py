@@ -58,15 +58,21 @@ def deps(client) -> list[dict]:  # type: ignore[no-untyped-def]
     return json.loads(client.get("/_dash-dependencies").get_data(as_text=True))
 
 
-def _outputs(dep: dict) -> list[dict] | dict:
+def _outputs(dep: dict) -> list | dict:
     out = dep["output"]
     if not out.startswith(".."):
-        cid, prop = out.rsplit(".", 1)
+        return _output(out)
+    return [_output(p) for p in out.strip(".").split("...")]
+
+
+def _output(text: str) -> list[dict] | dict:
+    """One output as the browser sends it; a pattern (ALL) matches one component, as on a page."""
+    cid, prop = text.rsplit(".", 1)
+    if not cid.startswith("{"):
         return {"id": cid, "property": prop}
-    return [
-        dict(zip(("id", "property"), p.rsplit(".", 1), strict=True))
-        for p in out.strip(".").split("...")
-    ]
+    pattern = json.loads(cid)
+    matched = {k: "fuzz" if v == ["ALL"] else v for k, v in pattern.items()}
+    return [{"id": matched, "property": prop}]
 
 
 def post(client, dep: dict, inputs: list, state: list) -> tuple[int, str]:  # type: ignore[no-untyped-def]
@@ -202,12 +208,16 @@ VALID_STORES = {
         "/metric/orders?grain=day&range=custom&start=2025-01-01&end=2025-01-03&by=platform",
     ],
     "overview-view": ["/?grain=week", "/?grain=month&as_of=2026-01-31"],
+    "overview-why-view": ["/?grain=week", "/?grain=month&as_of=2020-03-18"],
     "tree-view": ["/tree?grain=week"],
+    "tree-why-view": ["/tree?grain=week", "/tree?grain=day&as_of=2020-03-18"],
     "review-view": ["/review?interval=20"],
     "drivers-view": [
         "/drivers?metric=orders&from=2026-03-09&to=2026-03-15&compare=previous",
         "/drivers?metric=buyers&from=2026-03-09&to=2026-03-15&compare=custom"
         "&vs_from=2026-03-02&vs_to=2026-03-08&as_of=2026-03-18",
+        "/drivers?metric=orders&from=2026-03-09&to=2026-03-15&compare=previous"
+        "&filters=platform%3Dweb%3Bsize!%3Dlarge",
     ],
 }
 
@@ -290,6 +300,8 @@ def test_the_nav_explorer_link_opens_the_north_star(client, deps) -> None:  # ty
         ("/tree", "?grain=week&grain=month"),
         ("/drivers", "?compare=sideways&compare=previous"),
         ("/drivers", "?metric=nope&from=2026-13-40&to=x"),
+        ("/drivers", "?filters=" + quote("nope=ads")),  # not a dimension of the North Star
+        ("/drivers", "?metric=orders&filters=" + quote("size>a,b")),
     ],
 )
 def test_repeated_keys_and_impossible_days_are_in_page_errors(client, deps, path, search) -> None:  # type: ignore[no-untyped-def]
@@ -434,3 +446,31 @@ def test_drivers_controls_write_the_address_and_junk_is_a_message(client, deps) 
         answer = change(*junk)
         assert "_pages_location" not in answer  # the address stays
         assert "ns-error" in json.dumps(answer["drivers-message"])
+
+
+def test_the_why_answers_take_junk_and_hostile_links_without_a_500(client, deps) -> None:  # type: ignore[no-untyped-def]
+    """The Explorer's "Why did it move?" section, the Tree's contributions and the Overview's
+    sentence each read a store: junk there is a message in place, never a 500."""
+    why = _dep(deps, "explorer-why")
+    for opened, store in (
+        ("why", "/metric/orders?grain=week&range=custom&start=2020-03-02&end=2020-03-15"),
+        ("why", "/metric/orders?grain=week&range=custom&start=2001-01-01&end=2001-02-01"),
+        ("why", {"metric": "orders"}),
+        (["why"], "/metric/orders"),
+        (None, "/metric/orders"),
+    ):
+        status, text = post(
+            client,
+            why,
+            [{**why["inputs"][0], "value": opened}],
+            [{**why["state"][0], "value": store}],
+        )
+        assert_clean(status, text)
+    tree = _dep(deps, "tree-why-view")
+    for store in ("/tree?grain=quarter&as_of=2020-03-18", "/tree?grain=x", 5):
+        status, text = post(client, tree, [{**tree["inputs"][0], "value": store}], [])
+        assert_clean(status, text)
+    overview = _dep(deps, "overview-why-view")
+    for store in ("/?grain=year&as_of=1900-01-02", "/?grain=x", None):
+        status, text = post(client, overview, [{**overview["inputs"][0], "value": store}], [])
+        assert_clean(status, text)
