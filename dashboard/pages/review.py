@@ -18,16 +18,12 @@ from dashboard.components.why import segments_list
 from dashboard.explanations import compare_words, explanation, period_ranges
 from dashboard.figures import target_series, trend_figure
 from dashboard.formatting import period_label
-from dashboard.lineage import first_drivers
 from dashboard.serving import serving
+from dashboard.slides import WHY, node_targets, slide_list
 from dashboard.summaries import summarise
 from dashboard.url_state import UrlStateError, page_location, review_from_href, review_view
 from dashboard.why_figures import waterfall_figure
 from dashboard.why_rows import in_words, mover_sentence, why_display
-
-# Slides that later pages will provide; skipped until they exist.
-LATER_SLIDES = {"alerts", "okrs"}
-WHY = "why:"  # the North Star's Why slide (no metric name holds a colon)
 
 
 def layout(**params: object) -> html.Div:
@@ -42,27 +38,6 @@ def layout(**params: object) -> html.Div:
             html.Div(id=ids.REVIEW_SLIDE, className="ns-review"),
         ]
     )
-
-
-def slide_list(spec: Any, text: str) -> list[str]:
-    """Metric names to show: `nsm` is the North Star, followed by its Why slide (WHY) unless `why`
-    is placed elsewhere in the list; others are metric names; unknown dropped."""
-    wanted = [s.strip() for s in text.split(",") if s.strip()] or ["nsm", "drivers"]
-    why_placed = "why" in wanted and "why" not in spec.metric_names
-    out: list[str] = []
-    for item in wanted:
-        if item == "nsm" and spec.north_star:
-            out.append(spec.north_star.metric)
-            if not why_placed:
-                out.append(WHY)
-        elif item == "why" and why_placed and spec.north_star:
-            out.append(WHY)
-        elif item == "drivers":
-            out += [n.metric for n in first_drivers(spec)]
-        elif item in spec.metric_names:
-            out.append(item)
-        # LATER_SLIDES and unknown names are skipped rather than shown as errors on a TV
-    return list(dict.fromkeys(out))
 
 
 @callback(
@@ -88,7 +63,7 @@ def render_slide(tick: object, data: object) -> Any:
     if name == WHY:
         return why_slide(snap, grain, view.as_of, position)
     is_nsm = spec.north_star is not None and name == spec.north_star.metric
-    targets = spec.north_star.targets if is_nsm else _node_targets(spec, name)
+    targets = spec.north_star.targets if is_nsm else node_targets(spec, name)
     s = summarise(serving(), name, grain, targets, as_of=view.as_of)
     series = target_series(
         targets, list(s.frame["period"]), grain, spec.north_star.grain if spec.north_star else grain
@@ -193,20 +168,6 @@ def why_slide(snap: Any, grain: str, as_of: Any, position: str) -> list:
         ),
         footer(snap, position, spec.north_star.tree.owner if spec.north_star.tree else None),
     ]
-
-
-def _node_targets(spec: Any, name: str) -> list:
-    def walk(node: Any) -> list | None:
-        if node.metric == name:
-            return list(node.targets)
-        for child in node.children:
-            found = walk(child)
-            if found is not None:
-                return found
-        return None
-
-    tree = spec.north_star.tree if spec.north_star else None
-    return (walk(tree) if tree else None) or []
 
 
 # Registered last so the layout function exists (the pages are imported, not scanned).

@@ -1,0 +1,46 @@
+"""Which slides review mode shows, in which order, from `?slides=` (pure: no page, no query)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboard.lineage import first_drivers
+
+# Slides that later pages will provide; skipped until they exist.
+LATER_SLIDES = {"alerts", "okrs"}
+WHY = "why:"  # the North Star's Why slide (no metric name holds a colon)
+
+
+def slide_list(spec: Any, text: str) -> list[str]:
+    """Metric names to show: `nsm` is the North Star, followed by its Why slide (WHY) unless `why`
+    is placed elsewhere in the list; others are metric names; unknown dropped."""
+    wanted = [s.strip() for s in text.split(",") if s.strip()] or ["nsm", "drivers"]
+    why_placed = "why" in wanted and "why" not in spec.metric_names
+    out: list[str] = []
+    for item in wanted:
+        if item == "nsm" and spec.north_star:
+            out.append(spec.north_star.metric)
+            if not why_placed:
+                out.append(WHY)
+        elif item == "why" and why_placed and spec.north_star:
+            out.append(WHY)
+        elif item == "drivers":
+            out += [n.metric for n in first_drivers(spec)]
+        elif item in spec.metric_names:
+            out.append(item)
+        # LATER_SLIDES and unknown names are skipped rather than shown as errors on a TV
+    return list(dict.fromkeys(out))
+
+
+def node_targets(spec: Any, name: str) -> list:
+    def walk(node: Any) -> list | None:
+        if node.metric == name:
+            return list(node.targets)
+        for child in node.children:
+            found = walk(child)
+            if found is not None:
+                return found
+        return None
+
+    tree = spec.north_star.tree if spec.north_star else None
+    return (walk(tree) if tree else None) or []
