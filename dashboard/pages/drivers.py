@@ -215,6 +215,9 @@ def render_drivers(data: object) -> Any:
                 c="dimmed",
             ),
             dmc.Text(display.summary, id=SUMMARY, size="xl", fw=700),
+            dcc.Link("Show it without the filters", href=replace(view, filters=()).href())
+            if view.filters
+            else None,
             *[dmc.Text(note, c="orange", size="sm") for note in result.notes],
         ],
         p="md",
