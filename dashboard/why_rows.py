@@ -39,6 +39,7 @@ class WhyRow:
     parent: str | None = None
     segment: tuple = ()  # a segment's ((dimension, value), …)
     effect: str = ""  # a segment's rate / mix / difference
+    correlation: float | None = None  # a related driver's r with its parent, when known
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def edge_rows(e: Explanation, spec: Any) -> list[WhyRow]:
                 detail=r["note"] or r["method"],
                 metric=r["metric"],
                 parent=r["parent"],
+                correlation=r["correlation"],
             )
         )
     return rows

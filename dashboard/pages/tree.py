@@ -126,18 +126,16 @@ def edge_texts(data: object) -> Any:
     changes = change_texts(result, spec)
     texts = {}
     for row in edge_rows(result, spec):
-        parent = spec.metric(row.parent)
-        of = f"{changes.get(row.parent, '')} {in_words(parent.title)}"
+        parent = in_words(spec.metric(row.parent).title)
         if row.kind == "residual":
-            texts[f"{row.parent}>"] = (
-                f"Not explained by the {_relation(tree, row.parent)}: {row.text}"
-            )
-        elif row.kind == "related":
-            texts[f"{row.parent}>{row.metric}"] = (
-                f"{row.text} with {in_words(parent.title)} (related)"
-            )
-        else:
-            texts[f"{row.parent}>{row.metric}"] = f"{row.text} of {of}"
+            relation = _relation(tree, row.parent)
+            texts[f"{row.parent}>"] = f"Not explained by the {relation}: {row.text}"
+        elif row.kind == "related":  # no share: how the two moved together, when known
+            known = row.correlation is not None
+            what = f"{row.text} with {parent}" if known else f"related to {parent}"
+            texts[f"{row.parent}>{row.metric}"] = what
+        else:  # the parent's unit is in the numbers (¥, pts); counts need no word
+            texts[f"{row.parent}>{row.metric}"] = f"{row.text} of {changes.get(row.parent, '')}"
     return texts
 
 
