@@ -19,6 +19,7 @@ from typing import Any
 PAGES = ("/", "/metric/none", "/tree", "/catalog", "/review", "/drivers", "/alerts", "/okrs")
 ROUTER_OUTPUT = "_pages_content"
 LOCATION = "_pages_location"
+PATTERN = "{pattern}"  # props key kind of the components with pattern-matching ids
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,9 @@ def _payload(dep: dict, props: dict) -> dict:
     out = dep["output"]
     if out.startswith(".."):
         parts = [p.rsplit(".", 1) for p in out.strip(".").split("...")]
-        outputs: Any = [{"id": i, "property": p} for i, p in parts]
+        outputs: Any = [_output(i, p, props) for i, p in parts]
     else:
-        cid, prop = out.rsplit(".", 1)
-        outputs = {"id": cid, "property": prop}
+        outputs = _output(*out.rsplit(".", 1), props)
     return {
         "output": out,
         "outputs": outputs,
@@ -129,6 +129,21 @@ def _payload(dep: dict, props: dict) -> dict:
         "state": [entry(s) for s in dep.get("state", [])],
         "changedPropIds": [f"{i['id']}.{i['property']}" for i in dep["inputs"]],
     }
+
+
+def _output(cid: str, prop: str, props: dict) -> Any:
+    """An output as the browser sends it; a pattern (ALL) lists every mounted component it matches."""
+    if not cid.startswith("{"):
+        return {"id": cid, "property": prop}
+    pattern = json.loads(cid)
+    found = [v for (kind, _), v in props.items() if kind == PATTERN and _matches(v, pattern)]
+    return [{"id": i, "property": prop} for i in found]
+
+
+def _matches(cid: dict, pattern: dict) -> bool:
+    return cid.keys() == pattern.keys() and all(
+        v == ["ALL"] or cid[k] == v for k, v in pattern.items()
+    )
 
 
 def _collect(node: Any, props: dict) -> None:
@@ -143,6 +158,8 @@ def _collect(node: Any, props: dict) -> None:
                 for prop, value in inner.items():
                     if prop != "children":
                         props.setdefault((inner["id"], prop), value)
+            elif isinstance(inner.get("id"), dict):  # a pattern-matching id, for ALL outputs
+                props[(PATTERN, json.dumps(inner["id"], sort_keys=True))] = inner["id"]
             for value in inner.values():
                 _collect(value, props)
         else:
