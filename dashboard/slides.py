@@ -12,17 +12,15 @@ WHY = "why:"  # the North Star's Why slide (no metric name holds a colon)
 
 
 def slide_list(spec: Any, text: str) -> list[str]:
-    """Metric names to show: `nsm` is the North Star, followed by its Why slide (WHY) unless `why`
-    is placed elsewhere in the list; others are metric names; unknown dropped."""
-    wanted = [s.strip() for s in text.split(",") if s.strip()] or ["nsm", "drivers"]
-    why_placed = "why" in wanted and "why" not in spec.metric_names
+    """Metric names to show: `nsm` is the North Star, `why` its Why slide (WHY), `drivers` its
+    first drivers, others are metric names; unknown dropped. Without a list: the North Star, its
+    Why slide, then its drivers. A list given is shown exactly as written."""
+    wanted = [s.strip() for s in text.split(",") if s.strip()] or ["nsm", "why", "drivers"]
     out: list[str] = []
     for item in wanted:
         if item == "nsm" and spec.north_star:
             out.append(spec.north_star.metric)
-            if not why_placed:
-                out.append(WHY)
-        elif item == "why" and why_placed and spec.north_star:
+        elif item == "why" and spec.north_star and "why" not in spec.metric_names:
             out.append(WHY)
         elif item == "drivers":
             out += [n.metric for n in first_drivers(spec)]

@@ -1,6 +1,6 @@
 """Review mode `/review`: for the meeting-room TV. Dark, large type, no controls; slides rotate
-every `interval` seconds (`?slides=nsm,buyers&interval=20&grain=week`); the North Star's slide is
-followed by its Why slide (or put `why` where it should come). Each slide is rendered
+every `interval` seconds (`?slides=nsm,why,buyers&interval=20&grain=week`); the default deck is
+the North Star, its Why slide, then its drivers. Each slide is rendered
 from the current snapshot, so a newly published snapshot shows up on the next slide by itself."""
 
 from __future__ import annotations

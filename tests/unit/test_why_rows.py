@@ -189,7 +189,7 @@ def test_the_waterfall_shows_small_changes_on_a_large_level() -> None:
     assert figure.layout.template.layout.font is not None  # the project's template, not plotly's
 
 
-def test_the_review_shows_the_why_slide_right_after_the_north_star() -> None:
+def test_the_default_review_deck_shows_the_why_slide_right_after_the_north_star() -> None:
     from dashboard.slides import WHY, slide_list
 
     spec = SimpleNamespace(
@@ -197,7 +197,7 @@ def test_the_review_shows_the_why_slide_right_after_the_north_star() -> None:
             TreeNode(metric="buyers")])),
         metric_names=["orders", "buyers", "revenue"],
     )  # fmt: skip
-    assert slide_list(spec, "") == ["orders", WHY, "buyers"]
-    assert slide_list(spec, "revenue,nsm") == ["revenue", "orders", WHY]
-    assert slide_list(spec, "nsm,revenue,why") == ["orders", "revenue", WHY]  # placed by hand
+    assert slide_list(spec, "") == ["orders", WHY, "buyers"]  # the default deck
+    assert slide_list(spec, "revenue,nsm") == ["revenue", "orders"]  # a list is shown as written
+    assert slide_list(spec, "nsm,revenue,why") == ["orders", "revenue", WHY]
     assert slide_list(spec, "why") == [WHY]
