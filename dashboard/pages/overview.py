@@ -70,13 +70,15 @@ def choose_grain(grain: object, data: object):  # type: ignore[no-untyped-def]
 
 
 def grain_href(grain: object, data: object):  # type: ignore[no-untyped-def]
-    """(new href or no_update, None) for the Overview's and Tree's grain controls."""
+    """(new href or no_update, no_update) for the Overview's and Tree's grain controls. The second
+    output is the page's body (where an error would show): a mounted control's report arrives
+    after the body's own render at times, and a None there wiped the body it had just drawn."""
     view = grain_from_href(data)
     if not grain or grain == view.grain:
-        return no_update, None  # controls report their value when mounted: not a change
+        return no_update, no_update  # controls report their value when mounted: not a change
     if grain not in GRAINS:
         raise UrlStateError([f"grain must be one of {', '.join(GRAINS)}"])
-    return replace(view, grain=grain).href(), None
+    return replace(view, grain=grain).href(), no_update
 
 
 def nsm_grain() -> str:
