@@ -8,10 +8,13 @@ few constructs PostgreSQL lacks or reads differently are rewritten for it in thi
 the DuckDB text stays what it was:
 - arg_min / arg_max: the first non-NULL value in time order of an ordered array_agg, as DuckDB's
   arg_min skips rows whose value or order key is NULL;
-- date_trunc on a DATE: PostgreSQL would convert the DATE to TIMESTAMPTZ in the session's time
-  zone; truncating a TIMESTAMP keeps the period start independent of the session;
-- round(x[, n]): PostgreSQL has round(double) only without digits, and rounds halves to even
-  there; on NUMERIC it rounds halves away from zero, as DuckDB does;
+- date_trunc on a DATE: PostgreSQL picks its TIMESTAMPTZ variant, a round trip through the
+  session's time zone; truncating a TIMESTAMP keeps the SQL free of the session's zone;
+- round(x[, n]) on NUMERIC: PostgreSQL's round(double) takes no digits and rounds halves to
+  even; on NUMERIC it rounds halves away from zero, as DuckDB does. DECIMAL and integer values
+  round alike on both engines. A DOUBLE is rounded by DuckDB as its exact binary value (2.675 is
+  2.67499… and rounds to 2.67) and by PostgreSQL as its 15-digit decimal (2.68): with digits,
+  values a hair from halfway may differ in the last digit (docs/metrics-yml.md, Other engines);
 - approximate percentiles: PostgreSQL has no approximate quantile; the metric is refused.
 """
 
@@ -63,8 +66,13 @@ def _postgres_node(node: exp.Expression) -> exp.Expression:
         node.set("this", exp.cast(node.this, exp.DataType.build("TIMESTAMP")))
         return node
     if isinstance(node, exp.Round):
-        node.set("this", exp.cast(node.this, exp.DataType.build("DECIMAL")))
-        return node
+        return _round(node)
+    return node
+
+
+def _round(node: exp.Round) -> exp.Round:
+    """round on NUMERIC: PostgreSQL's round(double) takes no digits and rounds halves to even."""
+    node.set("this", exp.cast(node.this, exp.DataType.build("DECIMAL")))
     return node
 
 

@@ -28,6 +28,7 @@ import yaml
 from sqlglot import exp
 
 from metric_layer.compiler import Compiler
+from metric_layer.dialects import render
 from metric_layer.errors import QueryError
 from metric_layer.loader import parse_spec
 from metric_layer.query import DimensionFilter, MetricQuery
@@ -47,6 +48,8 @@ EXTRA = """
   - {name: p90_amount, type: simple, model: orders, agg: percentile, percentile: 0.9, expr: amount}
   - {name: p90_approx, type: simple, model: orders, agg: percentile, percentile: 0.9, expr: amount, approximate: true}
   - {name: revenue_wow, type: derived, formula: "revenue / offset(revenue, 7 days) - 1"}
+  - {name: orders_per_buyer, type: derived, formula: "orders / buyers"}
+  - {name: aov_rounded, type: derived, formula: "round(aov) + round(orders, -1)"}
   - name: visit_to_order
     type: conversion
     entity: customer_id
@@ -250,6 +253,9 @@ CASES = [
     ),
     ("revenue_per_buyer", "all", ("region",), (), ("amount BETWEEN 10 AND 400",), "1 month"),
     ("revenue_wow", "day", ("platform",), (), (), None),
+    ("revenue", "day", ("channel", "platform"), (), ("round(amount / 3) > 10",), None),
+    ("aov_rounded", "week", ("platform",), (), (), "previous"),
+    ("orders_per_buyer", "month", ("region",), (), (), None),
     ("dau", "month", ("channel",), (), (), "previous"),
     ("wau", "week", ("platform",), (), (), "last_year"),
     ("mau", "all", ("region",), NORTH_SOUTH, (), None),
@@ -317,6 +323,31 @@ def test_one_statement_per_model_on_both_engines(engines):
     assert any(s.fused and len(s.metrics) > 1 for s in duck)
     for d, p in zip(duck, pg, strict=True):
         assert_same_rows(*e.both(d.sql, p.sql), keys=2, what=", ".join(d.metrics))
+
+
+def test_round_equals_duckdbs(engines):
+    """round(x, n) of DECIMALs (exact: 2.675 → 2.68, -0.125 → -0.13) and integers, digits from -2
+    to 3, and of doubles to whole numbers (halves away from zero: 2.5 → 3, -7.5 → -8; PostgreSQL's
+    own round(double) gives 2 and -8): PostgreSQL's results equal DuckDB's exactly. (A double with
+    digits is rounded by DuckDB as its binary value: 2.675 → 2.67 there, 2.68 on PostgreSQL.)"""
+    e = engines("small")
+    exact = [(exp.Literal.string(v), "DECIMAL(12, 4)") for v in ("2.675", "-0.125", "1234.5678")]
+    exact += [(exp.Literal.number(v), "BIGINT") for v in (1234, 1235, -1235, 7)]
+    doubles = [(exp.Literal.number(repr(k / 4)), "DOUBLE") for k in range(-40, 40)]
+    for n, cases in [(None, exact + doubles), (0, exact + doubles)] + [
+        (n, exact) for n in (-2, -1, 1, 2, 3)
+    ]:
+        tree = exp.select(
+            *[
+                exp.Round(
+                    this=exp.cast(value, exp.DataType.build(kind, dialect="duckdb")),
+                    decimals=None if n is None else exp.Literal.number(n),
+                )
+                for value, kind in cases
+            ]
+        )
+        duck, pg = e.both(tree.sql(dialect="duckdb"), render(tree, "postgres"))
+        assert [_number(v) for v in pg[0]] == [_number(v) for v in duck[0]], f"digits {n}"
 
 
 # -- what PostgreSQL cannot run ----------------------------------------------------------------
