@@ -62,13 +62,14 @@ def active_from_activity(
         ),
         len(dims),
     )
-    spine = exp.select(exp.cast(col("range"), exp.DataType.build("DATE")).as_("day")).from_(
-        exp.func(
-            "range",
-            date_lit(first),
-            date_lit(last),
-            exp.Interval(this=exp.Literal.number(1), unit=exp.var("DAY")),
-        ),
+    # Days as first + 0 … first + n - 1: integer series and DATE + INTEGER read the same in
+    # DuckDB and PostgreSQL (a series of dates is `range` in one, TIMESTAMPTZ in the other).
+    offsets = exp.GenerateSeries(
+        start=exp.Literal.number(0), end=exp.Literal.number((last - first).days - 1)
+    )
+    day = exp.Add(this=date_lit(first), expression=exp.cast(col("i"), exp.DataType.build("INT")))
+    spine = exp.select(day.as_("day")).from_(
+        exp.Table(this=offsets, alias=exp.TableAlias(this=ident("days"), columns=[ident("i")])),
         copy=False,
     )
     keys = (

@@ -1,4 +1,4 @@
-"""Metric query → one SQL syntax tree per metric (sqlglot), for DuckDB.
+"""Metric query → one SQL syntax tree per metric (sqlglot), for DuckDB (or PostgreSQL: dialects.py).
 
 Every metric compiles to a SELECT of (period, <dimensions…>, value) over whole periods of the
 query's grain; ratio and derived metrics combine their inputs' SELECTs as CTEs joined on
@@ -18,6 +18,7 @@ from metric_layer.bounds import check_day, check_periods
 from metric_layer.compare_sql import compared
 from metric_layer.conversion_sql import conversion_value
 from metric_layer.cumulative_sql import cumulative_value
+from metric_layer.dialects import METRIC_META, render
 from metric_layer.errors import QueryError
 from metric_layer.expressions import and_texts, parse_formula, shift_of
 from metric_layer.fused import fused_select
@@ -72,8 +73,9 @@ class Compiled:
     hi: date
     raw_reasons: tuple[str, ...] = ()  # why parts of it read raw tables although rollups exist
 
-    def sql(self, pretty: bool = False) -> str:
-        return self.tree.sql(dialect="duckdb", pretty=pretty)
+    def sql(self, pretty: bool = False, dialect: str = "duckdb") -> str:
+        """The statement for DuckDB, or for PostgreSQL (dialects.py; QueryError if it cannot)."""
+        return render(self.tree, dialect, pretty)
 
 
 class Compiler:
@@ -384,7 +386,9 @@ def _quantile(m: SimpleMetric, value: exp.Expression) -> exp.Expression:
     """Exact (interpolated, like pandas' quantile) or approximate (t-digest) quantile."""
     q = exp.Literal.number(m.quantile)
     if m.approximate:
-        return exp.ApproxQuantile(this=value, quantile=q)
+        approx = exp.ApproxQuantile(this=value, quantile=q)
+        approx.meta[METRIC_META] = m.name  # PostgreSQL has none: dialects.py names the metric
+        return approx
     return exp.PercentileCont(this=value, expression=q)
 
 

@@ -68,7 +68,11 @@ def conversion_value(
             this=col("at", "b"),
             expression=exp.Add(
                 this=col("at", "a"),
-                expression=exp.Interval(this=exp.Literal.number(m.window), unit=exp.var("DAY")),
+                # Hours: a day added to a TIMESTAMPTZ is a calendar day in the session's time
+                # zone (23 or 25 hours across a DST change) in DuckDB and PostgreSQL alike.
+                expression=exp.Interval(
+                    this=exp.Literal.number(24 * m.window), unit=exp.var("HOUR")
+                ),
             ),
         ),
         *[exp.NullSafeEQ(this=col(p, "b"), expression=col(p, "a")) for p in props],

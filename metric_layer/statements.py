@@ -21,7 +21,10 @@ class Statement:
     fused: bool  # columns are named by metric; else one `value` (and `compare_value`) column
 
 
-def plan_statements(compiler: Compiler, query: MetricQuery, today: date) -> list[Statement]:
+def plan_statements(
+    compiler: Compiler, query: MetricQuery, today: date, dialect: str = "duckdb"
+) -> list[Statement]:
+    """The statements answering `query`, as SQL text for `dialect` (dialects.py)."""
     compiled = {n: compiler.compile(n, query, today) for n in query.metrics}  # validates all
     groups: dict[str, list[str]] = {}
     if query.compare is None:
@@ -36,10 +39,10 @@ def plan_statements(compiler: Compiler, query: MetricQuery, today: date) -> list
         if len(names) == 1 and compiler.sem.metrics[names[0]].type == "simple":
             continue
         tree = compiler.compile_fused(names, query, today)
-        out.append(Statement(tuple(names), tree.sql(pretty=True), tree.lo, tree.hi, True))
+        out.append(Statement(tuple(names), tree.sql(True, dialect), tree.lo, tree.hi, True))
         fused.update(names)
     for name in query.metrics:
         if name not in fused:
             c = compiled[name]
-            out.append(Statement((name,), c.sql(pretty=True), c.lo, c.hi, False))
+            out.append(Statement((name,), c.sql(True, dialect), c.lo, c.hi, False))
     return out

@@ -42,8 +42,8 @@ FROM (
         2
     ), spine AS (
       SELECT
-        CAST("range" AS DATE) AS day
-      FROM RANGE(CAST('2024-12-10' AS DATE), CAST('2026-01-09' AS DATE), INTERVAL 1 DAY)
+        CAST('2024-12-10' AS DATE) + CAST("i" AS INT) AS day
+      FROM GENERATE_SERIES(0, 394) AS "days"("i")
     ), keyset AS (
       SELECT DISTINCT
         "platform"

@@ -1,0 +1,80 @@
+"""A compiled query as SQL text for DuckDB (the warehouse) or PostgreSQL.
+
+The compiler builds one sqlglot tree per statement and sqlglot writes it for either engine; most
+constructs need nothing here (quantile_cont → percentile_cont … WITHIN GROUP, DOUBLE → DOUBLE
+PRECISION, <=> → IS NOT DISTINCT FROM, FILTER, GROUP BY 1, timezone(zone, ts), and a / b on
+integers, which sqlglot casts to a double for PostgreSQL as DuckDB's float division would). The
+few constructs PostgreSQL lacks or reads differently are rewritten for it in this module only, so
+the DuckDB text stays what it was:
+- arg_min / arg_max: the first non-NULL value in time order of an ordered array_agg, as DuckDB's
+  arg_min skips rows whose value or order key is NULL;
+- date_trunc on a DATE: PostgreSQL picks its TIMESTAMPTZ variant, a round trip through the
+  session's time zone; truncating a TIMESTAMP keeps the SQL free of the session's zone;
+- round(x[, n]) on NUMERIC: PostgreSQL's round(double) takes no digits and rounds halves to
+  even; on NUMERIC it rounds halves away from zero, as DuckDB does. DECIMAL and integer values
+  round alike on both engines. A DOUBLE is rounded by DuckDB as its exact binary value (2.675 is
+  2.67499… and rounds to 2.67) and by PostgreSQL as its 15-digit decimal (2.68): with digits,
+  values a hair from halfway may differ in the last digit (docs/metrics-yml.md, Other engines);
+- approximate percentiles: PostgreSQL has no approximate quantile; the metric is refused.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from metric_layer.errors import QueryError
+
+DIALECTS = ("duckdb", "postgres")
+METRIC_META = "metric"  # meta key naming the metric a node computes, for errors on rendering
+
+
+def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
+    """The statement as SQL text for `dialect`."""
+    if dialect == "duckdb":
+        return tree.sql(dialect="duckdb", pretty=pretty)
+    if dialect == "postgres":
+        # Quoted names: a metric or dimension called `user` or `order` is a reserved word there.
+        return _for_postgres(tree).sql(dialect="postgres", pretty=pretty, identify=True)
+    raise QueryError(
+        f"cannot write SQL for `{dialect}`; Northstar writes SQL for {', '.join(DIALECTS)}"
+    )
+
+
+def _for_postgres(tree: exp.Expression) -> exp.Expression:
+    tree = tree.copy()
+    for node in list(tree.find_all(exp.ApproxQuantile)):
+        metric = node.meta.get(METRIC_META, "?")
+        raise QueryError(
+            f"metric `{metric}` is an approximate percentile, which PostgreSQL cannot compute; "
+            "set `approximate: false` in metrics.yml to run it there (exact percentile)"
+        )
+    # Deepest first, so a rewritten node's arguments are already rewritten.
+    for node in reversed(list(tree.find_all(exp.ArgMin, exp.ArgMax, exp.DateTrunc, exp.Round))):
+        node.replace(_postgres_node(node))
+    return tree
+
+
+def _postgres_node(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.ArgMin | exp.ArgMax):
+        value, key = node.this, node.expression
+        order = exp.Ordered(this=key.copy(), desc=isinstance(node, exp.ArgMax))
+        values = exp.ArrayAgg(this=exp.Order(this=value.copy(), expressions=[order]))
+        known = exp.and_(_not_null(value.copy()), _not_null(key.copy()))
+        first = exp.Filter(this=values, expression=exp.Where(this=known))
+        return exp.Bracket(this=exp.paren(first), expressions=[exp.Literal.number(1)], offset=1)
+    if isinstance(node, exp.DateTrunc):
+        node.set("this", exp.cast(node.this, exp.DataType.build("TIMESTAMP")))
+        return node
+    if isinstance(node, exp.Round):
+        return _round(node)
+    return node
+
+
+def _round(node: exp.Round) -> exp.Round:
+    """round on NUMERIC: PostgreSQL's round(double) takes no digits and rounds halves to even."""
+    node.set("this", exp.cast(node.this, exp.DataType.build("DECIMAL")))
+    return node
+
+
+def _not_null(value: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Is(this=value, expression=exp.Null()))
