@@ -6,9 +6,13 @@ the same message, before any SQL runs (a 2,000-year day-grain request once took 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from metric_layer.errors import QueryError
+
+if TYPE_CHECKING:  # only for the annotation: query.py needs no bounds, bounds no query
+    from metric_layer.query import MetricQuery
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -50,3 +54,20 @@ def check_rows(rows: int) -> None:
             f"the answer has more than {MAX_ROWS:,} rows (periods × breakdown values): "
             "choose a coarser grain, a shorter range, a filter or fewer breakdowns"
         )
+
+
+DEFAULT_DAYS = 90  # a query without --from covers the 90 days before today (as-of)
+
+
+def default_range(query: MetricQuery, today: date) -> tuple[date, date]:
+    """The query's [start, end] days: the last DEFAULT_DAYS days up to today unless given."""
+    check_day(today, "the as-of day")
+    if query.start is not None:
+        check_day(query.start, "the range start")
+    if query.end is not None:
+        check_day(query.end, "the range end")
+    end = query.end or today
+    start = query.start or min(end, today) - timedelta(days=DEFAULT_DAYS)
+    if end < start:
+        raise QueryError(f"the range ends ({end}) before it starts ({start})")
+    return start, end

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from metric_layer.active_window import active_from_activity
-from metric_layer.bounds import check_day, check_periods
+from metric_layer.bounds import check_periods, default_range
 from metric_layer.compare_sql import compared
 from metric_layer.conversion_sql import conversion_value
 from metric_layer.cumulative_sql import cumulative_value
@@ -46,23 +46,6 @@ from metric_layer.suggest import did_you_mean
 from metric_layer.where import check_where, parse_where, shared_columns, typed_values
 
 DOUBLE = exp.DataType.build("DOUBLE")
-
-
-DEFAULT_DAYS = 90  # a query without --from covers the 90 days before today (as-of)
-
-
-def default_range(query: MetricQuery, today: date) -> tuple[date, date]:
-    """The query's [start, end] days: the last DEFAULT_DAYS days up to today unless given."""
-    check_day(today, "the as-of day")
-    if query.start is not None:
-        check_day(query.start, "the range start")
-    if query.end is not None:
-        check_day(query.end, "the range end")
-    end = query.end or today
-    start = query.start or min(end, today) - timedelta(days=DEFAULT_DAYS)
-    if end < start:
-        raise QueryError(f"the range ends ({end}) before it starts ({start})")
-    return start, end
 
 
 @dataclass(frozen=True)
