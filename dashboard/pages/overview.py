@@ -67,10 +67,13 @@ def choose_grain(grain: object, data: object):  # type: ignore[no-untyped-def]
 
 
 def grain_href(grain: object, data: object):  # type: ignore[no-untyped-def]
-    """(new href or no_update, None) for the Overview's and Tree's grain controls."""
+    """(new href, None) for the Overview's and Tree's grain controls; nothing when unchanged."""
     view = grain_from_href(data)
     if not grain or grain == view.grain:
-        return no_update, None  # controls report their value when mounted: not a change
+        # Controls report their value when mounted: not a change, so the body (the second
+        # output, where errors show) is left alone. A None here emptied the page whenever this
+        # answer came after the body's (a busy machine, a cached body): test_mount_order.py.
+        return no_update, no_update
     if grain not in GRAINS:
         raise UrlStateError([f"grain must be one of {', '.join(GRAINS)}"])
     return replace(view, grain=grain).href(), None
