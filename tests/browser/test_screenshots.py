@@ -16,6 +16,16 @@ PAGES = {
     "catalog": ("/catalog", "#catalog-count"),
     "review": ("/review?interval=600", "#review-value"),
 }
+# Every chart drawn and no callback still loading (a condition, not a pause). A dcc.Graph is a
+# `.dash-graph` at once but holds its `.js-plotly-plot` only once plotly's bundle has loaded:
+# waiting on `.js-plotly-plot` alone was true of no plots at all, and Overview screenshots showed
+# an empty space where the trend goes.
+DRAWN = """() =>
+    [...document.querySelectorAll('.dash-graph')].every(graph => {
+        const plot = graph.querySelector('.js-plotly-plot');
+        return plot && plot._fullLayout && plot.querySelector('.main-svg');
+    })
+    && !document.querySelector('[data-dash-is-loading="true"]')"""
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920x1080", "1366x768"])
@@ -26,10 +36,5 @@ def test_screenshot_every_page(page, size: tuple[int, int]) -> None:  # type: ig
     for name, (path, ready) in PAGES.items():
         page.goto(path)
         page.wait_for_selector(ready, state="visible")
-        # Every chart drawn and no callback still loading (a condition, not a pause).
-        page.wait_for_function(
-            "[...document.querySelectorAll('.js-plotly-plot')]"
-            ".every(e => e._fullLayout && e.querySelector('.main-svg'))"
-            " && !document.querySelector('[data-dash-is-loading=\"true\"]')"
-        )
+        page.wait_for_function(DRAWN)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}x{height}.png"))
