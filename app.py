@@ -1,21 +1,30 @@
-"""Wiring only: settings → services → CLI / Dash app. `northstar` console entry point."""
+"""Wiring only: settings → services → CLI / Dash app. `northstar` console entry point.
+
+The CLI's modules (typer, rich, the connectors…) are imported by build_cli, not here: gunicorn
+imports this module for create_server in every worker, which serves pages and never runs a command.
+"""
 
 from __future__ import annotations
 
-import typer
+from typing import TYPE_CHECKING
 
-from cli import (
-    demo_commands,
-    explain_commands,
-    ingest_commands,
-    metric_commands,
-    rollup_commands,
-    serve_commands,
-)
-from cli.guard import guard_commands
+if TYPE_CHECKING:
+    import typer
 
 
 def build_cli() -> typer.Typer:
+    import typer
+
+    from cli import (
+        demo_commands,
+        explain_commands,
+        ingest_commands,
+        metric_commands,
+        rollup_commands,
+        serve_commands,
+    )
+    from cli.guard import guard_commands
+
     app = typer.Typer(
         help="Northstar: run a product team by its North Star Metric.",
         no_args_is_help=True,

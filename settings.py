@@ -12,15 +12,20 @@
 | NORTHSTAR_AS_OF           | (empty: the real clock) | YYYY-MM-DD treated as today everywhere      |
 | NORTHSTAR_CACHE           | simple                  | web result cache: simple, filesystem:<dir>, |
 |                           |                         | or redis://host:port/db (shared by workers) |
+| NORTHSTAR_SERVING_THREADS | 1                       | DuckDB threads of each web-side snapshot    |
+| NORTHSTAR_SERVING_MEMORY  | 1GB                     | DuckDB memory ceiling of each of them       |
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from pathlib import Path
+
+MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -34,12 +39,32 @@ class Settings:
     port: int = 8050
     cache: str = "simple"
     as_of: str = ""  # "treat this day as today": for history imported long after it happened
+    # DuckDB on the web side (dashboard.serving): parallelism comes from gunicorn's workers and
+    # threads, so one DuckDB thread per snapshot; the limit is a ceiling for one query's work
+    # (larger operators spill to disk), not what a worker holds at rest.
+    serving_threads: int = 1
+    serving_memory: str = "1GB"
 
     def as_of_date(self) -> date | None:
         """The configured as-of day, or None for the real clock; ValueError says how to fix it."""
         if not self.as_of.strip():
             return None
         return parse_as_of(self.as_of, "NORTHSTAR_AS_OF / as_of")
+
+    def serving_duckdb(self) -> dict[str, str | int]:
+        """DuckDB settings for the web side's snapshot connections; ValueError says how to fix."""
+        if self.serving_threads < 1:
+            raise ValueError(
+                f"serving_threads must be 1 or more, not {self.serving_threads} "
+                "(NORTHSTAR_SERVING_THREADS / serving_threads)"
+            )
+        if not MEMORY_SIZE.fullmatch(self.serving_memory):
+            raise ValueError(
+                f"serving_memory must be a size such as 512MB or 2GB, not "
+                f"{self.serving_memory!r} (NORTHSTAR_SERVING_MEMORY / "
+                "serving_memory)"
+            )
+        return {"threads": self.serving_threads, "memory_limit": self.serving_memory}
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None) -> Settings:

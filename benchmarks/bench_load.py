@@ -1,23 +1,27 @@
 """Many viewers: 20 threads replay the Dash callbacks real page loads make against gunicorn.
 
     python benchmarks/bench_load.py [--clients 20] [--seconds 30] [--workers 2]
-                                    [--configs baseline,improved] [--scale 1M]
+                                    [--configs baseline,production] [--scale 1M]
+                                    [--data-dir /work/data-1m]
 
-1. Builds the demo warehouse once into benchmarks/output/load (NORTHSTAR_WAREHOUSE /
-   NORTHSTAR_SERVING_DIR point there; `northstar demo build` skips a current build), so a rerun
-   reuses it.
+1. Builds the demo warehouse once into --data-dir (default benchmarks/output/load;
+   NORTHSTAR_WAREHOUSE / NORTHSTAR_SERVING_DIR point there; `northstar demo build` skips a current
+   build), so a rerun reuses it.
 2. For each configuration starts gunicorn on a free port, loads each page once in headless chromium
    (Playwright, Debian's /usr/bin/chromium) and records the POST /_dash-update-component bodies the
    page makes (kept in benchmarks/output/load/callbacks.json; --recapture), then replays them from `--clients` threads, each looping over the pages as a viewer
    clicking through the dashboards would.
 3. Prints requests/s, p50/p95/p99 latency and the RSS of each gunicorn worker (psutil) for two
    phases: quiet, and while a new snapshot is published every `--publish-every` seconds (each
-   publish makes every worker reopen the snapshot and every cached result stale).
+   publish makes every worker reopen the snapshot and every cached result stale), then the
+   slowest callbacks by p95.
 
 Configurations (CONFIGS): `baseline` = sync workers with a per-process cache (how `gunicorn -w 2`
 ran before), `redis` = sync workers sharing the Redis cache (NORTHSTAR_CACHE), `gthread` = the same
-with 4 threads per worker. The machine's load average is printed with each phase: on a shared
-machine other people's work moves the figures.
+with 4 threads per worker, `production` = the project's gunicorn.conf.py with Redis (how the README
+says to run it). The other configurations run without gunicorn.conf.py (gunicorn starts in the data
+directory, where there is none). The machine's load average (1 min) is printed at the start and end
+of each phase: on a shared machine other people's work moves the figures.
 """
 
 from __future__ import annotations
@@ -65,12 +69,18 @@ CONFIGS = {
         "gunicorn": ["-k", "gthread", "--threads", "4"],
         "env": {"NORTHSTAR_CACHE": REDIS, "MALLOC_ARENA_MAX": "2"},
     },
+    # The shipped settings: gunicorn.conf.py (workers, threads, recycling, memory) and Redis.
+    "production": {
+        "gunicorn": ["-c", str(ROOT / "gunicorn.conf.py")],
+        "env": {"NORTHSTAR_CACHE": REDIS},
+    },
 }
 
 
 def bench_env() -> dict[str, str]:
     return {
         **os.environ,
+        "PYTHONPATH": str(ROOT),
         "NORTHSTAR_SETTINGS": str(OUT / "none.toml"),
         "NORTHSTAR_METRICS": str(ROOT / "metrics.yml"),
         "NORTHSTAR_WAREHOUSE": str(OUT / "warehouse.duckdb"),
@@ -114,7 +124,8 @@ class Server:
             "app:create_server()",
         ]
         self.log = (OUT / f"gunicorn-{name}.log").open("w")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=self.log)
+        # In the data directory: no gunicorn.conf.py is read unless the configuration names one.
+        self.proc = subprocess.Popen(cmd, cwd=OUT, env=env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -190,6 +201,8 @@ class Phase:
     errors: int = 0
     rss: dict[int, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
+    by_output: dict[str, list[float]] = field(default_factory=dict)
+    load: tuple[float, float] = (0.0, 0.0)  # the 1-minute load average at start and end
 
 
 def replay(url: str, captured: dict[str, list[list[str]]], clients: int, seconds: float) -> Phase:
@@ -198,6 +211,7 @@ def replay(url: str, captured: dict[str, list[list[str]]], clients: int, seconds
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     pages = list(captured.values())
+    outputs = {body: _output(body) for page in pages for _, body in page}
 
     def viewer(index: int) -> None:
         i = index
@@ -218,17 +232,30 @@ def replay(url: str, captured: dict[str, list[list[str]]], clients: int, seconds
                 elapsed = time.perf_counter() - t
                 with lock:
                     phase.latencies.append(elapsed)
+                    phase.by_output.setdefault(outputs[body], []).append(elapsed)
                     phase.errors += not ok
             i += 1
 
     threads = [threading.Thread(target=viewer, args=(n,)) for n in range(clients)]
+    load = os.getloadavg()[0]
     started = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     phase.seconds = time.monotonic() - started
+    phase.load = (load, os.getloadavg()[0])
     return phase
+
+
+def _output(body: str) -> str:
+    """A short name for the callback a request body asks for (its first output's component)."""
+    try:
+        output = json.loads(body).get("output", "?")
+    except ValueError:
+        return "?"
+    names = [part.split("@")[0] for part in output.strip(".").split("...")]
+    return "+".join(dict.fromkeys(name.rsplit(".", 1)[0] for name in names))
 
 
 def sample_rss(server: Server, phase: Phase, until: threading.Event) -> None:
@@ -264,25 +291,43 @@ def run_phase(server: Server, captured, clients: int, seconds: float, publish: f
     return result
 
 
+def steady(samples: list[float]) -> float:
+    """A worker's RSS at steady state: the median over the second half of the phase."""
+    later = sorted(samples[len(samples) // 2 :])
+    return later[len(later) // 2]
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 def report(label: str, phase: Phase, boot: dict[int, float]) -> str:
-    load = os.getloadavg()[0]
     lat = phase.latencies
+    # Workers recycled by max_requests appear mid-phase: only those sampled a while are shown.
     rss = " ".join(
-        f"{boot.get(pid, 0):.0f}/{samples[-1]:.0f}/{max(samples):.0f}"
+        f"{boot.get(pid, 0):.0f}/{steady(samples):.0f}/{max(samples):.0f}"
         for pid, samples in sorted(phase.rss.items())
+        if len(samples) >= 5
     )
+    load = f"{phase.load[0]:.1f}-{phase.load[1]:.1f}"
     return (
         f"{label:26} {len(lat) / phase.seconds:8.1f} {pct(lat, 0.5):8.0f} {pct(lat, 0.95):8.0f} "
-        f"{pct(lat, 0.99):8.0f} {phase.errors:6d} {load:5.1f}   {rss}"
+        f"{pct(lat, 0.99):8.0f} {phase.errors:6d} {load:>9}   {rss}"
+    )
+
+
+def slowest(label: str, phase: Phase, count: int = 6) -> str:
+    """The callbacks with the highest p95: where the time goes."""
+    ranked = sorted(phase.by_output.items(), key=lambda kv: -pct(kv[1], 0.95))[:count]
+    return "\n".join(
+        f"  {label:24} {name[:44]:44} n={len(v):5d} p50={pct(v, 0.5):6.0f} p95={pct(v, 0.95):6.0f}"
+        for name, v in ranked
     )
 
 
 def main() -> None:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
@@ -291,14 +336,21 @@ def main() -> None:
     parser.add_argument("--configs", default="baseline,redis,gthread")
     parser.add_argument("--scale", default="1M")
     parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=OUT,
+        help="where the demo warehouse is built and served from (kept between runs)",
+    )
+    parser.add_argument(
         "--recapture",
         action="store_true",
         help="record the pages' callbacks again (after UI changes)",
     )
     args = parser.parse_args()
+    OUT = args.data_dir.resolve()  # every helper above reads it
     build_demo(args.scale)
     paths = pages_to_load()
-    lines = []
+    lines, slow = [], []
     captured = None
     for name in args.configs.split(","):
         # A snapshot of its own: no configuration reads what an earlier one cached.
@@ -320,17 +372,22 @@ def main() -> None:
             lines.append(report(f"{name} quiet", quiet, boot))
             busy = run_phase(server, captured, args.clients, args.seconds, args.publish_every)
             lines.append(report(f"{name} publishing", busy, boot))
+            slow += [slowest(f"{name} quiet", quiet), slowest(f"{name} publishing", busy)]
             print("\n".join(lines[-2:]), flush=True)
         finally:
             server.stop()
     print(
         f"\n{args.clients} clients, {args.workers} workers, {args.seconds:.0f} s per phase; "
-        "latency in ms; RSS MB per worker as boot/end/peak"
+        "latency in ms; load = 1-min load average at start-end; "
+        "RSS MB per worker as boot/steady (median of the phase's second half)/peak"
     )
     print(
-        f"{'configuration':26} {'req/s':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'errors':>6} {'load':>5}   RSS"
+        f"{'configuration':26} {'req/s':>8} {'p50':>8} {'p95':>8} {'p99':>8} {'errors':>6} "
+        f"{'load':>9}   RSS"
     )
     print("\n".join(lines))
+    print("\nslowest callbacks (ms):")
+    print("\n".join(slow))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ import asyncio
 import atexit
 import contextlib
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import kaleido
+if TYPE_CHECKING:
+    import kaleido
 
 TIMEOUT = 60.0  # seconds for one figure, browser start included: generous for a busy machine
 
@@ -30,7 +31,7 @@ class PngExporter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._browser: kaleido.Kaleido | None = None
+        self._browser: kaleido.Kaleido | None = None  # imported on the first export (below)
         self.starts = 0  # browsers started so far (one unless a browser failed)
 
     def png(self, figure: Any, width: int, height: int) -> bytes:
@@ -48,6 +49,10 @@ class PngExporter:
 
     async def _render(self, figure: Any, opts: dict) -> bytes:
         if self._browser is None:
+            # kaleido (choreographer, asyncio…) loads on the first export, not in every worker at
+            # boot: most workers never export and its modules cost memory in each of them.
+            import kaleido
+
             browser = kaleido.Kaleido(n=1, mathjax=False, timeout=TIMEOUT)
             await browser.open()
             self._browser = browser

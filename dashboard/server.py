@@ -46,7 +46,20 @@ def create_dash(
     freshness.register(app)
     banner.register(app)
     _register_review_chrome(app)
+    _finish_setup(app)
     return app
+
+
+def _finish_setup(app: Dash) -> None:
+    """Run Dash's first-request setup now, before any request can arrive.
+
+    Dash fills its callback map (and registers the pages router) in a before_request hook that
+    marks itself done before it is done: in a threaded worker (gthread, the development server) a
+    request arriving alongside the first one found no callbacks and answered 500 ("Callback
+    function not found"), on every new worker. Once here, the hooks have nothing left to do.
+    """
+    with app.server.test_request_context("/"):
+        app.server.preprocess_request()
 
 
 def _register_review_chrome(app: Dash) -> None:

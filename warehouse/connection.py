@@ -29,7 +29,14 @@ class WarehouseLocked(WarehouseError):
 class Warehouse:
     """A DuckDB database file (or in-memory database when path is None)."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        config: dict[str, str | int] | None = None,
+    ) -> None:
+        """`config`: DuckDB settings for this connection (e.g. threads, memory_limit)."""
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
         if self.path is not None and read_only and not self.path.exists():
@@ -45,7 +52,9 @@ class Warehouse:
                 raise WarehouseError(_unusable(self.path, f"{exc.strerror}{where}")) from None
         try:
             self._con = duckdb.connect(
-                str(self.path) if self.path else ":memory:", read_only=read_only
+                str(self.path) if self.path else ":memory:",
+                read_only=read_only,
+                config=dict(config or {}),
             )
         except duckdb.IOException as exc:
             message = str(exc).splitlines()[0]

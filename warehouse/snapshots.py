@@ -94,15 +94,16 @@ class SnapshotStore:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
-    def open_snapshot(self, version: str) -> Warehouse:
+    def open_snapshot(self, version: str, config: dict[str, str | int] | None = None) -> Warehouse:
         """Open `version` read-only after checking it is a DuckDB file with readable tables.
 
-        Raises SnapshotError (with a reason free of server paths) instead of handing out a
-        connection that fails on the first query.
+        `config` holds DuckDB settings for the connection (the web side bounds threads and
+        memory). Raises SnapshotError (with a reason free of server paths) instead of handing out
+        a connection that fails on the first query.
         """
         path = self.dir / f"{version}.duckdb"
         try:
-            warehouse = Warehouse(path, read_only=True)
+            warehouse = Warehouse(path, read_only=True, config=config)
         except WarehouseError as exc:
             raise SnapshotError(version, _reason(exc, path)) from exc
         try:

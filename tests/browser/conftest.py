@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from diagnostics import PageRecorder
 from fixture_shop import AS_OF, SPEC, build_shop
 from playwright.sync_api import expect
 
@@ -22,6 +23,7 @@ from warehouse import SnapshotStore, Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
+FAILURES = ROOT / "test-output" / "failures"
 CHROMIUM = os.environ.get("NORTHSTAR_CHROMIUM", "/usr/bin/chromium")
 # A busy CI machine (load ~4 on 2 cores) can take many seconds for what takes one here: waits are
 # for conditions, with room to spare (a passing test never waits this long).
@@ -41,6 +43,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+    """A failed browser test reports what its page showed (diagnostics.PageRecorder)."""
+    report = yield
+    recorder = getattr(item, "ns_recorder", None)
+    if report.failed and recorder is not None:
+        page = item.funcargs["page"]  # type: ignore[attr-defined]
+        log = item._request.getfixturevalue("serving_dir") / "server.log"  # type: ignore[attr-defined]
+        report.sections.append(
+            ("what the page showed", recorder.report(page, item.nodeid, FAILURES, log))
+        )
+    return report
 
 
 def _free_port() -> int:
@@ -109,11 +125,13 @@ def browser():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def page(browser, base_url: str):  # type: ignore[no-untyped-def]
+def page(browser, base_url: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     context = browser.new_context(
         viewport={"width": 1920, "height": 1080}, base_url=base_url, accept_downloads=True
     )
     tab = context.new_page()
+    request.node.ns_recorder = PageRecorder()
+    request.node.ns_recorder.attach(tab)
     tab.set_default_timeout(TIMEOUT_MS)
     tab.set_default_navigation_timeout(2 * TIMEOUT_MS)
     expect.set_options(timeout=TIMEOUT_MS)  # expect() waits 5 s unless told

@@ -23,6 +23,16 @@ PAGES = {
     "drivers": ("/drivers", "#drivers-segment-trend"),
 }
 OPEN = {"explorer-why": ("#explorer-why button[data-accordion-control]", "#explorer-why-summary")}
+# Every chart drawn and no callback still loading (a condition, not a pause). A dcc.Graph is a
+# `.dash-graph` at once but holds its `.js-plotly-plot` only once plotly's bundle has loaded:
+# waiting on `.js-plotly-plot` alone was true of no plots at all, and Overview screenshots showed
+# an empty space where the trend goes.
+DRAWN = """() =>
+    [...document.querySelectorAll('.dash-graph')].every(graph => {
+        const plot = graph.querySelector('.js-plotly-plot');
+        return plot && plot._fullLayout && plot.querySelector('.main-svg');
+    })
+    && !document.querySelector('[data-dash-is-loading="true"]')"""
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)], ids=["1920x1080", "1366x768"])
@@ -38,13 +48,6 @@ def test_screenshot_every_page(page, size: tuple[int, int]) -> None:  # type: ig
             if page.locator(control).get_attribute("aria-expanded") != "true":
                 page.locator(control).click()
             page.wait_for_selector(shown, state="visible")
-        # Every chart drawn (plotly's bundle loaded for each) and no callback still loading.
-        page.wait_for_function(
-            "document.querySelectorAll('.dash-graph').length"
-            " === document.querySelectorAll('.js-plotly-plot').length"
-            " && [...document.querySelectorAll('.js-plotly-plot')]"
-            ".every(e => e._fullLayout && e.querySelector('.main-svg'))"
-            " && !document.querySelector('[data-dash-is-loading=\"true\"]')"
-        )
+        page.wait_for_function(DRAWN)
         full = name.startswith(("explorer", "drivers"))  # long pages: all of it
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}x{height}.png"), full_page=full)

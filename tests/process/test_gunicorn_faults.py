@@ -46,7 +46,7 @@ def project(tmp_path: Path) -> Path:
 
 
 class Gunicorn:
-    def __init__(self, project: Path) -> None:
+    def __init__(self, project: Path, shipped_config: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = project / "gunicorn.log"
@@ -61,6 +61,8 @@ class Gunicorn:
         }
         cmd = [str(GUNICORN), "-w", "1", "-b", f"127.0.0.1:{self.port}", "--timeout", "120"]
         cmd.append("--no-control-socket")  # one per user by default: parallel tests would share it
+        if shipped_config:  # the project's gunicorn.conf.py: gthread, preload (a restart is a fork)
+            cmd += ["-c", str(ROOT / "gunicorn.conf.py")]
         self.proc = subprocess.Popen(
             [*cmd, "app:create_server()"],
             cwd=project,
@@ -109,8 +111,8 @@ class Gunicorn:
 def gunicorn(project: Path) -> Iterator[Callable[[], Gunicorn]]:
     started: list[Gunicorn] = []
 
-    def start() -> Gunicorn:
-        started.append(Gunicorn(project))
+    def start(shipped_config: bool = False) -> Gunicorn:
+        started.append(Gunicorn(project, shipped_config))
         started[-1].wait_ready()
         return started[-1]
 
@@ -123,10 +125,11 @@ def page_text(answers: list[Answer]) -> str:
     return " ".join(a.readable for a in answers)
 
 
+@pytest.mark.parametrize("config", ["plain", "shipped"])
 @pytest.mark.parametrize("how", ["kill worker", "HUP master"])
-def test_invalid_spec_and_worker_restart_keep_the_site_up(project, gunicorn, how):
+def test_invalid_spec_and_worker_restart_keep_the_site_up(project, gunicorn, how, config):
     version = publish(project)
-    server = gunicorn()
+    server = gunicorn(shipped_config=config == "shipped")
     line = break_spec(project)
     server.restart_worker(how)
     answers = render(server.fetch, "/")

@@ -14,6 +14,7 @@ import os
 import shutil
 import stat
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,17 @@ def test_nothing_valid_serve_refuses_but_production_server_boots(project, fetche
     explorer = body(answers, ".._pages_content.children..._pages_store.data..")
     assert "No data yet" not in explorer and "metrics.yml is invalid" in explorer
     assert "data unavailable" in body(answers, BADGE)
+
+
+def test_a_bad_serving_setting_is_named_on_the_page(project, fetcher):
+    """A DuckDB setting of the web side that cannot be used: every page says which one to fix."""
+    publish(project)
+    settings = replace(settings_for(project), serving_memory="plenty")
+    answers = all_pages(fetcher(settings), ["/", "/tree"])
+    for output in ("overview-body.children", "tree-body.children"):
+        shown = body(answers, output)
+        assert "serving_memory must be a size such as 512MB" in shown, shown
+        assert "NORTHSTAR_SERVING_MEMORY" in shown
 
 
 # -- 9.4: damaged, missing and read-only snapshots ----------------------------------------------
