@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from analysis.ranges import DayRange
-from analysis.segments import RootCause, Totals, root_cause
+from analysis.segments import RootCause, Totals, normalized, root_cause, root_cause_from_sums
 from analysis.tree import DriverContribution, tree_contributions
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter, MetricQuery
@@ -27,7 +27,7 @@ from metric_layer.range_compare import (
     range_values,
     ratio_parts,
 )
-from metric_layer.segment_frames import batchable, range_totals, segment_frames
+from metric_layer.segment_frames import batchable, range_totals, segment_sums
 from metric_layer.segment_parts import SEGMENT_AGGS
 from metric_layer.spec import DerivedMetric, RatioMetric, SimpleMetric, TreeNode
 
@@ -252,9 +252,12 @@ def find_segments(
         combos += list(itertools.combinations(dims, 2))
     try:
         if batched and batchable(service.spec, metric, (then, now)):
-            frames = segment_frames(service, metric, (then, now), combos, filters)
-        else:
-            frames = _frames_per_set(service, metric, kind, combos, then, now, filters, as_of)
+            key = ("root_cause", metric, tuple(combos), now, then, tuple(filters), scale)
+            return service.remember(
+                key,
+                lambda: _batched_cause(service, metric, kind, combos, now, then, filters, scale),
+            )
+        frames = _frames_per_set(service, metric, kind, combos, then, now, filters, as_of)
     except QueryError as exc:
         notes.append(f"segments left out: {exc}")
         return None
@@ -267,10 +270,27 @@ def find_segments(
         return root_cause(frames, "additive", totals)
     n0, d0 = (float(whole_then[k].iloc[0]) for k in ("numerator", "denominator"))
     n1, d1 = (float(whole_now[k].iloc[0]) for k in ("numerator", "denominator"))
-    totals = Totals(
-        n0 / d0 if d0 else float("nan"), n1 / d1 if d1 else float("nan"), n0, d0, n1, d1
-    )
-    return root_cause(frames, "ratio", totals)
+    return root_cause(frames, "ratio", _ratio_totals(n0, d0, n1, d1))
+
+
+def _ratio_totals(n0: float, d0: float, n1: float, d1: float) -> Totals:
+    nan = float("nan")
+    return Totals(n0 / d0 if d0 else nan, n1 / d1 if d1 else nan, n0, d0, n1, d1)
+
+
+def _batched_cause(service, metric, kind, combos, now, then, filters, scale) -> RootCause:
+    """Root cause from segment_sums: one statement per source, no frames in between."""
+    got = segment_sums(service, metric, (then, now), combos, filters)
+    whole_then, whole_now = (side[()] for side in got.pop(()))
+    if kind == "additive":
+        totals = Totals(whole_then[0] * scale, whole_now[0])
+        sums = {
+            c: (normalized({k: (v[0] * scale,) for k, v in b.items()}), normalized(a))
+            for c, (b, a) in got.items()
+        }
+        return root_cause_from_sums(sums, "additive", totals)
+    sums = {c: (normalized(b), normalized(a)) for c, (b, a) in got.items()}
+    return root_cause_from_sums(sums, "ratio", _ratio_totals(*whole_then, *whole_now))
 
 
 def _frames_per_set(service, metric, kind, combos, then, now, filters, as_of):

@@ -14,6 +14,7 @@ Metrics and ranges batchable() refuses go through range_compare, which answers o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from metric_layer.segment_parts import SEGMENT_AGGS, Dims, SegmentParts, segment
 from metric_layer.spec import RatioMetric, SimpleMetric
 
 Frames = dict[Dims, tuple[pd.DataFrame, pd.DataFrame]]
+Parts = dict[tuple[Any, ...], tuple[float, ...]]  # segment → (value,) or (numerator, denominator)
 
 
 def batchable(spec, metric: str, ranges: Sequence[DayPair]) -> bool:
@@ -65,6 +67,31 @@ def parts(
     return service.remember(key, lambda: segment_parts(service, metrics, ranges, dim_sets, filters))
 
 
+def segment_sums(
+    service,
+    metric: str,
+    ranges: tuple[DayPair, DayPair],
+    dim_sets: Sequence[Dims],
+    filters: Sequence[DimensionFilter] = (),
+) -> dict[Dims, tuple[Parts, Parts]]:
+    """Dimension set (and the whole, `()`) → both ranges' parts per segment: (value,), or
+    (numerator, denominator) with 0 for the input a segment has no rows of."""
+    names = inputs_of(service.spec, metric)
+    got = parts(service, names, ranges, dim_sets, filters)
+    out: dict[Dims, tuple[Parts, Parts]] = {}
+    for dims in [(), *(tuple(s) for s in dim_sets)]:
+        sides = []
+        for side in (0, 1):
+            if len(names) == 1:
+                sides.append({k: (v,) for k, v in got.segments(metric, dims, side).items()})
+                continue
+            num, den = (got.segments(name, dims, side) for name in names)
+            keys = list(num) + [k for k in den if k not in num]
+            sides.append({k: (num.get(k, 0.0), den.get(k, 0.0)) for k in keys})
+        out[dims] = (sides[0], sides[1])
+    return out
+
+
 def segment_frames(
     service,
     metric: str,
@@ -72,29 +99,21 @@ def segment_frames(
     dim_sets: Sequence[Dims],
     filters: Sequence[DimensionFilter] = (),
 ) -> Frames:
-    """Dimension set (and the whole, `()`) → both ranges' frames, as range_compare shapes them."""
-    names = inputs_of(service.spec, metric)
-    got = parts(service, names, ranges, dim_sets, filters)
-    out: Frames = {}
-    for dims in [(), *(tuple(s) for s in dim_sets)]:
-        if len(names) == 1:
-            out[dims] = (got.frame(metric, dims, 0), got.frame(metric, dims, 1))
-        else:
-            out[dims] = (_ratio(got, names, dims, 0), _ratio(got, names, dims, 1))
-    return out
-
-
-def _ratio(got: SegmentParts, names: tuple[str, str], dims: Dims, side: int) -> pd.DataFrame:
-    """numerator and denominator per segment; a segment one input lacks has 0 there."""
-    n, d = (got.frame(name, dims, side) for name in names)
-    if not dims:
-        return pd.DataFrame(
-            {"numerator": n["value"].to_numpy(), "denominator": d["value"].to_numpy()}
-        )
-    both = n.merge(d, on=list(dims), how="outer", suffixes=("_n", "_d")).fillna(
-        {"value_n": 0.0, "value_d": 0.0}
+    """segment_sums as frames shaped as range_compare returns them: <dims…> and `value`
+    (range_values), or `numerator` and `denominator` (ratio_parts)."""
+    columns = (
+        ["value"] if len(inputs_of(service.spec, metric)) == 1 else ["numerator", "denominator"]
     )
-    return both.rename(columns={"value_n": "numerator", "value_d": "denominator"})
+    out: Frames = {}
+    for dims, sides in segment_sums(service, metric, ranges, dim_sets, filters).items():
+        frames = []
+        for got in sides:
+            keys, values = list(got), list(got.values())
+            data = {d: [k[i] for k in keys] for i, d in enumerate(dims)}
+            data |= {c: [v[j] for v in values] for j, c in enumerate(columns)}
+            frames.append(pd.DataFrame(data, columns=[*dims, *columns]))
+        out[dims] = (frames[0], frames[1])
+    return out
 
 
 def range_totals(

@@ -21,9 +21,10 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
 from sqlglot import exp
 
 from metric_layer.bounds import MAX_ROWS, check_rows
@@ -42,21 +43,33 @@ DOUBLE = exp.DataType.build("DOUBLE")
 SIDE, SET = "__side", "__set"
 
 
+Values = dict[tuple[Any, ...], float]  # segment (its dimension values, None = NULL) → value
+
+
 @dataclass(frozen=True)
 class SegmentParts:
-    """(metric, dimension set, side) → the segments where the metric has rows: <dims…>, value.
+    """(metric, dimension set, side) → the segments where the metric has rows, and their values.
 
     Side 0 is the first range asked for, 1 the second. The empty dimension set holds the whole:
-    one row, 0 when the range has no rows (as range_values answers for counts and sums)."""
+    one segment `()`, 0 when the range has no rows (as range_values answers for counts and sums).
+    Plain dicts, not frames: root cause reads a few thousand numbers, where pandas' per-call
+    cost would dominate."""
 
-    frames: dict[tuple[str, Dims, int], pd.DataFrame]
+    values: dict[tuple[str, Dims, int], Values]
     sql: tuple[str, ...] = field(default=(), compare=False)
 
+    def segments(self, metric: str, dims: Dims, side: int) -> Values:
+        return self.values[(metric, tuple(dims), side)]
+
     def frame(self, metric: str, dims: Dims, side: int) -> pd.DataFrame:
-        return self.frames[(metric, tuple(dims), side)]
+        """The same as a frame: <dims…>, value (the shape range_values returns)."""
+        got = self.segments(metric, dims, side)
+        columns = list(zip(*got, strict=True)) if got and dims else [[] for _ in dims]
+        data = {d: list(column) for d, column in zip(dims, columns, strict=True)}
+        return pd.DataFrame({**data, "value": list(got.values())})
 
     def total(self, metric: str, side: int) -> float:
-        return float(self.frames[(metric, (), side)]["value"].iloc[0])
+        return self.values[(metric, (), side)][()]
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,7 @@ def segment_parts(
     groups = [list(enumerate(sides))]
     if _overlap(sides):
         groups = [[(i, side)] for i, side in enumerate(sides)]
-    frames: dict[tuple[str, Dims, int], pd.DataFrame] = {}
+    values: dict[tuple[str, Dims, int], Values] = {}
     texts = []
     for source in _sources(service, definitions, needed):
         for group in groups:
@@ -93,8 +106,8 @@ def segment_parts(
             texts.append(select.sql(dialect="duckdb"))
             result = service.warehouse.arrow(texts[-1], max_rows=MAX_ROWS)
             check_rows(result.num_rows)
-            _split(result.to_pandas(), source, [i for i, _ in group], dims, sets, frames)
-    return SegmentParts(frames, tuple(texts))
+            _split(result, source, [i for i, _ in group], dims, sets, values)
+    return SegmentParts(values, tuple(texts))
 
 
 def _segmentable(m) -> SimpleMetric:
@@ -263,21 +276,29 @@ def _value_and_presence(i: int, value: exp.Expression, present: exp.Expression) 
 
 
 # -- result → frames ---------------------------------------------------------------------------
-def _split(result: pd.DataFrame, source: _Source, sides, dims, sets, frames) -> None:
-    """One frame per (metric, dimension set, side): the rows of that grouping set and side where
-    the metric had rows (a raw query returns no row for a segment without any)."""
-    for dim_set in sets:
-        if dims:
-            mask = sum(1 << (len(dims) - 1 - k) for k, d in enumerate(dims) if d not in dim_set)
-            rows = result[result[SET] == mask]
-        else:
-            rows = result
+def _split(result: pa.Table, source: _Source, sides, dims, sets, values) -> None:
+    """One dict per (metric, dimension set, side): the segments of that grouping set and side
+    where the metric had rows (a raw query returns no row for a segment without any)."""
+    columns = result.to_pydict()
+    n = result.num_rows
+    set_ids = columns[SET] if dims else [0] * n
+    for metric in source.metrics:  # every combination, so an empty one is there too
+        for dim_set in sets:
+            for side in sides:
+                values[(metric.name, dim_set, side)] = {}
+    where = {d: k for k, d in enumerate(dims)}
+    names = {
+        sum(1 << (len(dims) - 1 - where[d]) for d in dims if d not in dim_set): dim_set
+        for dim_set in sets
+    }
+    for row in range(n):
+        dim_set = names[set_ids[row]]
+        key = tuple(columns[d][row] for d in dim_set)
+        side = columns[SIDE][row]
+        for i, metric in enumerate(source.metrics):
+            if columns[f"__n{i}"][row]:  # > 0: the metric had rows in this segment
+                value = columns[f"__v{i}"][row]
+                values[(metric.name, dim_set, side)][key] = 0.0 if value is None else value
+    for metric in source.metrics:
         for side in sides:
-            here = rows[rows[SIDE] == side]
-            for i, m in enumerate(source.metrics):
-                got = here[here[f"__n{i}"] > 0]
-                frame = got[[*dim_set, f"__v{i}"]].rename(columns={f"__v{i}": "value"})
-                frame = frame.fillna({"value": 0.0}).reset_index(drop=True)
-                if not dim_set and frame.empty:  # the whole of an empty range is 0
-                    frame = pd.DataFrame({"value": [0.0]})
-                frames[(m.name, dim_set, side)] = frame
+            values[(metric.name, (), side)].setdefault((), 0.0)  # the whole of an empty range
