@@ -28,6 +28,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from metric_layer.bounds import MAX_ROWS, check_rows
+from metric_layer.distinct_segments import SET, SIDE, distinct_statement
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter
 from metric_layer.relation import BASE, ModelRelation, col, date_lit, filter_condition, table_ref
@@ -39,8 +40,6 @@ DayPair = tuple[date, date]  # inclusive start and end days
 Dims = tuple[str, ...]
 SEGMENT_AGGS = ("count", "sum", "count_distinct")
 DOUBLE = exp.DataType.build("DOUBLE")
-# Column names no dimension can have (dimension names start with a letter).
-SIDE, SET = "__side", "__set"
 
 
 Values = dict[tuple[Any, ...], float]  # segment (its dimension values, None = NULL) → value
@@ -174,6 +173,8 @@ def _statement(
         inner, aggs = _raw_rows(service, source, sides, dims, filters)
     else:
         inner, aggs = _rollup_rows(source, sides, dims, filters)
+    if source.kind == "entity_days" and dims:
+        return distinct_statement(inner, dims, sets)
     outer = exp.select(col(SIDE))
     if dims:
         outer = outer.select(exp.alias_(exp.func("GROUPING", *[col(d) for d in dims]), SET))
