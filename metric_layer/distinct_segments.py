@@ -1,11 +1,11 @@
 """Distinct entities per segment of many dimension sets, exactly, without one entity set per set.
 
 COUNT(DISTINCT entity) under GROUPING SETS makes DuckDB hash every (set, segment, entity): 22 sets
-over 360k entity-day rows took 4.7 s at 10M orders. Most entities, though, have one row in a range
-(one buyer, one day, one platform): such an entity is in exactly one segment of every set, so its
-segments' counts are plain row counts, which add up over sets like any count. Only the rest —
-entities with several rows (days or dimension values) in a range, and rows without an entity — need
-a distinct count, over far fewer rows. Per segment:
+over 360k entity-day rows took 4.7 s at 10M orders. Most entities, though, hold one combination of
+dimension values in a range (one buyer, one platform, one promotion): such an entity is in exactly
+one segment of every set, so those segments' counts are plain row counts, which add up over sets
+like any count. Only the rest — entities with several combinations in a range, and rows without an
+entity — need a distinct count, over far fewer rows. Per segment:
     distinct entities = Σ one-row entities in it + distinct entities among the other rows
 exactly, as the two groups share no entity (tests/unit/test_segment_parts.py checks it by hand).
 """
@@ -27,6 +27,8 @@ def distinct_statement(
     """SELECT side, set, <dims>, __v0 (distinct entities), __n0 (rows) per segment of each set.
 
     `rows`: one row per entity-day (or raw row) with columns __side, <dims…>, __x0."""
+    # An entity on several days with the same dimension values is one row: still "one-row".
+    rows = rows.distinct()
     keys = [col(SIDE), *[col(d) for d in dims]]
     per_entity = (
         exp.select(col(SIDE), col(ENTITY), exp.alias_(exp.Count(this=exp.Star()), "__rows"))
@@ -55,13 +57,23 @@ def distinct_statement(
     many = (
         exp.select(*[k.copy() for k in keys], col(ENTITY)).from_("t").where(exp.not_(single.copy()))
     )
-    counted_one = _grouped("one", dims, sets, exp.Sum(this=col("__c")), exp.Sum(this=col("__c")))
-    counted_many = _grouped(
-        "many",
-        dims,
-        sets,
-        exp.Count(this=exp.Distinct(expressions=[col(ENTITY)])),
-        exp.Count(this=exp.Star()),
+    counted_one = _grouped("one", dims, sets, [], exp.Sum(this=col("__c")), "__v")
+    counted_one = counted_one.select(exp.alias_(exp.Sum(this=col("__c")), "__p"))
+    # Distinct without COUNT(DISTINCT): DuckDB splits a distinct aggregate into one hash table
+    # per set (hundreds of operators); grouping by the entity too keeps one plain aggregate,
+    # whose rows per segment are then its distinct entities (NULL: none, but rows).
+    per_segment_entity = _grouped(
+        "many", dims, sets, [col(ENTITY)], exp.Count(this=exp.Star()), "__rows"
+    )
+    keys_out = [col(SIDE), col(SET), *[col(d) for d in dims]]
+    counted_many = (
+        exp.select(
+            *keys_out,
+            exp.alias_(exp.Count(this=col(ENTITY)), "__v"),
+            exp.alias_(exp.Sum(this=col("__rows")), "__p"),
+        )
+        .from_(per_segment_entity.subquery("entities"))
+        .group_by(*[k.copy() for k in keys_out])
     )
     both = exp.union(counted_one, counted_many, distinct=False)
     out_keys = [col(SIDE), col(SET), *[col(d) for d in dims]]
@@ -79,17 +91,21 @@ def distinct_statement(
     return select
 
 
-def _grouped(source: str, dims, sets, value: exp.Expression, present: exp.Expression):
+def _grouped(source: str, dims, sets, extra: list, value: exp.Expression, alias: str) -> exp.Select:
+    """SELECT side, set, <dims>, <extra>, value AS alias over GROUPING SETS (side, set…, extra)."""
     grouping = exp.GroupingSets(
-        expressions=[exp.Tuple(expressions=[col(SIDE), *[col(d) for d in s]]) for s in sets]
+        expressions=[
+            exp.Tuple(expressions=[col(SIDE), *[col(d) for d in s], *[e.copy() for e in extra]])
+            for s in sets
+        ]
     )
     return (
         exp.select(
             col(SIDE),
             exp.alias_(exp.func("GROUPING", *[col(d) for d in dims]), SET),
             *[col(d) for d in dims],
-            exp.alias_(value, "__v"),
-            exp.alias_(present, "__p"),
+            *[e.copy() for e in extra],
+            exp.alias_(value, alias),
         )
         .from_(source)
         .group_by(grouping)
