@@ -9,8 +9,8 @@ GROUPING() tells a segment whose value is NULL from a dimension that is not grou
   table when fewer dimensions are needed), whose per-day sums add up over any days;
 - a distinct count: its entity-day rollup, counted distinct over each whole range (a distinct count
   never adds up over days);
-- otherwise the model's raw table, every metric of that model in one statement, each with its own
-  filter as FILTER (WHERE …).
+- otherwise the model's raw table: its counts and sums in one statement, each with its own filter
+  as FILTER (WHERE …); a distinct count on its own rows (distinct_segments.py, as its rollup).
 The numbers are those of range_values, on either path (tests/unit/test_segment_parts.py checks
 both against pandas). Names come from the validated spec; filter values are sqlglot literals.
 """
@@ -73,7 +73,7 @@ class SegmentParts:
 
 @dataclass(frozen=True)
 class _Source:
-    kind: Literal["daily", "entity_days", "raw"]
+    kind: Literal["daily", "entity_days", "raw", "raw_distinct"]
     name: str  # the rollup table, or the model (raw)
     metrics: tuple[SimpleMetric, ...]
 
@@ -135,7 +135,7 @@ def _sources(service, metrics: list[SimpleMetric], needed: set[str]) -> list[_So
     """Which table answers each metric: a rollup when one holds every needed dimension."""
     planner: RollupPlanner | None = service.rollup_planner
     sem = service.semantics
-    keyed: dict[tuple[str, str], list[SimpleMetric]] = {}
+    keyed: dict[tuple[str, str, str], list[SimpleMetric]] = {}
     for m in metrics:
         kind, name = "raw", m.model
         usable = (
@@ -153,8 +153,11 @@ def _sources(service, metrics: list[SimpleMetric], needed: set[str]) -> list[_So
                 table = daily_table(m.model, "all")
             if table in planner.tables:
                 kind, name = "daily", table
-        keyed.setdefault((kind, name), []).append(m)
-    return [_Source(kind, name, tuple(ms)) for (kind, name), ms in keyed.items()]  # type: ignore[arg-type]
+        if kind == "raw" and m.agg == "count_distinct":
+            kind = "raw_distinct"  # its own rows: see distinct_segments.py
+        own = m.name if kind in ("entity_days", "raw_distinct") else ""
+        keyed.setdefault((kind, name, own), []).append(m)
+    return [_Source(kind, name, tuple(ms)) for (kind, name, _), ms in keyed.items()]  # type: ignore[arg-type]
 
 
 def _daily_set(needed: set[str]) -> str | None:
@@ -169,11 +172,11 @@ def _statement(
     service, source: _Source, sides, dims: list[str], sets: list[Dims], filters
 ) -> exp.Select:
     """SELECT side, GROUPING(dims), dims, value and presence per metric, over GROUPING SETS."""
-    if source.kind == "raw":
+    if source.kind in ("raw", "raw_distinct"):
         inner, aggs = _raw_rows(service, source, sides, dims, filters)
     else:
         inner, aggs = _rollup_rows(source, sides, dims, filters)
-    if source.kind == "entity_days" and dims:
+    if source.kind in ("entity_days", "raw_distinct") and dims:
         return distinct_statement(inner, dims, sets)
     outer = exp.select(col(SIDE))
     if dims:
@@ -247,12 +250,15 @@ def _raw_rows(service, source: _Source, sides, dims, filters):
         exp.alias_(_side(sides, rel.time_range), SIDE),
         *[exp.alias_(rel.dimension(d), d) for d in dims],
     ]
+    conds = [rel.time_range(lo, hi), _rows_in(sides, rel.time_range), *map(rel.filter, filters)]
+    alone = source.kind == "raw_distinct"  # one metric: its filter picks the rows
     for i, m in enumerate(source.metrics):
         target = rel.spec_sql(m.expr) if m.expr else rel.column(rel.model.primary_key)
         columns.append(exp.alias_(target, f"__x{i}"))
-        if m.filter:
+        if m.filter and alone:
+            conds.append(exp.paren(rel.spec_sql(m.filter)))
+        elif m.filter:
             columns.append(exp.alias_(exp.paren(rel.spec_sql(m.filter)), f"__c{i}"))
-    conds = [rel.time_range(lo, hi), _rows_in(sides, rel.time_range), *map(rel.filter, filters)]
     inner = rel.from_clause(exp.select(*columns).where(*conds))
     # local_day is never selected: time_range compares the raw column, so zone maps prune.
     aggs = []
@@ -264,7 +270,7 @@ def _raw_rows(service, source: _Source, sides, dims, filters):
             "count_distinct": lambda e: exp.Count(this=exp.Distinct(expressions=[e])),
         }[m.agg](x)
         present: exp.Expression = exp.Count(this=exp.Star())
-        if m.filter:
+        if m.filter and not alone:
             where = exp.Where(this=col(f"__c{i}"))
             value = exp.Filter(this=value, expression=where)
             present = exp.Filter(this=present, expression=where.copy())
