@@ -144,6 +144,21 @@ def driver_contributions(
     node = find_node(north_star.tree if north_star else None, metric)
     if node is None or not node.children:
         return []
+    key = ("drivers", metric, now, then, tuple(filters), service.today(as_of), batched)
+    try:
+        return service.remember(
+            key, lambda: _contributions(service, node, now, then, filters, as_of, batched)
+        )
+    except _LeftOut as exc:
+        notes.append(f"drivers left out: {exc.__cause__}")
+        return []
+
+
+class _LeftOut(Exception):
+    """A node's value cannot be computed: the drivers are left out (the cause says why)."""
+
+
+def _contributions(service, node, now, then, filters, as_of, batched) -> list[DriverContribution]:
     names = subtree_metrics(node)
     ranges = (then, now)
     many = [n for n in names if batched and batchable(service.spec, n, ranges)]
@@ -154,8 +169,7 @@ def driver_contributions(
                 compared = _compared(service, name, now, then, filters, as_of)
                 values[name] = (compared.before, compared.after)
     except QueryError as exc:
-        notes.append(f"drivers left out: {exc}")
-        return []
+        raise _LeftOut() from exc
     formulas = {
         name: definition.formula
         for name in names

@@ -255,3 +255,15 @@ def test_a_snapshot_s_service_answers_the_second_ask_from_memory(small_data, sma
     # a read-write warehouse may load rows under the service: it asks every time
     live = MetricService(build_warehouse(small_data), small_spec, as_of=small_data.today)
     assert live.remember(("k",), lambda: 1) == 1 and live.remember(("k",), lambda: 2) == 2
+
+
+def test_a_tree_node_that_cannot_be_computed_leaves_the_drivers_out_with_the_reason(
+    small_service,
+):
+    # buyers (a distinct count under orders) over 5 custom days: not a sum of days
+    result = explain(small_service, "orders", DayRange(*CUSTOM_A), DayRange(*CUSTOM_B))
+    assert result.drivers == []
+    assert any(
+        n.startswith("drivers left out:") and "does not add up over days" in n for n in result.notes
+    )
+    assert result.segments is not None  # the segments of orders still are
