@@ -11,7 +11,9 @@ for counts, sums and ratios, against the 4 weeks before, at the same daily pace)
   ratio input (range_compare.range_values / ratio_parts);
 - batched: one GROUPING SETS statement per source (metric_layer/segment_parts.py);
 - first ask: a new service each run (nothing remembered; DuckDB's buffers warm, as on a server);
-  warm: the same service asked again (a snapshot's service remembers its answers).
+  warm: the same service asked again (a snapshot's service remembers its answers);
+- CPU: CPU milliseconds of this process (DuckDB's threads included) per ask, median: on a busy
+  machine wall-clock figures grow with other processes' load, CPU time hardly does.
 
     .venv/bin/python benchmarks/bench_explain.py --scale 1M [--runs 7] [--per-set-runs 5]
 """
@@ -54,9 +56,20 @@ def p95(values: list[float]) -> float:
 
 
 def ms(fn) -> float:
-    started = time.perf_counter()
+    """Wall-clock milliseconds of fn(); its CPU milliseconds (every thread of this process,
+    DuckDB's included) go to CPU, a figure other processes' load hardly changes."""
+    started, cpu = time.perf_counter(), time.process_time()
     fn()
+    CPU.append((time.process_time() - cpu) * 1000)
     return (time.perf_counter() - started) * 1000
+
+
+CPU: list[float] = []
+
+
+def cpu_of(runs: int) -> float:
+    """Median CPU ms of the last `runs` measurements."""
+    return statistics.median(CPU[-runs:])
 
 
 def main() -> None:
@@ -98,7 +111,7 @@ def run(scale: str, settings: Settings, runs: int, per_set_runs: int) -> None:
     head = f"{'metric':<22}{'baseline':<10}{'dims':>5}{'':2}"
     print(
         head + f"{'per set p50':>12}{'p95':>8}{'first p50':>11}{'p95':>8}"
-        f"{'warm p50':>10}{'p95':>7}{'first ×':>9}{'warm ×':>9}"
+        f"{'warm p50':>10}{'p95':>7}{'first ×':>9}{'warm ×':>12}{'CPU per set':>13}{'first':>7}"
     )
     worst_first = worst_warm = 0.0
     for metric, dims in QUESTIONS.items():
@@ -115,7 +128,9 @@ def run(scale: str, settings: Settings, runs: int, per_set_runs: int) -> None:
                 )
 
             slow = [ms(lambda: ask(fresh(), False)) for _ in range(per_set_runs)]
+            slow_cpu = cpu_of(per_set_runs)
             first = [ms(lambda: ask(fresh(), True)) for _ in range(runs)]
+            first_cpu = cpu_of(runs)
             service = fresh()
             answer = ask(service, True)
             warm = [ms(lambda s=service: ask(s, True)) for _ in range(runs)]
@@ -129,8 +144,8 @@ def run(scale: str, settings: Settings, runs: int, per_set_runs: int) -> None:
                 f"{statistics.median(first):>11.0f}{p95(first):>8.0f}"
                 f"{statistics.median(warm):>10.2f}{p95(warm):>7.2f}"
                 f"{statistics.median(slow) / statistics.median(first):>8.1f}x"
-                f"{statistics.median(slow) / max(statistics.median(warm), 1e-3):>9,.0f}x"
-                + ("" if same else "  FINDINGS DIFFER")
+                f"{statistics.median(slow) / max(statistics.median(warm), 1e-3):>11,.0f}x"
+                f"{slow_cpu:>13.0f}{first_cpu:>7.0f}" + ("" if same else "  FINDINGS DIFFER")
             )
     print(f"[{scale}] root cause worst p95: first ask {worst_first:.0f} ms (target ≤ 1000 at 10M),")
     print(f"[{scale}]   warm {worst_warm:.2f} ms (target ≤ 200)")
@@ -144,13 +159,21 @@ def tree(scale: str, spec, fresh, runs: int, per_set_runs: int) -> None:
         return driver_contributions(service, nsm, WEEK, PREVIOUS, batched=batched)
 
     slow = [ms(lambda: ask(fresh(), False)) for _ in range(per_set_runs)]
+    slow_cpu = cpu_of(per_set_runs)
     first = [ms(lambda: ask(fresh(), True)) for _ in range(runs)]
+    first_cpu = cpu_of(runs)
     service = fresh()
     nodes = len(ask(service, True))
     warm = [ms(lambda: ask(service, True)) for _ in range(runs)]
     print(f"\n[{scale}] whole-tree contributions of {nsm} ({nodes} rows), week vs previous; ms")
-    print(f"  one query per node: p50 {statistics.median(slow):.0f}  p95 {p95(slow):.0f}")
-    print(f"  batched, first ask: p50 {statistics.median(first):.0f}  p95 {p95(first):.0f}")
+    print(
+        f"  one query per node: p50 {statistics.median(slow):.0f}  p95 {p95(slow):.0f}  "
+        f"(CPU p50 {slow_cpu:.0f})"
+    )
+    print(
+        f"  batched, first ask: p50 {statistics.median(first):.0f}  p95 {p95(first):.0f}  "
+        f"(CPU p50 {first_cpu:.0f})"
+    )
     print(
         f"  batched, warm:      p50 {statistics.median(warm):.1f}  p95 {p95(warm):.1f} "
         "(target ≤ 150)"
