@@ -6,7 +6,8 @@
 - tree.py: contributions of each child along `north_star.tree`, recursively;
 - segments.py: which segments (one dimension or a pair) moved the metric, ranked;
 - leadlag.py: which metric's changes lead another's (correlation at lags);
-- explain.py: one explanation from the metric service's numbers (metric_layer.range_compare);
+- explain.py: one explanation from the metric service's numbers (metric_layer.segment_frames,
+  batched, and range_compare);
 - report.py: an explanation as plain records for the CLI and the Drivers page.
 
 Only explain.py asks the metric service for numbers; everything else here is testable with

@@ -1,28 +1,40 @@
 """One explanation of a metric's move between two ranges: the change, its drivers, its segments.
 
-In: a metric service (anything with `.spec`, `.semantics`, `.query`, `.today`), a metric, the
-current and baseline DayRange, the dimensions to search (default: all of the metric's).
-Out: an Explanation. The numbers come from metric_layer.range_compare; the splitting and ranking
-are the pure functions of this package, so the CLI and the Drivers page show the same answer.
+In: a metric service (anything with `.spec`, `.semantics`, `.query`, `.today`, `.remember`), a
+metric, the current and baseline DayRange, the dimensions to search (default: all of the metric's).
+Out: an Explanation. The numbers come from the metric layer: counts, sums, distinct counts and
+their ratios batched (metric_layer.segment_frames: one GROUPING SETS statement per source for
+every dimension set and both ranges), anything else from range_compare; the service remembers
+them per snapshot, so a second ask runs no query. The splitting and ranking are the pure functions
+of this package, so the CLI and the Drivers page show the same answer.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pandas as pd
 
 from analysis.ranges import DayRange
-from analysis.segments import RootCause, Totals, root_cause
+from analysis.segments import RootCause, Totals, normalized, root_cause, root_cause_from_sums
 from analysis.tree import DriverContribution, tree_contributions
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter, MetricQuery
-from metric_layer.range_compare import RangeComparison, compare_ranges, range_values, ratio_parts
+from metric_layer.range_compare import (
+    DayPair,
+    RangeComparison,
+    compare_ranges,
+    range_values,
+    ratio_parts,
+)
+from metric_layer.segment_frames import batchable, range_totals, segment_sums
+from metric_layer.segment_parts import SEGMENT_AGGS
 from metric_layer.spec import DerivedMetric, RatioMetric, SimpleMetric, TreeNode
 
-MAX_DIMENSIONS = 8  # 8 dimensions and their 28 pairs: 72 queries on the raw path
+MAX_DIMENSIONS = 8  # 8 dimensions and their 28 pairs: 36 grouping sets in one statement
 
 
 @dataclass(frozen=True)
@@ -68,7 +80,7 @@ def explain(
     if metric not in service.spec.metric_names:
         raise QueryError(f"unknown metric `{metric}`; run `northstar metrics` to list them")
     days_now, days_then = (current.start, current.end), (baseline.start, baseline.end)
-    comparison = compare_ranges(service, metric, days_now, days_then, (), filters, as_of)
+    comparison = _compared(service, metric, days_now, days_then, filters, as_of)
     notes = []
     scale = 1.0
     if current.days != baseline.days and _additive(service.spec.metric(metric)):
@@ -85,7 +97,9 @@ def explain(
         )
     if comparison.partial:
         notes.append(f"{current} reaches the as-of day {service.today(as_of)}: it is not complete")
-    drivers = _drivers(service, metric, days_now, days_then, filters, as_of, notes)
+    drivers = driver_contributions(
+        service, metric, days_now, days_then, filters=filters, as_of=as_of, notes=notes
+    )
     dims = segment_dimensions(service, metric) if dimensions is None else list(dimensions)
     allowed = segment_dimensions(service, metric)
     unknown = [d for d in dims if d not in allowed]
@@ -96,30 +110,99 @@ def explain(
         )
     if len(dims) > MAX_DIMENSIONS:
         raise QueryError(f"search at most {MAX_DIMENSIONS} dimensions at once; pass fewer --by")
-    segments = _segments(
-        service, metric, dims, pairs, days_now, days_then, filters, as_of, notes, scale
+    segments = find_segments(
+        service,
+        metric,
+        dims,
+        days_now,
+        days_then,
+        pairs=pairs,
+        filters=filters,
+        as_of=as_of,
+        notes=notes,
+        scale=scale,
     )
     return Explanation(metric, current, baseline, comparison, drivers, segments, notes)
 
 
-def _drivers(service, metric, now, then, filters, as_of, notes) -> list[DriverContribution]:
+def driver_contributions(
+    service,
+    metric: str,
+    now: DayPair,
+    then: DayPair,
+    *,
+    filters: tuple[DimensionFilter, ...] = (),
+    as_of: date | None = None,
+    notes: list[str] | None = None,
+    batched: bool = True,
+) -> list[DriverContribution]:
+    """Each node's share of its parent's change along the tree under `metric` (empty: a leaf or
+    not in the tree). `batched`: counts, sums, distinct counts and their ratios come from one
+    statement per source (range_totals), the other nodes from one comparison each."""
+    notes = notes if notes is not None else []
     north_star = service.spec.north_star
     node = find_node(north_star.tree if north_star else None, metric)
     if node is None or not node.children:
         return []
+    key = ("drivers", metric, now, then, tuple(filters), service.today(as_of), batched)
+    try:
+        return service.remember(
+            key, lambda: _contributions(service, node, now, then, filters, as_of, batched)
+        )
+    except _LeftOut as exc:
+        notes.append(f"drivers left out: {exc.__cause__}")
+        return []
+
+
+class _LeftOut(Exception):
+    """A node's value cannot be computed: the drivers are left out (the cause says why)."""
+
+
+def _contributions(service, node, now, then, filters, as_of, batched) -> list[DriverContribution]:
     names = subtree_metrics(node)
-    values, formulas = {}, {}
-    for name in names:
-        try:
-            compared = compare_ranges(service, name, now, then, (), filters, as_of)
-        except QueryError as exc:
-            notes.append(f"drivers left out: {exc}")
-            return []
-        values[name] = (compared.before, compared.after)
-        definition = service.spec.metric(name)
-        if isinstance(definition, DerivedMetric):
-            formulas[name] = definition.formula
-    return tree_contributions(node, values, _series(service, names, then, now, as_of), formulas)
+    ranges = (then, now)
+    many = [n for n in names if batched and batchable(service.spec, n, ranges)]
+    try:
+        values = range_totals(service, many, ranges, filters) if many else {}
+        for name in names:
+            if name not in values:
+                compared = _compared(service, name, now, then, filters, as_of)
+                values[name] = (compared.before, compared.after)
+    except QueryError as exc:
+        raise _LeftOut() from exc
+    formulas = {
+        name: definition.formula
+        for name in names
+        if isinstance(definition := service.spec.metric(name), DerivedMetric)
+    }
+    series = _LazySeries(lambda: _series(service, names, then, now, as_of), names)
+    return tree_contributions(node, values, series, formulas)
+
+
+def _compared(service, metric, now, then, filters, as_of) -> RangeComparison:
+    """compare_ranges, remembered per snapshot (callers must not change its frame)."""
+    key = ("compare_ranges", metric, now, then, tuple(filters), service.today(as_of))
+    return service.remember(
+        key, lambda: compare_ranges(service, metric, now, then, (), filters, as_of)
+    )
+
+
+class _LazySeries(Mapping):
+    """The per-period series, queried only when an edge asks for a correlation."""
+
+    def __init__(self, load: Callable[[], dict[str, pd.Series]], names: list[str]) -> None:
+        self._load, self._names, self._got = load, names, None
+
+    def __getitem__(self, name: str) -> pd.Series:
+        if self._got is None:
+            self._got = self._load()
+        return self._got[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def subtree_metrics(node: TreeNode) -> list[str]:
@@ -134,7 +217,8 @@ def _series(service, names, then, now, as_of) -> dict[str, pd.Series]:
     lo, hi = min(then[0], now[0]), max(then[1], now[1])
     grain = "day" if (hi - lo) <= timedelta(days=92) else "week"
     query = MetricQuery(tuple(names), grain, lo, hi, as_of=as_of)
-    frame = service.query(query).frame.set_index("period")
+    key = ("series", query, service.today(as_of))
+    frame = service.remember(key, lambda: service.query(query).frame).set_index("period")
     return {name: frame[name] for name in names}
 
 
@@ -146,53 +230,93 @@ def _scaled(frame: pd.DataFrame, scale: float) -> pd.DataFrame:
     return frame.assign(value=frame["value"] * scale) if scale != 1.0 else frame
 
 
-def _segments(
-    service, metric, dims, pairs, now, then, filters, as_of, notes, scale=1.0
+def find_segments(
+    service,
+    metric: str,
+    dims: list[str],
+    now: DayPair,
+    then: DayPair,
+    *,
+    pairs: bool = True,
+    filters: tuple[DimensionFilter, ...] = (),
+    as_of: date | None = None,
+    notes: list[str] | None = None,
+    scale: float = 1.0,
+    batched: bool = True,
 ) -> RootCause | None:
+    """Root cause of `metric`'s move from `then` to `now` over `dims` (and their pairs).
+
+    `batched`: every dimension set's numbers from one statement per source (segment_frames.py),
+    remembered per snapshot; else one query per dimension set, range and ratio input (the path
+    the benchmark compares with; also taken for metrics the batch cannot compute).
+    `scale` multiplies the baseline of counts and sums (ranges of different lengths)."""
+    notes = notes if notes is not None else []
     if not dims:
         return None
     definition = service.spec.metric(metric)
+    if isinstance(definition, SimpleMetric) and definition.agg in SEGMENT_AGGS:
+        kind = "additive"
+    elif isinstance(definition, RatioMetric):
+        kind = "ratio"
+    else:
+        notes.append(
+            f"segments: `{metric}` is a {definition.type} metric; "
+            "root cause splits counts, sums and ratios"
+        )
+        return None
     combos: list[tuple[str, ...]] = [(d,) for d in dims]
     if pairs:
         combos += list(itertools.combinations(dims, 2))
     try:
-        if isinstance(definition, SimpleMetric) and definition.agg in (
-            "count",
-            "count_distinct",
-            "sum",
-        ):
-            t_then = (
-                range_values(service, metric, then, (), filters, as_of)["value"].iloc[0] * scale
+        if batched and batchable(service.spec, metric, (then, now)):
+            key = ("root_cause", metric, tuple(combos), now, then, tuple(filters), scale)
+            return service.remember(
+                key,
+                lambda: _batched_cause(service, metric, kind, combos, now, then, filters, scale),
             )
-            t_now = range_values(service, metric, now, (), filters, as_of)["value"].iloc[0]
-            totals = Totals(float(t_then), float(t_now))
-            frames = {
-                c: (
-                    _scaled(range_values(service, metric, then, c, filters, as_of), scale),
-                    range_values(service, metric, now, c, filters, as_of),
-                )
-                for c in combos
-            }
-            return root_cause(frames, "additive", totals)
-        if isinstance(definition, RatioMetric):
-            p_then = ratio_parts(service, metric, then, (), filters, as_of).iloc[0]
-            p_now = ratio_parts(service, metric, now, (), filters, as_of).iloc[0]
-            n0, d0, n1, d1 = (float(x) for x in (*p_then, *p_now))
-            totals = Totals(
-                n0 / d0 if d0 else float("nan"), n1 / d1 if d1 else float("nan"), n0, d0, n1, d1
-            )
-            frames = {
-                c: (
-                    ratio_parts(service, metric, then, c, filters, as_of),
-                    ratio_parts(service, metric, now, c, filters, as_of),
-                )
-                for c in combos
-            }
-            return root_cause(frames, "ratio", totals)
+        frames = _frames_per_set(service, metric, kind, combos, then, now, filters, as_of)
     except QueryError as exc:
         notes.append(f"segments left out: {exc}")
         return None
-    notes.append(
-        f"segments: `{metric}` is a {definition.type} metric; root cause splits counts, sums and ratios"
-    )
-    return None
+    whole_then, whole_now = frames.pop(())
+    if kind == "additive":
+        totals = Totals(
+            float(whole_then["value"].iloc[0]) * scale, float(whole_now["value"].iloc[0])
+        )
+        frames = {c: (_scaled(b, scale), a) for c, (b, a) in frames.items()}
+        return root_cause(frames, "additive", totals)
+    n0, d0 = (float(whole_then[k].iloc[0]) for k in ("numerator", "denominator"))
+    n1, d1 = (float(whole_now[k].iloc[0]) for k in ("numerator", "denominator"))
+    return root_cause(frames, "ratio", _ratio_totals(n0, d0, n1, d1))
+
+
+def _ratio_totals(n0: float, d0: float, n1: float, d1: float) -> Totals:
+    nan = float("nan")
+    return Totals(n0 / d0 if d0 else nan, n1 / d1 if d1 else nan, n0, d0, n1, d1)
+
+
+def _batched_cause(service, metric, kind, combos, now, then, filters, scale) -> RootCause:
+    """Root cause from segment_sums: one statement per source, no frames in between."""
+    got = segment_sums(service, metric, (then, now), combos, filters)
+    whole_then, whole_now = (side[()] for side in got.pop(()))
+    if kind == "additive":
+        totals = Totals(whole_then[0] * scale, whole_now[0])
+        sums = {
+            c: (normalized({k: (v[0] * scale,) for k, v in b.items()}), normalized(a))
+            for c, (b, a) in got.items()
+        }
+        return root_cause_from_sums(sums, "additive", totals)
+    sums = {c: (normalized(b), normalized(a)) for c, (b, a) in got.items()}
+    return root_cause_from_sums(sums, "ratio", _ratio_totals(*whole_then, *whole_now))
+
+
+def _frames_per_set(service, metric, kind, combos, then, now, filters, as_of):
+    """One range_values (or ratio_parts) query per dimension set and range, the whole first."""
+    ask = range_values if kind == "additive" else ratio_parts
+    return {
+        c: (
+            ask(service, metric, then, c, filters, as_of),
+            ask(service, metric, now, c, filters, as_of),
+        )
+        for c in [(), *combos]
+    }

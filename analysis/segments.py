@@ -88,6 +88,9 @@ class RootCause:
         return not self.findings
 
 
+Sums = dict[tuple[Any, ...], tuple[float, ...]]  # segment values → additive parts
+
+
 def segment_effects(
     before: pd.DataFrame, after: pd.DataFrame, dims: Sequence[str], kind: Kind, totals: Totals
 ) -> tuple[list[SegmentEffect], bool]:
@@ -96,14 +99,65 @@ def segment_effects(
     Frames have one row per segment: the dimension columns plus `value` (additive) or
     `numerator` and `denominator` (ratio). A segment missing from a frame counts as 0 there.
     """
-    cols = ["value"] if kind == "additive" else ["numerator", "denominator"]
-    merged = _merge(before, after, list(dims), cols)
+    cols = _parts(kind)
+    return effects_from_sums(
+        sums_of(before, dims, cols), sums_of(after, dims, cols), dims, kind, totals
+    )
+
+
+def _parts(kind: Kind) -> list[str]:
+    return ["value"] if kind == "additive" else ["numerator", "denominator"]
+
+
+def segment_key(values: Sequence[Any]) -> tuple[Any, ...]:
+    """A segment's values with NULL (None or NaN) as its own segment, shown as (none)."""
+    return tuple(NONE_LABEL if v is None or v is pd.NA or v != v else v for v in values)
+
+
+def sums_of(frame: pd.DataFrame, dims: Sequence[str], cols: Sequence[str]) -> Sums:
+    """A frame's parts per segment (rows of one segment added up; a missing part is 0).
+
+    Plain Python: these frames hold hundreds of rows, where pandas' per-call cost dominates."""
+    keys = zip(*(frame[d].tolist() for d in dims), strict=True) if dims else [()] * len(frame)
+    values = zip(*(frame[c].tolist() for c in cols), strict=True)
+    out: dict[tuple[Any, ...], list[float]] = {}
+    for key, parts in zip(keys, values, strict=True):
+        into = out.setdefault(segment_key(key), [0.0] * len(cols))
+        for i, v in enumerate(parts):
+            if v is not None and v is not pd.NA and v == v:
+                into[i] += float(v)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def normalized(parts: Mapping[tuple[Any, ...], Sequence[float]]) -> Sums:
+    """Parts keyed by raw segment values (None = NULL) as sums_of keys them."""
+    out: dict[tuple[Any, ...], tuple[float, ...]] = {}
+    for key, values in parts.items():
+        key = segment_key(key)
+        if key in out:  # a NULL and a literal "(none)": one segment, as sums_of makes it
+            values = tuple(a + b for a, b in zip(out[key], values, strict=True))
+        out[key] = tuple(float(v) for v in values)
+    return out
+
+
+def effects_from_sums(
+    before: Sums, after: Sums, dims: Sequence[str], kind: Kind, totals: Totals
+) -> tuple[list[SegmentEffect], bool]:
+    """segment_effects over parts already summed per segment (see sums_of)."""
+    width = len(_parts(kind))
+    rows = [
+        (key, before.get(key, (0.0,) * width), after.get(key, (0.0,) * width))
+        for key in _ordered(set(before) | set(after))
+    ]
     if kind == "additive":
-        effects, covered0, covered1 = _additive(merged, dims, totals)
+        effects = _additive(rows, dims, totals)
         whole0, whole1 = totals.before, totals.after
     else:
-        effects, covered0, covered1 = _ratio(merged, dims, totals)
+        effects = _ratio(rows, dims, totals)
         whole0, whole1 = totals.den_before, totals.den_after
+    # Covered volume: the value (additive) or the denominator (ratio) over all segments.
+    covered0 = math.fsum(r[1][-1] for r in rows)
+    covered1 = math.fsum(r[2][-1] for r in rows)
     tol = 1e-9 * max(1.0, abs(whole0), abs(whole1))
     overlapping = abs(covered0 - whole0) > tol or abs(covered1 - whole1) > tol
     if overlapping:
@@ -111,31 +165,23 @@ def segment_effects(
     return effects, overlapping
 
 
-def _merge(before, after, dims, cols) -> pd.DataFrame:
-    def prepare(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame[[*dims, *cols]].copy()
-        for d in dims:  # NULL is a segment of its own, shown as (none)
-            frame[d] = frame[d].astype(object).where(frame[d].notna(), NONE_LABEL)
-        return frame.groupby(dims, dropna=False, as_index=False)[cols].sum()
-
-    merged = prepare(before).merge(prepare(after), on=dims, how="outer", suffixes=("_0", "_1"))
-    return merged.fillna({f"{c}_{i}": 0.0 for c in cols for i in (0, 1)})
+def _ordered(keys: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Segments in sorted order (as an outer merge of grouped frames returns them)."""
+    try:
+        return sorted(keys)
+    except TypeError:  # values of several types in one dimension
+        return sorted(keys, key=lambda k: tuple(str(v) for v in k))
 
 
-def _segment(row, dims) -> Segment:
-    return tuple((d, row[d]) for d in dims)
-
-
-def _additive(merged, dims, t: Totals):
+def _additive(rows, dims, t: Totals) -> list[SegmentEffect]:
     change = t.after - t.before
     volume = abs(t.before) + abs(t.after)
     effects = []
-    for row in merged.to_dict("records"):
-        a, b = float(row["value_0"]), float(row["value_1"])
+    for key, (a,), (b,) in rows:
         share0 = a / t.before if t.before else (b / t.after if t.after else 0.0)
         effects.append(
             SegmentEffect(
-                _segment(row, dims),
+                tuple(zip(dims, key, strict=True)),
                 a,
                 b,
                 b - a,
@@ -143,19 +189,16 @@ def _additive(merged, dims, t: Totals):
                 share0 * change,
             )
         )
-    return effects, float(merged["value_0"].sum()), float(merged["value_1"].sum())
+    return effects
 
 
-def _ratio(merged, dims, t: Totals):
+def _ratio(rows, dims, t: Totals) -> list[SegmentEffect]:
     r0 = t.num_before / t.den_before if t.den_before else math.nan
     r1 = t.num_after / t.den_after if t.den_after else math.nan
     mean_total = (r0 + r1) / 2
     change = r1 - r0
     effects = []
-    for row in merged.to_dict("records"):
-        n0, d0, n1, d1 = (
-            float(row[k]) for k in ("numerator_0", "denominator_0", "numerator_1", "denominator_1")
-        )
+    for key, (n0, d0), (n1, d1) in rows:
         if d0 == 0 and d1 == 0:
             continue  # no denominator in either period: the segment carries no weight
         # A segment absent in one period has no rate there: take the other's (all of it is mix).
@@ -167,7 +210,7 @@ def _ratio(merged, dims, t: Totals):
         mix = (w1 - w0) * ((rate0 + rate1) / 2 - mean_total)
         effects.append(
             SegmentEffect(
-                _segment(row, dims),
+                tuple(zip(dims, key, strict=True)),
                 rate0,
                 rate1,
                 rate + mix,
@@ -177,7 +220,7 @@ def _ratio(merged, dims, t: Totals):
                 mix,
             )
         )
-    return effects, float(merged["denominator_0"].sum()), float(merged["denominator_1"].sum())
+    return effects
 
 
 def _as_overlapping(e: SegmentEffect) -> SegmentEffect:
@@ -251,10 +294,25 @@ def root_cause(
     **rank_options: Any,
 ) -> RootCause:
     """Root cause from per-dimension-set frames (before, after), as the metric service returns."""
+    cols = _parts(kind)
+    sums = {
+        dims: (sums_of(before, dims, cols), sums_of(after, dims, cols))
+        for dims, (before, after) in frames.items()
+    }
+    return root_cause_from_sums(sums, kind, totals, **rank_options)
+
+
+def root_cause_from_sums(
+    sums: Mapping[tuple[str, ...], tuple[Sums, Sums]],
+    kind: Kind,
+    totals: Totals,
+    **rank_options: Any,
+) -> RootCause:
+    """Root cause from parts already summed per segment (sums_of), per dimension set."""
     by_dims: dict[tuple[str, ...], list[SegmentEffect]] = {}
     overlapping = []
-    for dims, (before, after) in frames.items():
-        effects, overlaps = segment_effects(before, after, dims, kind, totals)
+    for dims, (before, after) in sums.items():
+        effects, overlaps = effects_from_sums(before, after, dims, kind, totals)
         by_dims[dims] = effects
         if overlaps:
             overlapping.append(dims)

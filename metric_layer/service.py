@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -31,6 +32,8 @@ from metric_layer.value_types import ValueType, value_type
 from warehouse import Warehouse
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+ANSWERS_KEPT = 256  # answers one service remembers (see remember)
 
 
 class MetricService:
@@ -67,6 +70,10 @@ class MetricService:
             planner.built_for if planner else None,
             planner.coverage if planner else None,
         )
+        # Only a read-only warehouse (a published snapshot, a file opened read-only) keeps its
+        # rows while this service lives: DuckDB lets no writer in while it is open.
+        read_only = getattr(warehouse, "read_only", False)
+        self._answers = CompileCache(ANSWERS_KEPT) if read_only else None
 
     @property
     def rollup_planner(self) -> RollupPlanner | None:
@@ -88,6 +95,14 @@ class MetricService:
 
     def compiler(self) -> Compiler:
         return Compiler(self.spec, self.column_types, self._planner, self.semantics)
+
+    def remember(self, key: tuple, make: Callable[[], T]) -> T:
+        """`make()`'s answer, computed once per key while this service lives when its warehouse
+        is read-only (a snapshot's service: the second ask of an explanation costs no query);
+        computed every time otherwise, as data may load under a read-write warehouse."""
+        if self._answers is None:
+            return make()
+        return self._answers.get_or_make((self._fingerprint, *key), make)
 
     def sql(self, metric: str, query: MetricQuery) -> str:
         return self.compiler().compile(metric, query, self.today(query.as_of)).sql(pretty=True)
