@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from metric_layer.relation import ModelRelation
+from metric_layer.relation import BASE, ModelRelation, col
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
     ActiveMetric,
@@ -49,7 +49,15 @@ def data_span_sql(
         if sem.models[model].time is None or sem.models[model].table not in column_types:
             continue
         rel = ModelRelation(sem, model, spec.time_zone, column_types)
-        day = rel.local_day()
-        select = exp.select(exp.Min(this=day), exp.Max(this=day.copy()))
+        # The local day of the first and last moment, not min/max of every row's local day: one
+        # scan of the raw column (zone maps answer most of it) instead of a time-zone conversion
+        # per row, 18 s over 30M sessions. A local day never goes back as time passes, except in
+        # a zone that once set its clocks back across midnight: this hint can live with that.
+        day, ts = rel.local_day(), col(rel.time_column, BASE)
+        first, last = (
+            day.copy().transform(lambda n, agg=agg, ts=ts: agg(this=ts.copy()) if n == ts else n)
+            for agg in (exp.Min, exp.Max)
+        )
+        select = exp.select(first, last)
         out.append(rel.from_clause(select).sql(dialect="duckdb"))
     return out
