@@ -119,12 +119,16 @@ sources:
     assert ids[0] == ids[1] == next_id - 1
 
 
+# Reads the current snapshot in a loop until the stop file appears (or a generous deadline), and
+# writes the ready file after its first read: on a busy machine its imports alone can take longer
+# than the publishing did, so both sides wait for each other rather than for a fixed time.
 READER = r"""
 import sys, time
+from pathlib import Path
 from warehouse import SnapshotStore, Warehouse
-store, deadline, opened, reads = SnapshotStore(sys.argv[1]), time.time() + float(sys.argv[2]), {}, 0
-versions = set()
-while time.time() < deadline:
+store, ready, stop = SnapshotStore(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+deadline, opened, reads, versions = time.time() + 300, {}, 0, set()
+while time.time() < deadline and not stop.exists():
     current = store.current()
     if current is None:
         time.sleep(0.01); continue
@@ -137,8 +141,10 @@ while time.time() < deadline:
         "SELECT count(*), sum(x), count(DISTINCT batch) FROM raw.feed__numbers")[0]
     assert n == batches * 1000 and total == sum(range(n)), (version, n, total, batches)
     reads += 1; versions.add(version)
+    ready.touch()
 print(reads, len(versions))
 """
+READER_START = 180  # seconds for the reader's imports and first read on a loaded machine
 
 
 @pytest.mark.slow
@@ -160,20 +166,27 @@ def test_reader_never_errors_while_snapshots_publish(settings, tmp_path):
 
     add_batch(0)
     run_ingest(settings)
+    ready, stop = tmp_path / "reader-ready", tmp_path / "reader-stop"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(settings.serving_dir), "8"],
+        [sys.executable, "-c", READER, str(settings.serving_dir), str(ready), str(stop)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    started = time.monotonic()
+    while not ready.exists():  # polling for a condition, not a pause
+        assert reader.poll() is None, reader.communicate()[1]
+        assert time.monotonic() - started < READER_START, "the reader never read a snapshot"
+        time.sleep(0.05)
     published = 0
-    started = time.time()
+    started = time.monotonic()
     i = 1
-    while time.time() - started < 7:
+    while published < 5 or time.monotonic() - started < 7:  # at least 5 publishes, 7 s of reads
         add_batch(i)
         i += 1
         published += bool(run_ingest(settings).published)
+    stop.touch()
     out, err = reader.communicate(timeout=60)
     assert reader.returncode == 0, err
     reads, versions = map(int, out.split())
