@@ -161,7 +161,7 @@ class _LeftOut(Exception):
 def _contributions(service, node, now, then, filters, as_of, batched) -> list[DriverContribution]:
     names = subtree_metrics(node)
     ranges = (then, now)
-    many = [n for n in names if batched and batchable(service.spec, n, ranges)]
+    many = [n for n in names if batched and batchable(service.spec, n)]
     try:
         values = range_totals(service, many, ranges, filters) if many else {}
         for name in names:
@@ -268,7 +268,7 @@ def find_segments(
     if pairs:
         combos += list(itertools.combinations(dims, 2))
     try:
-        if batched and batchable(service.spec, metric, (then, now)):
+        if batched and batchable(service.spec, metric):
             key = ("root_cause", metric, tuple(combos), now, then, tuple(filters), scale)
             return service.remember(
                 key,
