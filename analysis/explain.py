@@ -259,9 +259,11 @@ def find_segments(
     elif isinstance(definition, RatioMetric):
         kind = "ratio"
     else:
+        article = "an" if definition.type[0] in "aeiou" else "a"
         notes.append(
-            f"segments: `{metric}` is a {definition.type} metric; "
-            "root cause splits counts, sums and ratios"
+            f"segments: `{metric}` is {article} {definition.type} metric; root cause splits "
+            "counts, sums, distinct counts and ratios (its value per segment over the range: "
+            f"`northstar query {metric} --grain all --from … --to … --by <dimension>`)"
         )
         return None
     combos: list[tuple[str, ...]] = [(d,) for d in dims]

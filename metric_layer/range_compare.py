@@ -102,7 +102,11 @@ def ratio_parts(
     if not isinstance(definition, RatioMetric):
         raise QueryError(f"`{metric}` is not a ratio metric")
     if definition.numerator.filter or definition.denominator.filter:
-        raise QueryError(f"`{metric}` filters its inputs, so it cannot be split into segments")
+        raise QueryError(
+            f"`{metric}` filters its inputs, so its value is compared but not split into "
+            "segments; to split it, define each filtered input as a metric of its own (with "
+            "that filter) and make the ratio of those"
+        )
     n = range_values(service, definition.numerator.metric, days, dimensions, filters, as_of)
     d = range_values(service, definition.denominator.metric, days, dimensions, filters, as_of)
     if not dimensions:
