@@ -4,9 +4,11 @@ In: a metric service (anything with `.spec`, `.semantics`, `.query`, `.today`, `
 metric, the current and baseline DayRange, the dimensions to search (default: all of the metric's).
 Out: an Explanation. The numbers come from the metric layer: counts, sums, distinct counts and
 their ratios batched (metric_layer.segment_frames: one GROUPING SETS statement per source for
-every dimension set and both ranges), anything else from range_compare; the service remembers
-them per snapshot, so a second ask runs no query. The splitting and ranking are the pure functions
-of this package, so the CLI and the Drivers page show the same answer.
+every dimension set and both ranges), anything else from range_compare (one query per range: the
+period when it is one whole period, else grain `all`): exact over any two ranges for every metric
+type. The service remembers them per snapshot, so a second ask runs no query. The splitting and
+ranking are the pure functions of this package, so the CLI and the Drivers page show the same
+answer.
 """
 
 from __future__ import annotations
