@@ -79,8 +79,9 @@ def range_values(
     spec = service.spec
     grain = whole_period_grain(start, end, spec.week_start)
     # One whole period keeps its grain (the answer other views of that period share); any other
-    # range is grain `all`, one row per segment over exactly its days. Per-day sums were exact
-    # for counts and sums only, and slower (benchmarks/bench_ranges.py).
+    # range is grain `all`, one row per segment over exactly its days. The per-day sums asked
+    # before were exact for counts and sums only, returned days × segments rows, and took the
+    # same time (benchmarks/bench_ranges.py: 0.84-1.28× at 100k orders).
     frame = _query(service, metric, grain or "all", days, dimensions, filters, as_of)
     # Floats with NaN for no value: comparisons and shares are arithmetic on doubles (an exact
     # Decimal sum or a nullable count would not mix with a scaled baseline).
