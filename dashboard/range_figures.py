@@ -46,6 +46,7 @@ def range_figure(
     fig.update_layout(
         height=height,
         barmode="group",
+        bargap=0.25 if dimension else 0.6,  # one group alone: keep its bars from filling the page
         yaxis=axis_format(metric, currency),
         xaxis={"type": "category", "title": dimension.replace("_", " ") if dimension else None},
         showlegend=bool(compare and compare_col in rows),

@@ -85,6 +85,7 @@ def controls(
                         id=ids.EXPLORER_DATES,
                         type="range",
                         w=250,
+                        valueFormat="D MMM YYYY",  # both days on one line
                         value=[start.isoformat(), end.isoformat()],
                         style=None if view.range == "custom" else {"display": "none"},
                     ),

@@ -64,7 +64,7 @@ def metric_grid(
             "headerName": "Period",
             "valueFormatter": _shown("period"),
             "sort": "desc",
-            "minWidth": 180,
+            "minWidth": 250 if grain == "all" else 180,  # a range's label is long
         },
     ]
     if dimension:
