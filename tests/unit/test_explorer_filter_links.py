@@ -50,7 +50,7 @@ def a_filter(draw):  # type: ignore[no-untyped-def]
     if kind == "cmp":
         return DimensionFilter(name, draw(st.sampled_from((">", ">=", "<", "<="))), (draw(values),))
     if kind == "between":
-        return Condition(name, "between", (draw(numbers), draw(numbers)))
+        return Condition(name, "between", (draw(numbers | values), draw(numbers | values)))
     return Condition(name, draw(st.sampled_from(("is null", "is not null"))))
 
 
