@@ -218,3 +218,16 @@ def test_the_builder_says_what_is_missing(name, op, vals, lo, hi, says) -> None:
 def test_each_kind_offers_only_its_operators() -> None:
     assert set(TEXT_OPS) == {"in", "not in", "is null", "is not null"}
     assert {">", ">=", "<", "<=", "between"} <= set(NUMBER_OPS) and "in" not in NUMBER_OPS
+
+
+def test_why_at_grain_all_compares_the_range_with_the_days_the_metric_layer_does() -> None:
+    from analysis.ranges import DayRange
+    from dashboard.explanations import compare_words, range_ranges
+
+    lo, hi = date(2025, 12, 1), date(2026, 3, 1)  # exclusive end, as MetricFrame.end
+    assert range_ranges(lo, hi, "previous") == (
+        DayRange(date(2025, 12, 1), date(2026, 2, 28)),
+        DayRange(date(2025, 9, 2), date(2025, 11, 30)),  # the same 90 days just before
+    )
+    assert range_ranges(lo, hi, "last_year")[1] == DayRange(date(2024, 12, 1), date(2025, 2, 28))
+    assert compare_words("all", "previous") == "vs the days before"
