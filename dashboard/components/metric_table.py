@@ -65,6 +65,7 @@ def metric_grid(
             "valueFormatter": _shown("period"),
             "sort": "desc",
             "minWidth": 250 if grain == "all" else 180,  # a range's label is long
+            "flex": 2 if grain == "all" else 1,
         },
     ]
     if dimension:

@@ -246,6 +246,7 @@ def render_explorer(data: object) -> list:
         res.currency,
         res.range_end,
     )
+    wide = view.grain == "all"  # a range's label is long: the table takes the whole width
     return [
         *notes,
         explorer_headline(res) if not view.by else None,
@@ -253,10 +254,10 @@ def render_explorer(data: object) -> list:
         why_section(),
         dmc.Grid(
             [
-                dmc.GridCol(grid, span={"base": 12, "lg": 7}),
+                dmc.GridCol(grid, span={"base": 12, "lg": 12 if wide else 7}),
                 dmc.GridCol(
                     definition_panel(snap.spec, snap.semantics, metric, res.result.sql),
-                    span={"base": 12, "lg": 5},
+                    span={"base": 12, "lg": 12 if wide else 5},
                 ),
             ]
         ),

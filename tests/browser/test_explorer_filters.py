@@ -136,3 +136,18 @@ def test_bad_filters_are_messages_not_tracebacks(page) -> None:  # type: ignore[
     expect(page.locator("body")).to_contain_text("'amuont' is neither a dimension")
     page.goto("/metric/visitors?grain=all&filters=amount%3E1")  # sessions have no amount
     expect(page.locator("body")).to_contain_text("'amount' is neither a dimension")
+
+
+def test_why_at_grain_all_explains_the_range_or_says_why_not(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"/metric/revenue?grain=all&{RANGE}&compare=previous&filters=platform%3Dios")
+    page.locator("#explorer-why button[data-accordion-control]").click()
+    expect(page.locator("#explorer-why-summary")).to_be_visible()
+    expect(page.locator("#explorer-why-body")).to_contain_text("1 Dec 2025 – 28 Feb 2026")
+    expect(page.locator("#explorer-why-link")).to_have_attribute(
+        "href",
+        "/drivers?metric=revenue&from=2025-12-01&to=2026-02-28&compare=previous"
+        "&filters=platform%3Dios",
+    )
+    page.goto(f"/metric/revenue?grain=all&{RANGE}&filters=amount%3E100")  # the section stays open
+    expect(page.locator("#explorer-why-body")).to_contain_text("takes filters on dimensions only")
+    expect(page.locator("#explorer-why-body")).to_contain_text("amount > 100")
