@@ -17,7 +17,7 @@ from analysis.ranges import DayRange, baseline_range
 from dashboard.result_cache import cache_get, cache_set
 from dashboard.serving import serving
 from dashboard.views import DriversView, format_filters
-from metric_layer.periods import next_period, shift
+from metric_layer.periods import next_period, shift, shift_range
 from metric_layer.query import DimensionFilter
 
 
@@ -64,8 +64,17 @@ def period_ranges(period: date, grain: str, compare: str = "previous") -> tuple[
     return period_range(period, grain), period_range(shift(period, grain, mode), grain)
 
 
+def range_ranges(lo: date, hi: date, compare: str = "previous") -> tuple[DayRange, DayRange]:
+    """Grain `all`: (the days [lo, hi), the days the metric layer compares them with)."""
+    mode = "last_year" if compare == "last_year" else "previous"
+    blo, bhi = shift_range(lo, hi, "all", mode)
+    return DayRange(lo, hi - timedelta(days=1)), DayRange(blo, bhi - timedelta(days=1))
+
+
 def compare_words(grain: str, compare: str) -> str:
     """How a sentence names the comparison: "vs the previous week", "vs the same month last year"."""
+    if grain == "all":
+        return "vs the same days last year" if compare == "last_year" else "vs the days before"
     if compare == "last_year":
         return f"vs the same {grain} last year"
     return f"vs the previous {grain}"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.breakdown import is_additive, top_n
 from dashboard.figures import breakdown_figure, trend_figure
+from dashboard.range_figures import range_figure
 from dashboard.serving import Serving
-from dashboard.views import ExplorerView, is_equality
+from dashboard.views import ExplorerView
 from metric_layer.query import MetricFrame, MetricQuery
 
 
@@ -25,6 +27,11 @@ class ExplorerResult:
     @property
     def metric(self):  # type: ignore[no-untyped-def]
         return self.result.metrics[self.view.metric]
+
+    @property
+    def range_end(self) -> date:
+        """The last day shown (the frame's end is exclusive)."""
+        return self.result.end - timedelta(days=1)
 
     @property
     def empty(self) -> bool:
@@ -48,6 +55,17 @@ def explore(serving: Serving, view: ExplorerView) -> ExplorerResult:
 
 def explorer_figure(res: ExplorerResult, dark: bool = False) -> go.Figure:
     view = res.view
+    if view.grain == "all":  # one value per breakdown value: bars, not lines of one point
+        return range_figure(
+            res.shown,
+            res.metric,
+            res.result.start,
+            res.range_end,
+            dimension=view.by,
+            compare=None if view.compare == "none" else view.compare,
+            currency=res.currency,
+            dark=dark,
+        )
     if view.by:
         stacked = view.chart == "stacked" and is_additive(res.metric)
         return breakdown_figure(
@@ -71,7 +89,7 @@ def dimension_values(serving: Serving, view: ExplorerView, dimension: str) -> li
     base = view.to_query(snap.service.today(view.as_of), snap.spec.week_start)
     query = MetricQuery(
         (view.metric,),
-        grain="year",
+        grain="all",
         start=base.start,
         end=base.end,
         dimensions=(dimension,),
@@ -81,21 +99,11 @@ def dimension_values(serving: Serving, view: ExplorerView, dimension: str) -> li
     return sorted(set(values))
 
 
-def unknown_values(serving: Serving, view: ExplorerView) -> list[tuple[str, list[str]]]:
-    """(dimension, values) of is/is-not filters whose values the range's data never takes: the
-    filter still applies as written (a link keeps its meaning), and the page says so."""
-    out = []
-    for f in view.filters:
-        if is_equality(f):
-            seen = set(dimension_values(serving, view, f.dimension))
-            missing = [str(v) for v in f.values if str(v) not in seen]
-            if missing:
-                out.append((f.dimension, missing))
-    return out
-
-
 def export_frame(res: ExplorerResult) -> pd.DataFrame:
-    """The CSV: the service's numbers unrounded, with the partial flag; no top-N folding."""
+    """The CSV: the service's numbers unrounded, with the partial flag; no top-N folding. Grain
+    `all` also says the range's last day (`period` is its first)."""
     frame = res.result.frame.copy()
     frame["period"] = frame["period"].map(lambda d: d.isoformat())
+    if res.view.grain == "all":
+        frame.insert(1, "period_end", res.range_end.isoformat())
     return frame

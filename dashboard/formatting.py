@@ -84,8 +84,11 @@ def change_tone(change: float | None, direction: str = "higher") -> str:
     return "good" if better else "bad"
 
 
-def period_label(period: date, grain: str) -> str:
-    """Week 48 · 24 Nov 2026, Nov 2026, Q4 2026…: what hover labels and tables show."""
+def period_label(period: date, grain: str, end: date | None = None) -> str:
+    """Week 48 · 24 Nov 2026, Nov 2026, Q4 2026…: what hover labels and tables show; grain `all`
+    shows its days, up to `end` (inclusive) when given."""
+    if grain == "all":
+        return range_label(period, end) if end else f"from {period.strftime('%-d %b %Y')}"
     if grain == "day":
         return period.strftime("%a %-d %b %Y")
     if grain == "week":

@@ -18,11 +18,13 @@ import dash
 from dash.exceptions import MissingCallbackContextException
 
 from analysis.ranges import DayRange
+from dashboard.conditions import Condition, Filter, parse_condition
 from dashboard.views import (
     CHARTS,
     COMPARES,
     DRIVER_COMPARES,
     DRIVER_MAX_DAYS,
+    EXPLORER_GRAINS,
     GRAINS,
     RANGES,
     TOP_DEFAULT,
@@ -41,6 +43,7 @@ Params = Mapping[str, object]  # key → str, or list[str] when repeated (as Das
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _WHOLE = re.compile(r"[0-9]{1,9}")
 _COMPARISONS = (">", ">=", "<", "<=")
+FILTERS_LONGEST = 2000  # characters of `filters=`; a longer one is refused, never cut
 _LOCATION = "_pages_location"  # Dash pages' location component
 
 
@@ -129,13 +132,25 @@ class _Reader:
             return DayRange(start, end)
         return None
 
-    def filters(self, key: str, dimensions: Collection[str] | None) -> tuple[DimensionFilter, ...]:
-        value = self.text(key, 2000)
+    def filters(
+        self,
+        key: str,
+        dimensions: Collection[str] | None,
+        columns: Collection[str] | None = None,
+        conditions: bool = False,
+    ) -> tuple[Filter, ...]:
+        """`key`'s filters, `;`-separated; names are dimensions (or, given, columns of the rows
+        counted); with `conditions`, also between and null tests (dashboard.conditions)."""
+        value = self.text(key, FILTERS_LONGEST)
         if value is None:
             return ()
-        out = []
+        out: list[Filter] = []
         for part in value.split(";"):
-            found = parse_filter(part, dimensions)
+            found: Filter | str | None = parse_condition(part) if conditions else None
+            if isinstance(found, Condition):
+                found = _known(found, dimensions, columns)
+            elif found is None:
+                found = parse_filter(part, dimensions, columns)
             if isinstance(found, str):
                 # DimensionFilter.parse names the filter itself; the schema's own checks do not
                 named = found.startswith("filter ")
@@ -162,7 +177,25 @@ def parse_day(text: str) -> date | str:
     return day
 
 
-def parse_filter(text: str, dimensions: Collection[str] | None) -> DimensionFilter | str:
+def _known(
+    f: Filter, dimensions: Collection[str] | None, columns: Collection[str] | None
+) -> Filter | str:
+    """`f`, or what is wrong with its name (not a dimension, nor one of `columns` when given)."""
+    if dimensions is None or f.dimension in dimensions or f.dimension in (columns or ()):
+        return f
+    known = ", ".join(sorted(d for d in dimensions if "." not in d)) or "none"
+    if columns is None:
+        return f"{_shown(f.dimension)} is not a dimension of this metric (dimensions: {known})"
+    others = ", ".join(sorted(set(columns) - set(dimensions))) or "none"
+    return (
+        f"{_shown(f.dimension)} is neither a dimension of this metric (dimensions: {known}) "
+        f"nor a column of the rows it counts (columns: {others})"
+    )
+
+
+def parse_filter(
+    text: str, dimensions: Collection[str] | None, columns: Collection[str] | None = None
+) -> DimensionFilter | str:
     """One filter as written by `views.filter_text`, or what is wrong with it."""
     try:
         raw = DimensionFilter.parse(text)
@@ -170,9 +203,9 @@ def parse_filter(text: str, dimensions: Collection[str] | None) -> DimensionFilt
         return str(exc)
     if not raw.dimension:
         return "name a dimension before the operator, like platform!=ios"
-    if dimensions is not None and raw.dimension not in dimensions:
-        known = ", ".join(sorted(d for d in dimensions if "." not in d)) or "none"
-        return f"{_shown(raw.dimension)} is not a dimension of this metric (dimensions: {known})"
+    known = _known(raw, dimensions, columns)
+    if isinstance(known, str):
+        return known
     # Values in links escape the operator characters; an unescaped one means a mistyped operator.
     if any(not v or any(c in v for c in "=!<>") for v in raw.values):
         return "write dimension=value, dimension!=a,b or dimension>value (one operator, no empty value)"
@@ -217,11 +250,13 @@ def explorer_view(
     *,
     default_grain: str = "week",
     dimensions: Collection[str] | None = None,
+    columns: Collection[str] | None = None,
 ) -> ExplorerView:
     """The Explorer's view of `metric` from its query parameters; dimensions (the metric's) when
-    given are checked for `by` and filters."""
+    given are checked for `by` and filters, whose names may also be `columns` (of the rows the
+    metric counts) when given."""
     r = _Reader(params)
-    grain = r.choice("grain", GRAINS, default_grain) or default_grain
+    grain = r.choice("grain", EXPLORER_GRAINS, default_grain) or default_grain
     range_ = r.choice("range", RANGES, None)
     start, end = r.day("start"), r.day("end")
     if range_ is None:
@@ -248,7 +283,7 @@ def explorer_view(
         by=by,
         chart=r.choice("chart", CHARTS, "lines") or "lines",
         top=r.whole("top", TOP_MIN, TOP_MAX, TOP_DEFAULT),
-        filters=r.filters("filters", dimensions),
+        filters=r.filters("filters", dimensions, columns, conditions=True),
         as_of=r.day("as_of"),
     )
     r.done()
@@ -256,16 +291,20 @@ def explorer_view(
 
 
 def explorer_from_href(
-    href: object, *, default_grain: str = "week", dimensions_of=None
+    href: object, *, default_grain: str = "week", dimensions_of=None, columns_of=None
 ) -> ExplorerView:  # type: ignore[no-untyped-def]
-    """The Explorer's store (an href) → its view; dimensions_of(metric) lists a metric's dimensions."""
+    """The Explorer's store (an href) → its view; dimensions_of(metric) lists a metric's
+    dimensions, columns_of(metric) the columns its filters may also name."""
     path, params = split_href(href)
     prefix = "/metric/"
     if not path.startswith(prefix) or "/" in path[len(prefix) :]:
         raise UrlStateError(["the page's state is not an Explorer link; reload the page"])
     metric = path[len(prefix) :]
     dims = dimensions_of(metric) if dimensions_of else None
-    return explorer_view(metric, params, default_grain=default_grain, dimensions=dims)
+    columns = columns_of(metric) if columns_of else None
+    return explorer_view(
+        metric, params, default_grain=default_grain, dimensions=dims, columns=columns
+    )
 
 
 def grain_view(path: str, params: Params) -> GrainView:

@@ -12,10 +12,13 @@ from datetime import date, timedelta
 from urllib.parse import quote, urlencode
 
 from analysis.ranges import DayRange, baseline_range
+from dashboard.conditions import Condition, Filter, condition_text, escape, query_parts
 from metric_layer.periods import period_start, shift
 from metric_layer.query import DimensionFilter, MetricQuery
 
 GRAINS = ("day", "week", "month", "quarter", "year")
+# The Explorer also shows one row over its whole range (the metric layer's grain `all`).
+EXPLORER_GRAINS = (*GRAINS, "all")
 RANGES = {
     "4w": "Last 4 weeks",
     "13w": "Last 13 weeks",
@@ -32,9 +35,6 @@ DRIVER_COMPARES = {"previous": "Previous", "last_year": "Last year", "custom": "
 DRIVER_MAX_DAYS = 366 * 3
 # How many periods the Overview and review slides show per grain.
 LOOKBACK = {"day": 30, "week": 13, "month": 13, "quarter": 8, "year": 5}
-# Inside a filter's text these separate parts, operators and values: a value holding one is
-# percent-escaped so that every value the data holds round-trips through a link exactly.
-_RESERVED = "%;,=!<>"
 
 
 def range_dates(
@@ -71,31 +71,25 @@ def equality_filter(dimension: str, negate: bool, values: tuple[str, ...]) -> Di
     return DimensionFilter(dimension, "not in" if negate else "in", values)
 
 
-def is_equality(f: DimensionFilter) -> bool:
+def is_equality(f: Filter) -> bool:
     """Filters the picker can edit (is / is not one of); comparisons are shown read-only."""
     return f.op in ("=", "in", "!=", "not in")
 
 
-def is_negated(f: DimensionFilter) -> bool:
+def is_negated(f: Filter) -> bool:
     return f.op in ("!=", "not in")
 
 
-def _escape(value: object) -> str:
-    text = str(value)
-    # DimensionFilter.parse strips values: escape edge spaces too, so they survive
-    lo, hi = len(text) - len(text.lstrip()), len(text.rstrip())
-    return "".join(
-        quote(c, safe="") if c in _RESERVED or not lo <= i < hi else c for i, c in enumerate(text)
-    )
-
-
-def filter_text(f: DimensionFilter) -> str:
-    """`platform!=ios`, `channel=ads,email`, `amount>100`: one filter as it appears in a link."""
+def filter_text(f: Filter) -> str:
+    """`platform!=ios`, `channel=ads,email`, `amount>100`, `amount:between=10,20`, `coupon:null`:
+    one filter as it appears in a link."""
+    if isinstance(f, Condition):
+        return condition_text(f)
     op = "!=" if is_negated(f) else "=" if f.op in ("=", "in") else f.op
-    return f"{f.dimension}{op}{','.join(_escape(v) for v in f.values)}"
+    return f"{f.dimension}{op}{','.join(escape(v) for v in f.values)}"
 
 
-def format_filters(filters: tuple[DimensionFilter, ...]) -> str:
+def format_filters(filters: tuple[Filter, ...]) -> str:
     return ";".join(filter_text(f) for f in filters)
 
 
@@ -110,7 +104,7 @@ class ExplorerView:
     by: str | None = None
     chart: str = "lines"
     top: int = TOP_DEFAULT
-    filters: tuple[DimensionFilter, ...] = ()
+    filters: tuple[Filter, ...] = ()  # ANDed, in the order the link lists them
     as_of: date | None = None  # "treat this day as today" (None: the server's as-of or clock)
 
     def href(self) -> str:
@@ -131,13 +125,15 @@ class ExplorerView:
     def to_query(self, today: date, week_start: str = "monday") -> MetricQuery:
         """The query this view stands for; `today` is the as-of day (service.today(view.as_of))."""
         start, end = range_dates(self.range, today, self.start, self.end, week_start)
+        filters, where = query_parts(self.filters)
         return MetricQuery(
             (self.metric,),
             grain=self.grain,
             start=start,
             end=end,
             dimensions=(self.by,) if self.by else (),
-            filters=self.filters,
+            filters=filters,
+            where=where,
             compare=None if self.compare == "none" else self.compare,  # type: ignore[arg-type]
             as_of=self.as_of,
         )

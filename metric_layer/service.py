@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from metric_layer.bounds import MAX_ROWS, check_rows
+from metric_layer.column_values import VALUES_SHOWN, column_values_sql
 from metric_layer.compile_cache import CompileCache, fingerprint
 from metric_layer.compiler import Compiler
 from metric_layer.data_span import data_span_sql
@@ -176,6 +177,14 @@ class MetricService:
         key = ("span", self._fingerprint, metric)
         span = self._compiled.get_or_make(key, lambda: self._scan_span(metric))
         return span
+
+    def column_values(self, metric: str, column: str) -> tuple[list[str], bool]:
+        """(sorted distinct values of text `column` in the rows `metric` counts, whether the list
+        was cut at VALUES_SHOWN); QueryError for a name that is no text column of those rows."""
+        sql = column_values_sql(metric, column, self.semantics, self.column_types)
+        key = ("column_values", self._fingerprint, sql)
+        rows = self._compiled.get_or_make(key, lambda: self.warehouse.rows(sql))
+        return [str(r[0]) for r in rows[:VALUES_SHOWN]], len(rows) > VALUES_SHOWN
 
     def _scan_span(self, metric: str) -> tuple[date, date] | None:
         firsts, lasts = [], []

@@ -206,6 +206,11 @@ def shared_columns(
     return shared or set()
 
 
+def counted_models(metric: str, sem: Semantics) -> list[str]:
+    """The models whose rows `metric` counts (first-activity retention's cohorts are none)."""
+    return [m for m in _counted_models(metric, sem, set()) if m is not None]
+
+
 def _counted_models(metric: str, sem: Semantics, seen: set[str]) -> list[str | None]:
     if metric in seen:
         return []
@@ -229,3 +234,29 @@ def _is_condition(tree: exp.Expression) -> bool:
 
 def _short(exc: Exception) -> str:
     return str(exc).splitlines()[0]
+
+
+def null_condition(name: str, negate: bool = False) -> str:
+    """`name IS NULL` (`NOT name IS NULL` when negate) written by sqlglot: `name` becomes a quoted
+    identifier, never SQL; check_where still checks it against the metric's names."""
+    test = exp.Is(this=exp.column(name, quoted=True), expression=exp.Null())
+    return (exp.Not(this=test) if negate else test).sql(dialect=DIALECT)
+
+
+def filter_columns(
+    metric: str, sem: Semantics, column_types: dict[str, dict[str, str]] | None
+) -> dict[str, str]:
+    """Columns a filter on `metric` may name (besides its dimensions) → `number`, `text` or the
+    column's type: numbers when numeric in every model counted, text when text in every one."""
+    out = {}
+    models = [m for m in _counted_models(metric, sem, set()) if m is not None]
+    for name in sorted(shared_columns(metric, sem, column_types)):
+        types = {(column_types or {}).get(sem.models[m].table, {}).get(name, "") for m in models}
+        upper = {t.upper() for t in types}
+        if all(t.startswith(NUMERIC) for t in upper):
+            out[name] = "number"
+        elif all(t.startswith(("VARCHAR", "TEXT", "STRING")) for t in upper):
+            out[name] = "text"
+        else:
+            out[name] = ", ".join(sorted(types))
+    return out

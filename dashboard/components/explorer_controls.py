@@ -9,20 +9,21 @@ from dash import html
 
 from dashboard import ids
 from dashboard.breakdown import is_additive
+from dashboard.components.filter_builder import filter_builder, filter_chips
+from dashboard.explorer_filters import FilterName
 from dashboard.views import (
     COMPARES,
-    GRAINS,
+    EXPLORER_GRAINS,
     RANGES,
     TOP_MAX,
     TOP_MIN,
     ExplorerView,
-    is_equality,
-    is_negated,
     range_dates,
 )
-from metric_layer.query import DimensionFilter
 from metric_layer.semantics import Semantics
 from metric_layer.spec import Spec
+
+_GRAIN_WORDS = {"all": "Whole range"}  # grain `all`: one value over the range picked
 
 
 def _dimension_names(semantics: Semantics, metric: str) -> list[str]:
@@ -30,13 +31,13 @@ def _dimension_names(semantics: Semantics, metric: str) -> list[str]:
     return [d for d in semantics.dimensions_of_metric(metric) if "." not in d]
 
 
-def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) -> html.Div:
+def controls(
+    spec: Spec, semantics: Semantics, view: ExplorerView, today: date, names: list[FilterName]
+) -> html.Div:
+    """The controls of `view`; `names` are what the filter builder offers."""
     metric = spec.metric(view.metric)
     dims = _dimension_names(semantics, view.metric)
     start, end = range_dates(view.range, today, view.start, view.end, spec.week_start)
-    # The picker edits the last is/is-not filter; every filter shows as a chip that keeps its meaning.
-    editable = [f for f in view.filters if is_equality(f)]
-    current_filter = editable[-1] if editable else None
     metric_options = [{"value": m.name, "label": m.title} for m in spec.metrics]
     return html.Div(
         [
@@ -68,7 +69,10 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
                     dmc.SegmentedControl(
                         id=ids.EXPLORER_GRAIN,
                         value=view.grain,
-                        data=[{"value": g, "label": g.capitalize()} for g in GRAINS],
+                        data=[
+                            {"value": g, "label": _GRAIN_WORDS.get(g, g.capitalize())}
+                            for g in EXPLORER_GRAINS
+                        ],
                     ),
                     dmc.Select(
                         id=ids.EXPLORER_RANGE,
@@ -81,6 +85,7 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
                         id=ids.EXPLORER_DATES,
                         type="range",
                         w=250,
+                        valueFormat="D MMM YYYY",  # both days on one line
                         value=[start.isoformat(), end.isoformat()],
                         style=None if view.range == "custom" else {"display": "none"},
                     ),
@@ -116,7 +121,8 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
                                 "disabled": not is_additive(metric),
                             },
                         ],
-                        style=None if view.by else {"display": "none"},
+                        # grain `all` draws bars: nothing to stack
+                        style=None if view.by and view.grain != "all" else {"display": "none"},
                     ),
                     dmc.NumberInput(
                         id=ids.EXPLORER_TOP,
@@ -127,29 +133,6 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
                         w=110,
                         prefix="Top ",
                         style=None if view.by else {"display": "none"},
-                    ),
-                    dmc.Select(
-                        id=ids.EXPLORER_FILTER_DIM,
-                        data=dims,
-                        clearable=True,
-                        w=170,
-                        placeholder="Filter on…",
-                        value=current_filter.dimension if current_filter else None,
-                    ),
-                    dmc.SegmentedControl(
-                        id=ids.EXPLORER_FILTER_OP,
-                        data=[{"value": "is", "label": "is"}, {"value": "not", "label": "is not"}],
-                        value="not" if current_filter and is_negated(current_filter) else "is",
-                        size="xs",
-                    ),
-                    dmc.MultiSelect(
-                        id=ids.EXPLORER_FILTER_VALUES,
-                        w=260,
-                        clearable=True,
-                        searchable=True,
-                        placeholder="values",
-                        data=[str(v) for v in current_filter.values] if current_filter else [],
-                        value=[str(v) for v in current_filter.values] if current_filter else [],
                     ),
                     dmc.Group(
                         [
@@ -167,41 +150,9 @@ def controls(spec: Spec, semantics: Semantics, view: ExplorerView, today: date) 
                 gap="sm",
                 mb="xs",
             ),
+            filter_builder(names),
             filter_chips(view.filters),
             html.Div(id=ids.EXPLORER_MESSAGE),
         ],
         style={"marginBottom": 16},
-    )
-
-
-_OPS = {"=": "is", "in": "is one of", "!=": "is not", "not in": "is none of"}
-
-
-def filter_label(f: DimensionFilter) -> str:
-    """`platform is not ios`, `channel is one of ads, email`, `amount > 100`."""
-    return f"{f.dimension} {_OPS.get(f.op, f.op)} {', '.join(str(v) for v in f.values)}"
-
-
-def filter_chips(filters: tuple[DimensionFilter, ...]) -> html.Div | None:
-    """Every filter of the view, each removable; comparisons can only be removed, not edited."""
-    if not filters:
-        return None
-    chips = [
-        dmc.Badge(
-            filter_label(f),
-            variant="light",
-            size="lg",
-            tt="none",
-            rightSection=dmc.ActionIcon(
-                "×",
-                id={"type": ids.EXPLORER_FILTER_REMOVE, "index": i},
-                size="xs",
-                variant="transparent",
-                **{"aria-label": f"remove filter {filter_label(f)}"},
-            ),
-        )
-        for i, f in enumerate(filters)
-    ]
-    return dmc.Group(
-        [dmc.Text("Filters:", size="sm", c="dimmed"), *chips], gap="xs", id=ids.EXPLORER_FILTERS
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import dash_ag_grid as dag
@@ -11,8 +12,14 @@ from dashboard.formatting import format_change, format_value, period_label, rela
 
 
 def table_rows(
-    frame: pd.DataFrame, metric: Any, grain: str, dimension: str | None, currency: str
+    frame: pd.DataFrame,
+    metric: Any,
+    grain: str,
+    dimension: str | None,
+    currency: str,
+    end: date | None = None,
 ) -> list[dict]:
+    """One row per period (× segment); `end` is grain `all`'s last day, for its label."""
     compare = f"{metric.name}__compare"
     rows = []
     for rec in frame.to_dict("records"):
@@ -21,7 +28,7 @@ def table_rows(
         change = relative_change(value, base) if compare in rec and not rec["is_partial"] else None
         row = {
             "period": rec["period"].isoformat(),
-            "period_text": period_label(rec["period"], grain)
+            "period_text": period_label(rec["period"], grain, end)
             + (" (partial)" if rec["is_partial"] else ""),
             "value": None if pd.isna(value) else float(value),
             "value_text": format_value(value, metric, currency),
@@ -48,15 +55,17 @@ def metric_grid(
     dimension: str | None,
     has_compare: bool,
     currency: str,
+    end: date | None = None,
 ) -> dag.AgGrid:
-    rows = table_rows(frame, metric, grain, dimension, currency)
+    rows = table_rows(frame, metric, grain, dimension, currency, end)
     columns: list[dict[str, Any]] = [
         {
             "field": "period",
             "headerName": "Period",
             "valueFormatter": _shown("period"),
             "sort": "desc",
-            "minWidth": 180,
+            "minWidth": 250 if grain == "all" else 180,  # a range's label is long
+            "flex": 2 if grain == "all" else 1,
         },
     ]
     if dimension:

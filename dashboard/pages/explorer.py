@@ -21,6 +21,7 @@ from dashboard.components.address_error import address_error
 from dashboard.components.definition import definition_panel
 from dashboard.components.explorer_controls import controls
 from dashboard.components.explorer_headline import explorer_headline, unknown_values_note
+from dashboard.components.filter_builder import filter_label
 from dashboard.components.metric_table import metric_grid
 from dashboard.components.states import (
     empty_state,
@@ -31,14 +32,21 @@ from dashboard.components.states import (
     loading,
 )
 from dashboard.components.why import why_panel
-from dashboard.explanations import compare_words, drivers_view_for, explanation, period_ranges
+from dashboard.conditions import Condition
+from dashboard.explanations import (
+    compare_words,
+    drivers_view_for,
+    explanation,
+    period_ranges,
+    range_ranges,
+)
+from dashboard.explorer_builder import register as register_filter_builder
 from dashboard.explorer_data import (
-    dimension_values,
     explore,
     explorer_figure,
     export_frame,
-    unknown_values,
 )
+from dashboard.explorer_filters import filter_columns_of, filter_names, unknown_values
 from dashboard.png_export import figure_png
 from dashboard.serving import Snapshot, serving
 from dashboard.url_state import (
@@ -47,13 +55,7 @@ from dashboard.url_state import (
     explorer_view,
     page_location,
 )
-from dashboard.views import (
-    ExplorerView,
-    equality_filter,
-    format_filters,
-    is_equality,
-    is_negated,
-)
+from dashboard.views import ExplorerView, format_filters
 from dashboard.why_rows import why_display
 
 PREFIX = "/metric/"
@@ -82,12 +84,19 @@ def layout(name: str | None = None, **params: object) -> html.Div:
         return error_state(f"There is no metric called {name!r}.", "Unknown metric")
     grain = _default_grain(snap)
     try:
-        view = explorer_view(name, query, default_grain=grain, dimensions=_dimensions(snap, name))
+        view = explorer_view(
+            name,
+            query,
+            default_grain=grain,
+            dimensions=_dimensions(snap, name),
+            columns=filter_columns_of(snap, name),
+        )
     except UrlStateError as exc:
         return address_error(exc, ExplorerView(name, grain=grain).href(), f"{name}")
+    names = filter_names(snap, name)
     return html.Div(
         [
-            controls(spec, snap.semantics, view, snap.service.today(view.as_of)),
+            controls(spec, snap.semantics, view, snap.service.today(view.as_of), names),
             dcc.Store(id=ids.EXPLORER_VIEW, data=view.href()),
             loading(ids.EXPLORER_BODY),
         ]
@@ -98,8 +107,14 @@ def stored_view(href: object) -> ExplorerView:
     """The page's store → its view, by the same schema as the address (junk raises UrlStateError)."""
     snap = serving().snapshot()
     return explorer_from_href(
-        href, default_grain=_default_grain(snap), dimensions_of=lambda m: _dimensions(snap, m)
+        href,
+        default_grain=_default_grain(snap),
+        dimensions_of=lambda m: _dimensions(snap, m),
+        columns_of=lambda m: filter_columns_of(snap, m) if m in snap.spec.metric_names else None,
     )
+
+
+register_filter_builder(stored_view)
 
 
 def _text(value: object, what: str) -> str | None:
@@ -121,22 +136,6 @@ def _top(value: object) -> str | None:
     return value if isinstance(value, str) else "?"
 
 
-def edit_filters(filters: tuple, dimension: str | None, negate: bool, values: object) -> tuple:  # type: ignore[type-arg]
-    """The filters after the picker set `dimension` is/is not `values`: the last is/is-not filter
-    on that dimension is replaced in place (no values: removed), else one is appended; other
-    filters, comparisons included, stay exactly as they were."""
-    if not dimension:
-        return filters
-    if not isinstance(values, list) or not all(isinstance(v, str) and v for v in values):
-        raise UrlStateError(["filter values must be a list of non-empty texts"])
-    new = (equality_filter(dimension, negate, tuple(values)),) if values else ()
-    places = [i for i, f in enumerate(filters) if f.dimension == dimension and is_equality(f)]
-    if not places:
-        return filters + new
-    i = places[-1]
-    return filters[:i] + new + filters[i + 1 :]
-
-
 @callback(
     Output(ids.PAGES_LOCATION, "href", allow_duplicate=True),
     Output(ids.EXPLORER_MESSAGE, "children", allow_duplicate=True),
@@ -148,17 +147,12 @@ def edit_filters(filters: tuple, dimension: str | None, negate: bool, values: ob
     Input(ids.EXPLORER_BY, "value"),
     Input(ids.EXPLORER_CHART, "value"),
     Input(ids.EXPLORER_TOP, "value"),
-    Input(ids.EXPLORER_FILTER_VALUES, "value"),
-    Input(ids.EXPLORER_FILTER_OP, "value"),
-    State(ids.EXPLORER_FILTER_DIM, "value"),
     State(ids.EXPLORER_VIEW, "data"),
     State(ids.PAGES_LOCATION, "href"),
     prevent_initial_call=True,
 )
 @guarded_outputs(2)
-def change_view(
-    metric, grain, range_, dates, compare, by, chart, top, values, op, filter_dim, data, href
-):  # type: ignore[no-untyped-def]
+def change_view(metric, grain, range_, dates, compare, by, chart, top, data, href):  # type: ignore[no-untyped-def]
     """Controls → the URL of the new view (the page re-renders from it). What the controls send is
     checked by the address's own schema: bad input is a message, and the address stays."""
     old = stored_view(data)
@@ -181,14 +175,19 @@ def change_view(
             params["start"], params["end"] = old.start.isoformat(), old.end.isoformat()
     name = _text(metric, "the metric") or old.metric
     if name == old.metric:
-        dim = _text(filter_dim, "the filter dimension")
-        params["filters"] = format_filters(edit_filters(old.filters, dim, op == "not", values))
+        params["filters"] = format_filters(old.filters)
     else:  # another metric: its dimensions differ, start afresh
         params["by"] = params["chart"] = params["top"] = None
     snap = serving().snapshot()
     if name not in snap.spec.metric_names:
         raise UrlStateError([f"there is no metric called {name!r}"])
-    new = explorer_view(name, params, default_grain=old.grain, dimensions=_dimensions(snap, name))
+    new = explorer_view(
+        name,
+        params,
+        default_grain=old.grain,
+        dimensions=_dimensions(snap, name),
+        columns=filter_columns_of(snap, name),
+    )
     # Controls also report their values when mounted, and some report twice: only a real change
     # of view may push a history entry.
     if new == old or (isinstance(href, str) and href.endswith(new.href())):
@@ -214,31 +213,6 @@ def remove_filter(clicks: list, data: object):  # type: ignore[no-untyped-def]
     if not isinstance(index, int) or not 0 <= index < len(old.filters):
         raise UrlStateError(["that filter is no longer on the page; reload it"])
     return replace(old, filters=old.filters[:index] + old.filters[index + 1 :]).href(), None
-
-
-@callback(
-    Output(ids.EXPLORER_FILTER_VALUES, "data"),
-    Output(ids.EXPLORER_FILTER_VALUES, "value"),
-    Output(ids.EXPLORER_FILTER_OP, "value"),
-    Output(ids.EXPLORER_MESSAGE, "children", allow_duplicate=True),
-    Input(ids.EXPLORER_FILTER_DIM, "value"),
-    State(ids.EXPLORER_VIEW, "data"),
-    prevent_initial_call="initial_duplicate",
-)
-@guarded_outputs(4)
-def filter_editor(dimension: object, data: object):  # type: ignore[no-untyped-def]
-    """The picker for `dimension`: the values it takes in the range (plus the filter's own, even
-    when the data has no such value), and the view's current is/is-not filter on it."""
-    if not dimension:
-        return [], [], "is", None
-    if not isinstance(dimension, str):
-        raise UrlStateError(["the filter dimension must be text"])
-    view = stored_view(data)
-    current = [f for f in view.filters if f.dimension == dimension and is_equality(f)]
-    chosen = [str(v) for v in current[-1].values] if current else []
-    choices = sorted(set(dimension_values(serving(), view, dimension)) | set(chosen))
-    negate = "not" if current and is_negated(current[-1]) else "is"
-    return choices, chosen, negate, None
 
 
 @callback(Output(ids.EXPLORER_BODY, "children"), Input(ids.EXPLORER_VIEW, "data"))
@@ -270,7 +244,9 @@ def render_explorer(data: object) -> list:
         view.by,
         f"{metric.name}__compare" in res.shown,
         res.currency,
+        res.range_end,
     )
+    wide = view.grain == "all"  # a range's label is long: the table takes the whole width
     return [
         *notes,
         explorer_headline(res) if not view.by else None,
@@ -278,10 +254,10 @@ def render_explorer(data: object) -> list:
         why_section(),
         dmc.Grid(
             [
-                dmc.GridCol(grid, span={"base": 12, "lg": 7}),
+                dmc.GridCol(grid, span={"base": 12, "lg": 12 if wide else 7}),
                 dmc.GridCol(
                     definition_panel(snap.spec, snap.semantics, metric, res.result.sql),
-                    span={"base": 12, "lg": 5},
+                    span={"base": 12, "lg": 12 if wide else 5},
                 ),
             ]
         ),
@@ -323,12 +299,24 @@ def render_why(opened: object, data: object) -> Any:
     if opened != WHY:
         return None
     view = stored_view(data)
-    frame = explore(serving(), view).result.frame
+    dims = set(_dimensions(serving().snapshot(), view.metric))
+    others = [f for f in view.filters if f.dimension not in dims or isinstance(f, Condition)]
+    if others:  # its drivers and segments take dimension filters only: never drop one silently
+        shown = ", ".join(filter_label(f) for f in others)
+        return empty_state(
+            "“Why did it move?” takes filters on dimensions only.",
+            f"This view also filters by {shown}; remove that to ask why it moved.",
+        )
+    res = explore(serving(), view)
+    frame = res.result.frame
     done = frame[~frame["is_partial"] & frame[view.metric].notna()]
     if done.empty:
         return empty_state("No complete period to explain in this range.")
-    period = pd.Timestamp(done["period"].max()).date()
-    current, baseline = period_ranges(period, view.grain, view.compare)
+    if view.grain == "all":  # the range itself against the range it is compared with
+        current, baseline = range_ranges(res.result.start, res.result.end, view.compare)
+    else:
+        period = pd.Timestamp(done["period"].max()).date()
+        current, baseline = period_ranges(period, view.grain, view.compare)
     result = explanation(view.metric, current, baseline, view.filters, view.as_of)
     drivers = drivers_view_for(view.metric, current, baseline, view.filters, view.as_of)
     display = why_display(result, serving().snapshot().spec)

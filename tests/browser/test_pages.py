@@ -113,6 +113,7 @@ def test_explorer_grain_breakdown_filter_and_url_round_trip(page, service) -> No
 
     _pick(page, "explorer-filter-dimension", "platform")
     _pick(page, "explorer-filter-values", "ios")
+    page.locator("#explorer-filter-add").click()
     at(page, r"filters=platform%3Dios")
     filtered = service.query(
         MetricQuery(

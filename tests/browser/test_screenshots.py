@@ -12,6 +12,15 @@ PAGES = {
         "/metric/revenue?grain=month&range=52w&by=channel&chart=stacked",
         "#explorer-grid",
     ),
+    "explorer-all": (
+        "/metric/revenue?grain=all&range=13w&compare=previous&by=platform",
+        "#explorer-grid",
+    ),
+    "explorer-all-filtered": (
+        "/metric/revenue?grain=all&range=custom&start=2025-12-01&end=2026-02-28&compare=last_year"
+        "&filters=amount%3E100%3Bplatform%3Dios%2Candroid%3Bstatus%3Anotnull",
+        "#explorer-value",
+    ),
     "explorer-why": (
         "/metric/orders?grain=week&range=custom&start=2020-03-02&end=2020-03-15",
         "#explorer-value",

@@ -206,6 +206,8 @@ VALID_STORES = {
         ExplorerView("orders").href(),
         "/metric/orders?grain=month&range=custom&start=1900-01-01&end=2999-12-31&compare=none",
         "/metric/orders?grain=day&range=custom&start=2025-01-01&end=2025-01-03&by=platform",
+        "/metric/revenue?grain=all&range=custom&start=2025-12-01&end=2026-02-28&by=platform"
+        "&filters=amount%3E100%3Bamount%3Abetween%3D1%2C500%3Bstatus%3Anotnull",
     ],
     "overview-view": ["/?grain=week", "/?grain=month&as_of=2026-01-31"],
     "overview-why-view": ["/?grain=week", "/?grain=month&as_of=2020-03-18"],
