@@ -1,7 +1,7 @@
 """Any two day ranges compared: each range's value (overall or per segment) and the change.
 
-In: a MetricService, a metric, two inclusive day ranges [start, end], optional breakdown and
-filters. Out: a RangeComparison whose frame has the breakdown columns plus `before`, `after`,
+In: a MetricService, a metric, two inclusive day ranges [start, end], optional breakdown,
+dimension filters and `where` SQL conditions (as MetricQuery takes them). Out: a RangeComparison whose frame has the breakdown columns plus `before`, `after`,
 `change` (one row without a breakdown).
 
 A range's value is the metric computed over the whole range as one period, never a sum of per-day
@@ -71,6 +71,7 @@ def range_values(
     dimensions: tuple[str, ...] = (),
     filters: tuple[DimensionFilter, ...] = (),
     as_of: date | None = None,
+    where: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The metric over the whole range: <dimensions…>, value (one row without dimensions)."""
     start, end = days
@@ -79,13 +80,13 @@ def range_values(
     spec = service.spec
     grain = whole_period_grain(start, end, spec.week_start)
     if grain is not None:
-        frame = _query(service, metric, grain, days, dimensions, filters, as_of)
+        frame = _query(service, metric, grain, days, dimensions, filters, as_of, where)
         return frame[[*dimensions, metric]].rename(columns={metric: "value"})
     definition = spec.metric(metric)
     if _adds_up_over_days(definition):
-        return _day_sums(service, metric, days, dimensions, filters, as_of)
+        return _day_sums(service, metric, days, dimensions, filters, as_of, where)
     if isinstance(definition, RatioMetric) and _plain_input_ratio(definition, spec):
-        parts = ratio_parts(service, metric, days, dimensions, filters, as_of)
+        parts = ratio_parts(service, metric, days, dimensions, filters, as_of, where)
         value = parts["numerator"] / parts["denominator"].replace(0, np.nan)
         return parts[list(dimensions)].assign(value=value.to_numpy())
     raise QueryError(
@@ -102,6 +103,7 @@ def ratio_parts(
     dimensions: tuple[str, ...] = (),
     filters: tuple[DimensionFilter, ...] = (),
     as_of: date | None = None,
+    where: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """A ratio metric's numerator and denominator over the range: <dimensions…>, numerator,
     denominator. Refused for inputs with their own filter (they are not metrics of their own)."""
@@ -110,8 +112,9 @@ def ratio_parts(
         raise QueryError(f"`{metric}` is not a ratio metric")
     if definition.numerator.filter or definition.denominator.filter:
         raise QueryError(f"`{metric}` filters its inputs, so it cannot be split into segments")
-    n = range_values(service, definition.numerator.metric, days, dimensions, filters, as_of)
-    d = range_values(service, definition.denominator.metric, days, dimensions, filters, as_of)
+    num, den = definition.numerator.metric, definition.denominator.metric
+    n = range_values(service, num, days, dimensions, filters, as_of, where)
+    d = range_values(service, den, days, dimensions, filters, as_of, where)
     if not dimensions:
         return pd.DataFrame(
             {"numerator": n["value"].to_numpy(), "denominator": d["value"].to_numpy()}
@@ -130,10 +133,11 @@ def compare_ranges(
     dimensions: tuple[str, ...] = (),
     filters: tuple[DimensionFilter, ...] = (),
     as_of: date | None = None,
+    where: tuple[str, ...] = (),
 ) -> RangeComparison:
     """Both ranges' values and the change, overall or per breakdown value."""
-    after = range_values(service, metric, current, dimensions, filters, as_of)
-    before = range_values(service, metric, baseline, dimensions, filters, as_of)
+    after = range_values(service, metric, current, dimensions, filters, as_of, where)
+    before = range_values(service, metric, baseline, dimensions, filters, as_of, where)
     if dimensions:
         frame = before.merge(after, on=list(dimensions), how="outer", suffixes=("_b", "_a"))
         frame = frame.rename(columns={"value_b": "before", "value_a": "after"})
@@ -148,9 +152,16 @@ def compare_ranges(
     )
 
 
-def _query(service, metric, grain, days, dimensions, filters, as_of) -> pd.DataFrame:
+def _query(service, metric, grain, days, dimensions, filters, as_of, where) -> pd.DataFrame:
     query = MetricQuery(
-        (metric,), grain, days[0], days[1], tuple(dimensions), tuple(filters), as_of=as_of
+        (metric,),
+        grain,
+        days[0],
+        days[1],
+        tuple(dimensions),
+        tuple(filters),
+        where=tuple(where),
+        as_of=as_of,
     )
     return service.query(query).frame
 
@@ -164,8 +175,8 @@ def _plain_input_ratio(metric: RatioMetric, spec) -> bool:
     return all(i.filter is None and _adds_up_over_days(spec.metric(i.metric)) for i in inputs)
 
 
-def _day_sums(service, metric, days, dimensions, filters, as_of) -> pd.DataFrame:
-    frame = _query(service, metric, "day", days, dimensions, filters, as_of)
+def _day_sums(service, metric, days, dimensions, filters, as_of, where) -> pd.DataFrame:
+    frame = _query(service, metric, "day", days, dimensions, filters, as_of, where)
     if not dimensions:
         return pd.DataFrame({"value": [float(frame[metric].fillna(0).sum())]})
     sums = frame.groupby(list(dimensions), dropna=False, as_index=False)[metric].sum(min_count=1)
