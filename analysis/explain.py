@@ -3,11 +3,14 @@
 In: a metric service (anything with `.spec`, `.semantics`, `.query`, `.today`, `.remember`), a
 metric, the current and baseline DayRange, the dimensions to search (default: all of the metric's),
 dimension filters and `where` SQL conditions (metric_layer/where.py: the same as `query` takes),
-applied exactly to the value, the drivers and the segments. Out: an Explanation. The numbers come from the metric layer: counts, sums, distinct counts and
+applied exactly to the value, the drivers and the segments. Out: an Explanation. The numbers come
+from the metric layer: counts, sums, distinct counts and
 their ratios batched (metric_layer.segment_frames: one GROUPING SETS statement per source for
-every dimension set and both ranges), anything else from range_compare; the service remembers
-them per snapshot, so a second ask runs no query. The splitting and ranking are the pure functions
-of this package, so the CLI and the Drivers page show the same answer.
+every dimension set and both ranges), anything else from range_compare (one query per range: the
+period when it is one whole period, else grain `all`): exact over any two ranges for every metric
+type. The service remembers them per snapshot, so a second ask runs no query. The splitting and
+ranking are the pure functions of this package, so the CLI and the Drivers page show the same
+answer.
 """
 
 from __future__ import annotations
@@ -173,7 +176,7 @@ def _contributions(
 ) -> list[DriverContribution]:
     names = subtree_metrics(node)
     ranges = (then, now)
-    many = [n for n in names if batched and batchable(service.spec, n, ranges)]
+    many = [n for n in names if batched and batchable(service.spec, n)]
     try:
         values = range_totals(service, many, ranges, filters, where) if many else {}
         for name in names:
@@ -275,16 +278,18 @@ def find_segments(
     elif isinstance(definition, RatioMetric):
         kind = "ratio"
     else:
+        article = "an" if definition.type[0] in "aeiou" else "a"
         notes.append(
-            f"segments: `{metric}` is a {definition.type} metric; "
-            "root cause splits counts, sums and ratios"
+            f"segments: `{metric}` is {article} {definition.type} metric; root cause splits "
+            "counts, sums, distinct counts and ratios (its value per segment over the range: "
+            f"`northstar query {metric} --grain all --from … --to … --by <dimension>`)"
         )
         return None
     combos: list[tuple[str, ...]] = [(d,) for d in dims]
     if pairs:
         combos += list(itertools.combinations(dims, 2))
     try:
-        if batched and batchable(service.spec, metric, (then, now)):
+        if batched and batchable(service.spec, metric):
             key = ("root_cause", metric, tuple(combos), now, then, tuple(filters), tuple(where))
             return service.remember(
                 (*key, scale),

@@ -3,8 +3,8 @@ whole tree's driver contributions, in one run on one demo warehouse.
 
 The data is the demo shop built by `northstar demo build`'s code (generator, ingest, rollups) into
 benchmarks/output/<scale>/ (gitignored), the same warehouse bench_metrics.py uses, reused when
-current. The question asked is the Monday one: the last full week against the week before (and,
-for counts, sums and ratios, against the 4 weeks before, at the same daily pace), over 6 dimensions
+current. The question asked is the Monday one: the last full week against the week before and
+against the 4 weeks before (counts and sums at the same daily pace), over 6 dimensions
 (5 where the metric has no more) and all their pairs.
 
 - per set: today's path before batching: one metric-service query per dimension set, range and
@@ -16,6 +16,7 @@ for counts, sums and ratios, against the 4 weeks before, at the same daily pace)
   machine wall-clock figures grow with other processes' load, CPU time hardly does.
 
     .venv/bin/python benchmarks/bench_explain.py --scale 1M [--runs 7] [--per-set-runs 5]
+        [--metrics active_buyers,aov] [--no-tree]
 """
 
 from __future__ import annotations
@@ -77,7 +78,17 @@ def main() -> None:
     parser.add_argument("--scale", default="1M", choices=sorted(ORDERS))
     parser.add_argument("--runs", type=int, default=7, help="runs of each batched measurement")
     parser.add_argument("--per-set-runs", type=int, default=5, help="runs of the per-set path")
+    parser.add_argument(
+        "--metrics", help="comma-separated metrics of QUESTIONS to ask (default: all of them)"
+    )
+    parser.add_argument("--no-tree", action="store_true", help="skip the whole-tree timing")
     args = parser.parse_args()
+    if args.metrics:
+        unknown = set(args.metrics.split(",")) - set(QUESTIONS)
+        if unknown:
+            parser.error(f"unknown metrics {sorted(unknown)}; choose from {sorted(QUESTIONS)}")
+        for name in set(QUESTIONS) - set(args.metrics.split(",")):
+            del QUESTIONS[name]
     folder = ROOT / "benchmarks" / "output" / args.scale
     folder.mkdir(parents=True, exist_ok=True)
     settings = Settings(
@@ -92,10 +103,10 @@ def main() -> None:
             f"[{args.scale}] built the demo in {time.perf_counter() - started:.0f} s "
             f"({os.path.getsize(settings.warehouse) / 1e6:.0f} MB)"
         )
-    run(args.scale, settings, max(5, args.runs), max(5, args.per_set_runs))
+    run(args.scale, settings, max(5, args.runs), max(5, args.per_set_runs), not args.no_tree)
 
 
-def run(scale: str, settings: Settings, runs: int, per_set_runs: int) -> None:
+def run(scale: str, settings: Settings, runs: int, per_set_runs: int, with_tree: bool) -> None:
     warehouse = Warehouse(settings.warehouse, read_only=True)
     spec = load_spec(settings.metrics, warehouse.table_columns())
 
@@ -116,11 +127,11 @@ def run(scale: str, settings: Settings, runs: int, per_set_runs: int) -> None:
     worst_first = worst_warm = 0.0
     for metric, dims in QUESTIONS.items():
         assert set(dims) <= set(segment_dimensions(fresh(), metric)), metric
-        baselines = {"week": PREVIOUS}
-        if spec.metric(metric).type != "simple" or spec.metric(metric).agg != "count_distinct":
-            baselines["4 weeks"] = FOUR_WEEKS  # a distinct count compares whole periods only
+        baselines = {"week": PREVIOUS, "4 weeks": FOUR_WEEKS}  # 28 days: not a whole period
+        definition = spec.metric(metric)
+        additive = definition.type == "simple" and definition.agg in ("count", "sum")
         for label, then in baselines.items():
-            scale_by = 7 / 28 if label == "4 weeks" and spec.metric(metric).type == "simple" else 1
+            scale_by = 7 / 28 if label == "4 weeks" and additive else 1  # as explain() scales
 
             def ask(service, batched, metric=metric, dims=dims, then=then, scale_by=scale_by):
                 return find_segments(
@@ -149,7 +160,8 @@ def run(scale: str, settings: Settings, runs: int, per_set_runs: int) -> None:
             )
     print(f"[{scale}] root cause worst p95: first ask {worst_first:.0f} ms (target ≤ 1000 at 10M),")
     print(f"[{scale}]   warm {worst_warm:.2f} ms (target ≤ 200)")
-    tree(scale, spec, fresh, runs, per_set_runs)
+    if with_tree:
+        tree(scale, spec, fresh, runs, per_set_runs)
 
 
 def tree(scale: str, spec, fresh, runs: int, per_set_runs: int) -> None:

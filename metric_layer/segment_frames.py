@@ -9,7 +9,8 @@ range_compare returns them — `value` per segment (range_values), or `numerator
 
 Both read segment_parts.py (one statement per source for all dimension sets and both ranges) and
 are remembered by the service: a snapshot's service answers the second ask from memory.
-Metrics and ranges batchable() refuses go through range_compare, which answers or says why not.
+Metrics batchable() refuses (active, retention, averages, filtered ratio inputs, …) go through
+range_compare: one query per dimension set and range, exact for every metric type.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from metric_layer.query import DimensionFilter
-from metric_layer.range_compare import DayPair, whole_period_grain
+from metric_layer.range_compare import DayPair
 from metric_layer.segment_parts import SEGMENT_AGGS, Dims, SegmentParts, segment_parts
 from metric_layer.spec import RatioMetric, SimpleMetric
 
@@ -29,18 +30,14 @@ Frames = dict[Dims, tuple[pd.DataFrame, pd.DataFrame]]
 Parts = dict[tuple[Any, ...], tuple[float, ...]]  # segment → (value,) or (numerator, denominator)
 
 
-def batchable(spec, metric: str, ranges: Sequence[DayPair]) -> bool:
-    """Whether segment_parts computes `metric` exactly over `ranges`: counts and sums always, a
-    distinct count only over whole periods (range_values refuses other ranges and says why)."""
-    whole = all(whole_period_grain(lo, hi, spec.week_start) for lo, hi in ranges)
+def batchable(spec, metric: str) -> bool:
+    """Whether segment_parts computes `metric`: a count, sum or distinct count, or a ratio of such
+    inputs without filters of their own, exactly over any two ranges (a distinct count is counted
+    distinct over each whole range, never summed over days)."""
     definition = spec.metric(metric)
 
     def simple(m) -> bool:
-        return (
-            isinstance(m, SimpleMetric)
-            and m.agg in SEGMENT_AGGS
-            and (whole or m.agg != "count_distinct")
-        )
+        return isinstance(m, SimpleMetric) and m.agg in SEGMENT_AGGS
 
     if isinstance(definition, RatioMetric):
         inputs = (definition.numerator, definition.denominator)

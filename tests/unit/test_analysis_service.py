@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
 
 from analysis.explain import explain
 from analysis.ranges import DayRange
-from metric_layer.errors import QueryError
 from metric_layer.range_compare import compare_ranges, whole_period_grain
 
 WEEK = (date(2026, 1, 5), date(2026, 1, 11))  # Mon–Sun, reaches the as-of day 2026-01-08
@@ -62,13 +61,114 @@ def test_hand_numbers_for_the_week(small_service):
     assert (buyers.before, buyers.after) == (4.0, 3.0)
 
 
-def test_distinct_counts_over_whole_weeks_and_refused_over_custom_days(small_service, small_data):
-    paid = _paid(small_data)
-    got = compare_ranges(small_service, "buyers", WEEK, PREVIOUS)
-    want = (_in(paid, PREVIOUS)["customer_id"].nunique(), _in(paid, WEEK)["customer_id"].nunique())
-    assert (got.before, got.after) == want
-    with pytest.raises(QueryError, match="does not add up over days"):
-        compare_ranges(small_service, "buyers", CUSTOM_A, CUSTOM_B)
+LONG = (date(2025, 12, 17), date(2026, 1, 2))  # 17 days across the new year
+
+
+def _sessions(small_data) -> pd.DataFrame:
+    sessions = small_data.sessions.copy()
+    utc = sessions["started_at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    sessions["day"] = (utc + pd.Timedelta(hours=8)).dt.date  # Shanghai local day
+    return sessions
+
+
+def _signups(small_data) -> pd.DataFrame:
+    customers = small_data.customers.copy()
+    customers["day"] = (customers["signed_up_at"] + pd.Timedelta(hours=8)).dt.date
+    return customers
+
+
+def _by_hand(small_data):
+    """metric → (days → value [, dims → {segment: value}]) by hand from the fixture's rows."""
+    paid, sessions = _paid(small_data), _sessions(small_data)
+    known = sessions[sessions["customer_id"].notna()]  # an active metric counts customers
+    today = small_data.today
+
+    def buyers(days):
+        return _in(paid, days)["customer_id"].nunique()
+
+    def visitors(days):
+        return _in(sessions, days)["customer_id"].nunique()
+
+    def active(days, window):  # the `window` days ending on the range's last day so far
+        last = min(days[1], today)
+        return _in(known, (last - timedelta(days=window - 1), last))["customer_id"].nunique()
+
+    def dau(days):  # period_value: average — the mean of each day's (so far) distinct customers
+        span = pd.date_range(days[0], min(days[1], today), freq="D").date
+        per_day = _in(known, days).groupby("day")["customer_id"].nunique()
+        return per_day.reindex(span).fillna(0).mean()
+
+    def d1_retention(days):  # signed up in the range, mature, and back the next day
+        cohort = _in(_signups(small_data), days)
+        cohort = cohort[cohort["day"] + timedelta(days=1) < today]
+        seen = set(zip(known["customer_id"], known["day"], strict=True))
+        back = [
+            (c, d + timedelta(days=1)) in seen
+            for c, d in zip(cohort["customer_id"], cohort["day"], strict=True)
+        ]
+        return sum(back) / len(back)
+
+    return {
+        "buyers": buyers,
+        "visitors": visitors,
+        "conversion": lambda d: buyers(d) / visitors(d),
+        "revenue_per_buyer": lambda d: _in(paid, d)["amount"].sum() / buyers(d),
+        "wau": lambda d: active(d, 7),
+        "mau": lambda d: active(d, 30),
+        "dau": dau,
+        "stickiness": lambda d: dau(d) / active(d, 30),
+        "d1_retention": d1_retention,
+    }
+
+
+@pytest.mark.parametrize(
+    ("now", "then"),
+    [(WEEK, PREVIOUS), (CUSTOM_A, CUSTOM_B), (CUSTOM_A, LONG)],
+    ids=["whole-weeks", "custom-days", "custom-different-lengths"],
+)
+def test_distinct_active_retention_and_ratios_over_any_two_ranges(
+    small_service, small_data, now, then
+):
+    """Not a sum of days: each range is one period (a whole week, or grain `all`)."""
+    for metric, value in _by_hand(small_data).items():
+        got = compare_ranges(small_service, metric, now, then)
+        want = (value(then), value(now))
+        assert (got.before, got.after) == pytest.approx(want, rel=1e-12), (metric, now, then)
+
+
+def test_hand_numbers_over_custom_days(small_service):
+    # paid orders 12-29..01-02: o05 c2, o06 c2, o07 c3, o09 c4 → 3 buyers (c2 twice: once);
+    # 01-03..01-07: o10 c99, o11 c4, o12 c1, o14 c5 → 4 buyers (o16 is local 01-08)
+    got = compare_ranges(small_service, "buyers", CUSTOM_A, CUSTOM_B)
+    assert (got.before, got.after) == (3.0, 4.0)
+    # wau on 01-07 (01-01..01-07): c1, c2, c3, c4, c5, c6, c7, c9 = 8 (c9 at local 01-01 00:00);
+    # on 01-02 (12-27..01-02): c1, c2, c3, c4, c7, c8, c9 = 7
+    got = compare_ranges(small_service, "wau", CUSTOM_A, CUSTOM_B)
+    assert (got.before, got.after) == (7.0, 8.0)
+    # d1: 12-29..01-02 signed up c2 (not back 12-30), c3 (back 01-02), c4 (back 01-03) → 2/3;
+    # 01-03..01-07: c5 (not back 01-07); c6 signed up 01-07, its day 1 is today: not mature → 0
+    got = compare_ranges(small_service, "d1_retention", CUSTOM_A, CUSTOM_B)
+    assert (got.before, got.after) == pytest.approx((2 / 3, 0.0))
+
+
+def test_distinct_and_active_breakdowns_over_custom_days(small_service, small_data):
+    paid, sessions = _paid(small_data), _sessions(small_data)
+    known = sessions[sessions["customer_id"].notna()]
+    week_to = (CUSTOM_A[1] - timedelta(days=6), CUSTOM_A[1])  # wau: 7 days ending on 01-07
+    week_then = (CUSTOM_B[1] - timedelta(days=6), CUSTOM_B[1])
+    for metric, rows, before_days, after_days in [
+        ("buyers", paid, CUSTOM_B, CUSTOM_A),
+        ("visitors", sessions, CUSTOM_B, CUSTOM_A),
+        ("wau", known, week_then, week_to),
+    ]:
+        got = compare_ranges(small_service, metric, CUSTOM_A, CUSTOM_B, ("platform",)).frame
+        got = got.assign(platform=got["platform"].fillna("-")).set_index("platform")
+        for column, days in (("before", before_days), ("after", after_days)):
+            part = _in(rows, days).assign(platform=lambda f: f["platform"].fillna("-"))
+            want = part.groupby("platform")["customer_id"].nunique()
+            want = want[want > 0].to_dict()
+            have = got[column].fillna(0)
+            assert have[have > 0].to_dict() == want, (metric, column)
 
 
 def test_breakdown_by_platform(small_service, small_data):

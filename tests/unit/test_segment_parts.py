@@ -19,10 +19,12 @@ import pytest
 from analysis.explain import explain, find_segments
 from analysis.ranges import DayRange
 from metric_layer.errors import QueryError
+from metric_layer.loader import parse_spec
+from metric_layer.query import DimensionFilter
 from metric_layer.segment_frames import batchable, range_totals, segment_frames
 from metric_layer.segment_parts import segment_parts
 from metric_layer.service import MetricService
-from tests.conftest import build_warehouse
+from tests.conftest import SPEC_PATH, build_warehouse
 from warehouse import Warehouse
 
 WEEK = (date(2026, 1, 5), date(2026, 1, 11))
@@ -96,6 +98,7 @@ MEASURES = {
         ("orders", (CUSTOM_B, CUSTOM_A)),
         ("revenue", (CUSTOM_B, CUSTOM_A)),
         ("buyers", (PREVIOUS, WEEK)),
+        ("buyers", (CUSTOM_B, CUSTOM_A)),
         ("orders", (PREVIOUS, WEEK)),
     ],
 )
@@ -117,9 +120,13 @@ def test_every_segment_of_orders_metrics_matches_pandas(small_service, small_dat
     assert once, "some segment must have rows in one range only"
 
 
-def test_distinct_visitors_count_anonymous_sessions_as_a_segment_of_zero(small_service, small_data):
+@pytest.mark.parametrize(
+    "ranges", [(PREVIOUS, WEEK), (CUSTOM_B, CUSTOM_A)], ids=["weeks", "custom"]
+)
+def test_distinct_visitors_count_anonymous_sessions_as_a_segment_of_zero(
+    small_service, small_data, ranges
+):
     sessions = _sessions(small_data)
-    ranges = (PREVIOUS, WEEK)
     got = segment_parts(small_service, ["visitors"], ranges, _sets(["platform", "channel"]))
     for dims in [(), *_sets(["platform", "channel"])]:
         for side, days in enumerate(ranges):
@@ -127,10 +134,12 @@ def test_distinct_visitors_count_anonymous_sessions_as_a_segment_of_zero(small_s
             assert _got(got.frame("visitors", dims, side), dims) == pytest.approx(want), dims
 
 
-def test_ratio_frames_hold_both_inputs_per_segment(small_service, small_data):
+@pytest.mark.parametrize(
+    "ranges", [(PREVIOUS, WEEK), (CUSTOM_B, CUSTOM_A)], ids=["weeks", "custom"]
+)
+def test_ratio_frames_hold_both_inputs_per_segment(small_service, small_data, ranges):
     orders, sessions = _orders(small_data), _sessions(small_data)
     paid = orders[orders["status"] == "paid"]
-    ranges = (PREVIOUS, WEEK)
     dims_sets = _sets(["platform", "channel"])
     for metric, num_rows, den_rows, num, den in [
         ("aov", paid, paid, MEASURES["revenue"], len),
@@ -154,10 +163,13 @@ def test_ratio_frames_hold_both_inputs_per_segment(small_service, small_data):
                 assert _got(frame, dims, "denominator") == pytest.approx(want_d), (metric, dims)
 
 
-def test_range_totals_of_the_tree(small_service, small_data):
+@pytest.mark.parametrize(
+    "ranges", [(PREVIOUS, WEEK), (CUSTOM_B, CUSTOM_A)], ids=["weeks", "custom"]
+)
+def test_range_totals_of_the_tree(small_service, small_data, ranges):
     paid = _orders(small_data).query("status == 'paid'")
-    got = range_totals(small_service, ["orders", "buyers", "aov"], (PREVIOUS, WEEK))
-    a, b = _in(paid, PREVIOUS), _in(paid, WEEK)
+    got = range_totals(small_service, ["orders", "buyers", "aov"], ranges)
+    a, b = (_in(paid, days) for days in ranges)
     assert got["orders"] == (len(a), len(b))
     assert got["buyers"] == (a["customer_id"].nunique(), b["customer_id"].nunique())
     assert got["aov"] == pytest.approx((a["amount"].mean(), b["amount"].mean()))
@@ -199,6 +211,15 @@ def test_batched_and_per_set_root_cause_agree(medium_service):
             "conversion",
             ((date(2025, 11, 1), date(2025, 11, 30)), (date(2025, 12, 1), date(2025, 12, 31))),
         ),
+        # custom days: distinct over each range in one statement vs grain `all` per set
+        (
+            "buyers",
+            ((date(2025, 10, 1), date(2025, 11, 9)), (date(2025, 11, 10), date(2025, 12, 3))),
+        ),
+        (
+            "conversion",
+            ((date(2025, 10, 20), date(2025, 11, 12)), (date(2025, 11, 13), date(2025, 12, 6))),
+        ),
     ]:
         then, now = ranges
         dims = ["platform", "channel", "region"] if metric == "conversion" else ORDER_DIMS
@@ -216,13 +237,65 @@ def test_batched_and_per_set_root_cause_agree(medium_service):
         assert fast.overlapping == slow.overlapping
 
 
-def test_distinct_counts_over_custom_days_are_not_batched(small_service):
-    assert batchable(small_service.spec, "orders", (CUSTOM_B, CUSTOM_A))
-    assert not batchable(small_service.spec, "buyers", (CUSTOM_B, CUSTOM_A))
-    assert not batchable(small_service.spec, "conversion", (CUSTOM_B, CUSTOM_A))
-    assert not batchable(small_service.spec, "ios_share", (PREVIOUS, WEEK))  # a filtered input
-    with pytest.raises(QueryError, match="does not add up over days"):
-        explain(small_service, "buyers", DayRange(*CUSTOM_A), DayRange(*CUSTOM_B))
+def test_distinct_counts_over_custom_days_are_batched_and_exact(small_service, small_data):
+    spec = small_service.spec
+    assert all(batchable(spec, m) for m in ("orders", "buyers", "visitors", "conversion"))
+    assert not batchable(spec, "ios_share")  # a filtered input: not a metric of its own
+    assert not batchable(spec, "wau")  # active: one query per set and range (grain `all`)
+    paid = _orders(small_data).query("status == 'paid'")
+    dims = ["platform", "channel"]
+    for batched in (True, False):
+        got = find_segments(small_service, "buyers", dims, CUSTOM_A, CUSTOM_B, batched=batched)
+        assert got is not None
+        before, after = (_in(paid, d) for d in (CUSTOM_B, CUSTOM_A))
+        # c1, c2 (twice), c3, c4 then c99, c4, c1, c5: 4 and 4, distinct over the days
+        assert (got.totals.before, got.totals.after) == (4.0, 4.0)
+        assert got.totals.after == after["customer_id"].nunique()
+        for dim_set in [(d,) for d in dims] + [tuple(dims)]:
+            want = [
+                _want(rows, dim_set, lambda g: g["customer_id"].nunique())
+                for rows in (before, after)
+            ]
+            effects = {  # root cause shows NULL as (none); _want as NULL
+                tuple(NULL if v == "(none)" else v for _, v in e.segment): e
+                for e in got.effects
+                if tuple(d for d, _ in e.segment) == dim_set
+            }
+            assert set(effects) == set(want[0]) | set(want[1]), (batched, dim_set)
+            for key, e in effects.items():
+                want_pair = (want[0].get(key, 0.0), want[1].get(key, 0.0))
+                assert (e.before, e.after) == want_pair, (batched, dim_set, key)
+    result = explain(small_service, "buyers", DayRange(*CUSTOM_A), DayRange(*CUSTOM_B))
+    assert (result.comparison.before, result.comparison.after) == (4.0, 4.0)
+
+
+def test_a_ratio_of_active_metrics_splits_by_segment_over_custom_days(small_service, small_data):
+    """stickiness = dau / mau: not batchable, each range one grain-`all` query per set."""
+    sessions = _sessions(small_data)
+    known = sessions[sessions["customer_id"].notna()]
+    got = find_segments(small_service, "stickiness", ["platform"], CUSTOM_A, CUSTOM_B)
+    assert got is not None and got.kind == "ratio"
+    for days, rate_of in ((CUSTOM_B, "before"), (CUSTOM_A, "after")):
+        span = pd.date_range(days[0], days[1], freq="D").date
+        month = _in(known, (days[1] - pd.Timedelta(days=29), days[1]))
+        for platform, rows in _in(known, days).groupby("platform"):
+            daily = rows.groupby("day")["customer_id"].nunique().reindex(span).fillna(0)
+            mau = month[month["platform"] == platform]["customer_id"].nunique()
+            (effect,) = [e for e in got.effects if e.segment == (("platform", platform),)]
+            assert getattr(effect, rate_of) == pytest.approx(daily.mean() / mau), platform
+
+
+def test_what_root_cause_cannot_split_is_left_out_with_what_works(small_service):
+    notes: list[str] = []
+    assert (
+        find_segments(small_service, "ios_share", ["size"], CUSTOM_A, CUSTOM_B, notes=notes) is None
+    )
+    assert "filters its inputs" in notes[-1] and "metric of its own" in notes[-1]
+    assert (
+        find_segments(small_service, "wau", ["platform"], CUSTOM_A, CUSTOM_B, notes=notes) is None
+    )
+    assert "is an active metric; root cause splits counts, sums" in notes[-1]
+    assert "northstar query wau --grain all" in notes[-1]
 
 
 def test_unknown_dimension_is_refused_with_the_metric_s_dimensions(small_service):
@@ -257,13 +330,42 @@ def test_a_snapshot_s_service_answers_the_second_ask_from_memory(small_data, sma
     assert live.remember(("k",), lambda: 1) == 1 and live.remember(("k",), lambda: 2) == 2
 
 
-def test_a_tree_node_that_cannot_be_computed_leaves_the_drivers_out_with_the_reason(
-    small_service,
-):
-    # buyers (a distinct count under orders) over 5 custom days: not a sum of days
+def test_the_tree_over_custom_days_matches_pandas(small_service, small_data):
+    # buyers (a distinct count under orders) over 5 custom days: distinct over the days
+    paid = _orders(small_data).query("status == 'paid'")
     result = explain(small_service, "orders", DayRange(*CUSTOM_A), DayRange(*CUSTOM_B))
+    rows = {r.metric: r for r in result.drivers}
+    a, b = _in(paid, CUSTOM_B), _in(paid, CUSTOM_A)
+    assert (rows["orders"].before, rows["orders"].after) == (len(a), len(b))
+    assert (rows["buyers"].before, rows["buyers"].after) == (
+        a["customer_id"].nunique(),
+        b["customer_id"].nunique(),
+    )
+    per_buyer = rows["revenue_per_buyer"]
+    assert (per_buyer.before, per_buyer.after) == pytest.approx(
+        (
+            a["amount"].sum() / a["customer_id"].nunique(),
+            b["amount"].sum() / b["customer_id"].nunique(),
+        )
+    )
+    parts = [r.contribution for r in result.drivers if r.parent == "orders"]
+    assert sum(parts) == pytest.approx(len(b) - len(a))
+    assert not any(n.startswith("drivers left out") for n in result.notes)
+
+
+def test_a_tree_node_that_cannot_be_computed_leaves_the_drivers_out_with_the_reason(
+    small_warehouse, small_data
+):
+    # visitors (sessions) has no `size`: filtered by size, its values cannot be computed
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    text = text.replace("      - {metric: revenue_per_buyer}", "      - {metric: visitors}")
+    spec = parse_spec(text, "tree.yml", small_warehouse.table_columns())
+    service = MetricService(small_warehouse, spec, as_of=small_data.today)
+    only = (DimensionFilter("size", "=", ("small",)),)
+    result = explain(service, "orders", DayRange(*CUSTOM_A), DayRange(*CUSTOM_B), filters=only)
     assert result.drivers == []
     assert any(
-        n.startswith("drivers left out:") and "does not add up over days" in n for n in result.notes
+        n.startswith("drivers left out:") and "cannot be broken down or filtered by `size`" in n
+        for n in result.notes
     )
     assert result.segments is not None  # the segments of orders still are
