@@ -1,8 +1,10 @@
 """One explanation of a metric's move between two ranges: the change, its drivers, its segments.
 
 In: a metric service (anything with `.spec`, `.semantics`, `.query`, `.today`, `.remember`), a
-metric, the current and baseline DayRange, the dimensions to search (default: all of the metric's).
-Out: an Explanation. The numbers come from the metric layer: counts, sums, distinct counts and
+metric, the current and baseline DayRange, the dimensions to search (default: all of the metric's),
+dimension filters and `where` SQL conditions (metric_layer/where.py: the same as `query` takes),
+applied exactly to the value, the drivers and the segments. Out: an Explanation. The numbers come
+from the metric layer: counts, sums, distinct counts and
 their ratios batched (metric_layer.segment_frames: one GROUPING SETS statement per source for
 every dimension set and both ranges), anything else from range_compare (one query per range: the
 period when it is one whole period, else grain `all`): exact over any two ranges for every metric
@@ -35,6 +37,7 @@ from metric_layer.range_compare import (
 from metric_layer.segment_frames import batchable, range_totals, segment_sums
 from metric_layer.segment_parts import SEGMENT_AGGS
 from metric_layer.spec import DerivedMetric, RatioMetric, SimpleMetric, TreeNode
+from metric_layer.where import query_filters
 
 MAX_DIMENSIONS = 8  # 8 dimensions and their 28 pairs: 36 grouping sets in one statement
 
@@ -76,13 +79,18 @@ def explain(
     *,
     dimensions: list[str] | None = None,
     filters: tuple[DimensionFilter, ...] = (),
+    where: tuple[str, ...] = (),
     pairs: bool = True,
     as_of: date | None = None,
 ) -> Explanation:
     if metric not in service.spec.metric_names:
         raise QueryError(f"unknown metric `{metric}`; run `northstar metrics` to list them")
+    # As the metric's query reads them: `amount>100` (a column, no dimension) joins the SQL
+    # condition, so the segments' batch (dimension filters only) never sees it as a dimension.
+    kept, condition = query_filters(metric, filters, where, service.semantics, service.column_types)
+    filters, where = tuple(kept), (condition,) if condition else ()
     days_now, days_then = (current.start, current.end), (baseline.start, baseline.end)
-    comparison = _compared(service, metric, days_now, days_then, filters, as_of)
+    comparison = _compared(service, metric, days_now, days_then, filters, as_of, where)
     notes = []
     scale = 1.0
     if current.days != baseline.days and _additive(service.spec.metric(metric)):
@@ -100,7 +108,7 @@ def explain(
     if comparison.partial:
         notes.append(f"{current} reaches the as-of day {service.today(as_of)}: it is not complete")
     drivers = driver_contributions(
-        service, metric, days_now, days_then, filters=filters, as_of=as_of, notes=notes
+        service, metric, days_now, days_then, filters=filters, where=where, as_of=as_of, notes=notes
     )
     dims = segment_dimensions(service, metric) if dimensions is None else list(dimensions)
     allowed = segment_dimensions(service, metric)
@@ -120,6 +128,7 @@ def explain(
         days_then,
         pairs=pairs,
         filters=filters,
+        where=where,
         as_of=as_of,
         notes=notes,
         scale=scale,
@@ -134,6 +143,7 @@ def driver_contributions(
     then: DayPair,
     *,
     filters: tuple[DimensionFilter, ...] = (),
+    where: tuple[str, ...] = (),
     as_of: date | None = None,
     notes: list[str] | None = None,
     batched: bool = True,
@@ -146,10 +156,11 @@ def driver_contributions(
     node = find_node(north_star.tree if north_star else None, metric)
     if node is None or not node.children:
         return []
-    key = ("drivers", metric, now, then, tuple(filters), service.today(as_of), batched)
+    key = ("drivers", metric, now, then, tuple(filters), tuple(where), service.today(as_of))
     try:
         return service.remember(
-            key, lambda: _contributions(service, node, now, then, filters, as_of, batched)
+            (*key, batched),
+            lambda: _contributions(service, node, now, then, filters, where, as_of, batched),
         )
     except _LeftOut as exc:
         notes.append(f"drivers left out: {exc.__cause__}")
@@ -160,15 +171,17 @@ class _LeftOut(Exception):
     """A node's value cannot be computed: the drivers are left out (the cause says why)."""
 
 
-def _contributions(service, node, now, then, filters, as_of, batched) -> list[DriverContribution]:
+def _contributions(
+    service, node, now, then, filters, where, as_of, batched
+) -> list[DriverContribution]:
     names = subtree_metrics(node)
     ranges = (then, now)
     many = [n for n in names if batched and batchable(service.spec, n)]
     try:
-        values = range_totals(service, many, ranges, filters) if many else {}
+        values = range_totals(service, many, ranges, filters, where) if many else {}
         for name in names:
             if name not in values:
-                compared = _compared(service, name, now, then, filters, as_of)
+                compared = _compared(service, name, now, then, filters, as_of, where)
                 values[name] = (compared.before, compared.after)
     except QueryError as exc:
         raise _LeftOut() from exc
@@ -177,15 +190,15 @@ def _contributions(service, node, now, then, filters, as_of, batched) -> list[Dr
         for name in names
         if isinstance(definition := service.spec.metric(name), DerivedMetric)
     }
-    series = _LazySeries(lambda: _series(service, names, then, now, as_of), names)
+    series = _LazySeries(lambda: _series(service, names, then, now, as_of, filters, where), names)
     return tree_contributions(node, values, series, formulas)
 
 
-def _compared(service, metric, now, then, filters, as_of) -> RangeComparison:
+def _compared(service, metric, now, then, filters, as_of, where=()) -> RangeComparison:
     """compare_ranges, remembered per snapshot (callers must not change its frame)."""
-    key = ("compare_ranges", metric, now, then, tuple(filters), service.today(as_of))
+    key = ("compare_ranges", metric, now, then, tuple(filters), tuple(where), service.today(as_of))
     return service.remember(
-        key, lambda: compare_ranges(service, metric, now, then, (), filters, as_of)
+        key, lambda: compare_ranges(service, metric, now, then, (), filters, as_of, where)
     )
 
 
@@ -214,11 +227,14 @@ def subtree_metrics(node: TreeNode) -> list[str]:
     return out
 
 
-def _series(service, names, then, now, as_of) -> dict[str, pd.Series]:
-    """Per-period values over both ranges, for the correlation of `related` edges."""
+def _series(service, names, then, now, as_of, filters, where) -> dict[str, pd.Series]:
+    """Per-period values over both ranges (filtered as the values), for the correlation of
+    `related` edges."""
     lo, hi = min(then[0], now[0]), max(then[1], now[1])
     grain = "day" if (hi - lo) <= timedelta(days=92) else "week"
-    query = MetricQuery(tuple(names), grain, lo, hi, as_of=as_of)
+    query = MetricQuery(
+        tuple(names), grain, lo, hi, filters=tuple(filters), where=tuple(where), as_of=as_of
+    )
     key = ("series", query, service.today(as_of))
     frame = service.remember(key, lambda: service.query(query).frame).set_index("period")
     return {name: frame[name] for name in names}
@@ -241,6 +257,7 @@ def find_segments(
     *,
     pairs: bool = True,
     filters: tuple[DimensionFilter, ...] = (),
+    where: tuple[str, ...] = (),
     as_of: date | None = None,
     notes: list[str] | None = None,
     scale: float = 1.0,
@@ -273,12 +290,14 @@ def find_segments(
         combos += list(itertools.combinations(dims, 2))
     try:
         if batched and batchable(service.spec, metric):
-            key = ("root_cause", metric, tuple(combos), now, then, tuple(filters), scale)
+            key = ("root_cause", metric, tuple(combos), now, then, tuple(filters), tuple(where))
             return service.remember(
-                key,
-                lambda: _batched_cause(service, metric, kind, combos, now, then, filters, scale),
+                (*key, scale),
+                lambda: _batched_cause(
+                    service, metric, kind, combos, now, then, filters, where, scale
+                ),
             )
-        frames = _frames_per_set(service, metric, kind, combos, then, now, filters, as_of)
+        frames = _frames_per_set(service, metric, kind, combos, then, now, filters, where, as_of)
     except QueryError as exc:
         notes.append(f"segments left out: {exc}")
         return None
@@ -299,9 +318,9 @@ def _ratio_totals(n0: float, d0: float, n1: float, d1: float) -> Totals:
     return Totals(n0 / d0 if d0 else nan, n1 / d1 if d1 else nan, n0, d0, n1, d1)
 
 
-def _batched_cause(service, metric, kind, combos, now, then, filters, scale) -> RootCause:
+def _batched_cause(service, metric, kind, combos, now, then, filters, where, scale) -> RootCause:
     """Root cause from segment_sums: one statement per source, no frames in between."""
-    got = segment_sums(service, metric, (then, now), combos, filters)
+    got = segment_sums(service, metric, (then, now), combos, filters, where)
     whole_then, whole_now = (side[()] for side in got.pop(()))
     if kind == "additive":
         totals = Totals(whole_then[0] * scale, whole_now[0])
@@ -314,13 +333,13 @@ def _batched_cause(service, metric, kind, combos, now, then, filters, scale) -> 
     return root_cause_from_sums(sums, "ratio", _ratio_totals(*whole_then, *whole_now))
 
 
-def _frames_per_set(service, metric, kind, combos, then, now, filters, as_of):
+def _frames_per_set(service, metric, kind, combos, then, now, filters, where, as_of):
     """One range_values (or ratio_parts) query per dimension set and range, the whole first."""
     ask = range_values if kind == "additive" else ratio_parts
     return {
         c: (
-            ask(service, metric, then, c, filters, as_of),
-            ask(service, metric, now, c, filters, as_of),
+            ask(service, metric, then, c, filters, as_of, where),
+            ask(service, metric, now, c, filters, as_of, where),
         )
         for c in [(), *combos]
     }

@@ -19,7 +19,8 @@ from cli.context import service_or_exit
 from cli.output import console, fail, say
 from dashboard.formatting import format_delta, format_value
 from metric_layer.errors import QueryError
-from metric_layer.query import DimensionFilter, MetricQuery
+from metric_layer.query import MetricQuery
+from metric_layer.where import WHERE_HELP, read_filters
 from settings import Settings, parse_as_of
 
 
@@ -42,9 +43,7 @@ def explain(
     by: Annotated[
         list[str], typer.Option("--by", help="dimension to search (repeatable; default: all)")
     ] = [],  # noqa: B006
-    where: Annotated[
-        list[str], typer.Option(help="filter like channel=ads or platform!=web,ios")
-    ] = [],  # noqa: B006
+    where: Annotated[list[str], typer.Option(help=WHERE_HELP)] = [],  # noqa: B006
     pairs: Annotated[bool, typer.Option(help="also search pairs of dimensions")] = True,
     format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
     as_of: Annotated[
@@ -66,7 +65,7 @@ def explain(
     else:
         fail("--compare must be previous or last_year")
     try:
-        filters = tuple(DimensionFilter.parse(w) for w in where)
+        filters, conditions = read_filters(where)
         day = parse_as_of(as_of, "--as-of") if as_of else None
         service = service_or_exit(Settings.load())
         result = explain_metric(
@@ -76,6 +75,7 @@ def explain(
             baseline,
             dimensions=list(by) or None,
             filters=filters,
+            where=conditions,
             pairs=pairs,
             as_of=day,
         )

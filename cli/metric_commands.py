@@ -18,8 +18,8 @@ from cli.output import FAILED, USAGE, console, fail, say
 from metric_layer.errors import SpecError
 from metric_layer.frame_json import frame_json
 from metric_layer.periods import QUERY_GRAINS as GRAINS
-from metric_layer.query import DimensionFilter, MetricQuery
-from metric_layer.where import read_filter
+from metric_layer.query import MetricQuery
+from metric_layer.where import WHERE_HELP, read_filters
 from settings import Settings, parse_as_of
 from warehouse import WarehouseError
 
@@ -95,10 +95,7 @@ def query(
     to: Annotated[str | None, typer.Option("--to", help="last day, YYYY-MM-DD")] = None,
     where: Annotated[
         list[str],
-        typer.Option(
-            help="filter (repeatable): dimension=value, dimension!=a,b, dimension>=value (>, <, <=), "
-            "or SQL over dimensions and columns: \"amount > 100 AND platform IN ('ios','android')\""
-        ),
+        typer.Option(help=WHERE_HELP),
     ] = [],  # noqa: B006
     compare: Annotated[
         str | None,
@@ -118,15 +115,15 @@ def query(
         fail(f"--format must be table, csv or json, not {format!r}")
     # QueryError and ValueError (bad filters, days out of range, unknown names) end the command
     # through cli.guard with their message and exit code 2.
-    filters = [read_filter(w) for w in where]
+    filters, conditions = read_filters(where)
     q = MetricQuery(
         metrics=tuple(metric),
         grain=grain,
         start=_date(from_, "--from"),
         end=_date(to, "--to"),
         dimensions=tuple(by),
-        filters=tuple(f for f in filters if isinstance(f, DimensionFilter)),
-        where=tuple(f for f in filters if isinstance(f, str)),
+        filters=filters,
+        where=conditions,
         compare=compare,  # type: ignore[arg-type]
         as_of=parse_as_of(as_of, "--as-of") if as_of is not None else None,
     )

@@ -24,7 +24,7 @@ from metric_layer.expressions import and_texts, parse_formula, shift_of
 from metric_layer.fused import fused_select
 from metric_layer.periods import Offset, Window, align_range, shift_range
 from metric_layer.query import DimensionFilter, MetricQuery
-from metric_layer.relation import ModelRelation, col, date_lit, filter_condition, ident
+from metric_layer.relation import ModelRelation, col, date_lit, ident
 from metric_layer.retention_sql import group_by, nullif_zero, retention_counts, retention_value
 from metric_layer.rollups import Declined, RollupPlanner
 from metric_layer.semantics import Semantics
@@ -43,7 +43,7 @@ from metric_layer.spec import (
 )
 from metric_layer.sql_time import shift_expr, window_period
 from metric_layer.suggest import did_you_mean
-from metric_layer.where import check_where, parse_where, shared_columns, typed_values
+from metric_layer.where import query_filters
 
 DOUBLE = exp.DataType.build("DOUBLE")
 
@@ -147,22 +147,8 @@ class Compiler:
         return self._retention(metric, w, dims, filters, extra)
 
     def _filters(self, metric: str, query: MetricQuery) -> tuple[list[DimensionFilter], str | None]:
-        """Dimension filters, and the rest as one checked SQL condition rebuilt by sqlglot: the
-        query's `where` texts and `column op value` filters on a column that is no dimension."""
-        dimensions = self.sem.dimensions_of_metric(metric)
-        columns = shared_columns(metric, self.sem, self.types)
-        kept, parts = [], []
-        for f in query.filters:
-            if f.dimension in dimensions or f.dimension not in columns:
-                kept.append(f)  # unknown names are reported by _check_dimensions
-            else:
-                typed = typed_values(f, self.types, self.sem, metric)
-                parts.append(filter_condition(col(f.dimension), typed).sql(dialect="duckdb"))
-        for text in query.where:
-            tree = parse_where(text)
-            check_where(tree, text, metric, self.sem, self.types)
-            parts.append(tree.sql(dialect="duckdb"))
-        return kept, and_texts(*parts)
+        """Dimension filters, and the rest as one checked SQL condition (where.query_filters)."""
+        return query_filters(metric, query.filters, query.where, self.sem, self.types)
 
     def _check_dimensions(self, metric: str, dims, filters: list[DimensionFilter]) -> None:
         allowed = self.sem.dimensions_of_metric(metric)

@@ -1,6 +1,6 @@
-"""What a cumulative metric may accumulate: the checks validation.py runs on its keys.
+"""What a cumulative metric may accumulate: the checks metric_rules.py runs on its keys.
 
-Kept apart from validation.py (which calls it and adds the issues with their lines) so the rules
+Kept apart from metric_rules.py (which calls it and adds the issues with their lines) so the rules
 of one metric type read in one place.
 """
 

@@ -15,6 +15,9 @@ the DuckDB text stays what it was:
   round alike on both engines. A DOUBLE is rounded by DuckDB as its exact binary value (2.675 is
   2.67499… and rounds to 2.67) and by PostgreSQL as its 15-digit decimal (2.68): with digits,
   values a hair from halfway may differ in the last digit (docs/metrics-yml.md, Other engines);
+- generate_series of DATEs (the days of a cumulative metric): PostgreSQL has no DATE variant and
+  picks its TIMESTAMPTZ one, stepping through the session's zone (in Pacific/Apia it skips
+  2011-12-30); a series of TIMESTAMPs steps through plain calendar days;
 - approximate percentiles: PostgreSQL has no approximate quantile; the metric is refused.
 """
 
@@ -49,7 +52,8 @@ def _for_postgres(tree: exp.Expression) -> exp.Expression:
             "set `approximate: false` in metrics.yml to run it there (exact percentile)"
         )
     # Deepest first, so a rewritten node's arguments are already rewritten.
-    for node in reversed(list(tree.find_all(exp.ArgMin, exp.ArgMax, exp.DateTrunc, exp.Round))):
+    kinds = (exp.ArgMin, exp.ArgMax, exp.DateTrunc, exp.Round, exp.GenerateSeries)
+    for node in reversed(list(tree.find_all(*kinds))):
         node.replace(_postgres_node(node))
     return tree
 
@@ -67,7 +71,25 @@ def _postgres_node(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.Round):
         return _round(node)
+    if isinstance(node, exp.GenerateSeries):
+        return _timestamp_series(node)
     return node
+
+
+def _timestamp_series(node: exp.GenerateSeries) -> exp.GenerateSeries:
+    """A series of DATEs as TIMESTAMPs, its exclusive end as the last value (end - step)."""
+    start, end, step = node.args["start"], node.args["end"], node.args.get("step")
+    if not isinstance(step, exp.Interval) or not _is_date(start):
+        return node  # integers (active_window.py) read the same on both engines
+    stamp = exp.DataType.build("TIMESTAMP")
+    last = exp.cast(end, stamp)
+    if node.args.get("is_end_exclusive"):
+        last = exp.Sub(this=last, expression=step.copy())
+    return exp.GenerateSeries(start=exp.cast(start, stamp), end=last, step=step)
+
+
+def _is_date(value: exp.Expression) -> bool:
+    return isinstance(value, exp.Cast) and value.to.is_type("date")
 
 
 def _round(node: exp.Round) -> exp.Round:

@@ -1,7 +1,7 @@
 """Any two day ranges compared: each range's value (overall or per segment) and the change.
 
-In: a MetricService, a metric, two inclusive day ranges [start, end], optional breakdown and
-filters. Out: a RangeComparison whose frame has the breakdown columns plus `before`, `after`,
+In: a MetricService, a metric, two inclusive day ranges [start, end], optional breakdown,
+dimension filters and `where` SQL conditions (as MetricQuery takes them). Out: a RangeComparison whose frame has the breakdown columns plus `before`, `after`,
 `change` (one row without a breakdown).
 
 A range's value is the metric computed over the whole range as one period, never a sum of per-day
@@ -71,6 +71,7 @@ def range_values(
     dimensions: tuple[str, ...] = (),
     filters: tuple[DimensionFilter, ...] = (),
     as_of: date | None = None,
+    where: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The metric over the whole range: <dimensions…>, value (a float; one row without dimensions)."""
     start, end = days
@@ -82,7 +83,7 @@ def range_values(
     # range is grain `all`, one row per segment over exactly its days. The per-day sums asked
     # before were exact for counts and sums only, returned days × segments rows, and took the
     # same time (benchmarks/bench_ranges.py: 0.84-1.28× at 100k orders).
-    frame = _query(service, metric, grain or "all", days, dimensions, filters, as_of)
+    frame = _query(service, metric, grain or "all", days, dimensions, filters, as_of, where)
     # Floats with NaN for no value: comparisons and shares are arithmetic on doubles (an exact
     # Decimal sum or a nullable count would not mix with a scaled baseline).
     value = pd.to_numeric(frame[metric], errors="coerce").astype("float64")
@@ -96,6 +97,7 @@ def ratio_parts(
     dimensions: tuple[str, ...] = (),
     filters: tuple[DimensionFilter, ...] = (),
     as_of: date | None = None,
+    where: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """A ratio metric's numerator and denominator over the range: <dimensions…>, numerator,
     denominator. Refused for inputs with their own filter (they are not metrics of their own)."""
@@ -108,8 +110,9 @@ def ratio_parts(
             "segments; to split it, define each filtered input as a metric of its own (with "
             "that filter) and make the ratio of those"
         )
-    n = range_values(service, definition.numerator.metric, days, dimensions, filters, as_of)
-    d = range_values(service, definition.denominator.metric, days, dimensions, filters, as_of)
+    num, den = definition.numerator.metric, definition.denominator.metric
+    n = range_values(service, num, days, dimensions, filters, as_of, where)
+    d = range_values(service, den, days, dimensions, filters, as_of, where)
     if not dimensions:
         return pd.DataFrame(
             {"numerator": n["value"].to_numpy(), "denominator": d["value"].to_numpy()}
@@ -128,10 +131,11 @@ def compare_ranges(
     dimensions: tuple[str, ...] = (),
     filters: tuple[DimensionFilter, ...] = (),
     as_of: date | None = None,
+    where: tuple[str, ...] = (),
 ) -> RangeComparison:
     """Both ranges' values and the change, overall or per breakdown value."""
-    after = range_values(service, metric, current, dimensions, filters, as_of)
-    before = range_values(service, metric, baseline, dimensions, filters, as_of)
+    after = range_values(service, metric, current, dimensions, filters, as_of, where)
+    before = range_values(service, metric, baseline, dimensions, filters, as_of, where)
     if dimensions:
         frame = before.merge(after, on=list(dimensions), how="outer", suffixes=("_b", "_a"))
         frame = frame.rename(columns={"value_b": "before", "value_a": "after"})
@@ -146,8 +150,15 @@ def compare_ranges(
     )
 
 
-def _query(service, metric, grain, days, dimensions, filters, as_of) -> pd.DataFrame:
+def _query(service, metric, grain, days, dimensions, filters, as_of, where) -> pd.DataFrame:
     query = MetricQuery(
-        (metric,), grain, days[0], days[1], tuple(dimensions), tuple(filters), as_of=as_of
+        (metric,),
+        grain,
+        days[0],
+        days[1],
+        tuple(dimensions),
+        tuple(filters),
+        where=tuple(where),
+        as_of=as_of,
     )
     return service.query(query).frame

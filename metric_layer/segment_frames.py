@@ -1,7 +1,8 @@
 """Root cause's numbers for one metric, and the tree's node values, from batched segment parts.
 
 In: a metric service, a metric that is a count, sum or distinct count, or a ratio of such inputs
-without filters of their own; two day ranges; dimension sets; filters.
+without filters of their own; two day ranges; dimension sets; dimension filters and `where` SQL
+conditions.
 Out (segment_frames): dimension set → (first range's frame, second range's frame), shaped as
 range_compare returns them — `value` per segment (range_values), or `numerator` and `denominator`
 (ratio_parts) — the empty set holding the whole. range_totals: each metric's value in each range.
@@ -58,10 +59,20 @@ def parts(
     ranges: Sequence[DayPair],
     dim_sets: Sequence[Dims],
     filters: Sequence[DimensionFilter] = (),
+    where: Sequence[str] = (),
 ) -> SegmentParts:
     """segment_parts, remembered by the service (its data cannot change while it lives)."""
-    key = ("segment_parts", tuple(metrics), tuple(ranges), tuple(dim_sets), tuple(filters))
-    return service.remember(key, lambda: segment_parts(service, metrics, ranges, dim_sets, filters))
+    key = (
+        "segment_parts",
+        tuple(metrics),
+        tuple(ranges),
+        tuple(dim_sets),
+        tuple(filters),
+        tuple(where),
+    )
+    return service.remember(
+        key, lambda: segment_parts(service, metrics, ranges, dim_sets, filters, where)
+    )
 
 
 def segment_sums(
@@ -70,11 +81,12 @@ def segment_sums(
     ranges: tuple[DayPair, DayPair],
     dim_sets: Sequence[Dims],
     filters: Sequence[DimensionFilter] = (),
+    where: Sequence[str] = (),
 ) -> dict[Dims, tuple[Parts, Parts]]:
     """Dimension set (and the whole, `()`) → both ranges' parts per segment: (value,), or
     (numerator, denominator) with 0 for the input a segment has no rows of."""
     names = inputs_of(service.spec, metric)
-    got = parts(service, names, ranges, dim_sets, filters)
+    got = parts(service, names, ranges, dim_sets, filters, where)
     out: dict[Dims, tuple[Parts, Parts]] = {}
     for dims in [(), *(tuple(s) for s in dim_sets)]:
         sides = []
@@ -95,6 +107,7 @@ def segment_frames(
     ranges: tuple[DayPair, DayPair],
     dim_sets: Sequence[Dims],
     filters: Sequence[DimensionFilter] = (),
+    where: Sequence[str] = (),
 ) -> Frames:
     """segment_sums as frames shaped as range_compare returns them: <dims…> and `value`
     (range_values), or `numerator` and `denominator` (ratio_parts)."""
@@ -102,7 +115,7 @@ def segment_frames(
         ["value"] if len(inputs_of(service.spec, metric)) == 1 else ["numerator", "denominator"]
     )
     out: Frames = {}
-    for dims, sides in segment_sums(service, metric, ranges, dim_sets, filters).items():
+    for dims, sides in segment_sums(service, metric, ranges, dim_sets, filters, where).items():
         frames = []
         for got in sides:
             keys, values = list(got), list(got.values())
@@ -118,11 +131,12 @@ def range_totals(
     metrics: Sequence[str],
     ranges: tuple[DayPair, DayPair],
     filters: Sequence[DimensionFilter] = (),
+    where: Sequence[str] = (),
 ) -> dict[str, tuple[float, float]]:
     """Each batchable metric's value in both ranges (a ratio: numerator / denominator, no value
     when the denominator is 0), all from one statement per source."""
     inputs = list(dict.fromkeys(i for m in metrics for i in inputs_of(service.spec, m)))
-    got = parts(service, inputs, ranges, [], filters)
+    got = parts(service, inputs, ranges, [], filters, where)
     out = {}
     for metric in metrics:
         names = inputs_of(service.spec, metric)

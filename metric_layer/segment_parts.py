@@ -11,8 +11,9 @@ GROUPING() tells a segment whose value is NULL from a dimension that is not grou
   never adds up over days);
 - otherwise the model's raw table: its counts and sums in one statement, each with its own filter
   as FILTER (WHERE …); a distinct count on its own rows (distinct_segments.py, as its rollup).
-The numbers are those of range_values, on either path (tests/unit/test_segment_parts.py checks
-both against pandas). Names come from the validated spec; filter values are sqlglot literals.
+A `where` SQL condition (metric_layer/where.py) holds on raw rows only: with one, every source is
+the raw table. The numbers are those of range_values, on either path (tests/unit/test_segment_parts.py
+checks both against pandas). Names come from the validated spec; filter values are sqlglot literals.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from metric_layer.relation import BASE, ModelRelation, col, date_lit, filter_con
 from metric_layer.rollup_units import daily_table, entity_days_table, model_dimensions
 from metric_layer.rollups import RollupPlanner, _measures
 from metric_layer.spec import SimpleMetric
+from metric_layer.where import query_filters
 
 DayPair = tuple[date, date]  # inclusive start and end days
 Dims = tuple[str, ...]
@@ -84,14 +86,18 @@ def segment_parts(
     ranges: Sequence[DayPair],
     dim_sets: Sequence[Dims],
     filters: Sequence[DimensionFilter] = (),
+    where: Sequence[str] = (),
 ) -> SegmentParts:
     """Each metric's value per segment of each dimension set in each range (see SegmentParts)."""
     definitions = [_segmentable(service.spec.metric(name)) for name in dict.fromkeys(metrics)]
     sets = list(dict.fromkeys([(), *(tuple(s) for s in dim_sets)]))
     dims = list(dict.fromkeys(d for s in sets for d in s))
     needed = set(dims) | {f.dimension for f in filters}
+    condition = None
     for m in definitions:
         _check_dimensions(service, m, needed)
+        # Checked for each metric: its model must have the columns the condition names.
+        _, condition = query_filters(m.name, (), where, service.semantics, service.column_types)
     sides = [(lo, hi + timedelta(days=1)) for lo, hi in ranges]  # [lo, hi) days
     # Overlapping ranges share rows, which one CASE cannot put on both sides: a statement each.
     groups = [list(enumerate(sides))]
@@ -99,9 +105,9 @@ def segment_parts(
         groups = [[(i, side)] for i, side in enumerate(sides)]
     values: dict[tuple[str, Dims, int], Values] = {}
     texts = []
-    for source in _sources(service, definitions, needed):
+    for source in _sources(service, definitions, needed, raw_only=condition is not None):
         for group in groups:
-            select = _statement(service, source, group, dims, sets, list(filters))
+            select = _statement(service, source, group, dims, sets, list(filters), condition)
             texts.append(select.sql(dialect="duckdb"))
             result = service.warehouse.arrow(texts[-1], max_rows=MAX_ROWS)
             check_rows(result.num_rows)
@@ -131,9 +137,12 @@ def _overlap(sides: list[tuple[date, date]]) -> bool:
     return any(b[0] < a[1] for a, b in itertools.pairwise(ordered))
 
 
-def _sources(service, metrics: list[SimpleMetric], needed: set[str]) -> list[_Source]:
-    """Which table answers each metric: a rollup when one holds every needed dimension."""
-    planner: RollupPlanner | None = service.rollup_planner
+def _sources(
+    service, metrics: list[SimpleMetric], needed: set[str], raw_only: bool = False
+) -> list[_Source]:
+    """Which table answers each metric: a rollup when one holds every needed dimension (and no
+    SQL condition on raw columns is asked for)."""
+    planner: RollupPlanner | None = None if raw_only else service.rollup_planner
     sem = service.semantics
     keyed: dict[tuple[str, str, str], list[SimpleMetric]] = {}
     for m in metrics:
@@ -169,11 +178,17 @@ def _daily_set(needed: set[str]) -> str | None:
 
 # -- one statement per source ------------------------------------------------------------------
 def _statement(
-    service, source: _Source, sides, dims: list[str], sets: list[Dims], filters
+    service,
+    source: _Source,
+    sides,
+    dims: list[str],
+    sets: list[Dims],
+    filters,
+    condition: str | None = None,
 ) -> exp.Select:
     """SELECT side, GROUPING(dims), dims, value and presence per metric, over GROUPING SETS."""
     if source.kind in ("raw", "raw_distinct"):
-        inner, aggs = _raw_rows(service, source, sides, dims, filters)
+        inner, aggs = _raw_rows(service, source, sides, dims, filters, condition)
     else:
         inner, aggs = _rollup_rows(source, sides, dims, filters)
     if source.kind in ("entity_days", "raw_distinct") and dims:
@@ -241,7 +256,7 @@ def _rollup_rows(source: _Source, sides, dims, filters):
     return inner, aggs
 
 
-def _raw_rows(service, source: _Source, sides, dims, filters):
+def _raw_rows(service, source: _Source, sides, dims, filters, condition: str | None):
     rel = ModelRelation(
         service.semantics, source.name, service.spec.time_zone, service.column_types
     )
@@ -251,6 +266,8 @@ def _raw_rows(service, source: _Source, sides, dims, filters):
         *[exp.alias_(rel.dimension(d), d) for d in dims],
     ]
     conds = [rel.time_range(lo, hi), _rows_in(sides, rel.time_range), *map(rel.filter, filters)]
+    if condition is not None:  # checked by query_filters; rebuilt from the tree, as the compiler
+        conds.append(exp.paren(rel.spec_sql(condition)))
     alone = source.kind == "raw_distinct"  # one metric: its filter picks the rows
     for i, m in enumerate(source.metrics):
         target = rel.spec_sql(m.expr) if m.expr else rel.column(rel.model.primary_key)

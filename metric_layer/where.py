@@ -11,12 +11,14 @@ warehouse's columns, with a did-you-mean.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlglot import exp
 
 from metric_layer.errors import QueryError
-from metric_layer.expressions import DIALECT, ExpressionError, parse_expression
+from metric_layer.expressions import DIALECT, ExpressionError, and_texts, parse_expression
 from metric_layer.query import DimensionFilter, FilterSyntaxError
+from metric_layer.relation import col, filter_condition
 from metric_layer.semantics import Semantics
 from metric_layer.spec import RetentionMetric
 from metric_layer.suggest import did_you_mean
@@ -62,6 +64,15 @@ SYNTAX = (
 )
 
 
+# `--where` of `northstar query` and `northstar explain`: one text, so both say the same.
+WHERE_HELP = (
+    "filter (repeatable, all must hold): dimension=value, dimension=a,b (any of), "
+    "dimension!=a,b, dimension>=value (>, <, <=), or SQL over dimensions and columns: "
+    "\"amount > 100 AND platform IN ('ios','android')\". Two filters picking values of one "
+    "dimension (channel=ads and channel=email) are refused: write channel=ads,email"
+)
+
+
 _LOOKS_LIKE_SQL = re.compile(r"['\"()]|\b(and|or|not|in|like|ilike|between|is)\b", re.IGNORECASE)
 
 
@@ -76,6 +87,83 @@ def read_filter(text: str) -> DimensionFilter | str:
         return DimensionFilter.parse(text)
     except FilterSyntaxError as exc:
         raise FilterSyntaxError(f"{exc}, or {SYNTAX}") from None
+
+
+def read_filters(texts: Sequence[str]) -> tuple[tuple[DimensionFilter, ...], tuple[str, ...]]:
+    """Filters as typed (repeated `--where`): (dimension filters, SQL conditions), which must all
+    hold. Two that each pick values of one name (`channel=ads` and `channel=email`, or
+    `channel = 'ads'`) would match nothing together: refused, naming the one filter that means
+    "any of them" (`channel=ads,email`)."""
+    read = [read_filter(text) for text in texts]
+    picks: dict[str, list[tuple[str, tuple]]] = {}
+    for text, f in zip(texts, read, strict=True):
+        picked = _picked_values(f)
+        if picked is not None:
+            picks.setdefault(picked[0].lower(), []).append((text, picked[1]))
+    for given in picks.values():
+        if len(given) > 1:
+            name = _picked_values(read_filter(given[0][0]))[0]  # as the user spelled it first
+            values = list(dict.fromkeys(str(v) for _, vs in given for v in vs))
+            raise FilterSyntaxError(
+                f"filters {' and '.join(repr(t) for t, _ in given)} each pick values of "
+                f"`{name}`; filters must all hold, so together they match nothing. For any of "
+                f"the values give one filter: `{name}={','.join(values)}`"
+            )
+    return (
+        tuple(f for f in read if isinstance(f, DimensionFilter)),
+        tuple(f for f in read if isinstance(f, str)),
+    )
+
+
+def _picked_values(f: DimensionFilter | str) -> tuple[str, tuple] | None:
+    """(name, values) of a filter that keeps only some values of one name (`=` or IN), else None."""
+    if isinstance(f, DimensionFilter):
+        return (f.dimension, f.values) if f.op in ("=", "in") else None
+    tree = parse_where(f).unnest()
+    if isinstance(tree, exp.EQ):
+        sides = (tree.this, tree.expression)
+        column = next((c for c in sides if isinstance(c, exp.Column)), None)
+        literal = next((v for v in sides if isinstance(v, exp.Literal)), None)
+        return (_name(column), (literal.name,)) if column and literal else None
+    if (
+        isinstance(tree, exp.In)
+        and isinstance(tree.this, exp.Column)
+        and not tree.args.get("query")
+    ):
+        values = tree.expressions
+        if values and all(isinstance(v, exp.Literal) for v in values):
+            return _name(tree.this), tuple(v.name for v in values)
+    return None
+
+
+def _name(column: exp.Column) -> str:
+    return f"{column.table}.{column.name}" if column.table else column.name
+
+
+def query_filters(
+    metric: str,
+    filters: Sequence[DimensionFilter],
+    where: Sequence[str],
+    sem: Semantics,
+    column_types: dict[str, dict[str, str]] | None,
+) -> tuple[list[DimensionFilter], str | None]:
+    """What `metric`'s SQL applies: the dimension filters, and the rest as one checked SQL
+    condition rebuilt by sqlglot (the `where` texts, and `column op value` filters on a column
+    that is no dimension), or None. QueryError names what does not apply to the metric."""
+    dimensions = sem.dimensions_of_metric(metric)
+    columns = shared_columns(metric, sem, column_types)
+    kept, parts = [], []
+    for f in filters:
+        if f.dimension in dimensions or f.dimension not in columns:
+            kept.append(f)  # unknown names are reported by the caller's dimension check
+        else:
+            typed = typed_values(f, column_types, sem, metric)
+            parts.append(filter_condition(col(f.dimension), typed).sql(dialect=DIALECT))
+    for text in where:
+        tree = parse_where(text)
+        check_where(tree, text, metric, sem, column_types)
+        parts.append(tree.sql(dialect=DIALECT))
+    return kept, and_texts(*parts)
 
 
 def parse_where(text: str) -> exp.Expression:

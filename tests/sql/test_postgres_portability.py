@@ -12,15 +12,18 @@ The PostgreSQL session runs in America/New_York (DST) while DuckDB runs in UTC: 
 the session's time zone (a TIMESTAMPTZ cast to DATE, date_trunc of a DATE, a day added to a
 TIMESTAMPTZ) would give other days or windows there.
 
-TODO: cumulative and semi-additive (snapshot) metrics are being added to the metric layer
-concurrently; add them to EXTRA and to CASES once they land.
+Cumulative metrics (running total, trailing windows, grain-to-date; every period value) accumulate
+orders (TIMESTAMP in UTC) and sessions (TIMESTAMPTZ); snapshot metrics read a daily subscriptions
+table (DATE, the snapshot tests' generator: days the job missed, none after 2026-01-06) added to
+both engines' copies of each shop. Their DuckDB numbers are checked against pandas in
+tests/unit/test_cumulative_metrics.py and test_snapshot_metrics.py.
 """
 
 from __future__ import annotations
 
 import math
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -35,6 +38,7 @@ from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.spec import Spec
 from metric_layer.statements import plan_statements
 from tests.conftest import SPEC_PATH, Dataset
+from tests.unit.test_snapshot_metrics import subscription_days, with_subscriptions
 from warehouse import Warehouse
 
 pytestmark = [pytest.mark.db, pytest.mark.xdist_group("postgres_portability")]
@@ -42,6 +46,7 @@ pytestmark = [pytest.mark.db, pytest.mark.xdist_group("postgres_portability")]
 PG_URL = "postgresql://{user}@127.0.0.1:5432/{db}"
 PG_SESSION = "-c TimeZone=America/New_York -c jit=off"  # JIT only slows these small queries
 TABLES = ("raw.customers", "raw.orders", "raw.sessions")
+SNAPSHOT_TABLE = "raw.subscription_days"
 
 EXTRA = """
   - {name: median_paid, type: simple, model: orders, agg: median, expr: amount, filter: "status = 'paid'"}
@@ -64,6 +69,39 @@ EXTRA = """
     window: 3
     constant_properties: [platform]
     calculation: conversions
+  - {name: revenue_exact, type: simple, model: orders, agg: sum, expr: "CAST(amount AS DECIMAL(12, 2))", filter: "status = 'paid'"}
+  - {name: visits, type: simple, model: sessions, agg: count}
+  - {name: revenue_to_date, type: cumulative, input_metric: revenue_exact}
+  - {name: orders_l28, type: cumulative, input_metric: orders, window: 28}
+  - {name: orders_l7_first, type: cumulative, input_metric: orders, window: 1 week, period_value: first}
+  - {name: revenue_mtd, type: cumulative, input_metric: revenue, grain_to_date: month}
+  - {name: orders_ytd, type: cumulative, input_metric: orders, grain_to_date: year}
+  - {name: orders_wtd_avg, type: cumulative, input_metric: orders, grain_to_date: week, period_value: average}
+  - {name: revenue_qtd, type: cumulative, input_metric: revenue, grain_to_date: quarter}
+  - {name: ios_orders_to_date, type: cumulative, input_metric: {metric: orders, filter: "platform = 'ios'"}}
+  - {name: visits_l7_avg, type: cumulative, input_metric: visits, window: 7, period_value: average}
+  - {name: orders_l28_growth, type: derived, formula: "orders_l28 / previous(orders_l28) - 1"}
+"""
+# A daily snapshot table (tests/unit/test_snapshot_metrics.py), in the spec when the shop has it.
+SNAPSHOT_MODEL = """
+  - name: subscriptions
+    table: raw.subscription_days
+    primary_key: subscription_id
+    time: {column: day, time_zone: local}
+    dimensions: [plan]
+    joins:
+      - {model: customers, foreign_key: customer_id}
+"""
+SNAPSHOTS = """
+  - {name: mrr, type: snapshot, model: subscriptions, agg: sum, expr: mrr}
+  - {name: mrr_first, type: snapshot, model: subscriptions, agg: sum, expr: mrr, period_value: first}
+  - {name: mrr_low, type: snapshot, model: subscriptions, agg: sum, expr: mrr, period_value: min}
+  - {name: mrr_peak, type: snapshot, model: subscriptions, agg: sum, expr: mrr, period_value: max}
+  - {name: subscribers, type: snapshot, model: subscriptions, agg: count}
+  - {name: paying_customers, type: snapshot, model: subscriptions, agg: count_distinct, expr: customer_id}
+  - {name: avg_mrr, type: snapshot, model: subscriptions, agg: avg, expr: mrr}
+  - {name: peak_pro_mrr, type: snapshot, model: subscriptions, agg: max, expr: mrr, filter: "plan = 'pro'", period_value: max}
+  - {name: arpu, type: ratio, numerator: mrr, denominator: paying_customers}
 """
 GRAINS = ("day", "week", "month", "quarter", "year", "all")
 REFUSED = {"p90_approx"}  # PostgreSQL has no approximate quantile (test below)
@@ -72,12 +110,18 @@ METRICS = [
     m["name"]
     for m in yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))["metrics"]
     + yaml.safe_load(EXTRA)
+    + yaml.safe_load(SNAPSHOTS)
     if m["name"] not in REFUSED
 ]
 
 
 def spec_with_extra(columns) -> Spec:
-    text = SPEC_PATH.read_text(encoding="utf-8").replace("\nnorth_star:", EXTRA + "north_star:", 1)
+    """The small spec plus EXTRA, and the snapshot model and metrics when its table is there."""
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    if SNAPSHOT_TABLE in columns:
+        text = text.replace("\nmetrics:", SNAPSHOT_MODEL + "metrics:", 1)
+        text = text.replace("\nnorth_star:", SNAPSHOTS + "north_star:", 1)
+    text = text.replace("\nnorth_star:", EXTRA + "north_star:", 1)
     return parse_spec(text, "metrics.yml", columns)
 
 
@@ -98,7 +142,7 @@ def copy_tables(wh: Warehouse, conn) -> None:
     """raw.* of the DuckDB warehouse into PostgreSQL: same names, types written by sqlglot."""
     conn.execute("CREATE SCHEMA raw")
     columns = wh.table_columns()
-    for table in TABLES:
+    for table in [t for t in (*TABLES, SNAPSHOT_TABLE) if t in columns]:
         names = list(columns[table])
         schema = exp.Schema(
             this=exp.to_table(table),
@@ -121,9 +165,9 @@ def copy_tables(wh: Warehouse, conn) -> None:
 class Engines:
     """One dataset in DuckDB and in PostgreSQL, and the compiler both run."""
 
-    def __init__(self, data: Dataset, wh: Warehouse, make_database) -> None:
+    def __init__(self, data: Dataset, make_database) -> None:
         self.data = data
-        self.wh = wh
+        self.wh = with_subscriptions(data, subscription_days(data.customers))
         self.types = self.wh.table_columns()
         self.spec = spec_with_extra(self.types)
         self.pg = make_database()
@@ -169,11 +213,12 @@ def engines(request, make_database):
     def get(dataset: str) -> Engines:
         if dataset not in cache:
             data = request.getfixturevalue(f"{dataset}_data")
-            wh = request.getfixturevalue(f"{dataset}_warehouse")
-            cache[dataset] = Engines(data, wh, make_database)
+            cache[dataset] = Engines(data, make_database)
         return cache[dataset]
 
-    return get
+    yield get
+    for e in cache.values():
+        e.wh.close()
 
 
 # -- comparing results -------------------------------------------------------------------------
@@ -268,6 +313,36 @@ CASES = [
     ("p90_amount", "quarter", (), (), (), "previous"),
     ("visit_to_order", "week", ("channel",), (), (), "7 days"),
     ("same_platform_orders", "month", ("platform",), (), (), None),
+    # cumulative: every accumulation and period value, with breakdowns, filters and comparisons
+    (
+        "orders_l28",
+        "week",
+        ("channel",),
+        (DimensionFilter("platform", "=", ("ios",)),),
+        (),
+        "previous",
+    ),
+    ("revenue_mtd", "day", ("platform",), (), ("amount > 100",), "7 days"),
+    ("revenue_to_date", "month", ("region",), NORTH_SOUTH, (), "last_year"),
+    ("revenue_to_date", "all", ("channel", "platform"), (), ("lower(platform) LIKE 'i%'",), None),
+    ("orders_wtd_avg", "all", ("channel",), (), (), "previous"),
+    ("orders_l7_first", "quarter", ("size",), (), ("round(amount) >= 50",), "previous"),
+    ("orders_ytd", "month", ("platform",), (), (), "last_year"),
+    ("revenue_qtd", "all", ("region",), (), (), "1 month"),
+    ("ios_orders_to_date", "year", ("channel",), NORTH_SOUTH, (), "previous"),
+    ("visits_l7_avg", "week", ("platform",), (), ("platform IS NOT NULL",), "last_year"),
+    ("orders_l28_growth", "month", ("channel",), (), (), None),
+    # snapshot: each period value and agg, by the table's own and a joined dimension
+    ("mrr", "month", ("plan",), (), (), "previous"),
+    ("mrr", "all", ("channel",), (DimensionFilter("plan", "=", ("pro",)),), (), "last_year"),
+    ("mrr_first", "week", ("region",), (), ("mrr > 50",), "previous"),
+    ("mrr_low", "quarter", ("plan",), NORTH_SOUTH, (), None),
+    ("mrr_peak", "all", ("plan", "channel"), (), (), "previous"),
+    ("subscribers", "day", ("plan",), (), (), "7 days"),
+    ("paying_customers", "week", ("channel",), (), ("plan IN ('pro', 'plus')",), "last_year"),
+    ("avg_mrr", "month", ("region",), (), (), "previous"),
+    ("peak_pro_mrr", "year", ("channel",), (), (), None),
+    ("arpu", "month", ("plan",), (), ("seats >= 2",), "previous"),
 ]
 
 
@@ -293,7 +368,11 @@ def test_breakdowns_filters_and_comparisons(
         where=where,
         compare=compare,
     )
-    run_both(e, metric, query)
+    duck = run_both(e, metric, query)
+    values = [v for row in duck for v in row[1 + len(dims) :]]
+    assert any(v is not None for v in values), "no value at all: nothing was compared"
+    if compare and dataset == "medium":  # the comparison column too (the small shop is short)
+        assert any(row[-1] is not None for row in duck), "no comparison value"
 
 
 def test_one_statement_per_model_on_both_engines(engines):
@@ -405,3 +484,28 @@ def test_conversion_window_is_absolute_hours_on_both_engines(make_database, tiny
         duck.unregister("copied")
     assert duck.execute(compiled.sql()).fetchall() == want
     duck.close()
+
+
+def test_cumulative_days_step_through_calendar_days_whatever_the_session_zone(
+    make_database, tiny_service
+):
+    """Samoa skipped 2011-12-30: a series of DATEs stepped through a Pacific/Apia session's
+    TIMESTAMPTZ (PostgreSQL's pick for DATE bounds) would have no such day, and the running count
+    of the Shanghai days around it would lose a row."""
+    service = tiny_service(
+        orders=[
+            (f"o{d}", "c1", f"2011-12-{d} 04:00", 10.0, "paid", "ios") for d in (29, 30, 31)
+        ],  # local noon of Dec 29, 30, 31 in Shanghai
+    )
+    spec = spec_with_extra(service.column_types)
+    query = MetricQuery(
+        ("orders_l28",), grain="day", start=date(2011, 12, 28), end=date(2012, 1, 1)
+    )
+    compiled = Compiler(spec, service.column_types).compile("orders_l28", query, date(2026, 1, 8))
+    counts = [0, 1, 2, 3, 3]  # by hand: orders on the 28 days ending each day
+    want = [(date(2011, 12, 28) + timedelta(days=i), n) for i, n in enumerate(counts)]
+    assert service.warehouse.rows(compiled.sql()) == want
+    pg = make_database()
+    copy_tables(service.warehouse, pg)
+    pg.execute("SET TimeZone = 'Pacific/Apia'")
+    assert pg.execute(compiled.sql(dialect="postgres")).fetchall() == want

@@ -239,3 +239,23 @@ def test_leadlag_json_and_errors(env):
         build_cli(), ["leadlag", "orders", "--candidate", "revenue", "--grain", "year"], env=env
     )
     assert bad.exit_code == 2 and "--grain must be day, week or month" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("where", "before", "after"),
+    [
+        # previous week over 50 and not web: o05 80 android, o11 60 ios (o09's NULL platform is
+        # not "not web" in SQL) → 140; this week o14 150 is web → 0
+        (["--where", "amount > 50 AND platform != 'web'"], 140.0, 0.0),
+        # a column typed as a filter, and a dimension filter (`!=` keeps no NULL either)
+        (["--where", "amount>50", "--where", "platform!=web"], 140.0, 0.0),
+        (["--where", "amount>50"], 440.0, 150.0),  # o05 80, o06 200, o09 100, o11 60; o14 150
+    ],
+)
+def test_sql_where_by_hand(env, where, before, after):
+    args = ["revenue", "--from", "2026-01-05", "--to", "2026-01-11", "--format", "json"]
+    result = run([*args, *where], env)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert (payload["before"], payload["after"]) == (before, after)
+    assert not any("left out" in n for n in payload["notes"]), payload["notes"]

@@ -8,7 +8,7 @@ paths — daily rollups and raw tables — must give these numbers.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -18,7 +18,7 @@ import pytest
 from metric_layer.loader import parse_spec
 from metric_layer.query import DimensionFilter, MetricQuery
 from tests.conftest import SPEC_PATH, TODAY, build_rollup_warehouse, build_warehouse, make_service
-from tests.unit.test_metric_values import Reference, period_freq
+from tests.unit.test_metric_values import Reference, back, period_freq
 
 CUMULATIVE = """
   - {name: revenue_exact, type: simple, model: orders, agg: sum, expr: "CAST(amount AS DECIMAL(12, 2))", filter: "status = 'paid'"}
@@ -101,16 +101,38 @@ def periods(start: date, end: date, grain: str) -> list[tuple[pd.Timestamp, pd.T
     return [(p.start_time, p.end_time.normalize()) for p in span]
 
 
-def daily_values(rows: pd.DataFrame, how: tuple, dims, last: pd.Timestamp) -> pd.DataFrame:
-    """Days × segments: the value on each day, from the input's daily sums with pandas' own
-    cumsum / rolling (a day without rows adds 0)."""
+def compared_with(expected, source, metric, grain, start, end, dims, compare) -> pd.DataFrame:
+    """(period, *dims, value): `expected`'s value one comparison step back (previous period, or a
+    year — 52 weeks at week grain), keyed by the period it is compared with. At grain `all` the
+    step is the range's own length (previous) or a year."""
+    if grain == "all":
+        if compare == "previous":
+            lo, hi = start - (end - start) - timedelta(days=1), start - timedelta(days=1)
+        else:
+            lo, hi = (pd.Timestamp(d) - pd.DateOffset(years=1) for d in (start, end))
+            lo, hi = lo.date(), hi.date()
+        return expected(source, metric, grain, lo, hi, dims).assign(period=start)
+    step = back(grain, compare)
+    now = {first.date() for first, _ in periods(start, end, grain)}
+    lo, hi = ((pd.Timestamp(d) - step).date() for d in (min(now), max(now)))
+    earlier = expected(source, metric, grain, lo, hi, dims)
+    earlier = earlier.assign(period=[(pd.Timestamp(p) + step).date() for p in earlier["period"]])
+    return earlier[earlier["period"].isin(now)]
+
+
+def daily_values(
+    rows: pd.DataFrame, how: tuple, dims, last: pd.Timestamp, first: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Days × segments: the value on each day from the first input day (or `first` if earlier)
+    to `last`, from the input's daily sums with pandas' own cumsum / rolling (a day without rows
+    adds 0)."""
     keys = list(dims) or [rows.assign(total="total")["total"]]
     sums = (
         rows.groupby(["day", *keys], dropna=False)["value"]
         .sum()
         .unstack(list(range(1, len(keys) + 1)))
     )
-    days = pd.date_range(min(sums.index.min(), last), last)
+    days = pd.date_range(min(sums.index.min(), last, first or last), last)
     sums = sums.reindex(days).fillna(0)
     if how[0] == "all":
         return sums.cumsum()
@@ -124,9 +146,10 @@ def expected(ref, metric, grain, start, end, dims, channels=None, big=False) -> 
     source, how, period_value, only = DEFINITIONS[metric]
     rows = input_rows(ref, source, only == "ios", channels, big)
     today = pd.Timestamp(TODAY)
-    by_day = daily_values(rows, how, dims, today)
+    wanted = periods(start, end, grain)
+    by_day = daily_values(rows, how, dims, today, wanted[0][0])
     out = []
-    for first, last in periods(start, end, grain):
+    for first, last in wanted:
         last = min(last, today)
         if last < first:
             continue  # a period after today has no value
@@ -200,6 +223,30 @@ def test_filters_by_dimension_and_by_column(services, ref, path):
             frame = query(svc, metric, grain, START, END, ("channel",), where=("amount > 100",))
             want = expected(ref, metric, grain, START, END, ("channel",), big=True)
             assert_same(frame, want, metric, ("channel",))
+
+
+COMPARISONS = [
+    ("week", "previous"),
+    ("month", "previous"),
+    ("month", "last_year"),
+    ("quarter", "previous"),
+    ("all", "previous"),
+    ("all", "last_year"),
+]
+
+
+@pytest.mark.parametrize("path", ["raw", "rollups"])
+@pytest.mark.parametrize(("grain", "compare"), COMPARISONS)
+def test_comparisons_match_pandas(services, ref, grain, compare, path):
+    """`<metric>__compare`: the pandas value of the period one step back (with its own carried-in
+    running total, trailing days and period-to-date start), segment by segment."""
+    for metric in ("revenue_to_date", "orders_l28", "revenue_mtd", "orders_wtd_avg"):
+        for dims in ((), ("channel",)):
+            frame = query(services[path], metric, grain, START, END, dims, compare=compare)
+            assert_same(frame, expected(ref, metric, grain, START, END, dims), metric, dims)
+            want = compared_with(expected, ref, metric, grain, START, END, dims, compare)
+            assert (want["value"].astype(float) != 0).any(), "nothing compared"
+            assert_same(frame, want, f"{metric}__compare", dims)
 
 
 def test_rollups_and_raw_give_equal_frames(services):

@@ -19,7 +19,7 @@ from metric_layer.loader import parse_spec
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.rollup_build import build_rollups
 from tests.conftest import SPEC_PATH, TODAY, build_warehouse, make_service
-from tests.unit.test_cumulative_metrics import periods
+from tests.unit.test_cumulative_metrics import COMPARISONS, compared_with, periods
 from tests.unit.test_metric_values import local_day
 
 MODEL = """
@@ -211,6 +211,20 @@ def test_filters_by_dimension_and_by_column(services, rows, path):
             frame = query(svc, metric, grain, START, END, ("channel",), where=("mrr > 50",))
             want = expected(rows, metric, grain, START, END, ("channel",), big=True)
             assert_same(frame, want, metric, ("channel",))
+
+
+@pytest.mark.parametrize("path", ["raw", "rollups"])
+@pytest.mark.parametrize(("grain", "compare"), COMPARISONS)
+def test_comparisons_match_pandas(services, rows, grain, compare, path):
+    """`<metric>__compare`: the pandas value of the period one step back, read on that period's
+    own snapshot day(s), segment by segment."""
+    for metric in ("mrr", "mrr_first", "mrr_peak", "paying_customers", "avg_mrr"):
+        for dims in ((), ("plan",)):
+            frame = query(services[path], metric, grain, START, END, dims, compare=compare)
+            assert_same(frame, expected(rows, metric, grain, START, END, dims), metric, dims)
+            want = compared_with(expected, rows, metric, grain, START, END, dims, compare)
+            assert (want["value"].astype(float) != 0).any(), "nothing compared"
+            assert_same(frame, want, f"{metric}__compare", dims)
 
 
 def test_a_missed_snapshot_day_and_the_current_month_by_hand(services, rows):

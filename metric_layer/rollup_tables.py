@@ -1,0 +1,209 @@
+"""The SQL that builds each rollup unit's tables (rollup_units.py says which units a spec wants;
+rollups.py what each table answers), run inside the refresh transaction of rollup_build.py.
+
+Every statement is a sqlglot tree written for DuckDB: the daily tables of a model and their
+per-dimension re-aggregations, entity-day rows, cohort counts, and materialized results of
+distinct-count and active metrics per grain (the active ones above day derived from the day table).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlglot import exp
+
+from metric_layer.compiler import Compiler
+from metric_layer.periods import Window, period_start
+from metric_layer.query import MetricQuery
+from metric_layer.relation import ModelRelation, col, ident
+from metric_layer.rollup_units import (
+    MANIFEST,
+    MATERIALIZED_GRAINS,
+    SCHEMA,
+    RollupUnit,
+    additive,
+    daily_table,
+    materialized_table,
+    model_dimensions,
+    retention_dimensions,
+)
+from metric_layer.rollups import RollupPlanner, _measures
+from metric_layer.semantics import Semantics
+from metric_layer.spec import ActiveMetric, RetentionMetric, Spec
+from metric_layer.sql_time import period_expr
+
+
+class UnitBuilder:
+    """Builds one unit's tables inside the refresh transaction."""
+
+    def __init__(self, tx, spec: Spec, sem: Semantics, types, as_of: date) -> None:
+        self.tx, self.spec, self.sem, self.types, self.as_of = tx, spec, sem, types, as_of
+
+    def build(self, unit: RollupUnit) -> tuple[date | None, bool]:
+        """Create the unit's tables; (first covered day, whether there were rows to build from)."""
+        if unit.kind == "daily":
+            for sql_text in self._daily_statements(unit.subject):
+                self.tx.execute(sql_text)
+            return None, True
+        metric = self.spec.metric(unit.subject)
+        if unit.kind == "entity_days":
+            if unit.view_of is not None:  # DAU, WAU and MAU read the same rows: build them once
+                view = exp.select("*").from_(exp.to_table(unit.view_of))
+                self.tx.execute(_create(unit.tables[0], view, "VIEW"))
+            else:
+                self.tx.execute(_create(unit.tables[0], self._entity_days(metric)))
+            return None, True
+        if unit.kind == "cohorts":
+            lo, hi = self._data_range(metric.cohort.model or metric.activity_model)
+            if lo is None:
+                return None, False
+            self.tx.execute(_create(unit.tables[0], self._cohorts(metric, lo, hi)))
+            return None, True
+        return self._materialized(metric)
+
+    def _daily_statements(self, model: str) -> list[str]:
+        metrics = [m for m in self.spec.metrics if additive(m) and m.model == model]
+        rel = ModelRelation(self.sem, model, self.spec.time_zone, self.types)
+        dims = model_dimensions(self.sem, model)
+        measures = []
+        aggs = {"count": exp.Count, "sum": exp.Sum, "min": exp.Min, "max": exp.Max}
+        for m in metrics:
+            target = rel.spec_sql(m.expr) if m.expr else rel.column(rel.model.primary_key)
+            cond = rel.spec_sql(m.filter) if m.filter else None
+            for column, _ in _measures(m):
+                kind = (
+                    "count"
+                    if column.endswith("__count")
+                    else ("sum" if column.endswith("__sum") else m.agg)
+                )
+                agg: exp.Expression = aggs[kind](this=target.copy())
+                if cond is not None:
+                    agg = exp.Filter(this=agg, expression=exp.Where(this=cond.copy()))
+                measures.append(exp.alias_(agg, ident(column)))
+        select = exp.select(
+            rel.local_day().as_("day"), *[rel.dimension(d).as_(ident(d)) for d in dims], *measures
+        )
+        select = rel.from_clause(_group(select, len(dims)))
+        all_table = daily_table(model, "all")
+        statements = [_create(all_table, select)]
+        reagg = [
+            exp.alias_(aggs[agg](this=col(column)), ident(column))
+            for m in metrics
+            for column, agg in _measures(m)
+        ]
+        for subset in [[], *[[d] for d in dims]]:
+            small = exp.select(
+                col("day"), *[col(d) for d in subset], *[r.copy() for r in reagg]
+            ).from_(exp.to_table(all_table))
+            table = daily_table(model, subset[0] if subset else None)
+            statements.append(_create(table, _group(small, len(subset))))
+        return statements
+
+    def _entity_days(self, metric) -> exp.Select:
+        """One row per (local day, entity, dimension values) where the metric's rows exist.
+
+        Built once per distinct-count or active metric (its filter applied, dimensions already
+        joined and its day already in the spec's zone), it answers every grain, breakdown and filter.
+        """
+        rel = ModelRelation(self.sem, metric.model, self.spec.time_zone, self.types)
+        dims = model_dimensions(self.sem, metric.model)
+        entity_text = metric.entity if isinstance(metric, ActiveMetric) else metric.expr
+        entity = rel.spec_sql(entity_text) if entity_text else rel.column(rel.model.primary_key)
+        # Rows without an entity stay: a raw COUNT(DISTINCT) still returns their group (as 0).
+        conds = [exp.paren(rel.spec_sql(metric.filter))] if metric.filter else []
+        select = exp.select(
+            rel.local_day().as_("day"),
+            entity.as_("entity"),
+            *[rel.dimension(d).as_(ident(d)) for d in dims],
+        ).distinct()
+        return rel.from_clause(select.where(*conds))
+
+    def _cohorts(self, metric: RetentionMetric, lo: date, hi: date) -> exp.Select:
+        """Cohort size and retained count per cohort day and every dimension: retention adds up."""
+        window = Window("day", lo, hi + timedelta(days=1), self.as_of, self.spec.week_start)
+        dims = retention_dimensions(self.sem, metric)
+        return Compiler(self.spec, self.types).retention_counts(metric, window, dims, [], None)
+
+    def _materialized(self, metric) -> tuple[date | None, bool]:
+        lo, hi = self._data_range(metric.model)
+        if lo is None:
+            return None, False
+        # Read the entity-day tables built (or kept) so far in this transaction.
+        tables = frozenset(t for t in existing_tables(self.tx) if t != MANIFEST)
+        compiler = Compiler(self.spec, self.types, RollupPlanner(self.spec, tables))
+        # Active metrics start the day table at the first week/month start so derived
+        # periods see the same zero days as a direct query, and end it on the as-of day:
+        # a trailing window still counts entities after the data's last day.
+        start, end = lo, hi
+        active = isinstance(metric, ActiveMetric)
+        if active:
+            start = min(period_start(lo, "week", self.spec.week_start), period_start(lo, "month"))
+            end = max(hi, self.as_of)
+        dims = [
+            None,
+            *sorted(d for d in self.sem.dimensions_of_metric(metric.name) if "." not in d),
+        ]
+        for dim in dims:
+            for grain in MATERIALIZED_GRAINS:
+                table = materialized_table(metric.name, grain, dim)
+                if active and grain != "day":
+                    # A period's value is the last or mean daily value: derive it from the day table.
+                    self.tx.execute(_from_daily(metric, grain, self.spec.week_start, dim))
+                    continue
+                query = MetricQuery(
+                    (metric.name,),
+                    grain=grain,
+                    start=start,
+                    end=end,
+                    dimensions=(dim,) if dim else (),
+                )
+                tree = compiler.compile(metric.name, query, self.as_of).tree
+                if active:  # peak: see RollupPlanner.materialized
+                    tree = exp.select("*", exp.alias_(col("value"), "peak")).from_(
+                        tree.subquery("daily")
+                    )
+                self.tx.execute(_create(table, tree))
+        return start, True
+
+    def _data_range(self, model: str) -> tuple[date | None, date | None]:
+        rel = ModelRelation(self.sem, model, self.spec.time_zone, self.types)
+        day = rel.local_day()
+        select = exp.select(exp.Min(this=day), exp.Max(this=day.copy())).from_(
+            exp.to_table(rel.model.table).as_("t0")
+        )
+        lo, hi = self.tx.rows(select.sql(dialect="duckdb"))[0]
+        return lo, hi
+
+
+def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | None) -> str:
+    value = (
+        exp.func("arg_max", col("value"), col("period"))
+        if metric.period_value == "last"
+        else exp.Avg(this=col("value"))
+    )
+    dims = [col(dim)] if dim else []
+    select = exp.select(
+        period_expr(col("period"), grain, week_start).as_("period"),
+        *dims,
+        exp.alias_(value, "value"),
+        exp.alias_(exp.Max(this=col("value")), "peak"),
+    )
+    select = select.from_(exp.to_table(materialized_table(metric.name, "day", dim)))
+    return _create(materialized_table(metric.name, grain, dim), _group(select, len(dims)))
+
+
+def _create(table: str, select: exp.Expression, kind: str = "TABLE") -> str:
+    return exp.Create(this=exp.to_table(table), kind=kind, expression=select).sql(dialect="duckdb")
+
+
+def _group(select: exp.Select, n_dims: int) -> exp.Select:
+    return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 2)])
+
+
+def existing_tables(tx) -> dict[str, str]:
+    """Rollup tables and views in the warehouse now → "TABLE" or "VIEW"."""
+    rows = tx.rows(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = ?",
+        [SCHEMA],
+    )
+    return {f"{SCHEMA}.{t}": "VIEW" if kind == "VIEW" else "TABLE" for t, kind in rows}
