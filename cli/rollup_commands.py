@@ -131,3 +131,5 @@ def status(
             say(f"{metric}: cannot answer — {exc}")
             continue
         say(f"{metric}: {route.describe()}")
+        if route.sources:
+            say(f"  reads: {route.sources}")  # the plan: each read's source

@@ -21,6 +21,7 @@ from metric_layer.compiler import Compiler
 from metric_layer.periods import Window, period_start
 from metric_layer.query import MetricQuery
 from metric_layer.relation import ModelRelation, col, ident
+from metric_layer.rollup_sql import measures as _measures
 from metric_layer.rollup_units import (
     MANIFEST,
     MATERIALIZED_GRAINS,
@@ -33,7 +34,7 @@ from metric_layer.rollup_units import (
     retention_dimensions,
     rollup_units,
 )
-from metric_layer.rollups import RollupPlanner, _measures
+from metric_layer.rollups import RollupPlanner
 from metric_layer.semantics import Semantics
 from metric_layer.spec import ActiveMetric, RetentionMetric, Spec
 from metric_layer.sql_time import period_expr
@@ -347,7 +348,7 @@ class _Builder:
                     dimensions=(dim,) if dim else (),
                 )
                 tree = compiler.compile(metric.name, query, self.as_of).tree
-                if active:  # peak: see RollupPlanner.materialized
+                if active:  # peak: see rollup_sql.materialized_select
                     tree = exp.select("*", exp.alias_(col("value"), "peak")).from_(
                         tree.subquery("daily")
                     )
