@@ -10,9 +10,12 @@ What each kind of table holds (rollup_units.py says which a spec wants and how t
   metric's filter applied, dimensions joined, day in the spec's zone; any query on them is exact.
 - cohort-day tables per retention metric (`rollup.<metric>__cohorts`): cohort size and retained
   count per cohort day and dimensions, which add up to any grain.
-- materialized results of distinct-count and active metrics per grain (day, week, month) for no
-  breakdown and each single dimension, without filters (`rollup.m__<metric>__<grain>__<dim>`),
-  valid for the `today` they were built for and from their first covered day.
+- materialized results of distinct-count and active metrics per grain (day, week, month, quarter,
+  year) for no breakdown and each single dimension, without filters
+  (`rollup.m__<metric>__<grain>__<dim>`), valid for the `today` they were built for and from their
+  first covered day. Grain `all`, two dimensions and dimension filters are answered from the
+  entity-day rows (exact; `all` spans whatever range is asked, so no result can be kept for it;
+  pairs of dimensions would multiply the tables by every pair).
 A table is used only while its recorded definition hash matches the spec being served. The methods
 here decide which table answers one read of a query, or why none does (Declined); query_plan.py
 asks them once per read before any SQL is built, and rollup_sql.py reads the table chosen. A read
