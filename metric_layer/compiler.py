@@ -3,6 +3,8 @@
 Every metric compiles to a SELECT of (period, <dimensions…>, value) over whole periods of the
 query's grain; ratio and derived metrics combine their inputs' SELECTs as CTEs joined on
 (period, dimensions), with division guarded so x/0 is NULL, never an error or infinity.
+It compiles a plan (query_plan.py), in which every read already has its source (a rollup table or
+the raw tables): nothing here asks the rollups anything; rollup_sql.py reads the table chosen.
 """
 
 from __future__ import annotations
@@ -82,7 +84,9 @@ class Compiler:
         self._names = itertools.count()
         self._plan: QueryPlan | None = None
 
-    def plan(self, query: MetricQuery, today: date, metrics: tuple[str, ...] | None = None):
+    def plan(
+        self, query: MetricQuery, today: date, metrics: tuple[str, ...] | None = None
+    ) -> QueryPlan:
         """Where every metric of `query` (or `metrics`) reads from; QueryError if it cannot."""
         return plan_query(self.spec, self.sem, self.types, query, self.rollups, today, metrics)
 

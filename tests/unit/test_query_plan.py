@@ -82,6 +82,11 @@ def test_without_rollups_everything_is_raw_and_one_model_shares_one_statement(sp
         (("visitors",), False, None),  # alone on its model: a plain statement
         (("wau",), False, None),  # active metrics never fuse
     ]
+    assert p.describe() == [
+        "orders, revenue, aov, buyers: one scan of model `orders` (raw tables)",
+        "visitors: visitors ← raw tables",
+        "wau: wau ← raw tables",
+    ]
 
 
 def test_each_kind_of_metric_gets_its_rollup(spec, types):
