@@ -148,7 +148,9 @@ def query(
         for name, text in result.sql.items():
             by_text.setdefault(text, []).append(name)
         for text, names in by_text.items():
-            routes = [f"-- {n}: {service.plan(n, q).describe()}" for n in names]  # and why
+            plans = [service.plan(n, q) for n in names]
+            routes = [f"-- plan: {p.sources}" for p in plans if p.sources]  # each read's source
+            routes += [f"-- {n}: {p.describe()}" for n, p in zip(names, plans, strict=True)]
             if len(names) > 1:
                 routes.append(f"-- one statement (one scan) for {', '.join(names)}")
             say("\n".join(routes) + f"\n{text}", err=True)  # verbatim: the text that ran

@@ -131,3 +131,5 @@ def status(
             say(f"{metric}: cannot answer — {exc}")
             continue
         say(f"{metric}: {route.describe()}")
+        if route.sources and route.source != "raw":  # raw: the line above says it all
+            say(f"  reads: {route.sources}")  # the plan: each read's kind of rollup

@@ -7,12 +7,12 @@ compares with the week before. Split from compiler.py, which calls it with itsel
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from sqlglot import exp
 
-from metric_layer.periods import Offset, Window, comparison, shift_range
+from metric_layer.periods import Window
+from metric_layer.read_windows import compare_windows
 from metric_layer.relation import col, date_lit, ident
 from metric_layer.select_builder import SelectBuilder
 from metric_layer.sql_time import shift_expr
@@ -21,21 +21,17 @@ from metric_layer.sql_time import shift_expr
 def compared(
     c: SelectBuilder, name: str, w: Window, dims, filters, compare_text: str, where: str | None
 ) -> exp.Select:
-    compare = comparison(compare_text)
-    if isinstance(compare, Offset):
-        compare.check_grain(w.grain)
-    lo, hi = shift_range(w.lo, w.hi, w.grain, compare)
+    compare, windows = compare_windows(w, compare_text)  # the plan read the same windows
     if w.grain == "all":
         # One period: the comparison range is a second query, not an extension of this one.
-        sides = [c.metric_select(name, w, dims, filters, where)]
-        sides.append(c.metric_select(name, replace(w, lo=lo, hi=hi), dims, filters, where))
+        sides = [c.metric_select(name, side, dims, filters, where) for side in windows]
         # Each side as a subquery: a side with its own WITH cannot be a UNION operand.
         base = exp.union(
             *[exp.select("*").from_(s.subquery(c.name("side")), copy=False) for s in sides],
             distinct=False,
         )
     else:
-        base = c.metric_select(name, replace(w, lo=min(lo, w.lo)), dims, filters, where)
+        base = c.metric_select(name, windows[0], dims, filters, where)
     cte, keys = c.name("base"), c.name("keys")
     cur, prev, k = "cur", "prev", "k"
     # Keys: periods with a value, and periods whose comparison period has one (a week

@@ -3,30 +3,38 @@
 Every metric compiles to a SELECT of (period, <dimensions…>, value) over whole periods of the
 query's grain; ratio and derived metrics combine their inputs' SELECTs as CTEs joined on
 (period, dimensions), with division guarded so x/0 is NULL, never an error or infinity.
+It compiles a plan (query_plan.py), in which every read already has its source (a rollup table or
+the raw tables): nothing here asks the rollups anything; rollup_sql.py reads the table chosen.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlglot import exp
 
 from metric_layer.active_window import active_from_activity
-from metric_layer.bounds import check_periods, default_range
 from metric_layer.compare_sql import compared
 from metric_layer.conversion_sql import conversion_value
 from metric_layer.cumulative_sql import cumulative_value
 from metric_layer.dialects import METRIC_META, render
-from metric_layer.errors import QueryError
 from metric_layer.expressions import and_texts, parse_formula, shift_of
 from metric_layer.fused import fused_select
-from metric_layer.periods import Offset, Window, align_range, shift_range
+from metric_layer.periods import Offset, Window
 from metric_layer.query import DimensionFilter, MetricQuery
+from metric_layer.query_plan import QueryPlan, plan_query
+from metric_layer.read_windows import shifted_window
 from metric_layer.relation import ModelRelation, col, date_lit, ident
 from metric_layer.retention_sql import group_by, nullif_zero, retention_counts, retention_value
-from metric_layer.rollups import Declined, RollupPlanner
+from metric_layer.rollup_sql import (
+    activity_select,
+    daily_select,
+    distinct_select,
+    materialized_select,
+)
+from metric_layer.rollups import RollupPlanner
 from metric_layer.semantics import Semantics
 from metric_layer.snapshot_sql import snapshot_value
 from metric_layer.spec import (
@@ -42,8 +50,6 @@ from metric_layer.spec import (
     zero_when_empty,
 )
 from metric_layer.sql_time import shift_expr, window_period
-from metric_layer.suggest import did_you_mean
-from metric_layer.where import query_filters
 
 DOUBLE = exp.DataType.build("DOUBLE")
 
@@ -62,6 +68,8 @@ class Compiled:
 
 
 class Compiler:
+    """Compiles a planned query (query_plan.py): each read takes the source the plan gave it."""
+
     def __init__(
         self,
         spec: Spec,
@@ -72,49 +80,46 @@ class Compiler:
         self.spec = spec
         self.sem = semantics or Semantics(spec)  # share one: it caches every metric's dimensions
         self.types = column_types
-        self.rollups = rollups
+        self.rollups = rollups  # only handed to the plan step
         self._names = itertools.count()
-        self._raw_reasons: list[str] = []
+        self._plan: QueryPlan | None = None
+
+    def plan(
+        self, query: MetricQuery, today: date, metrics: tuple[str, ...] | None = None
+    ) -> QueryPlan:
+        """Where every metric of `query` (or `metrics`) reads from; QueryError if it cannot."""
+        return plan_query(self.spec, self.sem, self.types, query, self.rollups, today, metrics)
 
     def compile(self, metric: str, query: MetricQuery, today: date) -> Compiled:
         """SELECT period, <dimensions>, value [, compare_value] ORDER BY period, dimensions."""
-        if metric not in self.sem.metrics:
-            hint = did_you_mean(metric, self.sem.metrics)
-            hint = f"{hint} " if hint else ""
-            raise QueryError(
-                f"unknown metric `{metric}`; {hint}run `northstar metrics` to list them"
-            )
-        filters, where = self._filters(metric, query)
-        self._check_dimensions(metric, query.dimensions, filters)
-        start, end = default_range(query, today)
-        lo, hi = align_range(start, end, query.grain, self.spec.week_start)
-        check_periods(lo, hi, query.grain)
-        self._raw_reasons = []
-        window = Window(query.grain, lo, hi, today, self.spec.week_start)
-        dims = list(query.dimensions)
-        if query.compare is None:
-            tree = self.metric_select(metric, window, dims, filters, where)
+        return self.compile_planned(self.plan(query, today, (metric,)), metric)
+
+    def compile_planned(self, plan: QueryPlan, metric: str) -> Compiled:
+        """One metric of a plan as its own statement."""
+        self._plan = plan
+        planned, w = plan.metrics[metric], plan.window
+        dims, filters, where = list(plan.query.dimensions), list(planned.filters), planned.where
+        if plan.query.compare is None:
+            tree = self.metric_select(metric, w, dims, filters, where)
         else:
-            tree = compared(self, metric, window, dims, filters, query.compare, where)
+            tree = compared(self, metric, w, dims, filters, plan.query.compare, where)
         order = [exp.Ordered(this=col("period"))] + [exp.Ordered(this=col(d)) for d in dims]
         tree = (
             exp.select("*").from_(tree.subquery("result"), copy=False).order_by(*order, copy=False)
         )
-        return Compiled(metric, tree, lo, hi, tuple(dict.fromkeys(self._raw_reasons)))
+        return Compiled(metric, tree, w.lo, w.hi, planned.reasons)
 
-    def compile_fused(self, metrics: list[str], query: MetricQuery, today: date) -> Compiled:
+    def compile_fused(self, plan: QueryPlan, metrics: tuple[str, ...]) -> Compiled:
         """Metrics of one model on the raw path in one statement (fused.py): period,
-        <dimensions>, one column per metric. Call compile() on each first: it validates them."""
-        filters, where = self._filters(metrics[0], query)
-        start, end = default_range(query, today)
-        lo, hi = align_range(start, end, query.grain, self.spec.week_start)
-        window = Window(query.grain, lo, hi, today, self.spec.week_start)
-        dims = list(query.dimensions)
+        <dimensions>, one column per metric."""
+        first, w = plan.metrics[metrics[0]], plan.window
+        dims = list(plan.query.dimensions)
         tree = fused_select(
-            self.sem, self.spec.time_zone, self.types, metrics, window, dims, filters, where
-        )
+            self.sem, self.spec.time_zone, self.types, list(metrics), w, dims,
+            list(first.filters), first.where,
+        )  # fmt: skip
         order = [exp.Ordered(this=col("period"))] + [exp.Ordered(this=col(d)) for d in dims]
-        return Compiled(", ".join(metrics), tree.order_by(*order, copy=False), lo, hi)
+        return Compiled(", ".join(metrics), tree.order_by(*order, copy=False), w.lo, w.hi)
 
     # -- dispatch --------------------------------------------------------------------------------
     def metric_select(
@@ -126,48 +131,33 @@ class Compiler:
         extra: str | None = None,
     ) -> exp.Select:
         metric = self.sem.metrics[name]
-        if self.rollups is not None and not isinstance(metric, SimpleMetric):
-            planned = self.rollups.materialized(name, w, dims, filters, extra)
-            if isinstance(planned, exp.Select):  # else the metric's own rollups may answer
-                return planned
+        assert self._plan is not None, "compile a plan (compile_planned), not a bare read"
+        source = self._plan.source(name, w, dims, filters, extra)
+        if source.kind == "materialized":
+            today_bound = isinstance(metric, ActiveMetric)
+            return materialized_select(source.table, w, dims, today_bound)
         if isinstance(metric, SimpleMetric):
-            return self._simple(metric, w, dims, filters, extra)
+            return self._simple(metric, w, dims, filters, extra, source)
         if isinstance(metric, RatioMetric):
             return self._ratio(metric, w, dims, filters, extra)
         if isinstance(metric, DerivedMetric):
             return self._derived(metric, w, dims, filters, extra)
         if isinstance(metric, ActiveMetric):
-            return self._active(metric, w, dims, filters, extra)
+            return self._active(metric, w, dims, filters, extra, source)
         if isinstance(metric, ConversionMetric):
             return conversion_value(self, metric, w, dims, filters, extra)
         if isinstance(metric, CumulativeMetric):  # cumulative_sql.py
             return cumulative_value(self, metric, w, dims, filters, extra)
         if isinstance(metric, SnapshotMetric):  # snapshot_sql.py
-            return snapshot_value(self, metric, w, dims, filters, extra)
-        return self._retention(metric, w, dims, filters, extra)
-
-    def _filters(self, metric: str, query: MetricQuery) -> tuple[list[DimensionFilter], str | None]:
-        """Dimension filters, and the rest as one checked SQL condition (where.query_filters)."""
-        return query_filters(metric, query.filters, query.where, self.sem, self.types)
-
-    def _check_dimensions(self, metric: str, dims, filters: list[DimensionFilter]) -> None:
-        allowed = self.sem.dimensions_of_metric(metric)
-        for name in [*dims, *(f.dimension for f in filters)]:
-            if name not in allowed:
-                names = ", ".join(sorted(k for k in allowed if "." not in k)) or "none"
-                hint = did_you_mean(name, [k for k in allowed if ("." in k) == ("." in name)])
-                raise QueryError(
-                    f"metric `{metric}` cannot be broken down or filtered by `{name}`; "
-                    + (f"{hint} " if hint else "")
-                    + f"its dimensions: {names}"
-                )
+            return snapshot_value(self, metric, w, dims, filters, extra, source)
+        return retention_value(self, metric, w, dims, filters, extra, source)
 
     # -- simple ----------------------------------------------------------------------------------
-    def _simple(self, m: SimpleMetric, w: Window, dims, filters, extra) -> exp.Select:
-        if self.rollups is not None:
-            planned = self.routed(m.name, self.rollups.simple(m, w, dims, filters, extra))
-            if planned is not None:
-                return planned
+    def _simple(self, m: SimpleMetric, w: Window, dims, filters, extra, source) -> exp.Select:
+        if source.kind == "daily":
+            return daily_select(m, source.table, w, dims, filters, extra)
+        if source.kind == "entity_days":
+            return distinct_select(source.table, w, dims, filters, extra)
         rel = ModelRelation(self.sem, m.model, self.spec.time_zone, self.types)
         target = rel.spec_sql(m.expr) if m.expr else rel.column(rel.model.primary_key)
         agg = {
@@ -227,10 +217,7 @@ class Compiler:
                 if shift_kind is None:
                     selects[alias] = self.metric_select(metric, w, dims, filters, extra)
                 else:
-                    if isinstance(shift_kind, Offset):
-                        shift_kind.check_grain(w.grain)
-                    lo, hi = shift_range(w.lo, w.hi, w.grain, shift_kind)
-                    shifted = replace(w, lo=lo, hi=hi)
+                    shifted = shifted_window(w, shift_kind)
                     inner = self.metric_select(metric, shifted, dims, filters, extra).subquery(
                         self.name("s")
                     )
@@ -271,15 +258,12 @@ class Compiler:
         )
 
     # -- active entities over a trailing window --------------------------------------------------
-    def _active(self, m: ActiveMetric, w: Window, dims, filters, extra) -> exp.Select:
+    def _active(self, m: ActiveMetric, w: Window, dims, filters, extra, source) -> exp.Select:
         last_day = min(w.hi, w.today + timedelta(days=1))  # days after today have no data yet
         first_event = w.lo - timedelta(days=m.window - 1)
-        activity = None
-        if self.rollups is not None:
-            activity = self.routed(
-                m.name, self.rollups.activity(m, first_event, last_day, dims, filters, extra)
-            )
-        if activity is None:
+        if source.kind == "entity_days":
+            activity = activity_select(source.table, first_event, last_day, dims, filters, extra)
+        else:
             rel = ModelRelation(self.sem, m.model, self.spec.time_zone, self.types)
             activity = exp.select(
                 rel.local_day(within=(first_event, last_day)).as_("day"),
@@ -295,9 +279,6 @@ class Compiler:
         return active_from_activity(activity, m, w, dims, first_event, last_day)
 
     # -- retention and comparison live in retention_sql.py and compare_sql.py -----------------
-    def _retention(self, m: RetentionMetric, w: Window, dims, filters, extra) -> exp.Select:
-        return retention_value(self, m, w, dims, filters, extra)
-
     def retention_counts(self, m: RetentionMetric, w: Window, dims, filters, extra) -> exp.Select:
         """(cohort_day, dims, cohort_size, retained) for cohort days in [w.lo, w.hi)."""
         return retention_counts(self, m, w, dims, filters, extra)
@@ -339,13 +320,6 @@ class Compiler:
         if zero_when_empty(self.sem.metrics[metric]):
             return exp.func("coalesce", col("value", alias), exp.Literal.number(0))
         return col("value", alias)
-
-    def routed(self, metric: str, planned: exp.Select | Declined) -> exp.Select | None:
-        """The rollup SELECT, or None (the raw path) with the planner's reason noted."""
-        if isinstance(planned, Declined):
-            self._raw_reasons.append(f"{metric}: {planned.reason}")
-            return None
-        return planned
 
     def name(self, hint: str) -> str:
         return f"{hint}_{next(self._names)}"

@@ -14,21 +14,20 @@ from datetime import timedelta
 from sqlglot import exp
 
 from metric_layer.periods import Window
+from metric_layer.query_plan import CONVERSION_RAW
 from metric_layer.relation import ModelRelation, col, ident
 from metric_layer.retention_sql import group_by, nullif_zero
-from metric_layer.rollups import Declined
 from metric_layer.select_builder import SelectBuilder
 from metric_layer.spec import ConversionMetric
 from metric_layer.sql_time import window_period
 
 DOUBLE = exp.DataType.build("DOUBLE")
-RAW_ONLY = "conversion metrics pair each entity's events in time: they read the raw tables"
+RAW_ONLY = CONVERSION_RAW  # why: the plan (query_plan.py) notes it for `rollups status`
 
 
 def conversion_value(
     c: SelectBuilder, m: ConversionMetric, w: Window, dims: list[str], filters, extra
 ) -> exp.Select:
-    c.routed(m.name, Declined(RAW_ONLY))  # noted for `rollups status` and `query --sql`
     props = [f"p_{i}" for i in range(len(m.constant_properties))]
     a_rel = ModelRelation(c.sem, m.base_event.model, c.spec.time_zone, c.types)
     a_sel = exp.select(

@@ -17,13 +17,13 @@ days after today have none.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlglot import exp
 
-from metric_layer.bounds import EARLIEST
 from metric_layer.expressions import and_texts
-from metric_layer.periods import Window, period_start
+from metric_layer.periods import Window
+from metric_layer.read_windows import cumulative_windows
 from metric_layer.relation import col, date_lit, ident
 from metric_layer.retention_sql import group_by
 from metric_layer.select_builder import SelectBuilder
@@ -33,31 +33,19 @@ from metric_layer.sql_time import period_expr, window_period
 DATE = exp.DataType.build("DATE")
 
 
-def first_input_day(m: CumulativeMetric, first: date, week_start: str) -> date:
-    """The earliest day whose input counts in the value on `first` (running totals: carried)."""
-    if m.window is not None:
-        return first - timedelta(days=m.window - 1)
-    if m.grain_to_date is not None:
-        return period_start(first, m.grain_to_date, week_start)
-    return first
-
-
 def cumulative_value(
     c: SelectBuilder, m: CumulativeMetric, w: Window, dims: list[str], filters, extra
 ) -> exp.Select:
     """(period, dims, value) of a cumulative metric over the periods of `w`."""
-    hi = max(w.lo, min(w.hi, w.today + timedelta(days=1)))  # values up to today
-    start = first_input_day(m, w.lo, w.week_start)
+    day_window, before = cumulative_windows(m, w)  # the plan read the same windows
+    hi, start = day_window.hi, day_window.lo
     source, own = m.input_metric.metric, and_texts(m.input_metric.filter, extra)
-    daily = c.metric_select(
-        source, Window("day", start, hi, w.today, w.week_start), dims, filters, own
-    )
+    daily = c.metric_select(source, day_window, dims, filters, own)
     flows = exp.select(col("period").as_("day"), *[col(d) for d in dims], col("value")).from_(
         daily.subquery(c.name("daily")), copy=False
     )
-    if m.window is None and m.grain_to_date is None:
+    if before is not None:
         # Everything before `start` enters as one row per segment on the day before it.
-        before = Window("all", EARLIEST, start, w.today, w.week_start)
         carried = c.metric_select(source, before, dims, filters, own)
         flows = exp.union(
             flows,

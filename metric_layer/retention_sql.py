@@ -2,7 +2,7 @@
 
 Cohorts are a cohort model's rows (signups) or each entity's first activity ever; a cohort day
 counts only once its whole retention window is over (before today). Split from compiler.py, which
-calls these with itself for shared naming, routing to rollups and row conditions.
+calls these with itself for shared naming and row conditions.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlglot import exp
 from metric_layer.expressions import column_names, parse_expression
 from metric_layer.periods import Window
 from metric_layer.relation import ModelRelation, col, date_lit, filter_condition, ident
+from metric_layer.rollup_sql import cohorts_select
 from metric_layer.select_builder import SelectBuilder
 from metric_layer.spec import RetentionMetric
 from metric_layer.sql_time import window_period
@@ -22,13 +23,13 @@ DOUBLE = exp.DataType.build("DOUBLE")
 
 
 def retention_value(
-    c: SelectBuilder, m: RetentionMetric, w: Window, dims, filters, extra
+    c: SelectBuilder, m: RetentionMetric, w: Window, dims, filters, extra, source
 ) -> exp.Select:
-    """Retained / cohort size per period of cohort days, over cohort days already mature."""
-    counts = None
-    if c.rollups is not None:
-        counts = c.routed(m.name, c.rollups.cohorts(m, w, dims, filters, extra))
-    if counts is None:
+    """Retained / cohort size per period of cohort days, over cohort days already mature, from
+    the planned source (a cohort-day rollup table, or the raw tables)."""
+    if source.kind == "cohorts":
+        counts = cohorts_select(source.table, w, dims, filters, extra)
+    else:
         counts = retention_counts(c, m, w, dims, filters, extra)
     # A cohort day counts only once its whole retention window is over (before today).
     mature = exp.LT(

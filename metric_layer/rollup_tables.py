@@ -16,6 +16,8 @@ from metric_layer.compiler import Compiler
 from metric_layer.periods import Window, period_start
 from metric_layer.query import MetricQuery
 from metric_layer.relation import ModelRelation, col, ident
+from metric_layer.retention_sql import group_by
+from metric_layer.rollup_sql import measures as _measures
 from metric_layer.rollup_units import (
     MANIFEST,
     MATERIALIZED_GRAINS,
@@ -27,7 +29,7 @@ from metric_layer.rollup_units import (
     model_dimensions,
     retention_dimensions,
 )
-from metric_layer.rollups import RollupPlanner, _measures
+from metric_layer.rollups import RollupPlanner
 from metric_layer.semantics import Semantics
 from metric_layer.spec import ActiveMetric, RetentionMetric, Spec
 from metric_layer.sql_time import period_expr
@@ -83,7 +85,7 @@ class UnitBuilder:
         select = exp.select(
             rel.local_day().as_("day"), *[rel.dimension(d).as_(ident(d)) for d in dims], *measures
         )
-        select = rel.from_clause(_group(select, len(dims)))
+        select = rel.from_clause(group_by(select, len(dims)))
         all_table = daily_table(model, "all")
         statements = [_create(all_table, select)]
         reagg = [
@@ -96,7 +98,7 @@ class UnitBuilder:
                 col("day"), *[col(d) for d in subset], *[r.copy() for r in reagg]
             ).from_(exp.to_table(all_table))
             table = daily_table(model, subset[0] if subset else None)
-            statements.append(_create(table, _group(small, len(subset))))
+            statements.append(_create(table, group_by(small, len(subset))))
         return statements
 
     def _entity_days(self, metric) -> exp.Select:
@@ -131,13 +133,12 @@ class UnitBuilder:
         # Read the entity-day tables built (or kept) so far in this transaction.
         tables = frozenset(t for t in existing_tables(self.tx) if t != MANIFEST)
         compiler = Compiler(self.spec, self.types, RollupPlanner(self.spec, tables))
-        # Active metrics start the day table at the first week/month start so derived
-        # periods see the same zero days as a direct query, and end it on the as-of day:
-        # a trailing window still counts entities after the data's last day.
-        start, end = lo, hi
-        active = isinstance(metric, ActiveMetric)
+        # From the first week / year start (every grain's first period whole: active metrics'
+        # zero days as a direct query's; no distinct count before the data) to the as-of day for
+        # active metrics (a trailing window still counts entities after the data's last day).
+        start = min(period_start(lo, "week", self.spec.week_start), period_start(lo, "year"))
+        end, active = hi, isinstance(metric, ActiveMetric)
         if active:
-            start = min(period_start(lo, "week", self.spec.week_start), period_start(lo, "month"))
             end = max(hi, self.as_of)
         dims = [
             None,
@@ -158,7 +159,7 @@ class UnitBuilder:
                     dimensions=(dim,) if dim else (),
                 )
                 tree = compiler.compile(metric.name, query, self.as_of).tree
-                if active:  # peak: see RollupPlanner.materialized
+                if active:  # peak: see rollup_sql.materialized_select
                     tree = exp.select("*", exp.alias_(col("value"), "peak")).from_(
                         tree.subquery("daily")
                     )
@@ -189,15 +190,11 @@ def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | No
         exp.alias_(exp.Max(this=col("value")), "peak"),
     )
     select = select.from_(exp.to_table(materialized_table(metric.name, "day", dim)))
-    return _create(materialized_table(metric.name, grain, dim), _group(select, len(dims)))
+    return _create(materialized_table(metric.name, grain, dim), group_by(select, len(dims)))
 
 
 def _create(table: str, select: exp.Expression, kind: str = "TABLE") -> str:
     return exp.Create(this=exp.to_table(table), kind=kind, expression=select).sql(dialect="duckdb")
-
-
-def _group(select: exp.Select, n_dims: int) -> exp.Select:
-    return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 2)])
 
 
 def existing_tables(tx) -> dict[str, str]:

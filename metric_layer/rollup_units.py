@@ -28,9 +28,9 @@ from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, Snaps
 
 SCHEMA = "rollup"
 MANIFEST = f"{SCHEMA}.manifest"
-MATERIALIZED_GRAINS = ("day", "week", "month")
+MATERIALIZED_GRAINS = ("day", "week", "month", "quarter", "year")
 # Bump when the SQL that builds a unit changes: every unit is then rebuilt once.
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
 # Keys that change how a metric or model is shown, never what its rows are.
 _COSMETIC = {"label", "description", "owner", "tags", "tier", "format", "unit", "decimals"}
 _COSMETIC |= {"direction"}

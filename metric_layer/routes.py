@@ -22,6 +22,7 @@ class Route:
     rollup_tables: tuple[str, ...]  # rollup tables the query reads
     raw_tables: tuple[str, ...]  # warehouse tables it reads directly
     reasons: tuple[str, ...]  # why the raw tables are read
+    sources: str = ""  # each read's source, from the query's plan (MetricPlan.describe)
 
     def describe(self) -> str:
         """`rollups (rollup.x)`, or `raw — <why>`: one line, no markup."""

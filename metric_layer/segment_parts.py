@@ -33,8 +33,9 @@ from metric_layer.distinct_segments import SET, SIDE, distinct_statement
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter
 from metric_layer.relation import BASE, ModelRelation, col, date_lit, filter_condition, table_ref
+from metric_layer.rollup_sql import measures as _measures
 from metric_layer.rollup_units import daily_table, entity_days_table, model_dimensions
-from metric_layer.rollups import RollupPlanner, _measures
+from metric_layer.rollups import RollupPlanner
 from metric_layer.spec import SimpleMetric
 from metric_layer.where import query_filters
 

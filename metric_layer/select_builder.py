@@ -7,7 +7,7 @@ other.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlglot import exp
 
@@ -21,7 +21,6 @@ class SelectBuilder(Protocol):
     spec: Spec
     sem: Semantics
     types: dict[str, dict[str, str]] | None
-    rollups: Any  # RollupPlanner | None
 
     def metric_select(
         self, name: str, w: Window, dims: list[str], filters: list, extra: str | None = None
@@ -30,7 +29,5 @@ class SelectBuilder(Protocol):
     def conditions(
         self, rel: ModelRelation, lo: date, hi: date, own: str | None, filters, extra
     ) -> list[exp.Expression]: ...
-
-    def routed(self, metric: str, planned: Any) -> exp.Select | None: ...
 
     def name(self, hint: str) -> str: ...

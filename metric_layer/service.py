@@ -7,6 +7,7 @@ and get a MetricFrame. Nothing above this layer sees SQL except as text to show 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from metric_layer.empty_periods import fill_empty_periods, grid_rows
 from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, periods_between
 from metric_layer.query import MetricFrame, MetricQuery
+from metric_layer.query_plan import QueryPlan
 from metric_layer.retention_sql import retention_offsets
 from metric_layer.rollups import RollupPlanner, open_planner
 from metric_layer.routes import Route, route_of
@@ -110,10 +112,16 @@ class MetricService:
 
     def plan(self, metric: str, query: MetricQuery | None = None) -> Route:
         """Whether `query` (default: `metric` by week over the default range) reads rollups or raw
-        tables, which, and why raw ones."""
+        tables, which, and why raw ones; `sources` names each read's source (query_plan.py)."""
         query = query or MetricQuery((metric,))
-        compiled = self.compiler().compile(metric, query, self.today(query.as_of))
-        return route_of(compiled, self._no_rollups)
+        compiler = self.compiler()
+        planned = compiler.plan(query, self.today(query.as_of), (metric,))
+        route = route_of(compiler.compile_planned(planned, metric), self._no_rollups)
+        return replace(route, sources=planned.metrics[metric].describe())
+
+    def query_plan(self, query: MetricQuery) -> QueryPlan:
+        """Where each metric of `query` reads from, and which metrics share one statement."""
+        return self.compiler().plan(query, self.today(query.as_of))
 
     def query(self, query: MetricQuery) -> MetricFrame:
         if not query.metrics:

@@ -21,25 +21,27 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from metric_layer.periods import Window
+from metric_layer.query_plan import Source, as_simple
 from metric_layer.relation import ModelRelation, col, ident
 from metric_layer.retention_sql import group_by
-from metric_layer.rollups import Declined
+from metric_layer.rollup_sql import daily_select, snapshot_days_select
 from metric_layer.select_builder import SelectBuilder
-from metric_layer.spec import SimpleMetric, SnapshotMetric
+from metric_layer.spec import SnapshotMetric
 from metric_layer.sql_time import window_period
 
 ZERO_WHEN_NO_ROW = ("sum", "count", "count_distinct")
 
 
 def snapshot_value(
-    c: SelectBuilder, m: SnapshotMetric, w: Window, dims: list[str], filters, extra
+    c: SelectBuilder, m: SnapshotMetric, w: Window, dims: list[str], filters, extra, source: Source
 ) -> exp.Select:
-    """(period, dims, value): the metric on each period's snapshot day(s)."""
+    """(period, dims, value): the metric on each period's snapshot day(s), from the planned
+    `source` (its daily table, and the table listing snapshot days; raw tables when None)."""
     hi = max(w.lo, min(w.hi, w.today + timedelta(days=1)))  # days after today have no data yet
     days_, chosen_, daily_, keys_, grid_ = (
         c.name(n) for n in ("days", "chosen", "daily", "keys", "grid")
     )
-    days = _snapshot_days(c, m, w.lo, hi)
+    days = _snapshot_days(c, m, w.lo, hi, source.days_table)
     period = window_period(col("day"), w).as_("period")
     if m.period_value in ("last", "first"):
         pick = exp.Max if m.period_value == "last" else exp.Min
@@ -50,7 +52,7 @@ def snapshot_value(
     else:
         chosen = exp.select(period, col("day")).from_(ident(days_), copy=False)
         on_days = None
-    daily = _daily_values(c, m, w, hi, dims, filters, extra, on_days)
+    daily = _daily_values(c, m, w, hi, dims, filters, extra, on_days, source.table)
     grid = exp.select(col("period", "p"), col("day", "p"), *[col(d, "k") for d in dims]).from_(
         exp.Table(this=ident(chosen_), alias=exp.TableAlias(this=ident("p"))), copy=False
     )
@@ -100,22 +102,15 @@ def snapshot_value(
     return select
 
 
-def _snapshot_days(c: SelectBuilder, m: SnapshotMetric, lo: date, hi: date) -> exp.Select:
+def _snapshot_days(
+    c: SelectBuilder, m: SnapshotMetric, lo: date, hi: date, table: str | None
+) -> exp.Select:
     """(day): the local days in [lo, hi) on which the model's table has rows."""
-    if c.rollups is not None:
-        planned = c.routed(m.name, c.rollups.snapshot_days(m.model, lo, hi))
-        if planned is not None:
-            return planned
+    if table is not None:
+        return snapshot_days_select(table, lo, hi)
     rel = ModelRelation(c.sem, m.model, c.spec.time_zone, c.types)
     select = exp.select(rel.local_day(within=(lo, hi)).as_("day")).distinct(copy=False)
     return rel.from_clause(select.where(rel.time_range(lo, hi), copy=False))
-
-
-def as_simple(m: SnapshotMetric) -> SimpleMetric:
-    """The metric's value on one day: a simple metric of the same rows (and rollup column)."""
-    return SimpleMetric(
-        type="simple", name=m.name, model=m.model, agg=m.agg, expr=m.expr, filter=m.filter
-    )
 
 
 def _daily_values(
@@ -127,25 +122,18 @@ def _daily_values(
     filters,
     extra,
     on_days: str | None,
+    table: str | None,
 ) -> exp.Select:
     """(day, dims, value) per local day in [w.lo, hi) with matching rows (only the days of the
-    CTE `on_days` when given)."""
-    if c.rollups is not None:
-        if m.agg == "count_distinct":
-            planned = c.routed(
-                m.name, Declined("distinct counts on a snapshot day read the raw tables")
-            )
-        else:
-            day_window = Window("day", w.lo, hi, w.today, w.week_start)
-            planned = c.routed(
-                m.name, c.rollups.simple(as_simple(m), day_window, dims, filters, extra)
-            )
-        if planned is not None:
-            rolled = exp.select(col("period").as_("day"), *[col(d) for d in dims], col("value"))
-            rolled = rolled.from_(planned.subquery(c.name("rolled")), copy=False)
-            if on_days is not None:
-                rolled = rolled.where(_on(col("period"), on_days), copy=False)
-            return rolled
+    CTE `on_days` when given), from the daily rollup `table` or the raw rows."""
+    if table is not None:
+        day_window = Window("day", w.lo, hi, w.today, w.week_start)
+        planned = daily_select(as_simple(m), table, day_window, dims, filters, extra)
+        rolled = exp.select(col("period").as_("day"), *[col(d) for d in dims], col("value"))
+        rolled = rolled.from_(planned.subquery(c.name("rolled")), copy=False)
+        if on_days is not None:
+            rolled = rolled.where(_on(col("period"), on_days), copy=False)
+        return rolled
     rel = ModelRelation(c.sem, m.model, c.spec.time_zone, c.types)
     target = rel.spec_sql(m.expr) if m.expr else rel.column(rel.model.primary_key)
     value = {

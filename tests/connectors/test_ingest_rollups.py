@@ -141,6 +141,7 @@ def test_status_says_where_each_metric_is_answered_and_build_fixes_it(project):
     assert lines[1:] == [
         "paid_orders: raw — spec changed since the rollups were built — run `northstar rollups build`",
         "buyers: rollups (rollup.buyers__entity_days)",  # the default range starts before the data
+        "  reads: buyers ← entity-day rows (rollup.buyers__entity_days)",  # the plan's kind
         "revenue: raw — spec changed since the rollups were built — run `northstar rollups build`",
     ]
     built = _run(project, "rollups", "build")
@@ -150,8 +151,11 @@ def test_status_says_where_each_metric_is_answered_and_build_fixes_it(project):
     status = _run(project, "rollups", "status", "--by", "platform", "--grain", "quarter")
     assert status.output.splitlines()[1:] == [
         "paid_orders: rollups (rollup.orders__daily__platform)",
+        "  reads: paid_orders ← daily rollup (rollup.orders__daily__platform)",
         "buyers: rollups (rollup.buyers__entity_days)",
+        "  reads: buyers ← entity-day rows (rollup.buyers__entity_days)",
         "revenue: rollups (rollup.orders__daily__platform)",
+        "  reads: revenue ← daily rollup (rollup.orders__daily__platform)",
     ]
     again = _run(project, "rollups", "build")
     assert (

@@ -99,6 +99,7 @@ def test_sql_is_printed_verbatim(env, columns):
     # Above the SQL: where the answer came from (this warehouse has no rollups).
     source = "raw — no rollups built — run `northstar rollups build`"
     assert f"-- revenue: {source}\n{sql}\n" in result.stderr
+    assert f"-- plan: revenue ← raw tables\n-- revenue: {source}" in result.stderr  # the plan
     assert "\x1b[" not in result.output  # no colour codes in a pipe
 
 
