@@ -44,11 +44,11 @@ generate() {  # name, then mf query arguments
   grep -q '{orders}' "$here/sql/$name.sql" || { echo "no SQL for $name" >&2; exit 1; }
 }
 generate week_channel --metrics "$metrics,revenue_growth_wow" \
-  --group-by metric_time__week,customer__channel --start-time 2026-05-04 --end-time 2026-11-29
+  --group-by metric_time__week,customer__channel --start-time 2026-05-04 --end-time 2026-11-15
 generate month_region --metrics "$metrics,revenue_growth_mom" \
-  --group-by metric_time__month,customer__region --start-time 2026-01-01 --end-time 2026-11-30
+  --group-by metric_time__month,customer__region --start-time 2026-01-01 --end-time 2026-10-31
 generate day --metrics "$metrics,revenue_growth_dod" \
-  --group-by metric_time__day --start-time 2026-09-01 --end-time 2026-11-30
+  --group-by metric_time__day --start-time 2026-08-18 --end-time 2026-11-15
 generate quarter_region_filtered --metrics "$metrics,revenue_growth_qoq" \
   --group-by metric_time__quarter,customer__region --start-time 2026-01-01 --end-time 2026-09-30 \
   --where "{{ Dimension('customer__channel') }} IN ('social', 'paid_search')"
