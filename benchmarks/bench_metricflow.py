@@ -192,49 +192,58 @@ def _bench_open(label: str, wh: Warehouse, repeat: int) -> list[tuple]:
         mf_sql = metricflow_sql(case)
         keys = ["period", *case.dimensions]
         answer = raw.query(query)
-        raw_sql = list(dict.fromkeys(answer.sql.values()))
+        rolled = fast.query(query)
         for name, other in (
             ("MetricFlow", metricflow_frame(wh, mf_sql, case)),
-            ("rollups", fast.query(query).frame),
+            ("rollups", rolled.frame),
         ):
             diff = mismatches(answer.frame, other, keys)
             if diff:
                 shown = "\n  ".join(diff[:10])
                 raise SystemExit(f"[{label}] {case.label}: raw path vs {name}:\n  {shown}")
+        raw_sql = list(dict.fromkeys(answer.sql.values()))
+        rollup_sql = list(dict.fromkeys(rolled.sql.values()))
         times = interleaved(
             {
                 "raw": lambda q=query: raw.query(q),
                 "raw_sql": lambda texts=raw_sql: [wh.arrow(t) for t in texts],
                 "rollups": lambda q=query: fast.query(q),
+                "rollup_sql": lambda texts=rollup_sql: [wh.arrow(t) for t in texts],
                 "metricflow": lambda s=mf_sql: wh.arrow(s),
             },
             repeat,
         )
         got = {name: stats(ms) for name, ms in times.items()}
-        rows.append((label, case.label, len(answer.frame), len(raw_sql), got))
+        counts = {"raw": len(raw_sql), "rollups": len(rollup_sql)}
+        rows.append((label, case.label, len(answer.frame), counts, got))
         print(f"  {case.label}: {len(answer.frame)} rows equal on 3 paths; {load()}", flush=True)
     return rows
 
 
+PATHS = (
+    ("raw", "Northstar raw path (service.query)"),
+    ("raw_sql", "  its statements alone"),
+    ("rollups", "Northstar rollup path (service.query)"),
+    ("rollup_sql", "  its statements alone"),
+    ("metricflow", "MetricFlow's SQL"),
+)
+
+
 def report(rows: list[tuple]) -> None:
-    print("\nmedian / p95 ms; ratios of medians (> 1: the first is slower)")
-    head = ("warehouse", "query", "NS raw", "NS raw SQL", "NS rollups", "MetricFlow SQL")
-    print(
-        f"{head[0]:9} {head[1]:27} {head[2]:>15} {head[3]:>15} {head[4]:>13} {head[5]:>15}  ratios"
-    )
-    for label, case, _n, statements, got in rows:
-        cells = " ".join(
-            f"{got[k][0]:{w - 9}.1f} / {got[k][1]:6.1f}"
-            for k, w in (("raw", 15), ("raw_sql", 15), ("rollups", 13), ("metricflow", 15))
-        )
-        mf_over_raw = got["metricflow"][0] / got["raw"][0]
-        raw_over_rollups = got["raw"][0] / got["rollups"][0]
+    print(f"\nms, median / p95; ratios of medians; {load()}")
+    for label, case, n, counts, got in rows:
         print(
-            f"{label:9} {case:27} {cells}  MetricFlow/raw {mf_over_raw:.2f}×, "
-            f"raw/rollups {raw_over_rollups:.0f}× ({statements} raw statements)"
+            f"[{label}] {case} ({n} rows; {counts['raw']} raw, {counts['rollups']} rollup statements)"
         )
-    slower = [(r[0], r[1]) for r in rows if r[4]["raw"][0] > r[4]["metricflow"][0]]
-    print("raw path slower than MetricFlow's SQL on:", slower or "none")
+        for key, name in PATHS:
+            print(f"  {name:40} {got[key][0]:9.1f} {got[key][1]:9.1f}")
+        print(
+            f"  MetricFlow / raw path {got['metricflow'][0] / got['raw'][0]:.2f}×, "
+            f"raw path / rollup path {got['raw'][0] / got['rollups'][0]:.0f}× "
+            f"(statements alone {got['raw_sql'][0] / got['rollup_sql'][0]:.0f}×)"
+        )
+    slower = [f"{r[0]} {r[1]}" for r in rows if r[4]["raw"][0] > r[4]["metricflow"][0]]
+    print("raw path slower than MetricFlow's SQL on:", ", ".join(slower) or "none")
 
 
 def main() -> None:
