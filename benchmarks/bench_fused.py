@@ -1,7 +1,7 @@
 """The raw path, one query of several metrics: one statement per metric (before) vs one scan per
 model (metric_layer/fused.py) vs the single statement MetricFlow generates for it, written out
 here by hand (its combined-measures aggregation over the orders model), all in one process on the
-same warehouse.
+same warehouse. bench_metricflow.py runs the SQL MetricFlow itself generates instead.
 
     .venv/bin/python benchmarks/bench_fused.py [--warehouse data/warehouse.duckdb] [--repeat 15]
 

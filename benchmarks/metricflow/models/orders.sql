@@ -1,0 +1,1 @@
+select * from {{ source('raw', 'shop__orders') }}
