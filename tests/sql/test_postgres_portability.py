@@ -38,7 +38,7 @@ from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.spec import Spec
 from metric_layer.statements import plan_statements
 from tests.conftest import SPEC_PATH, Dataset
-from tests.unit.test_snapshot_metrics import subscription_days, with_subscriptions
+from tests.unit.test_snapshot_metrics import MODEL, subscription_days, with_subscriptions
 from warehouse import Warehouse
 
 pytestmark = [pytest.mark.db, pytest.mark.xdist_group("postgres_portability")]
@@ -83,15 +83,7 @@ EXTRA = """
   - {name: orders_l28_growth, type: derived, formula: "orders_l28 / previous(orders_l28) - 1"}
 """
 # A daily snapshot table (tests/unit/test_snapshot_metrics.py), in the spec when the shop has it.
-SNAPSHOT_MODEL = """
-  - name: subscriptions
-    table: raw.subscription_days
-    primary_key: subscription_id
-    time: {column: day, time_zone: local}
-    dimensions: [plan]
-    joins:
-      - {model: customers, foreign_key: customer_id}
-"""
+SNAPSHOT_MODEL = MODEL
 SNAPSHOTS = """
   - {name: mrr, type: snapshot, model: subscriptions, agg: sum, expr: mrr}
   - {name: mrr_first, type: snapshot, model: subscriptions, agg: sum, expr: mrr, period_value: first}
