@@ -14,27 +14,31 @@ from datetime import date, timedelta
 
 from analysis.explain import Explanation, explain
 from analysis.ranges import DayRange, baseline_range
+from dashboard.conditions import Filter, query_parts
 from dashboard.result_cache import cache_get, cache_set
 from dashboard.serving import serving
 from dashboard.views import DriversView, format_filters
 from metric_layer.periods import next_period, shift, shift_range
-from metric_layer.query import DimensionFilter
 
 
 def explanation(
     metric: str,
     current: DayRange,
     baseline: DayRange,
-    filters: tuple[DimensionFilter, ...] = (),
+    filters: tuple[Filter, ...] = (),
     as_of: date | None = None,
     *,
     segments: bool = True,
 ) -> Explanation:
-    """explain() of the served snapshot; segments=False splits the change along the tree only."""
+    """explain() of the served snapshot; segments=False splits the change along the tree only.
+    `filters` are the Explorer's (dimensions, columns of the rows counted, conditions), passed as
+    its own query passes them (views.ExplorerView.to_query): between as >= and <=, nulls as
+    `where`; explain() applies them to the value, the drivers and every segment."""
     srv = serving()
     snap = srv.snapshot()
 
     def key(with_segments: bool) -> str:
+        # The filters as a link writes them: exact (values escaped), conditions included.
         text = f"{snap.key()}|{metric}|{current}|{baseline}|{format_filters(filters)}|{as_of}"
         return "why:" + hashlib.sha1(f"{text}|{with_segments}".encode()).hexdigest()
 
@@ -44,8 +48,16 @@ def explanation(
     )
     if hit is None:
         dims = None if segments else []
+        kept, where = query_parts(filters)
         hit = explain(
-            snap.service, metric, current, baseline, dimensions=dims, filters=filters, as_of=as_of
+            snap.service,
+            metric,
+            current,
+            baseline,
+            dimensions=dims,
+            filters=kept,
+            where=where,
+            as_of=as_of,
         )
         cache_set(srv.cache, key(segments), hit)
     return hit
@@ -84,7 +96,7 @@ def drivers_view_for(
     metric: str,
     current: DayRange,
     baseline: DayRange,
-    filters: tuple[DimensionFilter, ...] = (),
+    filters: tuple[Filter, ...] = (),
     as_of: date | None = None,
 ) -> DriversView:
     """The Drivers view of the same question. Its `previous` and `last_year` count days, so a month

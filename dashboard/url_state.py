@@ -352,10 +352,12 @@ def drivers_view(
     metrics: Collection[str] | None = None,
     dimensions_of: Callable[[str], Collection[str]] | None = None,
     default_metric: str | None = None,
+    columns_of: Callable[[str], Collection[str]] | None = None,
 ) -> DriversView:
     """Drivers: `metric` (one of `metrics` when given), `from`/`to`, `compare`, `vs_from`/`vs_to`
-    only with compare=custom, and `filters` (checked against dimensions_of(metric, else
-    default_metric) when given).
+    only with compare=custom, and `filters` as the Explorer writes them, conditions included
+    (names checked against dimensions_of(metric, else default_metric) and, when given,
+    columns_of the same metric).
     Absent metric or range stay None (the page's defaults)."""
     r = _Reader(params)
     metric = r.text("metric", 200)
@@ -373,7 +375,9 @@ def drivers_view(
     # Filters are checked against the metric explained: the one named, else the page's default.
     explained = metric if known_metric else None if metric else default_metric
     dims = dimensions_of(explained) if dimensions_of and explained else None
-    view = DriversView(metric, current, compare, vs, r.day("as_of"), r.filters("filters", dims))
+    columns = columns_of(explained) if columns_of and explained else None
+    filters = r.filters("filters", dims, columns, conditions=True)
+    view = DriversView(metric, current, compare, vs, r.day("as_of"), filters)
     r.done()
     return view
 
@@ -384,10 +388,15 @@ def drivers_from_href(
     metrics: Collection[str] | None = None,
     dimensions_of: Callable[[str], Collection[str]] | None = None,
     default_metric: str | None = None,
+    columns_of: Callable[[str], Collection[str]] | None = None,
 ) -> DriversView:
     path, params = split_href(href)
     if path != "/drivers":
         raise UrlStateError(["the page's state is not a Drivers link; reload the page"])
     return drivers_view(
-        params, metrics=metrics, dimensions_of=dimensions_of, default_metric=default_metric
+        params,
+        metrics=metrics,
+        dimensions_of=dimensions_of,
+        default_metric=default_metric,
+        columns_of=columns_of,
     )

@@ -187,14 +187,15 @@ class CatalogView:
 class DriversView:
     """Drivers `/drivers`: a metric (None: the North Star's) over `current` (None: the last complete
     week) compared with the range just before, a year earlier, or `vs` (only with compare=custom);
-    `filters` narrow both ranges (the Explorer's "Why did it move?" link keeps its filters)."""
+    `filters` narrow both ranges: every filter the Explorer can make, on a dimension or a column of
+    the rows counted, conditions too (its "Why did it move?" link keeps them all)."""
 
     metric: str | None = None
     current: DayRange | None = None
     compare: str = "previous"
     vs: DayRange | None = None
     as_of: date | None = None
-    filters: tuple[DimensionFilter, ...] = ()
+    filters: tuple[Filter, ...] = ()
 
     @property
     def baseline(self) -> DayRange:

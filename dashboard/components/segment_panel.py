@@ -12,6 +12,7 @@ from dash import dcc, html
 from analysis.explain import Explanation
 from analysis.ranges import DayRange
 from analysis.segments import NONE_LABEL
+from dashboard.conditions import query_parts
 from dashboard.formatting import range_label
 from dashboard.serving import serving
 from dashboard.views import DriversView, ExplorerView
@@ -96,7 +97,10 @@ def segment_trend(d: WhyDisplay, view: DriversView, spec: Any) -> Any:
 
 
 def _series(metric: str, grain: str, days: DayRange, filters: tuple, view: DriversView) -> Any:
-    query = MetricQuery((metric,), grain, days.start, days.end, filters=filters, as_of=view.as_of)
+    kept, where = query_parts(filters)  # as the Explorer's query: conditions included
+    query = MetricQuery(
+        (metric,), grain, days.start, days.end, filters=kept, where=where, as_of=view.as_of
+    )
     frame = serving().frame(query).frame
     return frame[frame["period"] <= days.end]
 

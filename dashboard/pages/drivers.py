@@ -27,6 +27,7 @@ from dashboard.components.address_error import address_error
 from dashboard.components.segment_panel import segments_panel
 from dashboard.components.states import failure_state, guarded, guarded_outputs, loading
 from dashboard.explanations import explanation
+from dashboard.explorer_filters import filter_columns_of
 from dashboard.serving import serving
 from dashboard.url_state import UrlStateError, drivers_from_href, drivers_view, page_location
 from dashboard.views import DRIVER_COMPARES, DriversView, format_filters
@@ -56,6 +57,11 @@ def _dimensions(snap: Any) -> Any:
     return lambda metric: snap.semantics.dimensions_of_metric(metric)
 
 
+def _columns(snap: Any) -> Any:
+    """What a filter may also name: the columns of the rows the metric counts (as the Explorer)."""
+    return lambda metric: filter_columns_of(snap, metric)
+
+
 def resolve(view: DriversView, spec: Any, today: date) -> DriversView:
     """The view with the page's defaults filled in: the North Star (else the first metric) and the
     last complete week before `today`."""
@@ -72,6 +78,7 @@ def stored_view(data: object, snap: Any) -> DriversView:
         metrics=snap.spec.metric_names,
         dimensions_of=_dimensions(snap),
         default_metric=default_metric(snap.spec),
+        columns_of=_columns(snap),
     )
     return resolve(view, snap.spec, snap.service.today(view.as_of))
 
@@ -88,6 +95,7 @@ def layout(**params: object) -> html.Div:
             metrics=spec.metric_names,
             dimensions_of=_dimensions(snap),
             default_metric=default_metric(spec),
+            columns_of=_columns(snap),
         )
     except UrlStateError as exc:
         return address_error(exc, "/drivers", "the Drivers page")
@@ -191,7 +199,12 @@ def change_view(metric, dates, compare, vs_dates, data):  # type: ignore[no-unty
         vs = _picked(vs_dates, "the compared range")
         vs = vs or [view.baseline.start.isoformat(), view.baseline.end.isoformat()]
         params.update(vs_from=vs[0], vs_to=vs[1])
-    new = drivers_view(params, metrics=snap.spec.metric_names, dimensions_of=_dimensions(snap))
+    new = drivers_view(
+        params,
+        metrics=snap.spec.metric_names,
+        dimensions_of=_dimensions(snap),
+        columns_of=_columns(snap),
+    )
     new = new.href()
     if new == view.href():
         return no_update, None  # controls report their values when mounted: not a change
@@ -331,10 +344,11 @@ def _drivers_panel(d: WhyDisplay, view: DriversView, spec: Any) -> Any:
 
 def descend(view: DriversView, metric: str) -> DriversView:
     """The same question about another metric, with the filters it can take too (a driver on
-    another model may lack a dimension)."""
-    dims = serving().snapshot().semantics.dimensions_of_metric(metric)
+    another model may lack a dimension or a column)."""
+    snap = serving().snapshot()
+    names = {*snap.semantics.dimensions_of_metric(metric), *filter_columns_of(snap, metric)}
     return replace(
-        view, metric=metric, filters=tuple(f for f in view.filters if f.dimension in dims)
+        view, metric=metric, filters=tuple(f for f in view.filters if f.dimension in names)
     )
 
 

@@ -21,7 +21,6 @@ from dashboard.components.address_error import address_error
 from dashboard.components.definition import definition_panel
 from dashboard.components.explorer_controls import controls
 from dashboard.components.explorer_headline import explorer_headline, unknown_values_note
-from dashboard.components.filter_builder import filter_label
 from dashboard.components.metric_table import metric_grid
 from dashboard.components.states import (
     empty_state,
@@ -32,7 +31,6 @@ from dashboard.components.states import (
     loading,
 )
 from dashboard.components.why import why_panel
-from dashboard.conditions import Condition
 from dashboard.explanations import (
     compare_words,
     drivers_view_for,
@@ -299,14 +297,8 @@ def render_why(opened: object, data: object) -> Any:
     if opened != WHY:
         return None
     view = stored_view(data)
-    dims = set(_dimensions(serving().snapshot(), view.metric))
-    others = [f for f in view.filters if f.dimension not in dims or isinstance(f, Condition)]
-    if others:  # its drivers and segments take dimension filters only: never drop one silently
-        shown = ", ".join(filter_label(f) for f in others)
-        return empty_state(
-            "“Why did it move?” takes filters on dimensions only.",
-            f"This view also filters by {shown}; remove that to ask why it moved.",
-        )
+    # Every filter of the view, columns and conditions too: explanation() applies them as the
+    # chart's query does, to the value, the drivers and every segment, and the link keeps them.
     res = explore(serving(), view)
     frame = res.result.frame
     done = frame[~frame["is_partial"] & frame[view.metric].notna()]

@@ -138,7 +138,7 @@ def test_bad_filters_are_messages_not_tracebacks(page) -> None:  # type: ignore[
     expect(page.locator("body")).to_contain_text("'amount' is neither a dimension")
 
 
-def test_why_at_grain_all_explains_the_range_or_says_why_not(page) -> None:  # type: ignore[no-untyped-def]
+def test_why_at_grain_all_explains_the_range_with_every_filter(page, service) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"/metric/revenue?grain=all&{RANGE}&compare=previous&filters=platform%3Dios")
     page.locator("#explorer-why button[data-accordion-control]").click()
     expect(page.locator("#explorer-why-summary")).to_be_visible()
@@ -148,6 +148,18 @@ def test_why_at_grain_all_explains_the_range_or_says_why_not(page) -> None:  # t
         "/drivers?metric=revenue&from=2025-12-01&to=2026-02-28&compare=previous"
         "&filters=platform%3Dios",
     )
-    page.goto(f"/metric/revenue?grain=all&{RANGE}&filters=amount%3E100")  # the section stays open
-    expect(page.locator("#explorer-why-body")).to_contain_text("takes filters on dimensions only")
-    expect(page.locator("#explorer-why-body")).to_contain_text("amount > 100")
+    # A column filter and a condition: explained over the rows they keep, and kept in the link.
+    filters = "amount%3E100%3Bamount%3Abetween%3D100%2C200"
+    page.goto(f"/metric/revenue?grain=all&{RANGE}&filters={filters}")  # the section stays open
+    rows = paid_orders()
+    rows = rows[(rows["amount"] > 100) & rows["amount"].between(100, 200)]
+    days = (END - START).days + 1
+    now = revenue(rows, START, END)
+    then = revenue(rows, START - timedelta(days=days), START - timedelta(days=1))
+    expect(page.locator("#explorer-why-summary")).to_contain_text(
+        f"{shown(then, service, 'revenue')} → {shown(now, service, 'revenue')}"
+    )
+    expect(page.locator("#explorer-why-link")).to_have_attribute(
+        "href",
+        f"/drivers?metric=revenue&from=2025-12-01&to=2026-02-28&compare=previous&filters={filters}",
+    )
