@@ -24,6 +24,7 @@ from analysis.leadlag import lead_lag
 from analysis.ranges import DayRange
 from dashboard import ids, theme
 from dashboard.components.address_error import address_error
+from dashboard.components.filter_builder import filter_label
 from dashboard.components.segment_panel import segments_panel
 from dashboard.components.states import failure_state, guarded, guarded_outputs, loading
 from dashboard.explanations import explanation
@@ -220,7 +221,8 @@ def render_drivers(data: object) -> Any:
     assert view.metric is not None and view.current is not None  # stored_view resolves both
     result = explanation(view.metric, view.current, view.baseline, view.filters, view.as_of)
     display = why_display(result, spec, top=None)
-    filtered = f" · {format_filters(view.filters)}" if view.filters else ""
+    # Worded as the Explorer's chips (`amount between 10 and 20`), not as the link writes them.
+    filtered = "".join(f" · {filter_label(f)}" for f in view.filters)
     summary = dmc.Paper(
         [
             dmc.Text(
