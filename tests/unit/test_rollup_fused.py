@@ -132,3 +132,17 @@ def test_fused_rollup_values_match_pandas(rollup_service, medium_data):
     pd.testing.assert_frame_equal(
         frame.sort_index(), want.sort_index(), check_dtype=False, check_names=False, rtol=1e-12
     )
+
+
+def test_a_segment_whose_rows_no_metric_counts_gets_no_row(small_rollup_warehouse, small_spec):
+    """2026-01-05 (local): o12 paid on android, o13 refunded on web. The daily rollup has a web
+    row (orders 0, revenue NULL); asked alone, orders and revenue have no web row: nor fused."""
+    svc = MetricService(small_rollup_warehouse, small_spec, clock=lambda: NOW)
+    day = date(2026, 1, 5)
+    query = MetricQuery(
+        ("orders", "revenue"), grain="day", start=day, end=day, dimensions=("platform",)
+    )
+    got = svc.query(query)
+    assert got.sql["orders"] == got.sql["revenue"] and '"rollup"' in got.sql["orders"]
+    rows = got.frame[["platform", "orders", "revenue"]].to_dict("records")
+    assert rows == [{"platform": "android", "orders": 1, "revenue": 40}]
