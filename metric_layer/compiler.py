@@ -28,6 +28,7 @@ from metric_layer.query_plan import QueryPlan, plan_query
 from metric_layer.read_windows import shifted_window
 from metric_layer.relation import ModelRelation, col, date_lit, ident
 from metric_layer.retention_sql import group_by, nullif_zero, retention_counts, retention_value
+from metric_layer.rollup_fused import daily_fused_select
 from metric_layer.rollup_sql import (
     activity_select,
     daily_select,
@@ -110,14 +111,21 @@ class Compiler:
         return Compiled(metric, tree, w.lo, w.hi, planned.reasons)
 
     def compile_fused(self, plan: QueryPlan, metrics: tuple[str, ...]) -> Compiled:
-        """Metrics of one model on the raw path in one statement (fused.py): period,
+        """Metrics of one model on the raw path (fused.py), or reading one daily rollup table
+        (rollup_fused.py), in one statement: period,
         <dimensions>, one column per metric."""
         first, w = plan.metrics[metrics[0]], plan.window
         dims = list(plan.query.dimensions)
-        tree = fused_select(
-            self.sem, self.spec.time_zone, self.types, list(metrics), w, dims,
-            list(first.filters), first.where,
-        )  # fmt: skip
+        table = first.daily_table
+        if table is not None:  # all read one daily rollup table: one scan of it
+            tree = daily_fused_select(
+                self.sem, list(metrics), table, w, dims, list(first.filters), first.where
+            )
+        else:
+            tree = fused_select(
+                self.sem, self.spec.time_zone, self.types, list(metrics), w, dims,
+                list(first.filters), first.where,
+            )  # fmt: skip
         order = [exp.Ordered(this=col("period"))] + [exp.Ordered(this=col(d)) for d in dims]
         return Compiled(", ".join(metrics), tree.order_by(*order, copy=False), w.lo, w.hi)
 

@@ -62,8 +62,7 @@ def fused_select(
     where: str | None,
 ) -> exp.Select:
     """SELECT period, <dims>, <one column per name> over the names' one model."""
-    leaves: dict[Leaf, str] = {}
-    values = {name: _value(sem, name, None, leaves, top=True) for name in names}
+    values, leaves = metric_values(sem, names)
     model = sem.metrics[next(iter(leaves)).metric].model
     rel = ModelRelation(sem, model, spec_zone, types)
     aggregates, matches = [], []
@@ -91,8 +90,18 @@ def fused_select(
     ).from_(inner.subquery("leaves"), copy=False)
 
 
+def metric_values(
+    sem: Semantics, names: list[str]
+) -> tuple[dict[str, exp.Expression], dict[Leaf, str]]:
+    """Each name's value over leaf columns, and the leaves (each aggregated once) by column."""
+    leaves: dict[Leaf, str] = {}
+    values = {name: _value(sem, name, None, leaves) for name in names}
+    assert all(v is not None for v in values.values()), "the plan fuses fusable metrics only"
+    return values, leaves  # type: ignore[return-value]
+
+
 def _value(
-    sem: Semantics, name: str, extra: str | None, leaves: dict[Leaf, str], top: bool = False
+    sem: Semantics, name: str, extra: str | None, leaves: dict[Leaf, str]
 ) -> exp.Expression | None:
     """`name`'s value over leaf columns (registering its leaves), or None if it cannot fuse."""
     m = sem.metrics.get(name)

@@ -7,8 +7,9 @@ window), a cumulative metric's daily input, each side of a comparison (read_wind
 those windows for the plan and the SQL alike). Each read gets one Source: a materialized result,
 entity-day rows, a daily rollup table, cohort-day rows, or the raw tables with the reasons the
 rollups declined (rollups.py decides). Then the metrics are grouped into statements: the metrics
-of one model whose every read is raw compile to one statement (one scan, fused.py); the rest to
-one statement each. The compiler consumes the plan and never asks the rollups anything.
+of one model whose every read is raw compile to one statement (one scan, fused.py), and so do
+those whose every read is the same daily rollup table (rollup_fused.py); the rest to one
+statement each. The compiler consumes the plan and never asks the rollups anything.
 
 Pure: given the spec, the query, the rollup state and today; no warehouse, no clock.
 """
@@ -115,6 +116,16 @@ class MetricPlan:
         sources = [s for _, s in self.reads if s.kind != "inputs"]
         return all(s.kind == "raw" and s.days_table is None for s in sources) and bool(sources)
 
+    @property
+    def daily_table(self) -> str | None:
+        """The one daily rollup table every read it makes uses, if so (then it may share that
+        table's scan with the query's other metrics reading it: rollup_fused.py)."""
+        sources = [s for _, s in self.reads if s.kind != "inputs"]
+        tables = {s.table for s in sources if s.kind == "daily" and s.days_table is None}
+        if len(tables) != 1 or any(s.kind != "daily" or s.days_table for s in sources):
+            return None
+        return tables.pop()
+
     def describe(self) -> str:
         """`wau ← materialized result (rollup.m__wau__week__total)`, one part per read source."""
         parts = [f"{r.metric} ← {s.describe()}" for r, s in self.reads if s.kind != "inputs"]
@@ -126,6 +137,7 @@ class StatementPlan:
     metrics: tuple[str, ...]
     fused: bool  # one scan of `model` for all of them (fused.py); else one metric alone
     model: str | None = None
+    table: str | None = None  # fused over this daily rollup table (rollup_fused.py), not raw
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,9 @@ class QueryPlan:
         """One line per statement: its metrics and where their rows come from."""
         lines = []
         for st in self.statements:
-            if st.fused:
+            if st.fused and st.table:
+                lines.append(f"{', '.join(st.metrics)}: one scan of daily rollup ({st.table})")
+            elif st.fused:
                 lines.append(
                     f"{', '.join(st.metrics)}: one scan of model `{st.model}` (raw tables)"
                 )
@@ -191,19 +205,21 @@ def plan_query(
 
 
 def _statements(sem: Semantics, query: MetricQuery, plans: dict[str, MetricPlan]):
-    groups: dict[str, list[str]] = {}
+    """Metrics of one model reading only raw tables share one scan of them; metrics reading only
+    one daily rollup table share one scan of it (group key: model, and the table or None)."""
+    groups: dict[tuple[str, str | None], list[str]] = {}
     if query.compare is None:
         for name, plan in plans.items():
             model = model_of(sem, name)
-            if model is not None and plan.raw_only:
-                groups.setdefault(model, []).append(name)
+            if model is not None and (plan.raw_only or plan.daily_table):
+                groups.setdefault((model, plan.daily_table), []).append(name)
     out: list[StatementPlan] = []
     fused: set[str] = set()
-    for model, names in groups.items():
+    for (model, table), names in groups.items():
         # one plain simple metric gains nothing; a ratio alone still reads its inputs once
         if len(names) == 1 and sem.metrics[names[0]].type == "simple":
             continue
-        out.append(StatementPlan(tuple(names), True, model))
+        out.append(StatementPlan(tuple(names), True, model, table))
         fused.update(names)
     out += [StatementPlan((n,), False) for n in plans if n not in fused]
     return tuple(out)

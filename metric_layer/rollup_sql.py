@@ -20,20 +20,20 @@ def daily_select(
     m: SimpleMetric, table: str, w, dims: list[str], filters: list, extra: str | None
 ) -> exp.Select:
     """(period, dims, value) of an additive metric re-aggregated from a daily rollup table."""
-    value = _reaggregate(m)
+    value = reaggregate(m)
     select = exp.select(
-        _period(w),
+        day_period(w),
         *[col(d, BASE).as_(ident(d)) for d in dims],
         exp.alias_(value, "value"),
     )
-    conds = _day_range("day", w.lo, w.hi) + _filters(filters, extra)
+    conds = day_range("day", w.lo, w.hi) + rollup_filters(filters, extra)
     # Raw queries return no row where no row matched the metric's filter; so must the rollup.
     if m.agg == "count":
         matched = exp.GT(this=value.copy(), expression=exp.Literal.number(0))
     else:
         matched = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
     grouped = select.from_(table_ref(table, BASE), copy=False).where(*conds, copy=False)
-    return _group(grouped, len(dims)).having(matched, copy=False)
+    return group_days(grouped, len(dims)).having(matched, copy=False)
 
 
 def measures(m: SimpleMetric) -> list[tuple[str, str]]:
@@ -43,17 +43,23 @@ def measures(m: SimpleMetric) -> list[tuple[str, str]]:
     return [(f"m_{m.name}", {"count": "sum", "sum": "sum", "min": "min", "max": "max"}[m.agg])]
 
 
-def _reaggregate(m: SimpleMetric) -> exp.Expression:
+def reaggregate(m: SimpleMetric, own: exp.Expression | None = None) -> exp.Expression:
+    """The metric's value re-aggregated from its rollup columns, over the rows matching `own`."""
     cols = measures(m)
+
+    def agg(kind, column: str) -> exp.Expression:
+        value = kind(this=col(column, BASE))
+        if own is None:
+            return value
+        return exp.Filter(this=value, expression=exp.Where(this=own.copy()))
+
     if m.agg == "avg":
         return exp.Div(
-            this=exp.Sum(this=col(cols[0][0], BASE)),
-            expression=exp.Nullif(
-                this=exp.Sum(this=col(cols[1][0], BASE)), expression=exp.Literal.number(0)
-            ),
+            this=agg(exp.Sum, cols[0][0]),
+            expression=exp.Nullif(this=agg(exp.Sum, cols[1][0]), expression=exp.Literal.number(0)),
         )
-    column, agg = cols[0]
-    value = {"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[agg](this=col(column, BASE))
+    column, kind = cols[0]
+    value = agg({"sum": exp.Sum, "min": exp.Min, "max": exp.Max}[kind], column)
     if m.agg == "count":  # a sum of counts is HUGEINT in DuckDB; COUNT on raw rows is BIGINT
         return exp.cast(value, exp.DataType.build("BIGINT"))
     return value
@@ -62,7 +68,7 @@ def _reaggregate(m: SimpleMetric) -> exp.Expression:
 def snapshot_days_select(table: str, lo: date, hi: date) -> exp.Select:
     """(day) for each local day in [lo, hi) of a model's daily `total` table (one row a day)."""
     select = exp.select(col("day", BASE).as_("day")).from_(table_ref(table, BASE), copy=False)
-    return select.where(*_day_range("day", lo, hi), copy=False)
+    return select.where(*day_range("day", lo, hi), copy=False)
 
 
 def materialized_select(table: str, w, dims: list[str], today_bound: bool) -> exp.Select:
@@ -70,7 +76,7 @@ def materialized_select(table: str, w, dims: list[str], today_bound: bool) -> ex
     select = (
         exp.select(col("period"), *[col(d) for d in dims], col("value"))
         .from_(exp.Table(this=ident(table.split(".")[1]), db=ident(SCHEMA)), copy=False)
-        .where(*_day_range("period", w.lo, w.hi, None), copy=False)
+        .where(*day_range("period", w.lo, w.hi, None), copy=False)
     )
     if today_bound and dims:
         # A direct query breaks down by the values active in the range only: keep a value
@@ -82,7 +88,7 @@ def materialized_select(table: str, w, dims: list[str], today_bound: bool) -> ex
 
 def cohorts_select(table: str, w, dims: list[str], filters: list, extra: str | None) -> exp.Select:
     """(cohort_day, dims, cohort_size, retained) re-aggregated from a cohort-day rollup."""
-    conds = _day_range("cohort_day", w.lo, w.hi) + _filters(filters, extra)
+    conds = day_range("cohort_day", w.lo, w.hi) + rollup_filters(filters, extra)
     select = exp.select(
         col("cohort_day", BASE).as_("cohort_day"),
         *[col(d, BASE).as_(ident(d)) for d in dims],
@@ -90,7 +96,7 @@ def cohorts_select(table: str, w, dims: list[str], filters: list, extra: str | N
         exp.alias_(exp.Sum(this=col("retained", BASE)), "retained"),
     )
     select = select.from_(table_ref(table, BASE), copy=False).where(*conds, copy=False)
-    return _group(select, len(dims))
+    return group_days(select, len(dims))
 
 
 def activity_select(
@@ -102,7 +108,7 @@ def activity_select(
         *[col(d, BASE).as_(ident(d)) for d in dims],
         col("entity", BASE).as_("entity"),
     )
-    conds = _day_range("day", lo, hi) + _filters(filters, extra)
+    conds = day_range("day", lo, hi) + rollup_filters(filters, extra)
     return (
         select.distinct(copy=False)
         .from_(table_ref(table, BASE), copy=False)
@@ -114,27 +120,27 @@ def distinct_select(table: str, w, dims: list[str], filters: list, extra: str | 
     """COUNT(DISTINCT entity) per period from an entity-day table."""
     value = exp.Count(this=exp.Distinct(expressions=[col("entity", BASE)]))
     select = exp.select(
-        _period(w),
+        day_period(w),
         *[col(d, BASE).as_(ident(d)) for d in dims],
         exp.alias_(value, "value"),
     )
-    conds = _day_range("day", w.lo, w.hi) + _filters(filters, extra)
+    conds = day_range("day", w.lo, w.hi) + rollup_filters(filters, extra)
     select = select.from_(table_ref(table, BASE), copy=False).where(*conds, copy=False)
-    return _group(select, len(dims))
+    return group_days(select, len(dims))
 
 
-def _period(w) -> exp.Expression:
+def day_period(w) -> exp.Expression:
     return window_period(col("day", BASE), w).as_("period")
 
 
-def _day_range(column: str, lo: date, hi: date, table: str | None = BASE) -> list[exp.Expression]:
+def day_range(column: str, lo: date, hi: date, table: str | None = BASE) -> list[exp.Expression]:
     return [
         exp.GTE(this=col(column, table), expression=date_lit(lo)),
         exp.LT(this=col(column, table), expression=date_lit(hi)),
     ]
 
 
-def _filters(filters: list, extra: str | None) -> list[exp.Expression]:
+def rollup_filters(filters: list, extra: str | None) -> list[exp.Expression]:
     """Query filters and a ratio input's filter on rollup columns (they name dimensions only)."""
     conds = [filter_condition(col(f.dimension, BASE), f) for f in filters]
     if extra:
@@ -145,5 +151,5 @@ def _filters(filters: list, extra: str | None) -> list[exp.Expression]:
     return conds
 
 
-def _group(select: exp.Select, n_dims: int) -> exp.Select:
+def group_days(select: exp.Select, n_dims: int) -> exp.Select:
     return select.group_by(*[exp.Literal.number(i) for i in range(1, n_dims + 2)], copy=False)

@@ -129,7 +129,7 @@ class MetricService:
         today = self.today(query.as_of)
         compiler = self.compiler()
         keys = ["period", *query.dimensions]
-        merged: pd.DataFrame | None = None
+        frames: list[pd.DataFrame] = []
         sql: dict[str, str] = {}
         types: dict[str, ValueType] = {}
         lo = hi = today
@@ -156,9 +156,9 @@ class MetricService:
                 frame = result.to_pandas().rename(
                     columns={"value": name, "compare_value": f"{name}__compare"}
                 )
-            merged = frame if merged is None else merged.merge(frame, on=keys, how="outer")
+            frames.append(frame)
+        merged = _outer_join(frames, keys)
         merged = merged[[*keys, *_value_columns(merged, query.metrics)]]
-        assert merged is not None
         merged["period"] = pd.to_datetime(merged["period"]).dt.date
         merged = self._fill_periods(merged, query, lo, hi, types)
         merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
@@ -261,6 +261,16 @@ class MetricService:
 
 def _value_type(result: pa.Table) -> pa.DataType | None:
     return result.schema.field("value").type if "value" in result.column_names else None
+
+
+def _outer_join(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    """The statements' frames side by side on (period, dims), every key of any of them kept:
+    one aligned concat rather than a merge per statement (each merge copies and re-indexes all
+    columns so far). Keys are unique within a statement's frame (it is grouped by them)."""
+    if len(frames) == 1:
+        return frames[0]
+    indexed = [f.set_index(keys) for f in frames]
+    return pd.concat(indexed, axis=1, join="outer", sort=False).reset_index()
 
 
 def _value_columns(frame: pd.DataFrame, metrics: tuple[str, ...]) -> list[str]:

@@ -103,7 +103,15 @@ def test_each_kind_of_metric_gets_its_rollup(spec, types):
     assert sources(p, "w1_retention") == [
         ("w1_retention", "cohorts", "rollup.w1_retention__cohorts")
     ]
-    assert all(not s.fused for s in p.statements)  # nothing reads raw rows: nothing to fuse
+    shapes = [(s.metrics, s.fused, s.table) for s in p.statements]
+    assert shapes == [  # orders and aov read one daily table: one scan of it; the rest alone
+        (("orders", "aov"), True, "rollup.orders__daily__total"),
+        (("buyers",), False, None),
+        (("visitors",), False, None),
+        (("wau",), False, None),
+        (("w1_retention",), False, None),
+    ]
+    assert p.describe()[0] == "orders, aov: one scan of daily rollup (rollup.orders__daily__total)"
     assert p.metrics["wau"].describe() == "wau ← materialized result (rollup.m__wau__week__total)"
 
 
@@ -116,6 +124,17 @@ def test_breakdowns_pick_the_daily_table_that_holds_them(spec, types):
     filtered = plan(spec, types, "revenue", dimensions=("channel",), state=state,
                     filters=(DimensionFilter("platform", "=", ("ios",)),))  # fmt: skip
     assert sources(filtered, "revenue")[0][2] == "rollup.orders__daily__all"
+
+
+def test_metrics_on_different_daily_tables_do_not_share_a_statement(spec, types):
+    # ios_share's numerator filters on platform (the `platform` table), its denominator not
+    p = plan(spec, types, "orders", "revenue", "ios_share", state=rollups(spec))
+    assert p.metrics["ios_share"].daily_table is None
+    shapes = [(s.metrics, s.fused, s.table) for s in p.statements]
+    assert shapes == [
+        (("orders", "revenue"), True, "rollup.orders__daily__total"),
+        (("ios_share",), False, None),
+    ]
 
 
 def test_a_qualified_dimension_reads_raw_and_says_why(spec, types):
