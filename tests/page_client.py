@@ -8,7 +8,9 @@ same client works on a Flask test client and on a real server (gunicorn) by URL.
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -172,3 +174,14 @@ def join_warm_ups(timeout: float = 120) -> None:
     for thread in threading.enumerate():
         if thread.name == "warm-up":
             thread.join(timeout)
+
+
+def register_page_callbacks() -> None:
+    """Dash hands the callbacks the pages register at import to the first app a process builds:
+    when another test's app took them, import the pages again so the next app gets them too."""
+    from dash import _callback
+
+    pages = [m for name, m in sys.modules.items() if name.startswith("dashboard.pages.")]
+    if pages and not _callback.GLOBAL_CALLBACK_MAP:
+        for module in pages:
+            importlib.reload(module)

@@ -5,14 +5,12 @@ answered; Dash used to finish its setup in the first request while the others fo
 
 from __future__ import annotations
 
-import importlib
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from page_client import join_warm_ups
+from page_client import join_warm_ups, register_page_callbacks
 
 from dashboard import ids
 from dashboard.server import create_dash
@@ -31,12 +29,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def fresh_app(shop: Path):  # type: ignore[no-untyped-def]
     """A Dash app as a new worker builds it, with the pages' callbacks (which Dash hands to the
     first app a process builds: when another test took them, the pages register them again)."""
-    from dash import _callback
-
-    pages = [m for name, m in sys.modules.items() if name.startswith("dashboard.pages.")]
-    if pages and not _callback.GLOBAL_CALLBACK_MAP:
-        for module in pages:
-            importlib.reload(module)
+    register_page_callbacks()
     settings = Settings(metrics=SPEC, serving_dir=shop, as_of=AS_OF.isoformat())
     return create_dash(settings, cache_config={"CACHE_TYPE": "NullCache"})
 

@@ -7,18 +7,24 @@ Pages are loaded over the app's HTTP interface as the browser would (tests/page_
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import os
 import shutil
 import stat
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from page_client import PAGES, Answer, callback, flask_fetch, join_warm_ups, render
+from page_client import (
+    PAGES,
+    Answer,
+    callback,
+    flask_fetch,
+    join_warm_ups,
+    register_page_callbacks,
+    render,
+)
 from shop_project import break_spec, make_project, publish, publish_damaged, settings_for
 
 from dashboard.server import create_dash, server_for
@@ -43,12 +49,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """One Dash app for the module: Dash moves the pages' callbacks into the first app a process
     builds, so each test gives this app the Serving a fresh worker on its settings would have."""
-    from dash import _callback
-
-    pages = [m for name, m in sys.modules.items() if name.startswith("dashboard.pages.")]
-    if pages and not _callback.GLOBAL_CALLBACK_MAP:  # an app of another test module took them
-        for module in pages:
-            importlib.reload(module)
+    register_page_callbacks()
     empty = tmp_path_factory.mktemp("unused")
     return create_dash(Settings(metrics=SPEC, serving_dir=empty / "serving"))
 

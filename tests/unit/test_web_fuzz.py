@@ -5,9 +5,7 @@ either reaches the page exactly as written or is refused in place."""
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 import time
 from collections.abc import Iterator
 from urllib.parse import quote, urlencode, urlsplit
@@ -17,7 +15,7 @@ import pytest
 from browser.fixture_shop import AS_OF, SPEC, build_shop
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from page_client import join_warm_ups
+from page_client import join_warm_ups, register_page_callbacks
 
 from dashboard.url_state import explorer_from_href
 from dashboard.views import ExplorerView
@@ -35,15 +33,10 @@ FUZZ = settings(
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[type-arg]
-    from dashboard.server import PAGES, create_dash
+    from dashboard.server import create_dash
     from settings import Settings
 
-    # Dash hands the callbacks registered at import to the first app of the process only: when
-    # another test built an app first, register the pages' callbacks again for this one.
-    for page in PAGES:
-        module = sys.modules.get(f"dashboard.pages.{page}")
-        if module is not None:
-            importlib.reload(module)
+    register_page_callbacks()
     serving = build_shop(tmp_path_factory.mktemp("shop"))
     app = create_dash(Settings(metrics=SPEC, serving_dir=serving, as_of=AS_OF.isoformat()))
     test_client = app.server.test_client()

@@ -7,15 +7,13 @@ a filtered question."""
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 from datetime import date
 from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from page_client import join_warm_ups
+from page_client import join_warm_ups, register_page_callbacks
 
 from analysis.ranges import DayRange
 from dashboard.conditions import Condition
@@ -31,14 +29,10 @@ MID = Condition("amount", "between", ("10", "50"))
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[type-arg]
-    from dashboard.server import PAGES, create_dash
+    from dashboard.server import create_dash
     from settings import Settings
 
-    # Dash hands the callbacks registered at import to the first app of the process only.
-    for page in PAGES:
-        module = sys.modules.get(f"dashboard.pages.{page}")
-        if module is not None:
-            importlib.reload(module)
+    register_page_callbacks()
     serving = build_shop(tmp_path_factory.mktemp("shop"))
     app = create_dash(Settings(metrics=SPEC, serving_dir=serving, as_of=AS_OF.isoformat()))
     app.server.test_client().get("/")  # registers the pages
