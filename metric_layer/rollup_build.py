@@ -17,13 +17,25 @@ from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
+from metric_layer.rollup_changes import FINGERPRINTS, FINGERPRINTS_DDL, ChangeFinder
+from metric_layer.rollup_incremental import IncrementalRefresh
 from metric_layer.rollup_tables import UnitBuilder, existing_tables
-from metric_layer.rollup_units import MANIFEST, SCHEMA, RollupUnit, rollup_units
+from metric_layer.rollup_units import (
+    MANIFEST,
+    SCHEMA,
+    RollupUnit,
+    model_definition,
+    rollup_units,
+    unit_models,
+)
 from metric_layer.semantics import Semantics
 from metric_layer.spec import Spec
 from warehouse import Warehouse
 
 Progress = Callable[[str], None]
+NEW_DATA = "new data"
+AS_OF_MOVED = "as-of day now"
+_OWN = (MANIFEST, FINGERPRINTS)  # the refresh's own bookkeeping tables
 
 
 _MANIFEST_DDL = (
@@ -42,6 +54,7 @@ class RollupRefresh:
     kept: int = 0
     dropped: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # unit label → build time
+    in_place: dict[str, str] = field(default_factory=dict)  # unit label → what was redone
 
     @property
     def changed(self) -> bool:
@@ -51,10 +64,11 @@ class RollupRefresh:
         """One line for the CLI and the worker's log: what was rebuilt and why."""
         if not self.changed:
             return f"rollups up to date (built for {self.as_of})"
-        by_reason: dict[str, list[str]] = {}
+        by_reason: dict[tuple[str, str], list[str]] = {}
         for label, why in self.built:
-            by_reason.setdefault(why, []).append(label)
-        parts = [f"rebuilt {_names(labels)} ({why})" for why, labels in by_reason.items()]
+            verb = "updated in place" if label in self.in_place else "rebuilt"
+            by_reason.setdefault((verb, why), []).append(label)
+        parts = [f"{verb} {_names(labels)} ({why})" for (verb, why), labels in by_reason.items()]
         if self.kept:
             parts.append(f"kept {self.kept} unchanged")
         if self.dropped:
@@ -75,6 +89,8 @@ class _Plan:
     unwanted: list[str]  # tables (or manifest rows) no unit of the spec wants
     from_scratch: bool  # drop the whole schema first (full rebuild, or an older layout)
     versions: dict[str, str]  # see _data_versions
+    # first table of a unit that may be updated in place → its (first covered day, as-of day)
+    recorded: dict[str, tuple[date | None, date | None]] = field(default_factory=dict)
 
     @property
     def needed(self) -> bool:
@@ -121,17 +137,31 @@ def refresh_rollups(
             tx.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         tx.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         tx.execute(_MANIFEST_DDL)
+        tx.execute(FINGERPRINTS_DDL)
         existing = existing_tables(tx)
-        for table in [*plan.unwanted, *(t for u, _ in plan.work for t in u.tables)]:
-            tx.execute(f"DELETE FROM {MANIFEST} WHERE table_name = ?", [table])
-            if table in existing:
-                tx.execute(f"DROP {existing[table]} {_quoted(table)}")
+        for table in plan.unwanted:
+            _drop(tx, table, existing)
         builder = UnitBuilder(tx, spec, sem, types, as_of)
+        models = {m: "" for u, _ in plan.work for m in unit_models(spec, u)}
+        definitions = {m: model_definition(spec, sem, types, m) for m in models}
+        in_place = IncrementalRefresh(builder, ChangeFinder(tx, spec, sem, types), definitions)
         for unit, _why in plan.work:
             started = time.perf_counter()
-            first_day, has_rows = builder.build(unit)
+            done = None
+            if unit.tables[0] in plan.recorded:
+                done = in_place.apply(unit, *plan.recorded[unit.tables[0]])
+            if done is None:
+                for table in unit.tables:
+                    _drop(tx, table, existing)
+                first_day, has_rows = builder.build(unit)
+            else:  # updated in place: what it covers is unchanged
+                first_day, has_rows = plan.recorded[unit.tables[0]][0], True
+                result.in_place[unit.label] = done
+                for table in unit.tables:
+                    tx.execute(f"DELETE FROM {MANIFEST} WHERE table_name = ?", [table])
             result.seconds[unit.label] = time.perf_counter() - started
-            say(f"rollup {unit.label} ({result.seconds[unit.label]:.1f} s)")
+            how = f"updated in place, {done}" if done else "built"
+            say(f"rollup {unit.label} {how} ({result.seconds[unit.label]:.1f} s)")
             for table in unit.tables:
                 tx.execute(
                     f"INSERT INTO {MANIFEST} VALUES (?, ?, ?, ?, ?, ?, ?, now())",
@@ -145,7 +175,15 @@ def refresh_rollups(
                         has_rows,
                     ],
                 )
+        for model in models:  # the rows every rollup of these models now stands for
+            in_place.finder.keep(model, definitions[model])
     return result
+
+
+def _drop(tx, table: str, existing: dict[str, str]) -> None:
+    tx.execute(f"DELETE FROM {MANIFEST} WHERE table_name = ?", [table])
+    if table in existing:
+        tx.execute(f"DROP {existing.pop(table)} {_quoted(table)}")
 
 
 def _as_of(spec: Spec, today: date | None) -> date:
@@ -164,10 +202,12 @@ def _plan(
     recorded = {
         r[0]: r
         for r in warehouse.rows(
-            f"SELECT table_name, definition, data_version, as_of, has_rows FROM {MANIFEST}"
+            "SELECT table_name, definition, data_version, as_of, has_rows, first_day "
+            f"FROM {MANIFEST}"
         )
     }
     work: list[tuple[RollupUnit, str]] = []
+    in_place: dict[str, tuple[date | None, date | None]] = {}
     for unit in units:
         rows = [recorded.get(t) for t in unit.tables]
         if any(r is None for r in rows):
@@ -177,16 +217,20 @@ def _plan(
         elif any(r[4] and t not in types for t, r in zip(unit.tables, rows, strict=True)):
             why = "table missing"
         elif any(r[2] != _data_version(unit, versions) for r in rows):
-            why = "new data"
+            why = NEW_DATA
         elif unit.today_bound and any(r[3] != as_of for r in rows):
-            why = f"as-of day now {as_of}"
+            why = f"{AS_OF_MOVED} {as_of}"
         else:
             continue
         work.append((unit, why))
+        if why.startswith((NEW_DATA, AS_OF_MOVED)) and all(
+            r[4] for r in rows
+        ):  # built from rows: it can be updated
+            in_place[unit.tables[0]] = (rows[0][5], rows[0][3])
     wanted = {t for u in units for t in u.tables}
-    existing = {t for t in types if t.startswith(f"{SCHEMA}.") and t != MANIFEST}
+    existing = {t for t in types if t.startswith(f"{SCHEMA}.") and t not in _OWN}
     unwanted = sorted((existing | set(recorded)) - wanted)
-    return _Plan(work, len(units) - len(work), unwanted, False, versions)
+    return _Plan(work, len(units) - len(work), unwanted, False, versions, in_place)
 
 
 def _data_versions(warehouse: Warehouse) -> dict[str, str]:

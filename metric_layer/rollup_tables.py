@@ -15,7 +15,7 @@ from sqlglot import exp
 from metric_layer.compiler import Compiler
 from metric_layer.periods import Window, period_start
 from metric_layer.query import MetricQuery
-from metric_layer.relation import ModelRelation, col, ident
+from metric_layer.relation import ModelRelation, col, date_lit, ident
 from metric_layer.retention_sql import group_by
 from metric_layer.rollup_sql import measures as _measures
 from metric_layer.rollup_units import (
@@ -44,8 +44,8 @@ class UnitBuilder:
     def build(self, unit: RollupUnit) -> tuple[date | None, bool]:
         """Create the unit's tables; (first covered day, whether there were rows to build from)."""
         if unit.kind == "daily":
-            for sql_text in self._daily_statements(unit.subject):
-                self.tx.execute(sql_text)
+            for table, select in self.daily_selects(unit.subject):
+                self.tx.execute(_create(table, select))
             return None, True
         metric = self.spec.metric(unit.subject)
         if unit.kind == "entity_days":
@@ -53,17 +53,21 @@ class UnitBuilder:
                 view = exp.select("*").from_(exp.to_table(unit.view_of))
                 self.tx.execute(_create(unit.tables[0], view, "VIEW"))
             else:
-                self.tx.execute(_create(unit.tables[0], self._entity_days(metric)))
+                self.tx.execute(_create(unit.tables[0], self.entity_days_select(metric)))
             return None, True
         if unit.kind == "cohorts":
             lo, hi = self._data_range(metric.cohort.model or metric.activity_model)
             if lo is None:
                 return None, False
-            self.tx.execute(_create(unit.tables[0], self._cohorts(metric, lo, hi)))
+            self.tx.execute(_create(unit.tables[0], self.cohorts_select(metric, lo, hi)))
             return None, True
         return self._materialized(metric)
 
-    def _daily_statements(self, model: str) -> list[str]:
+    def daily_selects(
+        self, model: str, days: frozenset[date] | None = None
+    ) -> list[tuple[str, exp.Select]]:
+        """(table, SELECT of its rows) for a model's daily tables, `all` first (the others
+        re-aggregate it); with `days`, only the rows of those local days."""
         metrics = [m for m in self.spec.metrics if additive(m) and m.model == model]
         rel = ModelRelation(self.sem, model, self.spec.time_zone, self.types)
         dims = model_dimensions(self.sem, model)
@@ -85,9 +89,11 @@ class UnitBuilder:
         select = exp.select(
             rel.local_day().as_("day"), *[rel.dimension(d).as_(ident(d)) for d in dims], *measures
         )
+        if days is not None:
+            select = select.where(*on_days(rel, days), copy=False)
         select = rel.from_clause(group_by(select, len(dims)))
         all_table = daily_table(model, "all")
-        statements = [_create(all_table, select)]
+        statements = [(all_table, select)]
         reagg = [
             exp.alias_(aggs[agg](this=col(column)), ident(column))
             for m in metrics
@@ -97,11 +103,13 @@ class UnitBuilder:
             small = exp.select(
                 col("day"), *[col(d) for d in subset], *[r.copy() for r in reagg]
             ).from_(exp.to_table(all_table))
+            if days is not None:
+                small = small.where(in_days(col("day"), days), copy=False)
             table = daily_table(model, subset[0] if subset else None)
-            statements.append(_create(table, group_by(small, len(subset))))
+            statements.append((table, group_by(small, len(subset))))
         return statements
 
-    def _entity_days(self, metric) -> exp.Select:
+    def entity_days_select(self, metric, days: frozenset[date] | None = None) -> exp.Select:
         """One row per (local day, entity, dimension values) where the metric's rows exist.
 
         Built once per distinct-count or active metric (its filter applied, dimensions already
@@ -113,6 +121,8 @@ class UnitBuilder:
         entity = rel.spec_sql(entity_text) if entity_text else rel.column(rel.model.primary_key)
         # Rows without an entity stay: a raw COUNT(DISTINCT) still returns their group (as 0).
         conds = [exp.paren(rel.spec_sql(metric.filter))] if metric.filter else []
+        if days is not None:
+            conds += on_days(rel, days)
         select = exp.select(
             rel.local_day().as_("day"),
             entity.as_("entity"),
@@ -120,8 +130,9 @@ class UnitBuilder:
         ).distinct()
         return rel.from_clause(select.where(*conds))
 
-    def _cohorts(self, metric: RetentionMetric, lo: date, hi: date) -> exp.Select:
-        """Cohort size and retained count per cohort day and every dimension: retention adds up."""
+    def cohorts_select(self, metric: RetentionMetric, lo: date, hi: date) -> exp.Select:
+        """Cohort size and retained count per cohort day in [lo, hi] and every dimension:
+        retention adds up."""
         window = Window("day", lo, hi + timedelta(days=1), self.as_of, self.spec.week_start)
         dims = retention_dimensions(self.sem, metric)
         return Compiler(self.spec, self.types).retention_counts(metric, window, dims, [], None)
@@ -130,26 +141,42 @@ class UnitBuilder:
         lo, hi = self._data_range(metric.model)
         if lo is None:
             return None, False
-        # Read the entity-day tables built (or kept) so far in this transaction.
-        tables = frozenset(t for t in existing_tables(self.tx) if t != MANIFEST)
-        compiler = Compiler(self.spec, self.types, RollupPlanner(self.spec, tables))
-        # From the first week / year start (every grain's first period whole: active metrics'
-        # zero days as a direct query's; no distinct count before the data) to the as-of day for
-        # active metrics (a trailing window still counts entities after the data's last day).
+        start, end = self.materialized_span(metric, lo, hi)
+        for table, select in self.materialized_selects(metric, start, end, MATERIALIZED_GRAINS):
+            self.tx.execute(_create(table, select))
+        return start, True
+
+    def materialized_span(self, metric, lo: date, hi: date) -> tuple[date, date]:
+        """[start, end] (inclusive) of a metric's materialized results over data from lo to hi.
+
+        From the first week / year start (every grain's first period whole: active metrics' zero
+        days as a direct query's; no distinct count before the data) to the as-of day for active
+        metrics (a trailing window still counts entities after the data's last day)."""
         start = min(period_start(lo, "week", self.spec.week_start), period_start(lo, "year"))
-        end, active = hi, isinstance(metric, ActiveMetric)
-        if active:
-            end = max(hi, self.as_of)
-        dims = [
+        return start, (max(hi, self.as_of) if isinstance(metric, ActiveMetric) else hi)
+
+    def materialized_dimensions(self, metric) -> list[str | None]:
+        return [
             None,
             *sorted(d for d in self.sem.dimensions_of_metric(metric.name) if "." not in d),
         ]
-        for dim in dims:
-            for grain in MATERIALIZED_GRAINS:
+
+    def materialized_selects(
+        self, metric, start: date, end: date, grains: tuple[str, ...]
+    ) -> list[tuple[str, exp.Select]]:
+        """(table, SELECT of its rows for the periods of [start, end]) for each dimension and
+        grain; an active metric's grains above day re-read its (already built) day table."""
+        # Read the entity-day tables built (or kept) so far in this transaction.
+        tables = frozenset(t for t in existing_tables(self.tx) if t != MANIFEST)
+        compiler = Compiler(self.spec, self.types, RollupPlanner(self.spec, tables))
+        active = isinstance(metric, ActiveMetric)
+        out = []
+        for dim in self.materialized_dimensions(metric):
+            for grain in grains:
                 table = materialized_table(metric.name, grain, dim)
                 if active and grain != "day":
                     # A period's value is the last or mean daily value: derive it from the day table.
-                    self.tx.execute(_from_daily(metric, grain, self.spec.week_start, dim))
+                    out.append((table, _from_daily(metric, grain, self.spec.week_start, dim)))
                     continue
                 query = MetricQuery(
                     (metric.name,),
@@ -163,8 +190,12 @@ class UnitBuilder:
                     tree = exp.select("*", exp.alias_(col("value"), "peak")).from_(
                         tree.subquery("daily")
                     )
-                self.tx.execute(_create(table, tree))
-        return start, True
+                out.append((table, tree))
+        return out
+
+    def cohort_data_last(self, metric: RetentionMetric) -> date | None:
+        """The last day of the rows a retention metric's cohorts are dated by."""
+        return self._data_range(metric.cohort.model or metric.activity_model)[1]
 
     def _data_range(self, model: str) -> tuple[date | None, date | None]:
         rel = ModelRelation(self.sem, model, self.spec.time_zone, self.types)
@@ -176,7 +207,7 @@ class UnitBuilder:
         return lo, hi
 
 
-def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | None) -> str:
+def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | None) -> exp.Select:
     value = (
         exp.func("arg_max", col("value"), col("period"))
         if metric.period_value == "last"
@@ -190,7 +221,18 @@ def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | No
         exp.alias_(exp.Max(this=col("value")), "peak"),
     )
     select = select.from_(exp.to_table(materialized_table(metric.name, "day", dim)))
-    return _create(materialized_table(metric.name, grain, dim), group_by(select, len(dims)))
+    return group_by(select, len(dims))
+
+
+def on_days(rel: ModelRelation, days: frozenset[date]) -> list[exp.Expression]:
+    """Rows of a model on the given local days: the range on the raw column (zone maps prune
+    the rest), then the days themselves."""
+    lo, hi = min(days), max(days) + timedelta(days=1)
+    return [rel.time_range(lo, hi), in_days(rel.local_day(within=(lo, hi)), days)]
+
+
+def in_days(day: exp.Expression, days: frozenset[date]) -> exp.Expression:
+    return exp.In(this=day, expressions=[date_lit(d) for d in sorted(days)])
 
 
 def _create(table: str, select: exp.Expression, kind: str = "TABLE") -> str:

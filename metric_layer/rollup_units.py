@@ -153,6 +153,24 @@ def rollup_units(
     return units
 
 
+def unit_models(spec: Spec, unit: RollupUnit) -> list[str]:
+    """The models whose rows a unit's tables are built from (their joins come with them)."""
+    if unit.kind == "daily":
+        return [unit.subject]
+    metric = spec.metric(unit.subject)
+    if isinstance(metric, RetentionMetric):
+        return list(dict.fromkeys(x for x in (metric.activity_model, metric.cohort.model) if x))
+    return [metric.model]
+
+
+def model_definition(
+    spec: Spec, sem: Semantics, column_types: dict[str, dict[str, str]] | None, model: str
+) -> str:
+    """Hash of what a model's rows, as the rollups read them, are made of (joins included)."""
+    hasher = _Hasher(spec, sem, column_types or {})
+    return hasher.of("model", hasher.models(model))
+
+
 def _keys(item) -> dict:
     """The keys of a metric or model that decide its rows (its name included: columns use it).
     Keys left at their default are left out, so a release adding an optional key does not make
