@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
-from metric_layer.rollup_changes import FINGERPRINTS, FINGERPRINTS_DDL, ChangeFinder
+from metric_layer.rollup_changes import STATE, STATE_DDL, ChangeFinder
 from metric_layer.rollup_incremental import IncrementalRefresh
 from metric_layer.rollup_tables import UnitBuilder, existing_tables
 from metric_layer.rollup_units import (
@@ -35,7 +35,6 @@ from warehouse import Warehouse
 Progress = Callable[[str], None]
 NEW_DATA = "new data"
 AS_OF_MOVED = "as-of day now"
-_OWN = (MANIFEST, FINGERPRINTS)  # the refresh's own bookkeeping tables
 
 
 _MANIFEST_DDL = (
@@ -134,17 +133,21 @@ def refresh_rollups(
     say = progress or (lambda _msg: None)
     with warehouse.transaction() as tx:
         if plan.from_scratch:
-            tx.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
+            for schema in (SCHEMA, STATE):
+                tx.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         tx.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         tx.execute(_MANIFEST_DDL)
-        tx.execute(FINGERPRINTS_DDL)
+        for ddl in STATE_DDL:
+            tx.execute(ddl)
         existing = existing_tables(tx)
         for table in plan.unwanted:
             _drop(tx, table, existing)
         builder = UnitBuilder(tx, spec, sem, types, as_of)
         models = {m: "" for u, _ in plan.work for m in unit_models(spec, u)}
-        definitions = {m: model_definition(spec, sem, types, m) for m in models}
-        in_place = IncrementalRefresh(builder, ChangeFinder(tx, spec, sem, types), definitions)
+        joined = {t: "" for m in models for t in sem.join_targets(m)}
+        definitions = {m: model_definition(spec, sem, types, m) for m in {**models, **joined}}
+        finder = ChangeFinder(tx, spec, sem, types, definitions)
+        in_place = IncrementalRefresh(builder, finder)
         for unit, _why in plan.work:
             started = time.perf_counter()
             done = None
@@ -176,7 +179,7 @@ def refresh_rollups(
                     ],
                 )
         for model in models:  # the rows every rollup of these models now stands for
-            in_place.finder.keep(model, definitions[model])
+            finder.keep(model)
     return result
 
 
@@ -228,7 +231,7 @@ def _plan(
         ):  # built from rows: it can be updated
             in_place[unit.tables[0]] = (rows[0][5], rows[0][3])
     wanted = {t for u in units for t in u.tables}
-    existing = {t for t in types if t.startswith(f"{SCHEMA}.") and t not in _OWN}
+    existing = {t for t in types if t.startswith(f"{SCHEMA}.") and t != MANIFEST}
     unwanted = sorted((existing | set(recorded)) - wanted)
     return _Plan(work, len(units) - len(work), unwanted, False, versions, in_place)
 

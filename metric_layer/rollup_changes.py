@@ -1,34 +1,44 @@
 """Which local days of a model changed since the rollups were last refreshed.
 
-A refresh keeps, per model, a fingerprint of every local day: the number of rows and the sum of a
-hash of each row (the model table's whole row and every dimension value its joins give).
-Comparing the fingerprints of now with those kept tells the days whose rows were appended,
-updated, deleted or re-dated — whatever the loader did (merge by key, a cursor lookback, a changed
-file, a full replace, a dimension row that changed under old facts) — at the cost of one hashing
-scan, with no change log to keep in step with the loader. Two different multisets of rows give
-the same (count, sum of 64-bit hashes) with negligible probability.
+A refresh keeps, per model, a fingerprint of its rows: per hour of the stored time column, the
+number of rows and the sum of a hash of each whole row; and, per row of every model it joins for
+dimensions, a hash of the key and of the row. Comparing the fingerprints of now with those kept
+gives the days whose rows were appended, updated, deleted or re-dated — whatever the loader did
+(merge by key, a cursor lookback, a changed file, a full replace) — and the days of the facts
+whose joined dimension row changed or went, with no change log to keep in step with the loader.
+Hours, not local days, because bucketing the raw column costs a tenth of converting every row
+to the spec's zone; each changed hour then names the one or two local days it overlaps. Two
+different multisets of rows give the same (count, sum of 64-bit hashes) with negligible chance.
 
-The fingerprints live in rollup.fingerprints and are written in the refresh transaction, so they
-always describe the rows the rollups were built from.
+The fingerprints live in the writer-only schema `rollup_state` (never published) and are written
+in the refresh transaction, so they always describe the rows the rollups were built from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
-from metric_layer.relation import BASE, ModelRelation, col, ident
-from metric_layer.rollup_units import SCHEMA
+from metric_layer.relation import BASE, ModelRelation, col, ident, table_ref
 from metric_layer.semantics import Semantics
 from metric_layer.spec import Spec
 
-FINGERPRINTS = f"{SCHEMA}.fingerprints"
-FINGERPRINTS_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {FINGERPRINTS} "
-    "(model VARCHAR, definition VARCHAR, day DATE, n BIGINT, h HUGEINT)"
+STATE = "rollup_state"
+_HOURS = f"{STATE}.hours"
+_KEYS = f"{STATE}.keys"
+_RANGES = f"{STATE}.ranges"
+STATE_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {STATE}",
+    f"CREATE TABLE IF NOT EXISTS {_HOURS} "
+    "(model VARCHAR, definition VARCHAR, hour BIGINT, n BIGINT, h HUGEINT)",
+    f"CREATE TABLE IF NOT EXISTS {_KEYS} (model VARCHAR, definition VARCHAR, k UBIGINT, h UBIGINT)",
+    f"CREATE TABLE IF NOT EXISTS {_RANGES} "
+    "(model VARCHAR, definition VARCHAR, first DATE, last DATE)",
 )
+_EPOCH = datetime(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -40,83 +50,216 @@ class DayChanges:
     last: date | None
     old_first: date | None  # ... and at the last refresh
     old_last: date | None
-    known: bool = True  # False: no fingerprint was kept (or for another definition)
+    known: bool = True  # False: no fingerprint kept (or for another definition): rebuild
 
 
 class ChangeFinder:
-    """Fingerprints of models' days now, compared with those the last refresh kept."""
+    """Fingerprints of models' rows now, compared with those the last refresh kept."""
 
-    def __init__(self, tx, spec: Spec, sem: Semantics, types) -> None:
+    def __init__(self, tx, spec: Spec, sem: Semantics, types, definitions: dict[str, str]) -> None:
         self.tx, self.spec, self.sem, self.types = tx, spec, sem, types
-        self._now: dict[str, dict[date | None, tuple[int, int]]] = {}
+        self.definitions = definitions  # model → model_definition (rollup_units)
         self._changes: dict[str, DayChanges] = {}
+        self._keys_changed: dict[str, bool | None] = {}  # joined model → any key changed
 
-    def changes(self, model: str, definition: str) -> DayChanges:
-        """The days of `model` that changed since the fingerprints kept for `definition`."""
+    def changes(self, model: str) -> DayChanges:
+        """The local days of `model` whose rows, or joined dimension rows, changed."""
         if model not in self._changes:
-            now = self.now(model)
-            kept = {
-                day: (n, h)
-                for day, n, h in self.tx.rows(
-                    f"SELECT day, n, h FROM {FINGERPRINTS} WHERE model = ? AND definition = ?",
-                    [model, definition],
-                )
-            }
-            known = bool(kept) or not now
-            days = {d for d in now.keys() | kept.keys() if now.get(d) != kept.get(d)}
-            old_days = [d for d in kept if d is not None]
-            new_days = [d for d in now if d is not None]
-            self._changes[model] = DayChanges(
-                frozenset(d for d in days if d is not None),
-                min(new_days, default=None),
-                max(new_days, default=None),
-                min(old_days, default=None),
-                max(old_days, default=None),
-                # Rows without a day reach no rollup day: a change there matters to none.
-                known=known,
-            )
+            self._changes[model] = self._find(model)
         return self._changes[model]
 
-    def now(self, model: str) -> dict[date | None, tuple[int, int]]:
-        if model not in self._now:
-            sql = fingerprint_select(self.sem, self.spec, self.types, model).sql(dialect="duckdb")
-            self._now[model] = {day: (n, int(h)) for day, n, h in self.tx.rows(sql)}
-        return self._now[model]
+    def _find(self, model: str) -> DayChanges:
+        rel = ModelRelation(self.sem, model, self.spec.time_zone, self.types)
+        definition = self.definitions[model]
+        first, last = data_range(self.tx, rel)
+        old = self.tx.rows(
+            f"SELECT first, last FROM {_RANGES} WHERE model = ? AND definition = ?",
+            [model, definition],
+        )
+        self._hours_now(rel)
+        changed = self.tx.rows(
+            f"SELECT hour FROM {_now_table(model)} AS a FULL JOIN (SELECT hour, n, h FROM "
+            f"{_HOURS} WHERE model = ? AND definition = ?) AS b USING (hour) "
+            "WHERE a.n IS DISTINCT FROM b.n OR a.h IS DISTINCT FROM b.h",
+            [model, definition],
+        )
+        unknown = DayChanges(frozenset(), first, last, None, None, known=False)
+        if not old or any(hour is None for (hour,) in changed):
+            return unknown  # never kept, or rows without a time changed: no day to name
+        days = {d for (hour,) in changed for d in _local_days(rel, hour)}
+        for join in self.sem.model(model).joins:
+            if not self._joined(model, join.model):
+                continue
+            found = self._facts_of_changed_keys(rel, join.model, join.foreign_key)
+            if found is None:
+                return unknown
+            days |= found
+        return DayChanges(frozenset(days), first, last, old[0][0], old[0][1])
 
-    def keep(self, model: str, definition: str) -> None:
-        """Record the fingerprints of now for `model` (call inside the refresh transaction)."""
-        self.tx.execute(f"DELETE FROM {FINGERPRINTS} WHERE model = ?", [model])
-        rows = self.now(model)
-        if rows:
-            self.tx.execute(
-                f"INSERT INTO {FINGERPRINTS} SELECT ?, ?, unnest(?::DATE[]), "
-                "unnest(?::BIGINT[]), CAST(unnest(?::VARCHAR[]) AS HUGEINT)",
-                [
-                    model,
-                    definition,
-                    list(rows),
-                    [n for n, _ in rows.values()],
-                    [str(h) for _, h in rows.values()],  # beyond BIGINT: bound as text
-                ],
+    def _joined(self, model: str, target: str) -> bool:
+        return target in self.sem.join_targets(model)
+
+    def _hours_now(self, rel: ModelRelation) -> None:
+        name = rel.model.name
+        select = exp.select(
+            exp.alias_(_hour(rel), "hour"),
+            exp.alias_(exp.Count(this=exp.Star()), "n"),
+            exp.alias_(exp.Sum(this=_row_hash(HUGE)), "h"),
+        )
+        select = select.from_(table_ref(rel.model.table, BASE)).group_by(exp.Literal.number(1))
+        self.tx.execute(f"CREATE OR REPLACE TEMP TABLE {_now_table(name)} AS {_sql(select)}")
+
+    def _facts_of_changed_keys(self, rel: ModelRelation, target: str, fk: str) -> set[date] | None:
+        """Local days of `rel`'s rows pointing at a row of `target` that changed, came or went."""
+        changed = self._key_changes(target)
+        if changed is None:
+            return None
+        if not changed:
+            return set()
+        day = rel.local_day()
+        select = (
+            exp.select(day.as_("day"))
+            .distinct()
+            .from_(table_ref(rel.model.table, BASE))
+            .where(
+                exp.In(
+                    this=exp.func("hash", col(fk, BASE)),
+                    query=exp.select("k")
+                    .from_(exp.to_table(_changed_keys_table(target)))
+                    .subquery(),
+                )
             )
-        else:  # an empty model: one row says "kept, and there were none"
+        )
+        rows = self.tx.rows(_sql(select))
+        if any(d is None for (d,) in rows):
+            return None
+        return {d for (d,) in rows}
+
+    def _key_changes(self, target: str) -> bool | None:
+        """Whether any key of a joined model changed (kept in a temp table); None: unknown."""
+        if target in self._keys_changed:
+            return self._keys_changed[target]
+        model = self.sem.model(target)
+        definition = self.definitions[target]
+        if self.sem.join_targets(target):  # its own joins: not followed, rebuild on change
+            result = None
+        else:
+            kept = self.tx.rows(
+                f"SELECT count(*) FROM {_KEYS} WHERE model = ? AND definition = ?",
+                [target, definition],
+            )[0][0]
+            now = exp.select(
+                exp.alias_(exp.func("hash", col(model.primary_key, BASE)), "k"),
+                exp.alias_(_row_hash(None), "h"),
+            ).from_(table_ref(model.table, BASE))
+            self.tx.execute(f"CREATE OR REPLACE TEMP TABLE {_keys_table(target)} AS {_sql(now)}")
             self.tx.execute(
-                f"INSERT INTO {FINGERPRINTS} VALUES (?, ?, NULL, 0, 0)", [model, definition]
+                f"CREATE OR REPLACE TEMP TABLE {_changed_keys_table(target)} AS "
+                f"SELECT k FROM {_keys_table(target)} AS a FULL JOIN (SELECT k, h FROM {_KEYS} "
+                "WHERE model = ? AND definition = ?) AS b USING (k) WHERE a.h IS DISTINCT FROM b.h",
+                [target, definition],
             )
-        self._changes.pop(model, None)
+            count = self.tx.rows(f"SELECT count(*) FROM {_changed_keys_table(target)}")[0][0]
+            empty_now = not self.tx.rows(f"SELECT 1 FROM {_keys_table(target)} LIMIT 1")
+            result = None if (not kept and not empty_now) else count > 0
+        self._keys_changed[target] = result
+        return result
+
+    def keep(self, model: str) -> None:
+        """Record the fingerprints of now for `model` and the models it joins (call inside the
+        refresh transaction, after every rollup of the model is up to date)."""
+        rel = ModelRelation(self.sem, model, self.spec.time_zone, self.types)
+        definition = self.definitions[model]
+        if model not in self._changes:
+            self._hours_now(rel)
+        first, last = data_range(self.tx, rel)
+        self.tx.execute(f"DELETE FROM {_HOURS} WHERE model = ?", [model])
+        self.tx.execute(
+            f"INSERT INTO {_HOURS} SELECT ?, ?, hour, n, h FROM {_now_table(model)}",
+            [model, definition],
+        )
+        self.tx.execute(f"DELETE FROM {_RANGES} WHERE model = ?", [model])
+        self.tx.execute(
+            f"INSERT INTO {_RANGES} VALUES (?, ?, ?, ?)", [model, definition, first, last]
+        )
+        for target in self.sem.join_targets(model):
+            if not self.sem.join_targets(target):  # (deeper joins are not followed: rebuilt)
+                self._keep_keys(target)
+
+    def _keep_keys(self, target: str) -> None:
+        if self._keys_changed.get(target) is False:
+            return  # kept keys are those of now
+        if target not in self._keys_changed:
+            self._key_changes(target)
+        self.tx.execute(f"DELETE FROM {_KEYS} WHERE model = ?", [target])
+        self.tx.execute(
+            f"INSERT INTO {_KEYS} SELECT ?, ?, k, h FROM {_keys_table(target)}",
+            [target, self.definitions[target]],
+        )
+        self._keys_changed[target] = False
 
 
-def fingerprint_select(sem: Semantics, spec: Spec, types, model: str) -> exp.Select:
-    """(day, rows, sum of row hashes) per local day of the model, its joins' dimensions included."""
-    rel = ModelRelation(sem, model, spec.time_zone, types)
-    # The row as a struct (DuckDB binds the table alias to it), then each dimension's value: a
-    # dimension joined from another model changes old facts' rows without touching them.
-    parts: list[exp.Expression] = [col(BASE)]
-    parts += [rel.dimension(name) for name in sorted(sem.dimensions_of_model(model))]
-    row_hash = exp.cast(exp.func("hash", *parts), exp.DataType.build("HUGEINT"))
-    select = exp.select(
-        rel.local_day().as_("day"),
-        exp.alias_(exp.Count(this=exp.Star()), ident("n")),
-        exp.alias_(exp.Sum(this=row_hash), ident("h")),
-    ).group_by(exp.Literal.number(1))
-    return rel.from_clause(select)
+HUGE = exp.DataType.build("HUGEINT")
+
+
+def _row_hash(cast_to: exp.DataType | None) -> exp.Expression:
+    # DuckDB binds the bare table alias to the whole row as a struct.
+    value = exp.func("hash", col(BASE))
+    return exp.cast(value, cast_to) if cast_to is not None else value
+
+
+def _hour(rel: ModelRelation) -> exp.Expression:
+    """The stored time column's hour since 1970 (a DATE: its midnight), with no zone arithmetic."""
+    epoch = exp.cast(exp.func("epoch", rel.column(rel.time_column)), exp.DataType.build("BIGINT"))
+    return exp.IntDiv(this=epoch, expression=exp.Literal.number(3600))
+
+
+def _local_days(rel: ModelRelation, hour: int) -> set[date]:
+    """The spec-zone days an hour bucket of the stored column overlaps (one, or two)."""
+    wall = _EPOCH + timedelta(hours=hour)
+    kind = rel._time_type()
+    if kind == "date":
+        return {wall.date()}
+    ends = (wall, wall + timedelta(minutes=59, seconds=59, microseconds=999_999))
+    zone = ZoneInfo(rel.time_zone)
+    stored = UTC if kind == "timestamptz" else ZoneInfo(rel._stored_zone())
+    # Wall times in a zone's fall-back hour exist twice: both readings, both days.
+    return {
+        end.replace(tzinfo=stored, fold=fold).astimezone(zone).date()
+        for end in ends
+        for fold in (0, 1)
+    }
+
+
+def data_range(tx, rel: ModelRelation) -> tuple[date | None, date | None]:
+    """First and last local day with rows: the day of the smallest and largest stored time
+    (a day is monotone in the time), instead of converting every row."""
+    column = rel.column(rel.time_column)
+    bounds = exp.select(
+        exp.alias_(exp.Min(this=column.copy()), ident(rel.time_column)),
+    ).from_(table_ref(rel.model.table, BASE))
+    upper = exp.select(
+        exp.alias_(exp.Max(this=column.copy()), ident(rel.time_column)),
+    ).from_(table_ref(rel.model.table, BASE))
+    day = rel.local_day()
+    out = []
+    for select in (bounds, upper):
+        read = exp.select(day.copy()).from_(select.subquery(BASE))
+        out.append(tx.rows(_sql(read))[0][0])
+    return out[0], out[1]
+
+
+def _now_table(model: str) -> str:
+    return f'"_ns_hours__{model}"'
+
+
+def _keys_table(model: str) -> str:
+    return f'"_ns_keys__{model}"'
+
+
+def _changed_keys_table(model: str) -> str:
+    return f'"_ns_changed_keys__{model}"'
+
+
+def _sql(tree: exp.Expression) -> str:
+    return tree.sql(dialect="duckdb")

@@ -41,16 +41,13 @@ _MAX_RUNS = 8
 
 
 class IncrementalRefresh:
-    def __init__(self, builder: UnitBuilder, finder: ChangeFinder, definitions: dict[str, str]):
-        self.builder, self.finder, self.definitions = builder, finder, definitions
+    def __init__(self, builder: UnitBuilder, finder: ChangeFinder):
+        self.builder, self.finder = builder, finder
         self.tx = builder.tx
 
     def apply(self, unit: RollupUnit, first_day: date | None, old_as_of: date | None) -> str | None:
         """Bring the unit's tables up to date in place; what was redone, or None (rebuild it)."""
-        changes = [
-            self.finder.changes(m, self.definitions[m])
-            for m in unit_models(self.builder.spec, unit)
-        ]
+        changes = [self.finder.changes(m) for m in unit_models(self.builder.spec, unit)]
         if not all(c.known for c in changes):
             return None
         days = frozenset().union(*(c.days for c in changes))

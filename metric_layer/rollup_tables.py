@@ -17,6 +17,7 @@ from metric_layer.periods import Window, period_start
 from metric_layer.query import MetricQuery
 from metric_layer.relation import ModelRelation, col, date_lit, ident
 from metric_layer.retention_sql import group_by
+from metric_layer.rollup_changes import data_range
 from metric_layer.rollup_sql import measures as _measures
 from metric_layer.rollup_units import (
     MANIFEST,
@@ -198,13 +199,7 @@ class UnitBuilder:
         return self._data_range(metric.cohort.model or metric.activity_model)[1]
 
     def _data_range(self, model: str) -> tuple[date | None, date | None]:
-        rel = ModelRelation(self.sem, model, self.spec.time_zone, self.types)
-        day = rel.local_day()
-        select = exp.select(exp.Min(this=day), exp.Max(this=day.copy())).from_(
-            exp.to_table(rel.model.table).as_("t0")
-        )
-        lo, hi = self.tx.rows(select.sql(dialect="duckdb"))[0]
-        return lo, hi
+        return data_range(self.tx, ModelRelation(self.sem, model, self.spec.time_zone, self.types))
 
 
 def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | None) -> exp.Select:

@@ -171,7 +171,7 @@ def rollup_tables(wh: Warehouse) -> dict[str, pd.DataFrame]:
         t
         for (t,) in wh.rows(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'rollup' "
-            "AND table_name NOT IN ('manifest', 'fingerprints')"
+            "AND table_name <> 'manifest'"
         )
     ]
     return {t: wh.frame(f'SELECT * FROM rollup."{t}"') for t in sorted(names)}
