@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= 1M
 
-.PHONY: demo test install install-test browser lint format bench mutation clean
+.PHONY: demo test install install-test browser lint format bench bench-refresh mutation clean
 
 $(BIN)/northstar: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -43,6 +43,12 @@ test: install-test browser lint
 
 bench: install-test
 	$(BIN)/python benchmarks/bench_metrics.py
+
+# Refresh vs full build (issue 12): builds a scratch demo at SCALE (1M: a few minutes), times a
+# 1% new-rows ingest, a 0.1% late-update ingest and a metrics.yml edit, checks the numbers against
+# pandas. BENCH_ARGS="--json refresh.json" also writes the figures.
+bench-refresh: install
+	$(BIN)/python benchmarks/bench_refresh.py --scale $(SCALE) $(BENCH_ARGS)
 
 # Mutation testing, slow (an hour or more) and not part of `make test` or CI: mutmut mutates
 # connectors/, warehouse/ and metric_layer/ ([tool.mutmut] in pyproject.toml), runs the fast tests
