@@ -38,6 +38,8 @@ from metric_layer.spec import ActiveMetric, RetentionMetric
 
 # More separate ranges than this are recomputed as one: each range is one statement.
 _MAX_RUNS = 8
+# Past this share of the data's days, a unit is rebuilt whole (see _most).
+_MOST = 0.5
 
 
 class IncrementalRefresh:
@@ -51,6 +53,8 @@ class IncrementalRefresh:
         if not all(c.known for c in changes):
             return None
         days = frozenset().union(*(c.days for c in changes))
+        if _most(days, changes):
+            return None
         if unit.kind == "daily":
             return self._days(unit, days, lambda d: self.builder.daily_selects(unit.subject, d))
         metric = self.builder.spec.metric(unit.subject)
@@ -106,6 +110,8 @@ class IncrementalRefresh:
         affected = {d for d in affected if start <= d <= end}
         if not affected:
             return "no day changed"
+        if len(affected) > _MOST * ((end - start).days + 1):
+            return None
         grains = ("day",) if active else MATERIALIZED_GRAINS
         for grain in grains:
             periods = sorted(
@@ -154,6 +160,13 @@ class IncrementalRefresh:
         quoted = _quoted(table)
         self.tx.execute(f"DELETE FROM {quoted} WHERE {where.sql(dialect='duckdb')}")
         self.tx.execute(f"INSERT INTO {quoted} {select.sql(dialect='duckdb')}")
+
+
+def _most(days: frozenset[date], changes: list[DayChanges]) -> bool:
+    """Whether the changed days are most of the data's: deleting and re-inserting nearly every
+    row costs more than building the tables anew, with the same result."""
+    spans = [(c.last - c.first).days + 1 for c in changes if c.first is not None]
+    return bool(days) and len(days) > _MOST * max(spans, default=0)
 
 
 def _runs(periods: list[date], grain: str) -> list[tuple[date, date]]:

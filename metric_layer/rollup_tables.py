@@ -35,6 +35,9 @@ from metric_layer.semantics import Semantics
 from metric_layer.spec import ActiveMetric, RetentionMetric, Spec
 from metric_layer.sql_time import period_expr
 
+# Up to this many runs of consecutive changed days are read as separate ranges of the raw column.
+_MAX_DAY_RUNS = 16
+
 
 class UnitBuilder:
     """Builds one unit's tables inside the refresh transaction."""
@@ -220,9 +223,17 @@ def _from_daily(metric: ActiveMetric, grain: str, week_start: str, dim: str | No
 
 
 def on_days(rel: ModelRelation, days: frozenset[date]) -> list[exp.Expression]:
-    """Rows of a model on the given local days: the range on the raw column (zone maps prune
-    the rest), then the days themselves."""
-    lo, hi = min(days), max(days) + timedelta(days=1)
+    """Rows of a model on the given local days, compared on the raw column so zone maps prune:
+    one exact range per run of consecutive days; past a few runs, the span and the days."""
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    if len(runs) <= _MAX_DAY_RUNS:
+        return [exp.or_(*[rel.time_range(lo, hi + timedelta(days=1)) for lo, hi in runs])]
+    lo, hi = runs[0][0], runs[-1][1] + timedelta(days=1)
     return [rel.time_range(lo, hi), in_days(rel.local_day(within=(lo, hi)), days)]
 
 
