@@ -17,7 +17,7 @@ in the refresh transaction, so they always describe the rows the rollups were bu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlglot import exp
@@ -215,14 +215,22 @@ def _hour(rel: ModelRelation) -> exp.Expression:
 
 
 def _local_days(rel: ModelRelation, hour: int) -> set[date]:
-    """The spec-zone days an hour bucket of the stored column overlaps (one, or two)."""
-    wall = _EPOCH + timedelta(hours=hour)
     kind = rel._time_type()
+    return hour_days(
+        hour, kind, "UTC" if kind == "timestamptz" else rel._stored_zone(), rel.time_zone
+    )
+
+
+def hour_days(hour: int, kind: str, stored_zone: str, spec_zone: str) -> set[date]:
+    """The spec-zone days an hour bucket of the stored column overlaps (one, or two).
+
+    `kind`: "date" (the bucket is that day's midnight: the day itself), "timestamptz" (the hour
+    is a UTC hour) or "timestamp" (a wall-clock hour in `stored_zone`)."""
+    wall = _EPOCH + timedelta(hours=hour)
     if kind == "date":
         return {wall.date()}
     ends = (wall, wall + timedelta(minutes=59, seconds=59, microseconds=999_999))
-    zone = ZoneInfo(rel.time_zone)
-    stored = UTC if kind == "timestamptz" else ZoneInfo(rel._stored_zone())
+    zone, stored = ZoneInfo(spec_zone), ZoneInfo(stored_zone)
     # Wall times in a zone's fall-back hour exist twice: both readings, both days.
     return {
         end.replace(tzinfo=stored, fold=fold).astimezone(zone).date()
