@@ -335,3 +335,17 @@ def test_a_publish_that_fails_in_duckdb_is_an_os_error_and_changes_nothing(tmp_p
         ]
     )
     assert json.loads(store.manifest_file(good).read_text())["format"] == 1
+
+
+def test_versions_published_before_segments_are_served_and_pruned(tmp_path):
+    file = build_warehouse(tmp_path)
+    store = SnapshotStore(tmp_path / "serving", keep=1, segment_min_rows=10)
+    store.dir.mkdir()
+    legacy = "20200101T000000-000000000"
+    shutil.copyfile(file, store.catalog_file(legacy))  # a whole copy, no manifest, no lock
+    store.pointer.write_text(legacy)
+    with store.open_snapshot(legacy) as wh:
+        assert wh.rows("SELECT count(*) FROM raw.orders") == [(3000,)]
+    newest = store.publish(file)
+    assert store.versions() == [newest]
+    assert sorted(p.name for p in store.dir.iterdir() if legacy in p.name) == []
