@@ -129,6 +129,42 @@ def test_appending_in_one_month_writes_only_that_months_segment(tmp_path):
     assert all((store.dir / f).is_file() for f in kept)
 
 
+def test_an_edit_that_keeps_the_row_count_is_published(tmp_path):
+    file = build_warehouse(tmp_path)
+    store = SnapshotStore(tmp_path / "serving", segment_min_rows=10)
+    first = manifest(store, store.publish(file)).tables["raw.orders"].segments
+    with Warehouse(file) as wh:  # one order's amount corrected, same rows
+        wh.execute("UPDATE raw.orders SET amount = 12345.67 WHERE order_id = 1")
+        (month,) = wh.rows(
+            "SELECT strftime(created_at, '%Y-%m') FROM raw.orders WHERE order_id = 1"
+        )[0]
+        wh.checkpoint()
+    version = store.publish(file)
+    second = manifest(store, version).tables["raw.orders"].segments
+    changed = [s for s in second if s not in first]
+    assert [(s.key[:7], s.rows) for s in changed] == [  # type: ignore[index]
+        (month, next(f.rows for f in first if f.key == changed[0].key))
+    ]
+    with store.open_snapshot(version) as wh:
+        assert wh.rows("SELECT amount::VARCHAR FROM raw.orders WHERE order_id = 1") == [
+            ("12345.67",)
+        ]
+
+
+def test_a_new_column_rewrites_the_table(tmp_path):
+    file = build_warehouse(tmp_path)
+    store = SnapshotStore(tmp_path / "serving", segment_min_rows=10)
+    first = manifest(store, store.publish(file)).files()
+    with Warehouse(file) as wh:
+        wh.execute("ALTER TABLE raw.orders ADD COLUMN note VARCHAR")
+        wh.checkpoint()
+    version = store.publish(file)
+    assert not (manifest(store, version).files() & first)  # no old file lacks the column
+    with Warehouse(file, read_only=True) as source, store.open_snapshot(version) as served:
+        assert served.table_columns()["raw.orders"] == source.table_columns()["raw.orders"]
+        assert served.rows("SELECT count(note), count(*) FROM raw.orders") == [(0, 3000)]
+
+
 def test_a_held_version_reads_the_same_until_released_then_is_pruned(tmp_path):
     file = build_warehouse(tmp_path)
     store = SnapshotStore(tmp_path / "serving", keep=2, segment_min_rows=10)
