@@ -9,7 +9,8 @@ Build a 1M warehouse in a scratch folder with `northstar demo build --scale 1M` 
 Prints: a full publish (old: copy the file; new: catalog + every segment); a republish after a 1%
 change (1% more rows in every large table, all in its newest month, as a day's load and rollup
 refresh would touch); the disk of three kept versions (old: three copies); the time to open a
-version as a web worker does; and p50 / p95 of raw-path queries on the old native copy vs the new
+version as a web worker does; and p50 / p95 of raw-path and rollup queries and of the Overview's
+first queries (as a web worker warms up) on the old native copy vs the new
 catalog, with the web side's DuckDB settings (1 thread, 1GB).
 """
 
@@ -23,8 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from dashboard.lookback import lookback_queries
+from metric_layer.compile_cache import CompileCache
+from metric_layer.loader import load_spec
+from metric_layer.service import MetricService
 from warehouse import SnapshotStore, Warehouse
 from warehouse.segments import PARTITION_TYPES
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SERVING = {"threads": 1, "memory_limit": "1GB", "allocator_flush_threshold": "4MB"}
 QUERIES = {
@@ -84,6 +91,35 @@ def change_one_percent(warehouse: Path, min_rows: int) -> None:
                 f'"{dated}") FROM {name} USING SAMPLE 1 PERCENT (bernoulli)'
             )
         wh.checkpoint()
+
+
+def overview(wh: Warehouse, version: str):  # type: ignore[no-untyped-def]
+    """What a web worker runs first on a new version (dashboard.serving._warm): both lookback
+    queries of the north star and every metric of its tree, on a fresh service each time (a
+    service remembers its answers); compiled SQL is kept, as the web side keeps it."""
+    spec = load_spec(ROOT / "metrics.yml", wh.table_columns())
+    ns = spec.north_star
+    assert ns is not None
+    metrics, nodes = [ns.metric], [ns.tree] if ns.tree else []
+    while nodes:
+        node = nodes.pop(0)
+        metrics.append(node.metric)
+        nodes.extend(node.children)
+    as_of = wh.rows("SELECT max(ordered_at)::DATE FROM raw.shop__orders")[0][0]
+    today = MetricService(wh, spec, as_of=as_of).today()
+    queries = [
+        q
+        for m in dict.fromkeys(metrics)
+        for q in lookback_queries(m, ns.grain, today, spec.week_start)
+    ]
+    compiled = CompileCache()
+
+    def run() -> None:
+        service = MetricService(wh, spec, snapshot=version, compile_cache=compiled, as_of=as_of)
+        for query in queries:
+            service.query(query)
+
+    return run, len(queries)
 
 
 def timed(run, repeat: int) -> list[float]:
@@ -167,7 +203,7 @@ def main() -> None:
             "   (new: checks every segment footer)"
         )
 
-        print(f"\nraw-path queries, p50 / p95 ms over {args.repeat} runs, 1 thread:")
+        print(f"\nqueries, p50 / p95 ms over {args.repeat} runs, 1 thread (old / new):")
         old_wh = Warehouse(old_file, read_only=True, config=SERVING)
         new_wh = store.open_snapshot(version, SERVING)
         for label, sql in QUERIES.items():
@@ -178,6 +214,14 @@ def main() -> None:
                 f"  {label:40} {a[0]:7.1f} / {a[1]:6.1f}  {b[0]:7.1f} / {b[1]:6.1f}  "
                 f"{b[0] / a[0]:.2f}×{'' if same else '  (float sums differ in the last digits)'}"
             )
+        old_run, count = overview(old_wh, "old")
+        new_run, _ = overview(new_wh, version)
+        a = p50_p95(timed(old_run, max(3, args.repeat // 3)))
+        b = p50_p95(timed(new_run, max(3, args.repeat // 3)))
+        label = f"Overview warm-up ({count} metric queries)"
+        print(
+            f"  {label:40} {a[0]:7.1f} / {a[1]:6.1f}  {b[0]:7.1f} / {b[1]:6.1f}  {b[0] / a[0]:.2f}×"
+        )
         old_wh.close()
         new_wh.close()
 

@@ -158,19 +158,9 @@ class _TableExport:
             return {}
         if [tuple(c) for c in previous.columns] != self.columns:
             return {}
-        return {s.key: s for s in previous.segments if self._intact(s)}
-
-    def _intact(self, segment: Segment) -> bool:
-        path = self.serving_dir / segment.file
-        if not path.is_file():
-            return False
-        try:  # the footer names its row count: a truncated or foreign file is rewritten
-            rows = self.cat.rows(
-                "SELECT num_rows FROM parquet_file_metadata(?)", [str(path.resolve())]
-            )
-        except WarehouseError:
-            return False
-        return rows == [(segment.rows,)]
+        files = {str((self.serving_dir / s.file).resolve()): s for s in previous.segments}
+        found = footer_rows(self.cat, list(files))  # a truncated or foreign file is rewritten
+        return {s.key: s for file, s in files.items() if found.get(file) == s.rows}
 
     def _write(self, key: str, part: str | None) -> str:
         path = self._new_file((part or "null")[:7])
@@ -188,6 +178,25 @@ class _TableExport:
     def _new_file(self, label: str) -> Path:
         name = ".".join(_slug(p) for p in (self.schema, self.table, label))
         return self.serving_dir / SEGMENT_DIR / f"{name}.{uuid.uuid4().hex[:12]}.parquet"
+
+
+def footer_rows(warehouse: Warehouse, files: list[str]) -> dict[str, int]:
+    """{file: rows its Parquet footer lists} for the `files` (absolute paths) that exist and are
+    Parquet; one statement for all, file by file only when one of them is not readable."""
+    query = "SELECT file_name, num_rows FROM parquet_file_metadata(?)"
+    present = [f for f in files if Path(f).is_file()]
+    if not present:
+        return {}
+    try:
+        return dict(warehouse.rows(query, [present]))
+    except WarehouseError:
+        found: dict[str, int] = {}
+        for file in present:
+            try:
+                found.update(warehouse.rows(query, [file]))
+            except WarehouseError:
+                continue
+        return found
 
 
 def _copy_views(cat: Warehouse) -> None:

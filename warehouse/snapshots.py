@@ -28,7 +28,7 @@ from warehouse.connection import Warehouse, WarehouseError
 from warehouse.leases import Lease
 from warehouse.manifest import SUFFIX as MANIFEST_SUFFIX
 from warehouse.manifest import Manifest, ManifestError
-from warehouse.segments import SEGMENT_DIR, build_catalog
+from warehouse.segments import SEGMENT_DIR, build_catalog, footer_rows
 
 SPEC_SUFFIX = ".metrics.yml"
 LOCK_SUFFIX = ".lock"
@@ -233,16 +233,7 @@ class SnapshotStore:
         for table, segment in listed.values():
             if not (root / segment.file).is_file():
                 raise SnapshotError(version, f"segment {segment.file} of {table} is missing")
-        if not listed:
-            return
-        query = "SELECT file_name, num_rows FROM parquet_file_metadata(?)"
-        try:  # one footer read per file, all in one statement
-            found = dict(warehouse.rows(query, [list(listed)]))
-        except WarehouseError:  # some file is not Parquet: find which
-            found = {}
-            for file in listed:
-                with contextlib.suppress(WarehouseError):
-                    found.update(warehouse.rows(query, [file]))
+        found = footer_rows(warehouse, list(listed))
         for file, (table, segment) in listed.items():
             if file not in found:
                 raise SnapshotError(
