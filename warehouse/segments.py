@@ -98,7 +98,7 @@ class _TableExport:
         self.source = f"{SOURCE}.{self.target}"
         self.columns = columns
         self.written: list[Path] = []
-        self._key_type: str | None = None
+        self.where = ""  # selects one partition's rows (a parameter gives the partition)
 
     def as_segments(self, previous: TableSegments | None, min_rows: int) -> TableSegments | None:
         """Store the table as a view over segments; None when it should be copied natively
@@ -107,8 +107,14 @@ class _TableExport:
         if rows == 0 or rows < min_rows or not self._parquet_keeps_types():
             return None
         partition_by = next((c for c, t in self.columns if t in PARTITION_TYPES), None)
-        # The month as its own type (comparing that is 3x faster than comparing text).
-        key = f"date_trunc('month', {_ident(partition_by)})" if partition_by else "NULL"
+        if partition_by is None:  # one partition: the whole table
+            key = "NULL"
+        else:
+            key = f"date_trunc('month', {_ident(partition_by)})"
+            # A partition is compared as its own type, not as text (3x faster); date_trunc
+            # gives TIMESTAMP for a DATE column.
+            (key_type,) = self.cat.rows(f"SELECT typeof({key}) FROM {self.source} LIMIT 1")[0]
+            self.where = f" WHERE {key} IS NOT DISTINCT FROM CAST(? AS {key_type})"
         reusable = self._reusable(previous, partition_by)
         segments = []
         for part, count, fingerprint in self._fingerprints(key):
@@ -116,7 +122,7 @@ class _TableExport:
             if old is not None and (old.rows, old.fingerprint) == (count, fingerprint):
                 segments.append(old)
             else:
-                segments.append(Segment(part, count, fingerprint, self._write(key, part)))
+                segments.append(Segment(part, count, fingerprint, self._write(part)))
         files = ", ".join(_literal(s.file) for s in segments)
         self.cat.execute(f"CREATE VIEW {self.target} AS SELECT * FROM read_parquet([{files}])")
         if _view_columns(self.cat, self.schema, self.table) != self.columns:  # belt and braces
@@ -162,16 +168,13 @@ class _TableExport:
         found = footer_rows(self.cat, list(files))  # a truncated or foreign file is rewritten
         return {s.key: s for file, s in files.items() if found.get(file) == s.rows}
 
-    def _write(self, key: str, part: str | None) -> str:
-        path = self._new_file((part or "null")[:7])
+    def _write(self, part: str | None) -> str:
+        path = self._new_file((part or ("null" if self.where else "all"))[:7])
         self.written.append(path)
-        if self._key_type is None:  # date_trunc gives TIMESTAMP for a DATE column
-            self._key_type = self.cat.rows(f"SELECT typeof({key}) FROM {self.source} LIMIT 1")[0][0]
-        typed = f"CAST(? AS {self._key_type})"
         self.cat.execute(
-            f"COPY (SELECT * FROM {self.source} WHERE {key} IS NOT DISTINCT FROM {typed}) "
+            f"COPY (SELECT * FROM {self.source}{self.where}) "
             f"TO {_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)",
-            [part],
+            [part] if self.where else [],
         )
         return path.relative_to(self.serving_dir).as_posix()
 

@@ -54,6 +54,7 @@ def build_warehouse(folder: Path, orders: int = 3000) -> Path:
         wh.execute(ORDERS, [orders])
         wh.execute(ODD, [400])
         wh.execute("CREATE TABLE raw.small AS SELECT i AS id FROM range(5) t(i)")
+        wh.execute("CREATE TABLE raw.scores AS SELECT i AS id, i * 2 AS score FROM range(50) t(i)")
         wh.execute("CREATE VIEW raw.paid_orders AS SELECT * FROM raw.orders WHERE paid")
         wh.checkpoint()
     return file
@@ -88,9 +89,12 @@ def test_published_tables_equal_the_warehouse_with_exact_types(tmp_path):
     store = SnapshotStore(tmp_path / "serving", segment_min_rows=10)
     version = store.publish(file)
     stored = manifest(store, version).tables
-    assert set(stored) == {"raw.orders"}  # odd keeps HUGEINT and ENUM natively; small is small
+    # odd keeps HUGEINT and ENUM natively; small is small
+    assert set(stored) == {"raw.orders", "raw.scores"}
     months = [s.key for s in stored["raw.orders"].segments]
     assert len(months) == 7 and months[-1] is None  # six months, then the NULL timestamps
+    (whole,) = stored["raw.scores"].segments  # no date column: one segment
+    assert (whole.key, whole.rows, stored["raw.scores"].partition_by) == (None, 50, None)
     with Warehouse(file, read_only=True) as source, store.open_snapshot(version) as served:
         assert served.table_columns() == source.table_columns()  # every column's exact type
         types = served.table_columns()["raw.orders"]
@@ -103,6 +107,7 @@ def test_published_tables_equal_the_warehouse_with_exact_types(tmp_path):
             ("raw.orders", "order_id"),
             ("raw.odd", "id"),
             ("raw.small", "id"),
+            ("raw.scores", "id"),
             ("raw.paid_orders", "order_id"),
         ]:
             expected, got = sorted_frame(source, table, key), sorted_frame(served, table, key)
@@ -154,12 +159,15 @@ def test_an_edit_that_keeps_the_row_count_is_published(tmp_path):
 def test_a_new_column_rewrites_the_table(tmp_path):
     file = build_warehouse(tmp_path)
     store = SnapshotStore(tmp_path / "serving", segment_min_rows=10)
-    first = manifest(store, store.publish(file)).files()
+    first = manifest(store, store.publish(file)).tables
     with Warehouse(file) as wh:
         wh.execute("ALTER TABLE raw.orders ADD COLUMN note VARCHAR")
         wh.checkpoint()
     version = store.publish(file)
-    assert not (manifest(store, version).files() & first)  # no old file lacks the column
+    second = manifest(store, version).tables
+    files = {name: {s.file for s in t.segments} for name, t in first.items()}
+    assert not {s.file for s in second["raw.orders"].segments} & files["raw.orders"]
+    assert {s.file for s in second["raw.scores"].segments} == files["raw.scores"]  # unchanged
     with Warehouse(file, read_only=True) as source, store.open_snapshot(version) as served:
         assert served.table_columns()["raw.orders"] == source.table_columns()["raw.orders"]
         assert served.rows("SELECT count(note), count(*) FROM raw.orders") == [(0, 3000)]
