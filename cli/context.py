@@ -16,10 +16,11 @@ from warehouse import SnapshotStore, Warehouse, WarehouseError
 
 def open_warehouse(settings: Settings) -> tuple[Warehouse | None, str | None]:
     """The newest published snapshot, else the warehouse file, read-only; None when neither exists."""
-    current = SnapshotStore(settings.serving_dir).current()
+    store = SnapshotStore(settings.serving_dir)
+    current = store.current()
     if current is not None:
-        version, path = current
-        return Warehouse(path, read_only=True), version
+        version = current[0]
+        return store.open_snapshot(version), version
     if settings.warehouse.exists():
         return Warehouse(settings.warehouse, read_only=True), None
     return None, None

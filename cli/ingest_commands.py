@@ -163,10 +163,11 @@ def _read_status(settings: Settings) -> tuple[list, str | None]:
         with Warehouse(settings.warehouse, read_only=True) as wh:
             return _status_or_empty(wh), None
     except WarehouseError:
-        current = SnapshotStore(settings.serving_dir).current()
+        store = SnapshotStore(settings.serving_dir)
+        current = store.current()
         if current is None:
             return [], "warehouse busy and nothing published yet"
-        with Warehouse(current[1], read_only=True) as wh:
+        with store.open_snapshot(current[0]) as wh:
             return _status_or_empty(
                 wh
             ), f"from snapshot {current[0]}; the worker holds the warehouse"

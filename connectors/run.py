@@ -124,7 +124,7 @@ def _publish_pending(warehouse: Warehouse, store: SnapshotStore) -> bool:
     if current is None:
         return True
     try:
-        with Warehouse(current[1], read_only=True) as snapshot:
+        with store.open_snapshot(current[0]) as snapshot:
             return last_change(snapshot) != last_change(warehouse)
     except WarehouseError:  # an unreadable snapshot is replaced by a good one
         return True

@@ -201,7 +201,10 @@ class Transaction:
             raise WarehouseError(str(exc)) from exc
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
-        return self._cur.execute(sql, params or []).fetchall()
+        try:
+            return self._cur.execute(sql, params or []).fetchall()
+        except duckdb.Error as exc:
+            raise WarehouseError(str(exc)) from exc
 
     def replace_table(self, qualified: str, data: pa.Table | pd.DataFrame) -> None:
         schema, table = _split(qualified)

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from metric_layer.loader import load_spec
 from metric_layer.service import MetricService
-from warehouse import SnapshotStore, Warehouse
+from warehouse import SnapshotStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
@@ -105,10 +105,11 @@ def base_url(serving_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def service(serving_dir: Path) -> Iterator[MetricService]:
     """The metric service on the same snapshot, to compute the numbers pages must show."""
-    current = SnapshotStore(serving_dir).current()
+    store = SnapshotStore(serving_dir)
+    current = store.current()
     assert current is not None
-    version, path = current
-    wh = Warehouse(path, read_only=True)
+    version = current[0]
+    wh = store.open_snapshot(version)
     spec = load_spec(SPEC, wh.table_columns())
     yield MetricService(wh, spec, snapshot=version, as_of=AS_OF)
     wh.close()

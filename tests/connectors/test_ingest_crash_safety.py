@@ -4,6 +4,7 @@ And a reader process polling the serving snapshot while runs publish must never 
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -17,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 from ingest_helpers import query, write_sources
 
-from connectors import run_ingest
-from warehouse import Warehouse
+from connectors import run, run_ingest
+from warehouse import SnapshotStore, Warehouse
 
 ROOT = Path(__file__).parents[2]
 CHILD = (
@@ -125,7 +126,7 @@ sources:
 READER = r"""
 import sys, time
 from pathlib import Path
-from warehouse import SnapshotStore, Warehouse
+from warehouse import SnapshotStore
 store, ready, stop = SnapshotStore(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 deadline, opened, reads, versions = time.time() + 300, {}, 0, set()
 while time.time() < deadline and not stop.exists():
@@ -134,7 +135,7 @@ while time.time() < deadline and not stop.exists():
         time.sleep(0.01); continue
     version, path = current
     if version not in opened:
-        opened[version] = Warehouse(path, read_only=True)
+        opened[version] = store.open_snapshot(version)  # holds its lease until closed
         for old in list(opened)[:-2]:  # like the web app: drop old snapshots once a newer is open
             opened.pop(old).close()
     n, total, batches = opened[version].rows(
@@ -148,7 +149,12 @@ READER_START = 180  # seconds for the reader's imports and first read on a loade
 
 
 @pytest.mark.slow
-def test_reader_never_errors_while_snapshots_publish(settings, tmp_path):
+def test_reader_never_errors_while_snapshots_publish(settings, tmp_path, monkeypatch):
+    # Publish the feed as Parquet segments (it is far below the default threshold), so the
+    # reader's leases are what keep the files of the versions it holds.
+    monkeypatch.setattr(
+        run, "SnapshotStore", functools.partial(SnapshotStore, segment_min_rows=500)
+    )
     feed = tmp_path / "feed"
     feed.mkdir()
     write_sources(

@@ -87,8 +87,8 @@ def _run(settings, *args: str):
 
 
 def _published_service(settings) -> tuple[Warehouse, MetricService]:
-    _version, path = SnapshotStore(settings.serving_dir).current()
-    wh = Warehouse(path, read_only=True)
+    store = SnapshotStore(settings.serving_dir)
+    wh = store.open_snapshot(store.current()[0])
     return wh, MetricService(wh, load_spec(settings.metrics, wh.table_columns()), as_of=AS_OF)
 
 
@@ -210,16 +210,17 @@ def test_a_failed_publish_after_a_spec_rebuild_is_retried(project, monkeypatch):
     """A metrics.yml edit rebuilds rollups without new rows; if that publish fails, the next run
     (nothing new, rollups already fresh) must still publish what readers lack."""
     import errno
-    import shutil
+
+    import warehouse.snapshots as snapshots
 
     assert _run(project, "ingest").exit_code == 0
     with project.metrics.open("a") as fh:
         fh.write(NEW_METRIC)
 
-    def read_only_fs(src, dst, *args, **kwargs):
-        raise OSError(errno.EROFS, "Read-only file system", str(dst))
+    def read_only_fs(source, catalog, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(catalog))
 
-    monkeypatch.setattr(shutil, "copyfile", read_only_fs)
+    monkeypatch.setattr(snapshots, "build_catalog", read_only_fs)
     failed = _run(project, "ingest")
     assert failed.exit_code != 0 and "Read-only file system" in failed.output
     monkeypatch.undo()

@@ -2,13 +2,12 @@
 retried by the next run (even one that loads no new rows), with a one-line message meanwhile.
 
 Tests run as root here, where chmod does not stop writes: an unwritable serving directory is made
-by putting a file where the directory should be, or by failing the copy at the file-system call.
+by putting a file where the directory should be, or by failing the build at the file-system call.
 """
 
 from __future__ import annotations
 
 import errno
-import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -18,9 +17,10 @@ import pyarrow.parquet as pq
 from ingest_helpers import cli_env, write_sources
 from typer.testing import CliRunner
 
+import warehouse.snapshots as snapshots
 from app import build_cli
 from connectors import run_ingest
-from warehouse import SnapshotStore, Warehouse
+from warehouse import SnapshotStore
 
 
 def _feed(settings) -> callable:
@@ -41,36 +41,35 @@ def _feed(settings) -> callable:
 
 
 def _published_rows(settings) -> tuple[int, int]:
-    current = SnapshotStore(settings.serving_dir).current()
+    store = SnapshotStore(settings.serving_dir)
+    current = store.current()
     assert current is not None, "nothing published"
-    with Warehouse(current[1], read_only=True) as wh:
+    with store.open_snapshot(current[0]) as wh:
         return wh.rows("SELECT count(*), sum(x) FROM raw.feed__numbers")[0]
 
 
-def test_readers_see_the_old_snapshot_until_the_new_copy_is_complete(settings, monkeypatch):
+def test_readers_see_the_old_snapshot_until_the_new_version_is_complete(settings, monkeypatch):
     add = _feed(settings)
     add(0)
     first = run_ingest(settings).published
     add(1)
-    copy, seen = shutil.copyfile, []
+    build, seen = snapshots.build_catalog, []
 
-    def paused_copy(src, dst, *args, **kwargs):
-        # Copy half the bytes, then read as the web app would, then finish the copy.
-        with open(src, "rb") as fin, open(dst, "wb") as fout:
-            data = fin.read()
-            fout.write(data[: len(data) // 2])
-            fout.flush()
-            current = SnapshotStore(settings.serving_dir).current()
-            seen.append(current and current[0])
-            with Warehouse(current[1], read_only=True) as wh:
-                seen.append(wh.rows("SELECT count(*), sum(x) FROM raw.feed__numbers")[0])
-            fout.write(data[len(data) // 2 :])
-        return dst
+    def paused_build(*args, **kwargs):
+        # Write the new version's segments and catalog, then read as the web app would before
+        # the catalog gets its name and CURRENT moves.
+        manifest = build(*args, **kwargs)
+        store = SnapshotStore(settings.serving_dir)
+        current = store.current()
+        seen.append(current and current[0])
+        with store.open_snapshot(current[0]) as wh:
+            seen.append(wh.rows("SELECT count(*), sum(x) FROM raw.feed__numbers")[0])
+        return manifest
 
-    monkeypatch.setattr(shutil, "copyfile", paused_copy)
+    monkeypatch.setattr(snapshots, "build_catalog", paused_build)
     second = run_ingest(settings).published
-    monkeypatch.setattr(shutil, "copyfile", copy)
-    assert seen == [first, (1000, sum(range(1000)))]  # mid-copy: the old, whole snapshot
+    monkeypatch.undo()
+    assert seen == [first, (1000, sum(range(1000)))]  # mid-publish: the old, whole snapshot
     assert second != first
     assert _published_rows(settings) == (2000, sum(range(2000)))
 
@@ -81,10 +80,10 @@ def test_a_failed_publish_is_retried_by_the_next_run_without_new_rows(settings, 
     assert run_ingest(settings).published
     add(1)
 
-    def read_only_fs(src, dst, *args, **kwargs):
-        raise OSError(errno.EROFS, "Read-only file system", str(dst))
+    def read_only_fs(source, catalog, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(catalog))
 
-    monkeypatch.setattr(shutil, "copyfile", read_only_fs)
+    monkeypatch.setattr(snapshots, "build_catalog", read_only_fs)
     failed = run_ingest(settings)
     assert failed.rows == 1000 and failed.published is None and not failed.ok
     assert "Read-only file system" in failed.publish_error

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from app import build_cli
 from connectors import credentials, load_sources, run_ingest
 from connectors.sql_query import dialect_of, parse_filter
-from warehouse import SnapshotStore, Warehouse
+from warehouse import SnapshotStore
 
 PASSWORD = "Zq9@Xv7/Wk5:Yp3%"  # every piece of it is distinctive, to look for leaks
 PIECES = ["Zq9", "Xv7", "Wk5", "Yp3"]
@@ -112,8 +112,8 @@ sources:
     sources = CliRunner().invoke(build_cli(), ["sources"], env=env)
     assert "failed" in sources.output
     stored = query(settings, "SELECT error FROM meta.loads WHERE source = 'app'")[0][0]
-    current = SnapshotStore(settings.serving_dir).current()
-    with Warehouse(current[1], read_only=True) as snapshot:
+    store = SnapshotStore(settings.serving_dir)
+    with store.open_snapshot(store.current()[0]) as snapshot:
         published = snapshot.rows("SELECT string_agg(coalesce(error, ''), ' ') FROM meta.loads")
     assert _leaks(ingest.output) == []
     assert _leaks(sources.output) == []

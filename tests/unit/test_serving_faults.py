@@ -201,6 +201,45 @@ def test_damaged_snapshot_at_start_serves_the_previous_good_one(project, fetcher
     assert f"snapshot {bad} cannot be served" in body(answers, BANNER)
 
 
+def _publish_segments(project: Path) -> str:
+    """Publish with the fixture's orders and sessions as Parquet segments (they are small)."""
+    store = SnapshotStore(settings_for(project).serving_dir, segment_min_rows=100)
+    return store.publish(project / "warehouse.duckdb", (project / "metrics.yml").read_text())
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_a_damaged_segment_of_the_newest_snapshot_serves_the_previous_one(project, fetcher, damage):
+    good = _publish_segments(project)
+    fetch = fetcher(settings_for(project))
+    assert overview_shows_numbers(all_pages(fetch, ["/"]))
+    with Warehouse(project / "warehouse.duckdb") as wh:  # one more order, on the last day
+        wh.execute(
+            "INSERT INTO raw.orders SELECT * REPLACE (order_id + 100000 AS order_id) "
+            "FROM raw.orders ORDER BY ordered_at DESC LIMIT 1"
+        )
+        wh.checkpoint()
+    bad = _publish_segments(project)
+    store = SnapshotStore(settings_for(project).serving_dir)
+    listed = {v: json.loads(store.manifest_file(v).read_text())["tables"] for v in (good, bad)}
+    files = {
+        v: {s["file"] for t in tables.values() for s in t["segments"]}
+        for v, tables in listed.items()
+    }
+    (new,) = files[bad] - files[good]  # the last month of orders, rewritten
+    if damage == "missing":
+        (store.dir / new).unlink()
+    else:
+        (store.dir / new).write_bytes(b"garbage " * 1000)
+    answers = all_pages(fetch, ["/", "/tree"])
+    assert overview_shows_numbers(answers)
+    assert good in body(answers, BADGE) and "⚠" in body(answers, BADGE)
+    banner = body(answers, BANNER)
+    assert f"snapshot {bad} cannot be served" in banner
+    assert f"segment {new} of raw.orders is {damage if damage == 'missing' else 'damaged'}" in (
+        banner
+    )
+
+
 def test_snapshot_without_tables_is_not_served(project, fetcher):
     good = publish(project)
     empty = project / "empty.duckdb"

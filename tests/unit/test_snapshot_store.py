@@ -18,6 +18,7 @@ from warehouse import SnapshotStore, Warehouse, WarehouseError
 from warehouse.snapshots import SnapshotError
 
 SPEC = Path(__file__).parents[1] / "fixtures" / "small_spec.yml"
+PER_VERSION = [".duckdb", ".metrics.yml", ".segments.json", ".lock"]
 
 
 def warehouse_file(folder: Path) -> Path:
@@ -34,9 +35,8 @@ def test_publish_writes_the_spec_beside_the_snapshot_and_prunes_it_with_it(tmp_p
     assert [store.spec_text(v) for v in versions[1:]] == ["# spec 1\n", "# spec 2\n"]
     assert store.spec_text(versions[0]) is None  # pruned together with its snapshot
     assert sorted(p.name for p in store.dir.iterdir()) == sorted(
-        [f"{v}.duckdb" for v in versions[1:]]
-        + [f"{v}.metrics.yml" for v in versions[1:]]
-        + ["CURRENT"]
+        [f"{v}{suffix}" for v in versions[1:] for suffix in PER_VERSION]
+        + ["CURRENT", "PUBLISH.lock", "segments"]
     )
     assert store.versions() == versions[:0:-1]
     plain = store.publish(file)
