@@ -10,7 +10,7 @@ Hours, not local days, because bucketing the raw column costs a tenth of convert
 to the spec's zone; each changed hour then names the one or two local days it overlaps. Two
 different multisets of rows give the same (count, sum of 64-bit hashes) with negligible chance.
 
-The fingerprints live in the writer-only schema `rollup_state` (never published) and are written
+The fingerprints live in the writer-only schema `_rollup_state` (never published) and are written
 in the refresh transaction, so they always describe the rows the rollups were built from.
 """
 
@@ -26,7 +26,7 @@ from metric_layer.relation import BASE, ModelRelation, col, ident, table_ref
 from metric_layer.semantics import Semantics
 from metric_layer.spec import Spec
 
-STATE = "rollup_state"
+STATE = "_rollup_state"  # `_…`: the writer's own, never published (warehouse/segments.py)
 _HOURS = f"{STATE}.hours"
 _KEYS = f"{STATE}.keys"
 _RANGES = f"{STATE}.ranges"

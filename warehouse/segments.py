@@ -59,14 +59,17 @@ def build_catalog(
         cat.execute(f"ATTACH {_literal(source_file)} AS {SOURCE} (READ_ONLY)")
         columns = _source_columns(cat)
         for (schema,) in cat.rows(
-            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = ? AND NOT internal",
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = ? AND NOT internal "
+            "AND NOT starts_with(schema_name, '_')",
             [SOURCE],
         ):
             cat.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
         native: list[_TableExport] = []
         for schema, table in cat.rows(
+            # A schema named `_…` is the writer's own bookkeeping (the rollups' refresh state):
+            # readers never need it, so no version carries it.
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ? "
-            "ORDER BY schema_name, table_name",
+            "AND NOT starts_with(schema_name, '_') ORDER BY schema_name, table_name",
             [SOURCE],
         ):
             name = f"{schema}.{table}"

@@ -393,3 +393,20 @@ def test_versions_published_before_segments_are_served_and_pruned(tmp_path):
     newest = store.publish(file)
     assert store.versions() == [newest]
     assert sorted(p.name for p in store.dir.iterdir() if legacy in p.name) == []
+
+
+def test_the_writers_own_schemas_are_not_published(tmp_path):
+    # `_…` schemas hold the writer's bookkeeping (the rollups' refresh fingerprints): a version
+    # never carries them, so their churn costs no disk and no reader sees them.
+    file = build_warehouse(tmp_path)
+    with Warehouse(file) as wh:
+        wh.execute("CREATE SCHEMA _rollup_state")
+        wh.execute("CREATE TABLE _rollup_state.hours AS SELECT i AS hour FROM range(300) t(i)")
+        wh.checkpoint()
+    store = SnapshotStore(tmp_path / "serving", segment_min_rows=10)
+    version = store.publish(file)
+    with store.open_snapshot(version) as snap:
+        tables = snap.table_columns()
+    assert "raw.orders" in tables and "raw.small" in tables
+    assert not [t for t in tables if t.startswith("_rollup_state.")]
+    assert "_rollup_state.hours" not in manifest(store, version).tables
