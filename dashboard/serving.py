@@ -5,6 +5,12 @@ gunicorn worker opens the published snapshot read-only and reopens it when CURRE
 are cached (dashboard.result_cache: per process, or shared by all workers) under `Snapshot.key`
 (snapshot version, spec, today) + the query, so a new snapshot invalidates them.
 
+A request may carry a row-level scope (metric_layer/scope.py: the South team sees South only):
+`serving()` reads it through the hook the sign-in side installs (set_scope_provider; no hook, or
+no request, means no scope) and returns a ScopedServing whose snapshot's service is the scoped
+one and whose keys (`Snapshot.key`) carry the scope, so a scoped user never reads an unscoped
+cached result and the other way round. Pages stay as they are: they ask `serving()`.
+
 Faults never take the site down: a published snapshot that cannot be served (damaged file, no
 valid spec for it) is logged once and the last good one goes on serving; an invalid metrics.yml
 falls back to the spec published with the snapshot. problems() says what is wrong, for the banner.
@@ -15,11 +21,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 
-from flask import current_app
+from flask import Flask, current_app, has_request_context
 from flask_caching import Cache
 
 from dashboard.lookback import lookback_queries
@@ -29,6 +36,7 @@ from dashboard.spec_source import PUBLISHED, Columns, live_spec, resolve_spec, s
 from metric_layer.compile_cache import CompileCache
 from metric_layer.errors import SpecError
 from metric_layer.query import MetricFrame, MetricQuery
+from metric_layer.scope import Scope
 from metric_layer.semantics import Semantics
 from metric_layer.service import MetricService
 from metric_layer.spec import Spec
@@ -37,6 +45,7 @@ from warehouse import SnapshotStore, Warehouse
 from warehouse.snapshots import SnapshotError
 
 EXTENSION = "northstar"
+SCOPE_PROVIDER = "northstar.scope"  # app.extensions key of the request → scope hook
 
 
 class NoSnapshotError(RuntimeError):
@@ -55,10 +64,27 @@ class Snapshot:
     semantics: Semantics
     spec_origin: str  # spec_source.LIVE or PUBLISHED
     columns: Columns
+    scope: Scope | None = None  # the row-level scope `service` applies (None: every row)
 
     @property
     def spec(self) -> Spec:
-        return self.service.spec
+        """The spec as this snapshot's user sees it: under a scope, without the metrics (and
+        tree nodes) it hides (metric_layer.scope.visible_spec), so pages list only those."""
+        return self.service.shown_spec
+
+    def check_north_star_shown(self) -> None:
+        """ScopeError when metrics.yml names a North Star Metric this snapshot's scope hides
+        (pages then say so, not "no north_star defined")."""
+        defined = self.service.spec.north_star
+        if defined is not None and self.spec.north_star is None:
+            self.service.check_visible(defined.metric)
+
+    def scoped(self, scope: Scope | None) -> Snapshot:
+        """This snapshot as a user limited to `scope` sees it (itself for None)."""
+        if scope is None or scope == self.scope:
+            return self
+        service = self.service.scoped(scope)  # on a scoped snapshot: both scopes
+        return replace(self, service=service, scope=service.scope)
 
     @property
     def published_at(self) -> datetime | None:
@@ -77,8 +103,10 @@ class Snapshot:
         return hashlib.sha1(self.spec.model_dump_json().encode()).hexdigest()[:16]
 
     def key(self) -> str:
-        """What every cached result of this snapshot depends on besides its own request."""
-        return f"{self.version}|{self.spec_hash}|{self.today()}"
+        """What every cached result of this snapshot depends on besides its own request: the
+        version, the spec, today and the scope (a scoped user must never read another's)."""
+        key = f"{self.version}|{self.spec_hash}|{self.today()}"
+        return f"{key}|scope:{self.scope.key()}" if self.scope is not None else key
 
 
 class Serving:
@@ -177,14 +205,15 @@ class Serving:
 
     def frame(self, query: MetricQuery) -> MetricFrame:
         """The service's answer to `query` on the current snapshot, cached per snapshot."""
-        snap = self.snapshot()
-        key = "mf:" + hashlib.sha1(f"{snap.key()}|{query!r}".encode()).hexdigest()
-        hit = cache_get(self.cache, key)
-        if hit is not None:
-            return hit
-        result = snap.service.query(query)
-        cache_set(self.cache, key, result)
-        return result
+        return cached_frame(self.cache, self.snapshot(), query)
+
+    def for_scope(self, scope: Scope | None) -> Serving | ScopedServing:
+        """What a request limited to `scope` reads through (this Serving itself for None)."""
+        return self if scope is None else ScopedServing(self, scope)
+
+    def service_for(self, scope: Scope | None) -> MetricService:
+        """The current snapshot's service limited to `scope` (alerts, reports: no request)."""
+        return self.snapshot().scoped(scope).service
 
     def close(self) -> None:
         with self._lock:
@@ -253,6 +282,49 @@ class Serving:
         return error
 
 
+class ScopedServing:
+    """A Serving as one request limited to a row-level scope sees it: the same snapshots,
+    cache and problems, with `snapshot()` scoped. Made per request by `serving()` and handed
+    down explicitly (summaries run in worker threads, which have no request to ask)."""
+
+    def __init__(self, base: Serving, scope: Scope) -> None:
+        self.base, self.scope = base, scope
+
+    @property
+    def settings(self) -> Settings:
+        return self.base.settings
+
+    @property
+    def cache(self) -> Cache:
+        return self.base.cache
+
+    def snapshot(self) -> Snapshot:
+        return self.base.snapshot().scoped(self.scope)
+
+    def problems(self) -> list[Problem]:
+        return self.base.problems()
+
+    def frame(self, query: MetricQuery) -> MetricFrame:
+        return cached_frame(self.cache, self.snapshot(), query)
+
+    def for_scope(self, scope: Scope | None) -> Serving | ScopedServing:
+        return self.base.for_scope(scope)
+
+    def service_for(self, scope: Scope | None) -> MetricService:
+        return self.base.service_for(scope)
+
+
+def cached_frame(cache: Cache, snap: Snapshot, query: MetricQuery) -> MetricFrame:
+    """`snap`'s service's answer to `query`, cached under the snapshot's key (scope included)."""
+    key = "mf:" + hashlib.sha1(f"{snap.key()}|{query!r}".encode()).hexdigest()
+    hit = cache_get(cache, key)
+    if hit is not None:
+        return hit
+    result = snap.service.query(query)
+    cache_set(cache, key, result)
+    return result
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing the banner reports: a title and the lines that explain it."""
@@ -294,9 +366,41 @@ def duckdb_config(settings: Settings) -> dict[str, str | int]:
     return {**settings.serving_duckdb(), "allocator_flush_threshold": "4MB"}
 
 
-def serving() -> Serving:
-    """The Serving of the Flask app handling this request."""
-    return current_app.extensions[EXTENSION]
+def serving() -> Serving | ScopedServing:
+    """The Serving of the Flask app handling this request, limited to the request's scope."""
+    return current_app.extensions[EXTENSION].for_scope(current_scope())
+
+
+ScopeProvider = Callable[[], Scope | None]
+
+
+def set_scope_provider(server: Flask, provider: ScopeProvider) -> None:
+    """Install the hook that tells the scope of the request being handled (the sign-in side:
+    the signed-in user's and their role's scope, None for an unlimited user). It is called
+    inside the request, possibly before any other before_request hook has run (the view cache
+    asks first), so it must read the request itself (session, user loader), not something a
+    later hook sets; raising refuses the request (nothing cached is served to it)."""
+    server.extensions[SCOPE_PROVIDER] = provider
+
+
+class NoRequestScopeError(RuntimeError):
+    """serving() was asked outside a request while sign-in decides scopes: whose data is it?"""
+
+
+def current_scope() -> Scope | None:
+    """The scope of the request being handled; None when no provider is installed (sign-in
+    off). Outside a request with a provider installed it refuses (NoRequestScopeError) rather
+    than guess "everything": a worker thread gets the ScopedServing handed to it, and jobs
+    without a request (alerts, reports) ask Serving.service_for(scope) for their recipient."""
+    provider = current_app.extensions.get(SCOPE_PROVIDER)
+    if provider is None:
+        return None
+    if not has_request_context():
+        raise NoRequestScopeError(
+            "serving() outside a request: pass the request's serving() down, or ask "
+            "Serving.service_for(scope) for a known user's scope"
+        )
+    return provider()
 
 
 def check_spec(settings: Settings) -> None:

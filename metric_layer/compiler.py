@@ -36,6 +36,7 @@ from metric_layer.rollup_sql import (
     materialized_select,
 )
 from metric_layer.rollups import RollupPlanner
+from metric_layer.scope import Scope
 from metric_layer.semantics import Semantics
 from metric_layer.snapshot_sql import snapshot_value
 from metric_layer.spec import (
@@ -77,8 +78,10 @@ class Compiler:
         column_types: dict[str, dict[str, str]] | None = None,
         rollups: RollupPlanner | None = None,
         semantics: Semantics | None = None,
+        scope: Scope | None = None,
     ) -> None:
         self.spec = spec
+        self.scope = scope  # row-level scope: the plan adds its filters to every read
         self.sem = semantics or Semantics(spec)  # share one: it caches every metric's dimensions
         self.types = column_types
         self.rollups = rollups  # only handed to the plan step
@@ -89,7 +92,9 @@ class Compiler:
         self, query: MetricQuery, today: date, metrics: tuple[str, ...] | None = None
     ) -> QueryPlan:
         """Where every metric of `query` (or `metrics`) reads from; QueryError if it cannot."""
-        return plan_query(self.spec, self.sem, self.types, query, self.rollups, today, metrics)
+        return plan_query(
+            self.spec, self.sem, self.types, query, self.rollups, today, metrics, self.scope
+        )
 
     def compile(self, metric: str, query: MetricQuery, today: date) -> Compiled:
         """SELECT period, <dimensions>, value [, compare_value] ORDER BY period, dimensions."""

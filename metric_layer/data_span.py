@@ -6,8 +6,11 @@ Used to tell a user whose range holds no data where the data is ("data spans 202
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
+from metric_layer.query import DimensionFilter
 from metric_layer.relation import BASE, ModelRelation, col
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
@@ -41,9 +44,14 @@ def fact_models(sem: Semantics, metric: str) -> list[str]:
 
 
 def data_span_sql(
-    spec: Spec, sem: Semantics, column_types: dict[str, dict[str, str]], metric: str
+    spec: Spec,
+    sem: Semantics,
+    column_types: dict[str, dict[str, str]],
+    metric: str,
+    filters: Sequence[DimensionFilter] = (),
 ) -> list[str]:
-    """One `SELECT min(day), max(day)` per timed model `metric` counts (names from the spec only)."""
+    """One `SELECT min(day), max(day)` per timed model `metric` counts (names from the spec only),
+    over the rows `filters` keep (a row-level scope's: dimensions every such model has)."""
     out = []
     for model in fact_models(sem, metric):
         if sem.models[model].time is None or sem.models[model].table not in column_types:
@@ -59,5 +67,7 @@ def data_span_sql(
             for agg in (exp.Min, exp.Max)
         )
         select = exp.select(first, last)
+        if filters:
+            select = select.where(*[rel.filter(f) for f in filters])
         out.append(rel.from_clause(select).sql(dialect="duckdb"))
     return out

@@ -208,6 +208,8 @@ _KEY_HINTS = {
     "denominator": "a metric name or {metric, filter}",
     "window": "a whole number of days from 1 to 366, e.g. window: 30",
     "input_metric": "a metric name or {metric, filter}",
+    "company_wide": "true or false: true shows the metric whole to users limited to part of "
+    "the business (row-level scope)",
     "n": "a whole number of days (period: day) or weeks (period: week), e.g. n: 7",
 }
 

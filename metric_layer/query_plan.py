@@ -36,6 +36,7 @@ from metric_layer.read_windows import (
 )
 from metric_layer.rollup_units import is_materialized
 from metric_layer.rollups import Declined, RollupPlanner
+from metric_layer.scope import Scope
 from metric_layer.semantics import Semantics
 from metric_layer.spec import (
     ActiveMetric,
@@ -181,14 +182,21 @@ def plan_query(
     rollups: RollupPlanner | None,
     today: date,
     metrics: tuple[str, ...] | None = None,
+    scope: Scope | None = None,
 ) -> QueryPlan:
-    """The plan of `query` for `metrics` (default: the query's), checked (QueryError if not)."""
+    """The plan of `query` for `metrics` (default: the query's), checked (QueryError if not).
+    With a `scope` (scope.py) each metric's reads also carry the scope's dimension filters, or
+    the metric is refused (ScopeError) when it is hidden or a filter would widen the scope."""
     window: Window | None = None
     plans: dict[str, MetricPlan] = {}
     for name in metrics or query.metrics:
         check_metric(sem, name)
+        if scope is not None:
+            scope.check_visible(sem, name)  # before any other check: say why first
         filters, where = split_filters(sem, types, name, query)
         check_dimensions(sem, name, query.dimensions, filters)
+        if scope is not None:
+            filters = list(scope.narrow(sem, name, filters, query.where))
         start, end = default_range(query, today)
         lo, hi = align_range(start, end, query.grain, spec.week_start)
         check_periods(lo, hi, query.grain)
@@ -206,16 +214,18 @@ def plan_query(
 
 def _statements(sem: Semantics, query: MetricQuery, plans: dict[str, MetricPlan]):
     """Metrics of one model reading only raw tables share one scan of them; metrics reading only
-    one daily rollup table share one scan of it (group key: model, and the table or None)."""
-    groups: dict[tuple[str, str | None], list[str]] = {}
+    one daily rollup table share one scan of it (group key: model, the table or None, and the
+    filters: a company-wide metric is read without a scoped user's filters, its neighbours with)."""
+    groups: dict[tuple, list[str]] = {}
     if query.compare is None:
         for name, plan in plans.items():
             model = model_of(sem, name)
             if model is not None and (plan.raw_only or plan.daily_table):
-                groups.setdefault((model, plan.daily_table), []).append(name)
+                key = (model, plan.daily_table, plan.filters, plan.where)
+                groups.setdefault(key, []).append(name)
     out: list[StatementPlan] = []
     fused: set[str] = set()
-    for (model, table), names in groups.items():
+    for (model, table, _, _), names in groups.items():
         # one plain simple metric gains nothing; a ratio alone still reads its inputs once
         if len(names) == 1 and sem.metrics[names[0]].type == "simple":
             continue

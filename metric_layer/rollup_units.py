@@ -33,7 +33,7 @@ MATERIALIZED_GRAINS = ("day", "week", "month", "quarter", "year")
 BUILD_VERSION = "3"
 # Keys that change how a metric or model is shown, never what its rows are.
 _COSMETIC = {"label", "description", "owner", "tags", "tier", "format", "unit", "decimals"}
-_COSMETIC |= {"direction"}
+_COSMETIC |= {"direction", "company_wide"}  # who sees it, not what its rows are
 
 UnitKind = Literal["daily", "entity_days", "cohorts", "materialized"]
 

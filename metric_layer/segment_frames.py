@@ -60,8 +60,10 @@ def parts(
     dim_sets: Sequence[Dims],
     filters: Sequence[DimensionFilter] = (),
     where: Sequence[str] = (),
+    asked: Sequence[str] = (),
 ) -> SegmentParts:
-    """segment_parts, remembered by the service (its data cannot change while it lives)."""
+    """segment_parts, remembered by the service (its data cannot change while it lives; a
+    scoped service's keys carry its scope). `asked`: the metrics whose scope applies."""
     key = (
         "segment_parts",
         tuple(metrics),
@@ -69,9 +71,11 @@ def parts(
         tuple(dim_sets),
         tuple(filters),
         tuple(where),
+        tuple(asked),
     )
     return service.remember(
-        key, lambda: segment_parts(service, metrics, ranges, dim_sets, filters, where)
+        key,
+        lambda: segment_parts(service, metrics, ranges, dim_sets, filters, where, asked or None),
     )
 
 
@@ -86,7 +90,7 @@ def segment_sums(
     """Dimension set (and the whole, `()`) → both ranges' parts per segment: (value,), or
     (numerator, denominator) with 0 for the input a segment has no rows of."""
     names = inputs_of(service.spec, metric)
-    got = parts(service, names, ranges, dim_sets, filters, where)
+    got = parts(service, names, ranges, dim_sets, filters, where, (metric,))
     out: dict[Dims, tuple[Parts, Parts]] = {}
     for dims in [(), *(tuple(s) for s in dim_sets)]:
         sides = []
@@ -135,8 +139,20 @@ def range_totals(
 ) -> dict[str, tuple[float, float]]:
     """Each batchable metric's value in both ranges (a ratio: numerator / denominator, no value
     when the denominator is 0), all from one statement per source."""
+    # A scoped user's company-wide metrics read every row, the others the scope's rows: one
+    # batch per way of scoping (a single batch without a scope).
+    batches: dict[tuple, list[str]] = {}
+    for metric in metrics:
+        batches.setdefault(service.scope_filters((metric,), filters, where), []).append(metric)
+    out = {}
+    for batch in batches.values():
+        out |= _batch_totals(service, batch, ranges, filters, where)
+    return out
+
+
+def _batch_totals(service, metrics, ranges, filters, where) -> dict[str, tuple[float, float]]:
     inputs = list(dict.fromkeys(i for m in metrics for i in inputs_of(service.spec, m)))
-    got = parts(service, inputs, ranges, [], filters, where)
+    got = parts(service, inputs, ranges, [], filters, where, tuple(metrics))
     out = {}
     for metric in metrics:
         names = inputs_of(service.spec, metric)

@@ -88,8 +88,12 @@ def segment_parts(
     dim_sets: Sequence[Dims],
     filters: Sequence[DimensionFilter] = (),
     where: Sequence[str] = (),
+    asked: Sequence[str] | None = None,
 ) -> SegmentParts:
-    """Each metric's value per segment of each dimension set in each range (see SegmentParts)."""
+    """Each metric's value per segment of each dimension set in each range (see SegmentParts).
+    A scoped service's scope is added to `filters` as for the metrics `asked` about (default:
+    `metrics`; a ratio whose inputs these are), see MetricService.scope_filters."""
+    filters = service.scope_filters(asked or metrics, filters, where)
     definitions = [_segmentable(service.spec.metric(name)) for name in dict.fromkeys(metrics)]
     sets = list(dict.fromkeys([(), *(tuple(s) for s in dim_sets)]))
     dims = list(dict.fromkeys(d for s in sets for d in s))

@@ -2,11 +2,18 @@
 
 It owns a Warehouse (the only DuckDB handle) and a validated Spec; callers ask for a MetricQuery
 and get a MetricFrame. Nothing above this layer sees SQL except as text to show users.
+
+`scoped(scope)` gives the same service limited to a row-level scope (scope.py): every entry point
+below — queries, SQL shown, plans, filter-picker values, data spans, and the segment reads of
+analysis (scope_filters) — applies it, and hidden metrics are refused. A scoped service shares
+its warehouse and caches with the one it came from; its cache keys carry the scope.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import copy
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -23,11 +30,13 @@ from metric_layer.data_span import data_span_sql
 from metric_layer.empty_periods import fill_empty_periods, grid_rows
 from metric_layer.errors import QueryError
 from metric_layer.periods import is_partial, periods_between
-from metric_layer.query import MetricFrame, MetricQuery
+from metric_layer.query import DimensionFilter, MetricFrame, MetricQuery
+from metric_layer.query_checks import check_metric
 from metric_layer.query_plan import QueryPlan
 from metric_layer.retention_sql import retention_offsets
 from metric_layer.rollups import RollupPlanner, open_planner
 from metric_layer.routes import Route, route_of
+from metric_layer.scope import Scope, visible_spec
 from metric_layer.semantics import Semantics
 from metric_layer.spec import ConversionMetric, RetentionMetric, Spec, zero_when_empty
 from metric_layer.statements import plan_statements
@@ -77,6 +86,62 @@ class MetricService:
         # rows while this service lives: DuckDB lets no writer in while it is open.
         read_only = getattr(warehouse, "read_only", False)
         self._answers = CompileCache(ANSWERS_KEPT) if read_only else None
+        self.scope: Scope | None = None  # row-level scope (scoped()); None: every row
+        self.shown_spec = spec  # the spec as this service's user sees it (scope.visible_spec)
+        self._unscoped = self
+        self._scoped: dict[Scope, MetricService] = {}
+        self._scoped_lock = threading.Lock()
+
+    # -- row-level scope -----------------------------------------------------------------------
+    def scoped(self, scope: Scope | None) -> MetricService:
+        """This service limited to `scope` (None: unchanged); on a scoped service, to both scopes.
+        ScopeError when the scope names a dimension the spec lacks. One per scope is kept."""
+        if scope is None:
+            return self
+        base = self._unscoped
+        if self.scope is not None:
+            scope = self.scope & scope
+        with base._scoped_lock:
+            found = base._scoped.get(scope)
+        if found is not None:
+            return found
+        scope.check(self.spec, self.semantics)
+        view = copy.copy(base)  # shares the warehouse, rollup planner and caches
+        view.scope = scope
+        view.shown_spec = visible_spec(self.spec, self.semantics, scope)
+        view._fingerprint = fingerprint(base._fingerprint, "scope", scope.key())
+        with base._scoped_lock:
+            return base._scoped.setdefault(scope, view)
+
+    @property
+    def metric_names(self) -> list[str]:
+        """The metrics this service answers, in spec order: all, or those a scope lets be seen
+        (in scope or company-wide)."""
+        return self.shown_spec.metric_names
+
+    def scope_filters(
+        self,
+        metrics: Sequence[str],
+        filters: Sequence[DimensionFilter] = (),
+        where: Sequence[str] = (),
+    ) -> tuple[DimensionFilter, ...]:
+        """`filters` with this service's scope added for reads made on behalf of `metrics` (what
+        the user asked about: a ratio, not its inputs), for code that builds its own statements
+        (segment_parts.py). Metrics scoped differently (a company-wide one beside scoped ones)
+        must be asked apart. ScopeError for a hidden metric or a filter widening the scope."""
+        if self.scope is None:
+            return tuple(filters)
+        for metric in metrics:
+            check_metric(self.semantics, metric)  # a misspelt name: did-you-mean, not KeyError
+        narrowed = {self.scope.narrow(self.semantics, m, filters, where) for m in metrics}
+        if len(narrowed) > 1:
+            raise ValueError(f"{', '.join(metrics)} are scoped differently: ask for each apart")
+        return narrowed.pop() if narrowed else tuple(filters)
+
+    def check_visible(self, metric: str) -> None:
+        """ScopeError when this service's scope hides `metric`."""
+        if self.scope is not None and metric in self.semantics.metrics:
+            self.scope.check_visible(self.semantics, metric)
 
     @property
     def rollup_planner(self) -> RollupPlanner | None:
@@ -97,7 +162,7 @@ class MetricService:
         return now.date()
 
     def compiler(self) -> Compiler:
-        return Compiler(self.spec, self.column_types, self._planner, self.semantics)
+        return Compiler(self.spec, self.column_types, self._planner, self.semantics, self.scope)
 
     def remember(self, key: tuple, make: Callable[[], T]) -> T:
         """`make()`'s answer, computed once per key while this service lives when its warehouse
@@ -181,22 +246,27 @@ class MetricService:
         )
 
     def data_span(self, metric: str) -> tuple[date, date] | None:
-        """First and last local day with rows in the models `metric` reads; None when empty."""
+        """First and last local day with rows in the models `metric` reads (of the scope's rows,
+        for a scoped service); None when empty."""
+        self.check_visible(metric)
         key = ("span", self._fingerprint, metric)
         span = self._compiled.get_or_make(key, lambda: self._scan_span(metric))
         return span
 
     def column_values(self, metric: str, column: str) -> tuple[list[str], bool]:
         """(sorted distinct values of text `column` in the rows `metric` counts, whether the list
-        was cut at VALUES_SHOWN); QueryError for a name that is no text column of those rows."""
-        sql = column_values_sql(metric, column, self.semantics, self.column_types)
+        was cut at VALUES_SHOWN), of the scope's rows only; QueryError for a name that is no text
+        column of those rows."""
+        filters = self.scope_filters((metric,))
+        sql = column_values_sql(metric, column, self.semantics, self.column_types, filters)
         key = ("column_values", self._fingerprint, sql)
         rows = self._compiled.get_or_make(key, lambda: self.warehouse.rows(sql))
         return [str(r[0]) for r in rows[:VALUES_SHOWN]], len(rows) > VALUES_SHOWN
 
     def _scan_span(self, metric: str) -> tuple[date, date] | None:
         firsts, lasts = [], []
-        for sql in data_span_sql(self.spec, self.semantics, self.column_types, metric):
+        filters = self.scope_filters((metric,))
+        for sql in data_span_sql(self.spec, self.semantics, self.column_types, metric, filters):
             first, last = self.warehouse.rows(sql)[0]
             if first is not None:
                 firsts.append(pd.Timestamp(first).date())

@@ -84,6 +84,9 @@ class MetricBase(Strict):
     unit: str | None = None  # currency code for `currency`, e.g. CNY; seconds for `duration`
     decimals: int | None = None
     direction: Direction = "higher"
+    # Row-level scope (scope.py): shown whole to a user limited to part of the business, the
+    # same number for everyone, instead of hidden or filtered to that part.
+    company_wide: bool = False
 
     @property
     def title(self) -> str:

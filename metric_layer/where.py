@@ -97,12 +97,12 @@ def read_filters(texts: Sequence[str]) -> tuple[tuple[DimensionFilter, ...], tup
     read = [read_filter(text) for text in texts]
     picks: dict[str, list[tuple[str, tuple]]] = {}
     for text, f in zip(texts, read, strict=True):
-        picked = _picked_values(f)
+        picked = picked_values(f)
         if picked is not None:
             picks.setdefault(picked[0].lower(), []).append((text, picked[1]))
     for given in picks.values():
         if len(given) > 1:
-            name = _picked_values(read_filter(given[0][0]))[0]  # as the user spelled it first
+            name = picked_values(read_filter(given[0][0]))[0]  # as the user spelled it first
             values = list(dict.fromkeys(str(v) for _, vs in given for v in vs))
             raise FilterSyntaxError(
                 f"filters {' and '.join(repr(t) for t, _ in given)} each pick values of "
@@ -115,7 +115,7 @@ def read_filters(texts: Sequence[str]) -> tuple[tuple[DimensionFilter, ...], tup
     )
 
 
-def _picked_values(f: DimensionFilter | str) -> tuple[str, tuple] | None:
+def picked_values(f: DimensionFilter | str) -> tuple[str, tuple] | None:
     """(name, values) of a filter that keeps only some values of one name (`=` or IN), else None."""
     if isinstance(f, DimensionFilter):
         return (f.dimension, f.values) if f.op in ("=", "in") else None

@@ -9,6 +9,7 @@ from dash import dcc, html, no_update
 
 from dashboard.serving import NoSnapshotError
 from metric_layer.errors import QueryError, SpecError
+from metric_layer.scope import ScopeError
 from warehouse import WarehouseError
 from warehouse.snapshots import SnapshotError
 
@@ -53,6 +54,8 @@ def failure_state(exc: Exception) -> dmc.Alert:
         return error_state(str(exc), "metrics.yml is invalid")
     if isinstance(exc, SnapshotError):
         return error_state(str(exc), "Data unavailable")
+    if isinstance(exc, ScopeError):
+        return error_state(str(exc), "Outside your scope")
     if isinstance(exc, QueryError | WarehouseError | KeyError | ValueError):
         log.warning("view failed: %s", exc)
         return error_state(str(exc))

@@ -98,6 +98,7 @@ def render_overview(data: object) -> list:
     grain = view.grain or nsm_grain()
     snap = serving().snapshot()
     spec = snap.spec
+    snap.check_north_star_shown()
     if spec.north_star is None:
         return error_state(
             "metrics.yml has no north_star section; add one to see the Overview.",

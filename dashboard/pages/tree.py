@@ -71,7 +71,9 @@ def choose_grain(grain: object, data: object):  # type: ignore[no-untyped-def]
 def render_tree(data: object) -> Any:
     """The driver tree with each node's latest complete period, as of the view's day."""
     view = grain_from_href(data)
-    spec = serving().snapshot().spec
+    snap = serving().snapshot()
+    snap.check_north_star_shown()
+    spec = snap.spec
     if spec.north_star is None or spec.north_star.tree is None:
         return error_state(
             "Add `north_star.tree` to metrics.yml to see the driver tree.", "No driver tree defined"
