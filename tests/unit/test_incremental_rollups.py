@@ -288,3 +288,19 @@ def test_an_hour_of_the_stored_column_names_every_local_day_it_overlaps(
 ):
     got = hour_days(hour_of(wall), kind, stored, spec_zone)
     assert got == {date.fromisoformat(d) for d in days}
+
+
+def test_lost_refresh_state_rebuilds_whole_and_stays_exact():
+    # An operator dropped the writer's state (or an older Northstar built the rollups): nothing
+    # says which days changed, so every unit fed by new rows is rebuilt, never guessed.
+    shop = Shop(np.random.default_rng(11))
+    spec = parse_spec(SPEC_TEXT, "metrics.yml", shop.wh.table_columns())
+    build_rollups(shop.wh, spec, today=shop.today)
+    shop.wh.execute("DROP SCHEMA _rollup_state CASCADE")
+    shop.append(3)
+    refresh = refresh_rollups(shop.wh, spec, shop.today)
+    assert refresh.built and not refresh.in_place
+    fresh = shop.rebuilt(spec)
+    assert_same_tables(rollup_tables(shop.wh), rollup_tables(fresh))
+    shop.update(5)  # the state is back: the next refresh updates in place again
+    assert refresh_rollups(shop.wh, spec, shop.today).in_place
