@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import tempfile
 import time
 from dataclasses import replace
@@ -23,6 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
+from timing import p50_p95, timed  # benchmarks/timing.py: this script's own folder
 
 from metric_layer.loader import load_spec
 from metric_layer.query import MetricQuery
@@ -45,21 +45,6 @@ CASES = [
     ("active_buyers", "all", (), date(2026, 8, 1), date(2026, 10, 31)),
     ("active_buyers", "quarter", ("channel", "platform"), date(2025, 10, 1), date(2026, 9, 30)),
 ]
-
-
-def stats(ms: list[float]) -> tuple[float, float]:
-    ordered = sorted(ms)
-    return statistics.median(ms), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def timed(run, repeat: int) -> list[float]:
-    run()  # warm: compile caches, file pages
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
 
 
 def main() -> None:
@@ -98,7 +83,8 @@ def main() -> None:
                 pd.testing.assert_frame_equal(frames[0], other, check_dtype=False)
             source = kept.plan(metric, q).sources
             a, b, c = (
-                stats(timed(lambda s=s, q=q: s.query(q), args.repeat)) for s in (kept, before, raw)
+                p50_p95(timed(lambda s=s, q=q: s.query(q), args.repeat))
+                for s in (kept, before, raw)
             )
             label = f"{metric} {grain} by {','.join(dims) or '-'}"
             print(

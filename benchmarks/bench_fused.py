@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import tempfile
-import time
 from datetime import date, datetime
 from pathlib import Path
+
+from timing import p50_p95, timed  # benchmarks/timing.py: this script's own folder
 
 from metric_layer.loader import load_spec
 from metric_layer.query import DimensionFilter, MetricQuery
@@ -57,21 +57,6 @@ CASES = [
 ]
 
 
-def stats(ms: list[float]) -> tuple[float, float]:
-    ordered = sorted(ms)
-    return statistics.median(ms), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def timed(run, repeat: int) -> list[float]:
-    run()  # warm: compile caches, file pages
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--warehouse", default=str(ROOT / "data" / "warehouse.duckdb"))
@@ -106,7 +91,7 @@ def main() -> None:
                 dims_in="".join(f"c.{d} AS {d}, " for d in dims),
             )
             metricflow = timed(lambda s=mf: wh.arrow(s), args.repeat)
-            a, b, c = stats(per_metric), stats(fused), stats(metricflow)
+            a, b, c = p50_p95(per_metric), p50_p95(fused), p50_p95(metricflow)
             print(
                 f"{label:28} {a[0]:7.1f} / {a[1]:6.1f} {b[0]:7.1f} / {b[1]:6.1f} "
                 f"{c[0]:7.1f} / {c[1]:6.1f}  per-metric/one-scan {a[0] / b[0]:.2f}×, "

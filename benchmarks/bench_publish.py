@@ -19,10 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from timing import p50_p95, timed  # benchmarks/timing.py: this script's own folder
 
 from dashboard.lookback import lookback_queries
 from metric_layer.compile_cache import CompileCache
@@ -120,21 +121,6 @@ def overview(wh: Warehouse, version: str):  # type: ignore[no-untyped-def]
             service.query(query)
 
     return run, len(queries)
-
-
-def timed(run, repeat: int) -> list[float]:
-    run()  # warm: file pages, metadata caches
-    out = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        out.append((time.perf_counter() - started) * 1000)
-    return out
-
-
-def p50_p95(ms: list[float]) -> tuple[float, float]:
-    ordered = sorted(ms)
-    return statistics.median(ms), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def clock(run) -> float:
