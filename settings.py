@@ -17,19 +17,22 @@
 
 Sign-in (README, "Sign-in"; off by default):
 
-| NORTHSTAR_AUTH                 | off              | off, password (local accounts) or proxy     |
-| NORTHSTAR_SECRET_KEY           | (kept in app db) | signs session cookies; same on every worker |
-| NORTHSTAR_COOKIE_SECURE        | false            | cookies only over HTTPS                     |
-| NORTHSTAR_SESSION_HOURS        | 12               | a session ends after this many idle hours   |
-| NORTHSTAR_LOGIN_ATTEMPTS       | 5                | failed sign-ins per address or name, then   |
-| NORTHSTAR_LOGIN_WINDOW_MINUTES | 15               | refused for the rest of this window         |
-| NORTHSTAR_PROXY_USER_HEADER    | X-Forwarded-User | proxy mode: the header naming the user      |
-| NORTHSTAR_PROXY_EMAIL_HEADER   | X-Forwarded-Email| proxy mode: the header with their email     |
-| NORTHSTAR_PROXY_ADDRESSES      | 127.0.0.1,::1    | proxy mode: addresses/networks trusted      |
-| NORTHSTAR_PROXY_ROLE           | viewer           | role of a proxy user seen for the first     |
-|                                |                  | time (empty: only users added by the CLI)   |
-| NORTHSTAR_PUBLIC_URL           | (http://host:port)| start of the screen links the CLI prints   |
-| NORTHSTAR_ALLOW_PUBLIC_WITHOUT_AUTH | false       | serve a non-local address with sign-in off  |
+| variable                            | default            | meaning                          |
+|-------------------------------------|--------------------|----------------------------------|
+| NORTHSTAR_AUTH                      | off                | off, password or proxy           |
+| NORTHSTAR_SECRET_KEY                | (kept in app db)   | signs session cookies            |
+| NORTHSTAR_COOKIE_SECURE             | false              | cookies only over HTTPS          |
+| NORTHSTAR_SESSION_HOURS             | 12                 | idle hours before a session ends |
+| NORTHSTAR_LOGIN_ATTEMPTS            | 5                  | failed sign-ins per address or   |
+| NORTHSTAR_LOGIN_WINDOW_MINUTES      | 15                 | name within this window, then no |
+| NORTHSTAR_PROXY_USER_HEADER         | X-Forwarded-User   | proxy: header naming the user    |
+| NORTHSTAR_PROXY_EMAIL_HEADER        | X-Forwarded-Email  | proxy: header with their email   |
+| NORTHSTAR_PROXY_ADDRESSES           | 127.0.0.1,::1      | proxy: the proxy's addresses     |
+| NORTHSTAR_PROXY_ROLE                | viewer             | proxy: role on a first visit     |
+|                                     |                    | (empty: only users the CLI added)|
+| NORTHSTAR_PUBLIC_URL                | (http://host:port) | start of printed screen links    |
+| NORTHSTAR_ALLOW_PUBLIC_WITHOUT_AUTH | false              | listen beyond 127.0.0.1 with     |
+|                                     |                    | sign-in off                      |
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ The metric warehouse is never here: this database holds people and their actions
 """
 
 from appdb.audit import audit, audit_entries
-from appdb.database import AppDb, AppDbError
+from appdb.database import AppDb
+from appdb.engine import AppDbError
 from appdb.models import AuditEntry, Screen, User
 
 __all__ = ["AppDb", "AppDbError", "AuditEntry", "Screen", "User", "audit", "audit_entries"]

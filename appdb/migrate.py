@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from appdb.database import is_sqlite_file, make_engine
+from appdb.engine import is_sqlite_file, make_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 ADVISORY_LOCK = 0x4E53_4150  # "NSAP": this app's key in PostgreSQL's advisory lock space

@@ -27,7 +27,7 @@ button:hover{background:#1c7ed6}
 .error{margin:0 0 16px;padding:10px 12px;border-radius:4px;background:#fff5f5;color:#c92a2a;
  border:1px solid #ffc9c9;font-size:14px}
 .note{margin:20px 0 0;color:#868e96;font-size:13px}
-code{font-size:12px;background:#f1f3f5;padding:1px 4px;border-radius:3px}
+code{font-size:12px;background:#f1f3f5;padding:1px 4px;border-radius:3px;white-space:nowrap}
 """
 
 

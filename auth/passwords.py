@@ -4,8 +4,8 @@ Argon2id won the Password Hashing Competition and is OWASP's first choice: it is
 (64 MiB per hash with the RFC 9106 low-memory profile used here), so GPUs and ASICs gain far less
 against it than against bcrypt's 4 KiB; bcrypt also silently ignores everything after a
 password's 72nd byte. argon2-cffi writes the parameters into each hash, so `needs_rehash` moves
-old hashes to new parameters at the next sign-in. One hash costs about 50 ms and 64 MiB on this
-machine (benchmarks/bench_sign_in.py), paid only at sign-in.
+old hashes to new parameters at the next sign-in. One hash or check takes 64 MiB for a moment and
+about 0.3 s on a busy 2-core machine (benchmarks/bench_sign_in.py), paid only at sign-in.
 """
 
 from __future__ import annotations

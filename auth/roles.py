@@ -14,7 +14,6 @@ from enum import StrEnum
 
 from appdb.models import ROLES
 
-
 ROLES_HELP = "viewer (reads), editor (also acks, check-ins, notes) or admin (also users)"
 
 

@@ -136,8 +136,12 @@ def read_password(from_stdin: bool) -> str:
     """The new password: one line of stdin, or asked twice on a terminal (not echoed)."""
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
+    elif on_terminal():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         raise AccountError("no terminal to ask for the password on: pipe it with --password-stdin")
     return check_new_password(password)
+
+
+def on_terminal() -> bool:
+    return sys.stdin.isatty()
