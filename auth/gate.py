@@ -23,6 +23,7 @@ from auth.proxy import Refusal, proxy_principal
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ENDPOINTS = frozenset({"sign_in.login", "sign_in.screen"})
 UPDATE_PATH = "/_dash-update-component"
+SCREEN_COOKIE = "northstar_screen"  # Flask-Login's remember cookie, given to screens only
 DASH_INTERNALS = ("/_dash-", "/assets/", "/_favicon", "/_reload-hash")
 REVOKED_SCREEN = Refusal(
     403,
@@ -54,8 +55,8 @@ def resolve(state) -> Principal | Refusal:  # type: ignore[no-untyped-def]
     """The principal of this request, or why there is none."""
     if current_user.is_authenticated:
         return current_user._get_current_object()  # type: ignore[no-any-return]
-    if str(session.get("_user_id", "")).startswith("s:"):
-        return REVOKED_SCREEN  # the session named a screen that is no longer active
+    if str(session.get("_user_id", "")).startswith("s:") or request.cookies.get(SCREEN_COOKIE):
+        return REVOKED_SCREEN  # the session or cookie named a screen that is no longer active
     if state.mode == PROXY:
         return proxy_principal(
             state.db,

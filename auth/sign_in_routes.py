@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, Response, current_app, redirect, request, session
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
@@ -16,6 +18,7 @@ from auth.screens import screen_for_token
 from auth.sign_in_limit import over_limit
 
 WRONG = "Wrong name or password."
+SCREEN_REMEMBERED = timedelta(days=365)
 MAX_NAME = 120
 MAX_PASSWORD_FIELD = 4096  # argon2 never sees more (passwords.MAX_LENGTH refuses past 1024)
 
@@ -108,7 +111,9 @@ def open_screen(token: str) -> Response:
             f"screen #{screen.id} {screen.label}", Role.VIEWER, SCREEN, session_id=f"s:{screen.id}"
         )
     session.clear()
-    login_user(principal)
+    # Remembered for a year: a TV left off overnight comes back to review mode, not to a sign-in
+    # page it cannot fill. The remember cookie names the screen, so revoking still ends it.
+    login_user(principal, remember=True, duration=SCREEN_REMEMBERED)
     session.permanent = True
     query = request.query_string.decode()
     return redirect(state.screen_path + (f"?{query}" if query else ""))

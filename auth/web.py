@@ -18,12 +18,14 @@ What it sets up, and why each:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, Response, request
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from appdb import AppDb, User
@@ -38,6 +40,7 @@ from auth.sign_in_routes import blueprint
 from settings import Settings
 
 MODES = ("off", "password", "proxy")
+logger = logging.getLogger(__name__)
 CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads (csrf_token_name's default)
 
 
@@ -80,6 +83,11 @@ def install_sign_in(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # Only screens are remembered (sign_in_routes.open_screen); people sign in again.
+        REMEMBER_COOKIE_NAME="northstar_screen",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.cookie_secure,
         WTF_CSRF_CHECK_DEFAULT=False,  # the gate calls protect() after it knows who is asking
         WTF_CSRF_TIME_LIMIT=None,
     )
@@ -93,8 +101,19 @@ def install_sign_in(
     server.register_error_handler(CSRFError, _csrf_refused)
     server.register_error_handler(Forbidden, _forbidden)
     redact_screen_links()
+    if mode != PROXY:
+        _say_if_nobody_can_sign_in(db)
     db.engine.dispose()  # gunicorn forks after this: no pooled connection is handed down
     return state
+
+
+def _say_if_nobody_can_sign_in(db: AppDb) -> None:
+    with db.session() as session:
+        if session.scalars(select(User.id).limit(1)).first() is None:
+            logger.warning(
+                "sign-in is on and nobody can sign in yet: add someone with "
+                "`northstar users add NAME --role admin`"
+            )
 
 
 def _login_manager(server: Flask, db: AppDb) -> None:

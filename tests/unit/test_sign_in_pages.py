@@ -224,11 +224,25 @@ def test_a_screen_link_shows_review_mode_until_revoked(dash_app, db: AppDb) -> N
             item["value"] = "/metric/revenue"
     assert tv.post(UPDATE, json=elsewhere, headers=headers).status_code == 403
 
+    # A TV off overnight: its session cookie expired, the screen's remember cookie brings it back.
+    tv.delete_cookie("northstar_session")
+    assert tv.get("/review").status_code == 200
+    headers = csrf_header(tv)
+    assert (
+        tv.post(
+            UPDATE, json=_review_body(payloads["review-slide.children"]), headers=headers
+        ).status_code
+        == 200
+    )
+
     revoke_screen(db, screen.id, by="test")
     slide = tv.post(UPDATE, json=_review_body(payloads["review-slide.children"]), headers=headers)
     assert slide.status_code == 403
     page = tv.get("/review")
     assert page.status_code == 403 and "revoked" in page.get_data(as_text=True)
+    tv.delete_cookie("northstar_session")
+    after_restart = tv.get("/review")
+    assert after_restart.status_code == 403 and "revoked" in after_restart.get_data(as_text=True)
     again = dash_app.server.test_client().get(f"/screen/{token}")
     assert again.status_code == 404
     with db.session() as session:
