@@ -16,12 +16,15 @@ def build_cli() -> typer.Typer:
     import typer
 
     from cli import (
+        audit_commands,
         demo_commands,
         explain_commands,
         ingest_commands,
         metric_commands,
         rollup_commands,
+        screen_commands,
         serve_commands,
+        user_commands,
     )
     from cli.guard import guard_commands
 
@@ -37,6 +40,9 @@ def build_cli() -> typer.Typer:
         rollup_commands,
         serve_commands,
         demo_commands,
+        user_commands,
+        screen_commands,
+        audit_commands,
     ):
         module.register(app)
     guard_commands(app)  # every command: typed errors → one message and an exit code

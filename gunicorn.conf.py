@@ -1,6 +1,9 @@
 """gunicorn's settings for the dashboard, read when gunicorn starts in the project directory:
 
-    NORTHSTAR_CACHE=redis://127.0.0.1:6379/0 .venv/bin/gunicorn -b 0.0.0.0:8050 'app:create_server()'
+    NORTHSTAR_AUTH=password NORTHSTAR_CACHE=redis://127.0.0.1:6379/0 \
+        .venv/bin/gunicorn -b 0.0.0.0:8050 'app:create_server()'
+
+With sign-in off it refuses any address but this machine's (on_starting, below).
 
 Command-line options override these (`-w 4`, `--threads 8`). Measured with
 benchmarks/bench_load.py (20 viewers, 2 cores): see README, "Serving in production".
@@ -34,3 +37,15 @@ def pre_fork(server, worker):  # type: ignore[no-untyped-def]
 # and with a shared cache the new worker mostly answers from Redis without rendering again.
 max_requests = int(os.environ.get("NORTHSTAR_MAX_REQUESTS", "10000"))
 max_requests_jitter = max_requests // 5
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]
+    """Refuse to listen beyond this machine with sign-in off (auth.exposure says why and how to
+    go on), before any socket is bound."""
+    from auth.exposure import exposure_problem
+    from settings import Settings
+
+    problem = exposure_problem(server.cfg.bind, Settings.load())
+    if problem:
+        server.log.error(problem)
+        raise SystemExit(1)

@@ -14,6 +14,25 @@
 |                           |                         | or redis://host:port/db (shared by workers) |
 | NORTHSTAR_SERVING_THREADS | 1                       | DuckDB threads of each web-side snapshot    |
 | NORTHSTAR_SERVING_MEMORY  | 1GB                     | DuckDB memory ceiling of each of them       |
+
+Sign-in (README, "Sign-in"; off by default):
+
+| variable                            | default            | meaning                          |
+|-------------------------------------|--------------------|----------------------------------|
+| NORTHSTAR_AUTH                      | off                | off, password or proxy           |
+| NORTHSTAR_SECRET_KEY                | (kept in app db)   | signs session cookies            |
+| NORTHSTAR_COOKIE_SECURE             | false              | cookies only over HTTPS          |
+| NORTHSTAR_SESSION_HOURS             | 12                 | idle hours before a session ends |
+| NORTHSTAR_LOGIN_ATTEMPTS            | 5                  | failed sign-ins per address or   |
+| NORTHSTAR_LOGIN_WINDOW_MINUTES      | 15                 | name within this window, then no |
+| NORTHSTAR_PROXY_USER_HEADER         | X-Forwarded-User   | proxy: header naming the user    |
+| NORTHSTAR_PROXY_EMAIL_HEADER        | X-Forwarded-Email  | proxy: header with their email   |
+| NORTHSTAR_PROXY_ADDRESSES           | 127.0.0.1,::1      | proxy: the proxy's addresses     |
+| NORTHSTAR_PROXY_ROLE                | viewer             | proxy: role on a first visit     |
+|                                     |                    | (empty: only users the CLI added)|
+| NORTHSTAR_PUBLIC_URL                | (http://host:port) | start of printed screen links    |
+| NORTHSTAR_ALLOW_PUBLIC_WITHOUT_AUTH | false              | listen beyond 127.0.0.1 with     |
+|                                     |                    | sign-in off                      |
 """
 
 from __future__ import annotations
@@ -44,6 +63,19 @@ class Settings:
     # (larger operators spill to disk), not what a worker holds at rest.
     serving_threads: int = 1
     serving_memory: str = "1GB"
+    # Sign-in (auth/): off keeps `make demo` opening straight into the Overview.
+    auth: str = "off"
+    secret_key: str = ""  # empty: a key generated once and kept in the app database
+    cookie_secure: bool = False
+    session_hours: int = 12
+    login_attempts: int = 5
+    login_window_minutes: int = 15
+    proxy_user_header: str = "X-Forwarded-User"
+    proxy_email_header: str = "X-Forwarded-Email"
+    proxy_addresses: str = "127.0.0.1,::1"
+    proxy_role: str = "viewer"
+    public_url: str = ""
+    allow_public_without_auth: bool = False
 
     def as_of_date(self) -> date | None:
         """The configured as-of day, or None for the real clock; ValueError says how to fix it."""
@@ -86,8 +118,25 @@ class Settings:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
-        cast = {k: type(getattr(self, k))(v) for k, v in values.items()}
+        cast = {k: _cast(k, getattr(self, k), v) for k, v in values.items()}
         return replace(self, **cast)
+
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+def _cast(name: str, default: object, value: object) -> object:
+    """A setting's value in its default's type; booleans from words, since bool("0") is True."""
+    if isinstance(default, bool) and not isinstance(value, bool):
+        word = str(value).strip().lower()
+        if word not in TRUE | FALSE:
+            raise ValueError(
+                f"{name} must be true or false (1/0, yes/no, on/off), not {value!r} "
+                f"(NORTHSTAR_{name.upper()} / {name})"
+            )
+        return word in TRUE
+    return type(default)(value)
 
 
 def parse_as_of(text: str, where: str) -> date:

@@ -2,7 +2,7 @@
 
 Typed errors from the layers below become their message on stderr: exit 2 when the user asked
 for something that cannot be done as asked (a query, a date, a filter), exit 1 when it went wrong
-(the spec, the sources file, the warehouse, a connector, the file system). Anything else is a bug
+(the spec, the sources file, the warehouse, a connector, the app database, the file system). Anything else is a bug
 and keeps its traceback (without local variables: they may hold secrets, see app.py).
 """
 
@@ -15,13 +15,14 @@ from typing import Any
 
 import typer
 
+from appdb import AppDbError
 from cli.output import FAILED, USAGE, fail
 from connectors.errors import ConnectorError, SourceConfigError
 from metric_layer.errors import SpecError
 from warehouse import WarehouseError
 
 # Checked in order: SourceConfigError is a ValueError, but a broken file is a failure, not usage.
-_FAILURES = (SpecError, SourceConfigError, WarehouseError, ConnectorError, OSError)
+_FAILURES = (SpecError, SourceConfigError, WarehouseError, ConnectorError, AppDbError, OSError)
 
 
 def guard_commands(app: typer.Typer) -> None:

@@ -2,7 +2,8 @@
 
 The development server refuses to start when no valid spec can be served at all; the production
 server (gunicorn) always boots, so a restarted worker never takes the site down, and the pages and
-banner say what is wrong."""
+banner say what is wrong. Sign-in (auth/, off by default) is installed before the view cache, so
+its gate runs first on every request."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import importlib
 import dash
 from dash import Dash, Input, Output
 
+from auth.web import install_sign_in
 from dashboard import ids, view_cache
 from dashboard.components import banner, freshness, shell
 from dashboard.result_cache import make_cache
@@ -18,6 +20,16 @@ from dashboard.serving import EXTENSION, Serving, check_spec
 from settings import Settings
 
 PAGES = ("overview", "explorer", "tree", "catalog", "review", "drivers", "alerts", "okrs")
+# What a meeting-room screen may ask for: review mode's page and the callbacks it runs.
+REVIEW_PATH = "/review"
+SCREEN_OUTPUTS = frozenset(
+    {
+        f"{ids.REVIEW_SLIDE}.children",
+        f"{ids.FRESHNESS}.children",
+        f"{ids.BANNER}.children",
+        ".._pages_content.children..._pages_store.data..",  # Dash pages' router (/review only)
+    }
+)
 
 
 def create_dash(
@@ -42,6 +54,7 @@ def create_dash(
     app.layout = shell.layout
     cache = make_cache(app.server, settings.cache, cache_config)
     app.server.extensions[EXTENSION] = Serving(settings, cache)
+    install_sign_in(app.server, settings, SCREEN_OUTPUTS, REVIEW_PATH)  # before the view cache
     view_cache.register(app.server)
     freshness.register(app)
     banner.register(app)

@@ -359,3 +359,15 @@ def tiny_service():
     yield build
     for wh in made:
         wh.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.db)])
+def app_db_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An empty app database on each engine the app supports (tests/app_db_support.py)."""
+    from app_db_support import postgres_app_db, sqlite_app_db
+
+    if request.param == "sqlite":
+        yield sqlite_app_db(tmp_path)
+    else:
+        with postgres_app_db() as url:
+            yield url

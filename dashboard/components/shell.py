@@ -7,6 +7,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.components.account import account_corner
 
 # Later pages get their nav entry when their module registers; until then they show as "soon".
 NAV = (
@@ -66,7 +67,7 @@ def layout() -> dmc.MantineProvider:
                                 href="/",
                                 className="ns-brand",
                             ),
-                            html.Div(id=ids.FRESHNESS),
+                            dmc.Group([html.Div(id=ids.FRESHNESS), account_corner()], gap="lg"),
                         ],
                         justify="space-between",
                         h="100%",

@@ -17,6 +17,9 @@ BANNED = {
     "warehouse": {"metric_layer", "dashboard", "connectors", "dash"},
     "demo": {"dashboard", "dash", "duckdb"},
     "cli": {"duckdb"},
+    # The app database holds people and their actions: no numbers, no pages, no web framework.
+    "appdb": {"duckdb", "metric_layer", "dashboard", "connectors", "dash", "flask", "auth"},
+    "auth": {"duckdb", "metric_layer", "dashboard", "connectors", "dash", "plotly"},
 }
 
 
@@ -72,6 +75,8 @@ PROJECT_PACKAGES = (
     "warehouse",
     "demo",
     "analysis",
+    "appdb",
+    "auth",
 )
 PROJECT_MODULES = ("app", "settings", "located_yaml")
 

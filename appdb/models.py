@@ -1,0 +1,104 @@
+"""The app database's tables, as SQLAlchemy 2.0 declarative models.
+
+Times are naive UTC (`utc_now()`): SQLite has no time zones, and one convention on both engines
+keeps comparisons (the sign-in limit's window, `audit --since`) the same everywhere. The schema
+itself is made by the migrations in appdb/migrations; tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES = ("viewer", "editor", "admin")  # in rising order of what they may do
+
+# Constraint names fixed by convention, so migrations can name what they alter on both engines.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """Someone who signs in: by password (local account) or through the sign-in proxy."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None: proxy users
+    role: Mapped[str] = mapped_column(String(16))
+    # {dimension: [values]}: the rows this user may see (None: the whole company)
+    scope: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    # Part of the session's user id: raising it ends every session of the user at once.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+
+    def __repr__(self) -> str:  # never the password hash: reprs end up in logs and tracebacks
+        return f"User(id={self.id!r}, name={self.name!r}, role={self.role!r})"
+
+
+class Screen(Base):
+    """A meeting-room screen: a revocable link that shows review mode without signing in.
+
+    Only a SHA-256 of the link's token is kept, so reading this table does not give the links."""
+
+    __tablename__ = "screens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+    def __repr__(self) -> str:
+        return (
+            f"Screen(id={self.id!r}, label={self.label!r}, revoked={self.revoked_at is not None})"
+        )
+
+
+class AuditEntry(Base):
+    """One write, with who made it and when: appended, never changed."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_at", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, index=True)
+    who: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str | None] = mapped_column(String(64))  # the client's IP, for web requests
+
+    def __repr__(self) -> str:
+        return f"AuditEntry({self.at:%Y-%m-%d %H:%M:%S} {self.who!r} {self.action!r})"
+
+
+class AppSecret(Base):
+    """Secrets the app makes for itself (the session signing key when none is configured)."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+    def __repr__(self) -> str:
+        return f"AppSecret({self.name!r})"
