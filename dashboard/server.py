@@ -12,11 +12,13 @@ import importlib
 import dash
 from dash import Dash, Input, Output
 
+from auth import current_principal
 from auth.web import install_sign_in
 from dashboard import ids, view_cache
 from dashboard.components import banner, freshness, shell
 from dashboard.result_cache import make_cache
-from dashboard.serving import EXTENSION, Serving, check_spec
+from dashboard.serving import EXTENSION, Serving, check_spec, set_scope_provider
+from metric_layer.scope import Scope
 from settings import Settings
 
 PAGES = ("overview", "explorer", "tree", "catalog", "review", "drivers", "alerts", "okrs")
@@ -54,13 +56,24 @@ def create_dash(
     app.layout = shell.layout
     cache = make_cache(app.server, settings.cache, cache_config)
     app.server.extensions[EXTENSION] = Serving(settings, cache)
-    install_sign_in(app.server, settings, SCREEN_OUTPUTS, REVIEW_PATH)  # before the view cache
+    if install_sign_in(app.server, settings, SCREEN_OUTPUTS, REVIEW_PATH):  # before the view cache
+        set_scope_provider(app.server, signed_in_scope)
     view_cache.register(app.server)
     freshness.register(app)
     banner.register(app)
     _register_review_chrome(app)
     _finish_setup(app)
     return app
+
+
+def signed_in_scope() -> Scope | None:
+    """The rows the signed-in user may see (their account's scope), for every number the
+    service gives this request. No principal yet means the gate has not let the request
+    through: refuse rather than answer for the whole company."""
+    who = current_principal()
+    if who is None:
+        raise PermissionError("no signed-in user for this request")
+    return Scope.of(who.scope) if who.scope else None
 
 
 def _finish_setup(app: Dash) -> None:
