@@ -88,16 +88,13 @@ class ChangeFinder:
             return unknown  # never kept, or rows without a time changed: no day to name
         days = {d for (hour,) in changed for d in _local_days(rel, hour)}
         for join in self.sem.model(model).joins:
-            if not self._joined(model, join.model):
+            if join.model not in self.sem.join_targets(model):  # joined for no dimension
                 continue
             found = self._facts_of_changed_keys(rel, join.model, join.foreign_key)
             if found is None:
                 return unknown
             days |= found
         return DayChanges(frozenset(days), first, last, old[0][0], old[0][1])
-
-    def _joined(self, model: str, target: str) -> bool:
-        return target in self.sem.join_targets(model)
 
     def _hours_now(self, rel: ModelRelation) -> None:
         name = rel.model.name
@@ -243,16 +240,11 @@ def data_range(tx, rel: ModelRelation) -> tuple[date | None, date | None]:
     """First and last local day with rows: the day of the smallest and largest stored time
     (a day is monotone in the time), instead of converting every row."""
     column = rel.column(rel.time_column)
-    bounds = exp.select(
-        exp.alias_(exp.Min(this=column.copy()), ident(rel.time_column)),
-    ).from_(table_ref(rel.model.table, BASE))
-    upper = exp.select(
-        exp.alias_(exp.Max(this=column.copy()), ident(rel.time_column)),
-    ).from_(table_ref(rel.model.table, BASE))
-    day = rel.local_day()
     out = []
-    for select in (bounds, upper):
-        read = exp.select(day.copy()).from_(select.subquery(BASE))
+    for agg in (exp.Min, exp.Max):
+        extreme = exp.select(exp.alias_(agg(this=column.copy()), ident(rel.time_column)))
+        extreme = extreme.from_(table_ref(rel.model.table, BASE))
+        read = exp.select(rel.local_day()).from_(extreme.subquery(BASE))
         out.append(tx.rows(_sql(read))[0][0])
     return out[0], out[1]
 

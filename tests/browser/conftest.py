@@ -3,6 +3,7 @@ Debian's chromium. Every test here is marked `browser`."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -70,36 +71,50 @@ def serving_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_shop(tmp_path_factory.mktemp("shop"))
 
 
-@pytest.fixture(scope="session")
-def base_url(serving_dir: Path) -> Iterator[str]:
-    """The dashboard served by `northstar serve` on a free port against the fixture snapshot."""
+@contextlib.contextmanager
+def northstar_serve(
+    folder: Path, serving_dir: Path, extra_env: dict[str, str] | None = None, ready: str = "/"
+) -> Iterator[str]:
+    """`northstar serve` on a free port against `serving_dir` (settings and log in `folder`),
+    yielding its URL once `ready` answers; stopped on exit."""
     port = _free_port()
     env = {
         **os.environ,
-        "NORTHSTAR_SETTINGS": str(serving_dir / "none.toml"),
+        "NORTHSTAR_SETTINGS": str(folder / "none.toml"),
         "NORTHSTAR_METRICS": str(SPEC),
         "NORTHSTAR_SERVING_DIR": str(serving_dir),
         "NORTHSTAR_PORT": str(port),
         "NORTHSTAR_AS_OF": AS_OF.isoformat(),
+        **(extra_env or {}),
     }
-    log = (serving_dir / "server.log").open("w")
+    log_path = folder / "server.log"
+    log = log_path.open("w")
     cmd = [sys.executable, "-c", "import app; app.main()", "serve"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_S
     while True:
         try:
-            urllib.request.urlopen(url + "/", timeout=10)
+            urllib.request.urlopen(url + ready, timeout=10)
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError((serving_dir / "server.log").read_text()) from None
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+                raise RuntimeError(log_path.read_text()) from None
+            time.sleep(0.3)  # polling for the port, not waiting for an outcome
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(serving_dir: Path) -> Iterator[str]:
+    """The dashboard served by `northstar serve` on a free port against the fixture snapshot."""
+    with northstar_serve(serving_dir, serving_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,17 +5,11 @@ mode until it is revoked. Screenshots of the sign-in page at TV and laptop sizes
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SCREENSHOTS, SERVER_START_S, TIMEOUT_MS, _free_port
-from fixture_shop import AS_OF, SPEC
+from conftest import SCREENSHOTS, TIMEOUT_MS, northstar_serve
 from playwright.sync_api import expect
 
 from appdb import AppDb
@@ -35,36 +29,9 @@ def signed_server(
     db = AppDb(app_db)
     db.upgrade()
     add_user(db, "vera", PASSWORD, "viewer", by="test")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "NORTHSTAR_SETTINGS": str(folder / "none.toml"),
-        "NORTHSTAR_METRICS": str(SPEC),
-        "NORTHSTAR_SERVING_DIR": str(serving_dir),
-        "NORTHSTAR_PORT": str(port),
-        "NORTHSTAR_AS_OF": AS_OF.isoformat(),
-        "NORTHSTAR_AUTH": "password",
-        "NORTHSTAR_APP_DB": app_db,
-    }
-    log_path = folder / "server.log"
-    log = log_path.open("w")
-    cmd = [sys.executable, "-c", "import app; app.main()", "serve"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    while True:
-        try:
-            urllib.request.urlopen(url + "/login", timeout=10)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(log_path.read_text()) from None
-            time.sleep(0.3)  # polling for the port, not waiting for an outcome
-    yield url, db
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    extra = {"NORTHSTAR_AUTH": "password", "NORTHSTAR_APP_DB": app_db}
+    with northstar_serve(folder, serving_dir, extra, ready="/login") as url:
+        yield url, db
     db.close()
 
 

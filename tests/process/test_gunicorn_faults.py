@@ -34,6 +34,19 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> obje
         time.sleep(0.1)  # polling interval, not a wait for an outcome
 
 
+def project_env(project: Path) -> dict[str, str]:
+    """The environment a server process of `project` (shop_project) runs with."""
+    settings = settings_for(project)
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "NORTHSTAR_SETTINGS": str(project / "none.toml"),
+        "NORTHSTAR_METRICS": str(settings.metrics),
+        "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
+        "NORTHSTAR_AS_OF": settings.as_of,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,15 +63,7 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = project / "gunicorn.log"
-        settings = settings_for(project)
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "NORTHSTAR_SETTINGS": str(project / "none.toml"),
-            "NORTHSTAR_METRICS": str(settings.metrics),
-            "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
-            "NORTHSTAR_AS_OF": settings.as_of,
-        }
+        env = project_env(project)
         cmd = [str(GUNICORN), "-w", "1", "-b", f"127.0.0.1:{self.port}", "--timeout", "120"]
         cmd.append("--no-control-socket")  # one per user by default: parallel tests would share it
         if shipped_config:  # the project's gunicorn.conf.py: gthread, preload (a restart is a fork)

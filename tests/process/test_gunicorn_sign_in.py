@@ -4,7 +4,6 @@ others, and a revoked screen link is refused by every worker on its very next re
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -12,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from shop_project import make_project, publish, settings_for
-from test_gunicorn_faults import BOOT_TIMEOUT, GUNICORN, ROOT, free_port, wait_for
+from shop_project import make_project, publish
+from test_gunicorn_faults import BOOT_TIMEOUT, GUNICORN, ROOT, free_port, project_env, wait_for
 
 from appdb import AppDb
 from auth.accounts import add_user
@@ -24,17 +23,7 @@ SLIDE = "review-slide.children"
 
 
 def gunicorn(project: Path, bind: str, extra_env: dict[str, str], workers: int = 2):  # type: ignore[no-untyped-def]
-    settings = settings_for(project)
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "NORTHSTAR_SETTINGS": str(project / "none.toml"),
-        "NORTHSTAR_METRICS": str(settings.metrics),
-        "NORTHSTAR_SERVING_DIR": str(settings.serving_dir),
-        "NORTHSTAR_AS_OF": settings.as_of,
-        "WEB_CONCURRENCY": str(workers),
-        **extra_env,
-    }
+    env = {**project_env(project), "WEB_CONCURRENCY": str(workers), **extra_env}
     cmd = [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), "-b", bind]
     cmd += ["--no-control-socket", "app:create_server()"]
     log = (project / "gunicorn.log").open("w")
