@@ -7,9 +7,21 @@ itself is made by the migrations in appdb/migrations; tests check that the two a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROLES = ("viewer", "editor", "admin")  # in rising order of what they may do
@@ -102,3 +114,110 @@ class AppSecret(Base):
 
     def __repr__(self) -> str:
         return f"AppSecret({self.name!r})"
+
+
+# Alerting (issue 14). Rules live in YAML; the database keeps what happened to them.
+ALERT_STATES = ("normal", "pending", "firing", "nodata", "error")
+DELIVERY_STATUSES = ("pending", "sent", "failed")  # failed: out of retries, shown on /alerts
+
+
+class AlertState(Base):
+    """The current state of one series of one rule (one row per rule × series)."""
+
+    __tablename__ = "alert_states"
+    __table_args__ = (
+        UniqueConstraint("rule", "series"),
+        CheckConstraint(f"state IN {ALERT_STATES!r}", name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    series: Mapped[str] = mapped_column(String(400), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(DateTime)
+    breaches: Mapped[int] = mapped_column(Integer, default=0)
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    value: Mapped[float | None] = mapped_column(Float)
+    period: Mapped[date | None] = mapped_column(Date)
+    expected: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    acked_by: Mapped[str | None] = mapped_column(String(200))
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ack_comment: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"AlertState({self.rule!r}, {self.series!r}, {self.state!r})"
+
+
+class AlertEvent(Base):
+    """History: a state change, an acknowledgement or a silence, appended and never changed."""
+
+    __tablename__ = "alert_history"
+    __table_args__ = (Index("ix_alert_history_rule_at", "rule", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utc_now, index=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    series: Mapped[str] = mapped_column(String(400), default="")
+    event: Mapped[str] = mapped_column(String(32))  # "firing", "resolved", "pending", "ack", …
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)
+    period: Mapped[date | None] = mapped_column(Date)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    who: Mapped[str | None] = mapped_column(String(200))  # acks and silences: the person
+
+    def __repr__(self) -> str:
+        return f"AlertEvent({self.at:%Y-%m-%d %H:%M} {self.rule!r} {self.event!r})"
+
+
+class AlertSilence(Base):
+    """Mute notifications of matching series until `ends_at`: by rule name, by labels, or both
+    (every given matcher must hold). States are still evaluated and recorded while silenced."""
+
+    __tablename__ = "alert_silences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str | None] = mapped_column(String(200))  # None: any rule
+    series: Mapped[str | None] = mapped_column(String(400))  # None: every series of it
+    labels: Mapped[dict[str, str] | None] = mapped_column(JSON)  # {label: value}, all must match
+    starts_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    ends_at: Mapped[datetime] = mapped_column(DateTime)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    ended_by: Mapped[str | None] = mapped_column(String(200))  # ended early by hand
+
+    def __repr__(self) -> str:
+        return f"AlertSilence(id={self.id!r}, rule={self.rule!r}, ends_at={self.ends_at!r})"
+
+
+class Delivery(Base):
+    """The outbox: one message to one channel, retried with backoff until sent or out of tries.
+
+    Written in the same transaction as the state change that caused it, so a crash between the
+    two cannot lose a notification; `payload` holds everything the channel needs to send it."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        CheckConstraint(f"status IN {DELIVERY_STATUSES!r}", name="status"),
+        Index("ix_alert_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    channel: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))  # firing / resolved / repeat / report
+    rule: Mapped[str | None] = mapped_column(String(200))
+    series: Mapped[str | None] = mapped_column(String(400))
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        return f"Delivery(id={self.id!r}, channel={self.channel!r}, status={self.status!r})"

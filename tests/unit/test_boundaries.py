@@ -20,6 +20,8 @@ BANNED = {
     # The app database holds people and their actions: no numbers, no pages, no web framework.
     "appdb": {"duckdb", "metric_layer", "dashboard", "connectors", "dash", "flask", "auth"},
     "auth": {"duckdb", "metric_layer", "dashboard", "connectors", "dash", "plotly"},
+    # Alerts read numbers through the metric service and send messages; pages show them.
+    "alerts": {"duckdb", "dashboard", "connectors", "dash", "flask"},
 }
 
 
