@@ -79,7 +79,9 @@ def alert_email(
     email.add_alternative(alert_html(m, payload, cid[1:-1] if chart_png else None), subtype="html")
     if chart_png:
         html_part = email.get_payload()[1]
-        html_part.add_related(chart_png, "image", "png", cid=cid, filename="chart.png")
+        html_part.add_related(
+            chart_png, "image", "png", cid=cid, disposition="inline", filename="chart.png"
+        )
     return email
 
 

@@ -222,7 +222,7 @@ def test_a_redirect_is_not_followed(httpserver) -> None:  # type: ignore[no-unty
     httpserver.expect_request("/hooks/T0001/B0002/xyzzySECRETpath").respond_with_data(
         "", 302, headers={"Location": "https://elsewhere.example.com/"}
     )
-    with pytest.raises(DeliveryError, match="answered HTTP 302$"):
+    with pytest.raises(DeliveryError, match=r"answered HTTP 302$"):
         send_webhook(hook(httpserver), REPORT, base_url=BASE, environ=env(httpserver))
     assert len(received(httpserver)) == 1
 
