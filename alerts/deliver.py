@@ -210,10 +210,11 @@ def give_up(db: AppDb, row: DueRow, reason: str) -> bool:
     return _guarded(db, row, row.attempts, status="failed", last_error=reason)
 
 
-def _guarded(db: AppDb, row: DueRow, attempts: int, **values: Any) -> bool:
+def _guarded(db: AppDb, row: DueRow, seen: int, **values: Any) -> bool:
+    """Change the row only if it is still pending with `seen` attempts: True when it was."""
     statement = (
         update(Delivery)
-        .where(Delivery.id == row.id, Delivery.status == "pending", Delivery.attempts == attempts)
+        .where(Delivery.id == row.id, Delivery.status == "pending", Delivery.attempts == seen)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
