@@ -68,7 +68,9 @@ def alert_figure(
         plot_bgcolor="white",
         paper_bgcolor="white",
     )
-    figure.update_xaxes(showgrid=False)
+    figure.update_xaxes(showgrid=False, tickformat="%b %d")
+    if len(frame) <= 12:  # few periods: tick each one at its own start, not plotly's choice
+        figure.update_xaxes(tickvals=list(frame["period"]))
     figure.update_yaxes(gridcolor="#e9ecef", separatethousands=True)
     return figure
 

@@ -198,3 +198,22 @@ def test_errors_carry_key_paths_for_line_numbers() -> None:
     assert str(caught.value) == (
         "to[1]: 'bad' is not an email address (write a plain address such as growth@example.com)"
     )
+
+
+def test_every_channel_key_and_smtp_setting_is_documented() -> None:
+    from dataclasses import fields
+    from pathlib import Path
+
+    from alerts.channels.config import KEYS
+    from settings import Settings
+
+    root = Path(__file__).parents[2]
+    doc = (root / "docs" / "alert-channels.md").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for key in {k for keys in KEYS.values() for k in keys}:
+        assert f"`{key}`" in doc, key
+    for field in fields(Settings):
+        if field.name.startswith("smtp_"):
+            variable = f"NORTHSTAR_{field.name.upper()}"
+            assert f"`{variable}`" in doc and f"`{variable}`" in readme, variable
+            assert variable in (root / "settings.py").read_text(encoding="utf-8")
