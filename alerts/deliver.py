@@ -160,7 +160,9 @@ def deliver_due(
                 counts["skipped"] += 1
                 continue
             attempt = row.attempts + 1
-            error = _send(channel, row.payload, settings, environ, renderer, webhook_timeout)
+            # The row's kind says what the payload is: a report's payload need not repeat it.
+            payload = {**row.payload, "kind": row.kind}
+            error = _send(channel, payload, settings, environ, renderer, webhook_timeout)
             if error is not None:
                 error = redact(error, channel_secrets(channel, settings, environ))
             outcome = finish(db, row, attempt, now, error)

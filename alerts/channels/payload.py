@@ -7,8 +7,9 @@ and `points` [{period, value}]: the metric's recent values for the email's chart
 at most MAX_POINTS; empty when the evaluator gave none). `series` is the series' name (`""` for a
 rule that does not split, `region=South` for one that does), as everywhere in alerting.
 
-The weekly report's payload is made by the report: {"kind": "report", "subject", "html", "text",
-"pdf_path", "week"} and optionally "link" (a path such as /report?week=2026-W48).
+The weekly report's payload is made by the report: {"subject", "html", "text", "pdf_path", "week"}
+and optionally "link" (default: /report/<week>.pdf); its outbox row's kind is "report", which
+alerts.deliver adds to the payload as "kind" before a channel sees it.
 Times are naive UTC in ISO form; numbers that are not finite become null (JSON has no NaN).
 """
 

@@ -164,7 +164,9 @@ def _slack_report(payload: Mapping[str, Any], base_url: str) -> dict[str, Any]:
 
 
 def report_link(payload: Mapping[str, Any], base_url: str) -> str:
-    return absolute(str(payload.get("link") or "/"), base_url)
+    """The payload's `link`, else the week's PDF download (the report's /report/<week>.pdf)."""
+    week = payload.get("week")
+    return absolute(str(payload.get("link") or (f"/report/{week}.pdf" if week else "/")), base_url)
 
 
 def mrkdwn(text: str) -> str:

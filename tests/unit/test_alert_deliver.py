@@ -228,6 +228,20 @@ def test_email_rows_go_through_smtp_with_the_chart(db: AppDb) -> None:
     assert any(p.get_content_type() == "image/png" for p in message.walk())
 
 
+def test_a_report_row_as_the_report_writes_it(db: AppDb, httpserver) -> None:  # type: ignore[no-untyped-def]
+    """The report queues rows itself: kind "report" on the row, the contract's keys in payload."""
+    httpserver.expect_request(HOOK_PATH).respond_with_data("ok")
+    payload = {"subject": "Weekly review 2026-W48", "html": "<p>h</p>", "text": "Paid orders 12,220",
+               "pdf_path": "/nowhere.pdf", "week": "2026-W48"}  # fmt: skip
+    with db.session() as session:
+        session.add(Delivery(channel="growth-slack", kind="report", rule="weekly-report",
+                             series="2026-W48", payload=payload, next_attempt_at=AT))  # fmt: skip
+    assert deliver_due(db, channels(), SETTINGS, AT, environ(httpserver)).sent == 1
+    body = httpserver.log[0][0].get_json()
+    link = "https://northstar.example.com/report/2026-W48.pdf"
+    assert body["text"] == f"Weekly review 2026-W48 <{link}|Open the report>"
+
+
 def test_a_row_claimed_by_one_sender_is_not_claimed_by_another(app_db_url: str) -> None:
     first, second = AppDb(app_db_url), AppDb(app_db_url)  # two processes' engines
     first.upgrade()
