@@ -231,3 +231,38 @@ def test_a_variable_holding_no_url_is_refused_before_sending() -> None:
     channel = parse_channel("ops-hook", {"type": "webhook", "url": "${HOOK_URL}"})
     with pytest.raises(DeliveryError, match="is not an http:// or https:// URL"):
         send_webhook(channel, REPORT, base_url=BASE, environ={"HOOK_URL": "file:///etc/passwd"})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "signed", "text"),
+    [
+        (12_220.0, False, "12,220"),
+        (1_000_000.0, False, "1,000,000"),
+        (1_234.5, False, "1,234.5"),
+        (0.0812, False, "0.0812"),
+        (-3.14159, False, "-3.142"),
+        (0.0, False, "0"),
+        (None, False, "no data"),
+        (1_180.0, True, "+1,180"),
+        (-420.0, True, "-420"),
+    ],
+)
+def test_numbers_in_messages(value: float | None, signed: bool, text: str) -> None:
+    from alerts.channels.message import format_number
+
+    assert format_number(value, signed=signed) == text
+
+
+@pytest.mark.parametrize(
+    ("grain", "label"),
+    [
+        ("day", "2026-11-23"),
+        ("week", "week of 2026-11-23"),
+        ("month", "2026-11"),
+        ("quarter", "2026-Q4"),
+    ],
+)
+def test_period_labels(grain: str, label: str) -> None:
+    from alerts.channels.message import period_label
+
+    assert period_label("2026-11-23", grain) == label
