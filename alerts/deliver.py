@@ -145,8 +145,8 @@ def deliver_due(
             )
             if channel is None or row.attempts >= MAX_ATTEMPTS:
                 reason = (
-                    f"channel `{row.channel}` is no longer in the alerts config; add it back "
-                    "and send again, or leave this message unsent"
+                    f"channel `{row.channel}` is no longer in the alerts config, so this "
+                    "message is not sent (add the channel back for the next ones)"
                     if channel is None
                     else f"gave up after {row.attempts} tries (the last one did not finish)"
                 )

@@ -202,8 +202,8 @@ def test_a_channel_gone_from_the_config_fails_at_once_and_in_app_is_sent(db: App
     gone, in_app = rows(db)
     assert (gone.status, gone.attempts) == ("failed", 0)
     assert gone.last_error == (
-        "channel `old-hook` is no longer in the alerts config; add it back and send again, "
-        "or leave this message unsent"
+        "channel `old-hook` is no longer in the alerts config, so this message is not sent "
+        "(add the channel back for the next ones)"
     )
     assert (in_app.status, in_app.sent_at) == ("sent", AT)
 
