@@ -80,7 +80,7 @@ PROJECT_PACKAGES = (
     "appdb",
     "auth",
 )
-PROJECT_MODULES = ("app", "settings", "located_yaml")
+PROJECT_MODULES = ("app", "settings", "located_yaml", "env_refs")
 
 
 def _project_modules() -> dict[str, Path]:
