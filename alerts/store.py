@@ -60,6 +60,15 @@ def forget_states(session: Session, keep_rules: Iterable[str]) -> list[str]:
     return gone
 
 
+def forget_series(session: Session, rule: str, series: str) -> None:
+    """Drop one series' state (a dimension value the rule no longer reports); history stays."""
+    row = session.scalars(
+        select(AlertState).where(AlertState.rule == rule, AlertState.series == series)
+    ).one_or_none()
+    if row is not None:
+        session.delete(row)
+
+
 def record_event(
     session: Session,
     *,
