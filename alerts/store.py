@@ -20,8 +20,9 @@ from appdb.models import AlertEvent, AlertSilence, AlertState
 MAX_COMMENT = 2000  # a typed comment can be anything; keep the history readable
 
 
-class AlertError(Exception):
-    """An alert action that cannot be done (ack of a series that is not firing, unknown silence)."""
+class AlertError(ValueError):
+    """An alert action that cannot be done (ack of a series that is not firing, unknown silence).
+    A ValueError, so the CLI's guard shows it as a usage error (exit 2), as AccountError is."""
 
 
 _STATE_FIELDS = [f.name for f in fields(SeriesState)]
