@@ -36,6 +36,7 @@ from alerts.store import (
     forget_states,
     is_silenced,
     load_states,
+    lock_states,
     record_event,
     save_state,
 )
@@ -179,6 +180,7 @@ def check(
     explain = explain if explain is not None else _default_explain()
     write = enqueue or write_outbox
     with db.session() as session:
+        lock_states(session)  # another check or an ack waits until this one commits
         states = load_states(session)
         silences = active_silences(session, now)
         for rule in config.rules:

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from alerts.evaluate import check
 from alerts.model import Observation, Rule, SegmentNote
 from alerts.store import acknowledge, add_silence, history, load_states
-from appdb import AppDb
+from appdb import AppDb, AppDbError
 from appdb.models import AlertEvent, AlertState, Delivery
 
 T0 = datetime(2026, 11, 30, 8, 0)
@@ -267,3 +267,70 @@ def test_an_explanation_that_fails_does_not_stop_the_alert(db: AppDb) -> None:
     report = run(db, Seen({"aov_drop": {"": "breach"}}), config=Config((AOV,)), explain=explain)
     (note,) = report.notifications
     assert (note.kind, note.segments, note.drivers_link) == ("firing", (), "")
+
+
+def impatient(url: str) -> AppDb:
+    """A second connection to the same database, as another process would have, that gives up
+    at once (SQLite) or after 0.2 s (PostgreSQL) when the alert states are held."""
+    other = AppDb(url)
+
+    @event.listens_for(other.engine, "connect")
+    def no_waiting(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        if other.engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA busy_timeout = 0")  # after the app's own 30 s pragma
+        else:
+            cursor.execute("SET lock_timeout = 200")
+        cursor.close()
+        if other.engine.dialect.name == "postgresql":
+            dbapi_connection.commit()
+
+    return other
+
+
+def test_a_second_check_during_a_check_waits_instead_of_notifying_twice(
+    db: AppDb, app_db_url: str
+) -> None:
+    config = Config((AOV,))
+    seen = Seen({"aov_drop": {"": "breach"}})
+    run(db, seen, config=config)  # firing at T0
+    later = T0 + timedelta(days=2)  # a repeat is due
+    other = impatient(app_db_url)
+    second: list[object] = []
+
+    def explain(service, rule, observation):  # type: ignore[no-untyped-def]
+        # the first check is inside its transaction: a second one starts now, elsewhere
+        try:
+            second.append(run(other, seen, later, config=config))
+        except AppDbError as exc:
+            second.append(exc)
+        return (), ""
+
+    first = run(db, seen, later, config=config, explain=explain)
+    other.close()
+    assert [n.kind for n in first.notifications] == ["repeat"]
+    assert isinstance(second[0], AppDbError)  # it had to wait; this one would not
+    with db.session() as s:
+        assert s.scalars(select(Delivery.kind).order_by(Delivery.id)).all() == [
+            "firing", "firing", "repeat", "repeat"
+        ]  # two channels each  # fmt: skip
+
+
+def test_an_ack_during_a_check_waits_for_it(db: AppDb, app_db_url: str) -> None:
+    config = Config((AOV,))
+    seen = Seen({"aov_drop": {"": "breach"}})
+    run(db, seen, config=config)
+    other = impatient(app_db_url)
+    tried: list[object] = []
+
+    def explain(service, rule, observation):  # type: ignore[no-untyped-def]
+        try:
+            with other.session() as s:
+                tried.append(acknowledge(s, "aov_drop", "", who="ana", now=T0 + H))
+        except AppDbError as exc:
+            tried.append(exc)
+        return (), ""
+
+    run(db, seen, T0 + 2 * timedelta(days=1), config=config, explain=explain)
+    other.close()
+    assert isinstance(tried[0], AppDbError)  # it waits for the check (here: gives up at once)
