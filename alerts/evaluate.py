@@ -189,6 +189,7 @@ def check(
                 previous = known.get(observation.series)
                 silenced = is_silenced(silences, rule, observation.series)
                 state, notes, events = step(rule, previous, observation, now, silenced)
+                known[observation.series] = state  # a series observed twice steps on from here
                 notes = [_explained(n, service, observation, explain) for n in notes]
                 save_state(session, state)
                 for event in events:
