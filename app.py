@@ -16,6 +16,7 @@ def build_cli() -> typer.Typer:
     import typer
 
     from cli import (
+        alert_commands,
         audit_commands,
         demo_commands,
         explain_commands,
@@ -43,6 +44,7 @@ def build_cli() -> typer.Typer:
         user_commands,
         screen_commands,
         audit_commands,
+        alert_commands,
     ):
         module.register(app)
     guard_commands(app)  # every command: typed errors → one message and an exit code

@@ -14,6 +14,8 @@
 |                           |                         | or redis://host:port/db (shared by workers) |
 | NORTHSTAR_SERVING_THREADS | 1                       | DuckDB threads of each web-side snapshot    |
 | NORTHSTAR_SERVING_MEMORY  | 1GB                     | DuckDB memory ceiling of each of them       |
+| NORTHSTAR_ALERTS_EVERY    | 15m                     | the worker checks alerts this often (and    |
+|                           |                         | after each ingest); off: only after ingests |
 
 Sign-in (README, "Sign-in"; off by default):
 
@@ -76,6 +78,9 @@ class Settings:
     # (larger operators spill to disk), not what a worker holds at rest.
     serving_threads: int = 1
     serving_memory: str = "1GB"
+    # `northstar worker` evaluates alert rules this often (30m, 1h, 2 hours…) and after every
+    # ingest that published a snapshot; "off" leaves only the latter.
+    alerts_every: str = "15m"
     # Sign-in (auth/): off keeps `make demo` opening straight into the Overview.
     auth: str = "off"
     secret_key: str = ""  # empty: a key generated once and kept in the app database
