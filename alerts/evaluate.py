@@ -41,7 +41,6 @@ from alerts.store import (
     save_state,
 )
 from appdb import AppDb
-from appdb.models import Delivery
 
 log = logging.getLogger("northstar.alerts")
 
@@ -190,7 +189,10 @@ def check(
                 silenced = is_silenced(silences, rule, observation.series)
                 state, notes, events = step(rule, previous, observation, now, silenced)
                 known[observation.series] = state  # a series observed twice steps on from here
-                notes = [_explained(n, service, observation, explain) for n in notes]
+                notes = [
+                    replace(_explained(n, service, observation, explain), points=observation.points)
+                    for n in notes
+                ]
                 save_state(session, state)
                 for event in events:
                     record_event(
@@ -260,9 +262,6 @@ def _send(
     deliver: Deliver | None,
 ) -> None:
     deliver = deliver or _default_deliver()
-    if deliver is None:
-        report.delivery_note = "not sent: alerts.deliver is not installed; rows wait in the outbox"
-        return
     try:
         report.delivery = deliver(db, dict(config.channels), settings, now, environ)
     except Exception as exc:  # the states are committed; the rows are retried next time
@@ -271,51 +270,14 @@ def _send(
 
 
 # -- the outbox -------------------------------------------------------------------------------
-# TODO(merge): alerts.deliver.enqueue and alerts.channels.payload.notification_payload (the
-# channels helper's) replace write_outbox and notification_payload below.
 
 
 def write_outbox(session: Session, note: Notification, now: datetime) -> int:
-    """One pending Delivery row per channel of the rule, in the caller's transaction."""
-    payload = notification_payload(note)
-    for channel in note.rule.channels:
-        session.add(
-            Delivery(
-                created_at=now, channel=channel, kind=note.kind, rule=note.rule.name,
-                series=note.series, payload=payload, status="pending", attempts=0,
-                next_attempt_at=now, last_error="",
-            )
-        )  # fmt: skip
-    return len(note.rule.channels)
+    """One pending Delivery row per channel of the rule, in the caller's transaction (in-app
+    rows are written as sent), carrying the series' recent values for the email's chart."""
+    from alerts.deliver import enqueue
 
-
-def notification_payload(note: Notification) -> dict[str, Any]:
-    """What a channel needs to send `note`, JSON-able (the contract's field list)."""
-    rule = note.rule
-    return {
-        "rule": rule.name,
-        "metric": rule.metric,
-        "series": note.series,
-        "kind": note.kind,
-        "state": note.state,
-        "title": note.title,
-        "severity": rule.severity,
-        "value": note.value,
-        "period": note.period.isoformat() if note.period else None,
-        "expected": note.expected,
-        "detail": note.detail,
-        "since": note.since.isoformat() if note.since else None,
-        "at": note.at.isoformat(),
-        "owners": list(rule.owners),
-        "summary": rule.summary,
-        "segments": [
-            {"label": s.label, "change": s.change, "share": s.share, "effect": s.effect}
-            for s in note.segments
-        ],
-        "drivers_link": note.drivers_link,
-        "grain": rule.grain,
-        "labels": rule.label_map,
-    }
+    return len(enqueue(session, note, note.rule.channels, now=now, points=note.points))
 
 
 # -- defaults, imported when used (other helpers' modules; see the module docstring) ----------
@@ -335,9 +297,7 @@ def _default_explain() -> Explain | None:
     return explain_observation
 
 
-def _default_deliver() -> Deliver | None:
-    try:
-        from alerts.deliver import deliver_due  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+def _default_deliver() -> Deliver:
+    from alerts.deliver import deliver_due
+
     return deliver_due

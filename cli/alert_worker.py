@@ -95,12 +95,10 @@ def check_now(settings: Settings, db: AppDb, now: datetime) -> CheckReport | Non
 
 
 def send_due(settings: Settings, db: AppDb, now: datetime) -> Any:
-    """Send the outbox rows that are due (new ones and retries). TODO(merge): alerts.deliver."""
+    """Send the outbox rows that are due (new ones and retries)."""
+    from alerts.deliver import deliver_due
+
     if not settings.metrics.exists():
-        return None
-    try:
-        from alerts.deliver import deliver_due  # type: ignore[import-not-found]
-    except ImportError:
         return None
     config = rules_config(settings)
     return deliver_due(db, dict(config.channels), settings, now, os.environ)

@@ -114,7 +114,7 @@ def test_a_firing_rule_writes_state_history_and_one_outbox_row_per_channel(db: A
         rows = list(s.scalars(select(Delivery).order_by(Delivery.channel)))
     assert [(r.channel, r.kind, r.rule, r.status, r.next_attempt_at) for r in rows] == [
         ("growth-slack", "firing", "aov_drop", "pending", T0),
-        ("in-app", "firing", "aov_drop", "pending", T0),
+        ("in-app", "firing", "aov_drop", "sent", T0),  # nothing to send: the page shows it
     ]
     payload = rows[0].payload
     assert payload["segments"] == [

@@ -42,6 +42,10 @@ class World:
         self.outcomes: dict[str, dict[str, str]] = {}
         self.services: list[object] = []
         self.loads: list[object] = []
+        self.deliveries: list[object] = []
+
+    def deliver(self, db, channels, settings, now, environ):  # type: ignore[no-untyped-def]
+        self.deliveries.append(now)
 
     def observe(self, service, rule, now, *, last_loads=None):  # type: ignore[no-untyped-def]
         self.services.append(service)
@@ -65,7 +69,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setattr(cli.alert_context, "load_alerts_config", w.load_config)
     monkeypatch.setattr(evaluate, "_default_observe", lambda: w.observe)
     monkeypatch.setattr(evaluate, "_default_explain", lambda: None)
-    monkeypatch.setattr(evaluate, "_default_deliver", lambda: None)
+    # sending is alerts.deliver's (tested in test_alert_deliver.py): here only that it is asked
+    monkeypatch.setattr(evaluate, "_default_deliver", lambda: w.deliver)
     return w
 
 
@@ -102,7 +107,7 @@ def test_check_exits_0_when_nothing_fires_and_1_when_something_does(world: World
     assert (
         lines[-1] == "2 firing, 0 pending, 0 resolved, 0 no data, 0 error (2 series of 2 rule(s))"
     )
-    assert "not sent: alerts.deliver is not installed" in done.stderr
+    assert len(world.deliveries) == 2  # the outbox is sent after each check commits
     world.outcomes = {"aov_drop": {"": "ok"}, "refunds_high": {"region=N": "ok"}}
     done = alerts("check", env=env)
     assert done.exit_code == 0
