@@ -24,6 +24,7 @@ def build_cli() -> typer.Typer:
         rollup_commands,
         screen_commands,
         serve_commands,
+        team_commands,
         user_commands,
     )
     from cli.guard import guard_commands
@@ -41,6 +42,7 @@ def build_cli() -> typer.Typer:
         serve_commands,
         demo_commands,
         user_commands,
+        team_commands,
         screen_commands,
         audit_commands,
     ):
