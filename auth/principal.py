@@ -55,11 +55,12 @@ class Principal:
         once), seeing the rows both their scope and their team's allow."""
         session_id = f"u:{user.id}:{user.session_epoch}" if kind == USER else ""
         team = user.team
+        team_name = team.name if team is not None else None
         try:
-            scope = account_scope(user.name, user.scope, team and team.name, team and team.scope)
-        except NoRowsError as exc:
-            return cls(user.name, Role(user.role), kind, None, session_id, team.name, str(exc))
-        return cls(user.name, Role(user.role), kind, scope, session_id, team and team.name)
+            scope = account_scope(user.name, user.scope, team_name, team and team.scope)
+        except NoRowsError as exc:  # never None (= everything): the gate refuses them
+            return cls(user.name, Role(user.role), kind, None, session_id, team_name, str(exc))
+        return cls(user.name, Role(user.role), kind, scope, session_id, team_name)
 
 
 ANONYMOUS = Principal("anonymous", Role.ADMIN, NOBODY)

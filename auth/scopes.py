@@ -74,6 +74,13 @@ def account_scope(
     try:
         return effective_scope(own, team)
     except NoRowsError as exc:
+        if team_name is None:  # a stored scope with an empty list of values
+            raise NoRowsError(
+                f"{name} would see no rows: their scope allows no value of "
+                f"{', '.join(exc.dimensions)}; an admin sets it with "
+                f"`northstar users set-scope {name} …`",
+                exc.dimensions,
+            ) from None
         raise NoRowsError(
             f"{name} would see no rows: their scope ({scope_text(own)}) and team {team_name}'s "
             f"({scope_text(team)}) share no value of {', '.join(exc.dimensions)}. An admin "

@@ -119,6 +119,8 @@ def test_a_team_member_exports_the_rows_both_scopes_allow_and_follows_team_chang
     assert paid_orders_by_region()["south"] > ads["south"] > 0  # both scopes narrowed it
     client = dash_app.server.test_client()
     assert sign_in(client, "tess", PASSWORD).status_code == 302
+    layout = json.loads(client.get("/_dash-layout").get_data(as_text=True))
+    assert "tess · viewer · South" in json.dumps(layout, ensure_ascii=False)  # the header
     south = export(dash_app, client)
     assert {r: int(v) for r, v in south.groupby("region")["orders"].sum().items()} == {
         "south": ads["south"]

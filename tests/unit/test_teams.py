@@ -16,11 +16,13 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app import build_cli
-from appdb import AppDb, AuditEntry
+from appdb import AppDb, AuditEntry, Team, User
 from auth.accounts import add_user, list_users, set_scope, set_team
+from auth.principal import Principal
 from auth.roles import AccountError
 from auth.scopes import NoRowsError, effective_scope
 from auth.teams import add_team, list_teams, remove_team, set_team_scope
+from metric_layer.scope import Scope, ScopeError
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -48,6 +50,9 @@ ME = f"cli:{getpass.getuser()}"
 def test_a_member_sees_what_both_scopes_allow(own, team, sees) -> None:  # type: ignore[no-untyped-def]
     assert effective_scope(own, team) == sees
     assert effective_scope(team, own) == sees  # the order of the two does not matter
+    # The metric layer's own combination of two scopes agrees (auth may not import it).
+    if own and team:
+        assert Scope.of(sees) == Scope.of(own) & Scope.of(team)
 
 
 def test_scopes_with_no_value_in_common_see_nothing_rather_than_everything() -> None:
@@ -59,6 +64,27 @@ def test_scopes_with_no_value_in_common_see_nothing_rather_than_everything() -> 
     # Values are compared as text, as the metric service compares them: South is not south.
     with pytest.raises(NoRowsError):
         effective_scope({"region": ["South"]}, {"region": ["south"]})
+    with pytest.raises(ScopeError, match="share no value of `region`"):
+        Scope.of({"region": ["North"]}) & Scope.of({"region": ["South"]})
+
+
+def test_a_principal_that_would_see_nothing_is_marked_never_unlimited() -> None:
+    """The gate refuses a principal with `no_rows`; its scope must not read as "everything"
+    to anything that asks before the gate does (current_scope raises then)."""
+    south = Team(name="South", scope={"region": ["South"]})
+    nora = User(
+        name="nora", role="viewer", scope={"region": ["North"]}, session_epoch=0, team=south
+    )
+    who = Principal.of_user(nora)
+    assert who.scope is None and who.team == "South"
+    assert who.no_rows.startswith("nora would see no rows")
+    empty = Principal.of_user(User(name="em", role="viewer", scope={"region": []}, session_epoch=0))
+    assert empty.no_rows == (
+        "em would see no rows: their scope allows no value of region; an admin sets it with "
+        "`northstar users set-scope em …`"
+    )
+    fine = Principal.of_user(User(name="ana", role="viewer", session_epoch=0, team=south))
+    assert (fine.scope, fine.no_rows) == ({"region": ["South"]}, "")
 
 
 # -- teams in the app database ---------------------------------------------------------------
