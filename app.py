@@ -25,6 +25,7 @@ def build_cli() -> typer.Typer:
         rollup_commands,
         screen_commands,
         serve_commands,
+        team_commands,
         user_commands,
     )
     from cli.guard import guard_commands
@@ -42,6 +43,7 @@ def build_cli() -> typer.Typer:
         serve_commands,
         demo_commands,
         user_commands,
+        team_commands,
         screen_commands,
         audit_commands,
         alert_commands,

@@ -67,12 +67,15 @@ def create_dash(
 
 
 def signed_in_scope() -> Scope | None:
-    """The rows the signed-in user may see (their account's scope), for every number the
-    service gives this request. No principal yet means the gate has not let the request
-    through: refuse rather than answer for the whole company."""
+    """The rows the signed-in user may see (their account's scope and their team's together,
+    read for this request), for every number the service gives it. No principal yet means the
+    gate has not let the request through, and an account whose two scopes clash may see no
+    row: refuse both rather than answer for the whole company."""
     who = current_principal()
     if who is None:
         raise PermissionError("no signed-in user for this request")
+    if who.no_rows:
+        raise PermissionError(who.no_rows)
     return Scope.of(who.scope) if who.scope else None
 
 
