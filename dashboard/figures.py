@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from analysis.targets import Targets, target_series  # noqa: F401  (re-exported)
 from dashboard import theme
 from dashboard.formatting import axis_format, format_value, period_label
-
-Targets = list[tuple[date, float]]
 
 
 def _hover(frame: pd.DataFrame, column: str, metric: Any, grain: str, currency: str) -> list:
@@ -225,21 +223,6 @@ def sparkline(
         hovermode="x",
     )
     return fig
-
-
-def target_series(
-    targets: list[Any], periods: list[date], grain: str, default_grain: str = "week"
-) -> Targets:
-    """(period, target) for each period from the latest target in force; targets of another grain
-    are left out rather than rescaled, because a weekly goal is not a monthly one divided by four."""
-    mine = [t for t in targets if (t.grain or default_grain) == grain]
-    ordered = sorted(mine, key=lambda t: t.from_)
-    out = []
-    for period in periods:
-        active = [t for t in ordered if t.from_ <= period]
-        if active:
-            out.append((period, active[-1].value))
-    return out
 
 
 def _tick(grain: str) -> str:

@@ -1,0 +1,351 @@
+"""The review record in the app database: start (freeze) a week's review, add notes, decisions
+and actions, tick actions done, close, and read it all back.
+
+Every write is one transaction with its audit entry (appdb.audit). What a review froze is
+written once and never changed; notes and decisions are only ever appended; an action's text
+and owner stay as written and only its status moves (open ⇄ done, with who and when). Times are
+naive UTC and passed in (`now`), never read from the clock here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alerts.store import load_states
+from appdb import AppDb, audit
+from appdb.models import Review, ReviewAction, ReviewDecision, ReviewNote, ReviewNumbers
+from metric_layer.suggest import did_you_mean
+from reviews.errors import ReviewError
+from reviews.numbers import FrozenSlide, week_numbers
+from reviews.records import (
+    GENERAL,
+    Action,
+    ReviewRecord,
+    ReviewSummary,
+    action_of,
+    decision_of,
+    note_of,
+    review_header,
+)
+from reviews.weeks import IsoWeek
+
+# Audit log action names.
+STARTED = "review started"
+CLOSED = "review closed"
+NOTE_ADDED = "review note added"
+DECISION_ADDED = "review decision added"
+ACTION_ADDED = "review action added"
+ACTION_DONE = "review action done"
+ACTION_REOPENED = "review action reopened"
+
+LONGEST_TEXT = 4000  # characters of a note, decision or action
+LONGEST_NAME = 200  # an owner's or writer's name (the columns' size)
+
+
+def start_review(
+    db: AppDb, week: IsoWeek, service: Any, who: str, now: datetime, *, alerts: bool = True
+) -> ReviewRecord:
+    """Freeze `week`'s numbers from `service` (a MetricService; its snapshot version is kept)
+    and open its review. ReviewError when the week already has one (its numbers stay as they
+    were frozen), is not over, or the spec has no North Star."""
+    _check_absent(db, week)
+    states = None
+    if alerts:
+        with db.session() as session:
+            states = list(load_states(session).values())
+    slides = week_numbers(service, week, states)
+    period = date.fromisoformat(slides[0].numbers["period"])
+    version = getattr(service, "snapshot", None)
+    try:
+        with db.session() as session:
+            review = Review(
+                week=str(week),
+                period_start=period,
+                status="open",
+                snapshot=version,
+                created_by=_name(who),
+                created_at=now,
+            )
+            session.add(review)
+            session.flush()
+            for position, slide in enumerate(slides):
+                session.add(
+                    ReviewNumbers(
+                        review_id=review.id,
+                        slide=slide.slide,
+                        position=position,
+                        metric=slide.metric,
+                        numbers=slide.numbers,
+                        snapshot=version,
+                        frozen_at=now,
+                    )
+                )
+            audit(session, who, STARTED, f"{week}: numbers frozen from snapshot {version or '—'}")
+    except IntegrityError:  # started by someone else since _check_absent
+        _check_absent(db, week)
+        raise
+    record = get_review(db, week)
+    assert record is not None
+    return record
+
+
+def _check_absent(db: AppDb, week: IsoWeek) -> None:
+    with db.session() as session:
+        row = _row(session, week)
+        if row is not None:
+            raise ReviewError(
+                f"the review of {week} was started on {row.created_at:%Y-%m-%d %H:%M} UTC by "
+                f"{row.created_by}; its numbers stay as frozen then "
+                f"(`northstar review show --week {week}` shows them beside today's)"
+            )
+
+
+def _row(session: Session, week: IsoWeek) -> Review | None:
+    return session.scalars(select(Review).where(Review.week == str(week))).one_or_none()
+
+
+def _open_row(session: Session, week: IsoWeek) -> Review:
+    row = _row(session, week)
+    if row is None:
+        raise ReviewError(
+            f"there is no review of {week} yet: start it with `northstar review start --week "
+            f"{week}` or on /reviews/{week}"
+        )
+    if row.status != "open":
+        raise ReviewError(
+            f"the review of {week} is closed; write it in a later week's review instead"
+        )
+    return row
+
+
+def _text(text: object, what: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ReviewError(f"write the {what}'s text: it is empty")
+    text = text.strip()
+    if len(text) > LONGEST_TEXT:
+        raise ReviewError(f"a {what} has at most {LONGEST_TEXT:,} characters, not {len(text):,}")
+    return text
+
+
+def _name(name: object, what: str = "writer") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ReviewError(f"name the {what}: it is empty")
+    name = name.strip()
+    if len(name) > LONGEST_NAME:
+        raise ReviewError(f"the {what}'s name has at most {LONGEST_NAME} characters")
+    return name
+
+
+def add_note(
+    db: AppDb, week: IsoWeek, slide: str, text: str, who: str, now: datetime
+) -> ReviewRecord:
+    """Append a note on `slide` (a frozen slide's key, or `general`) of `week`'s open review."""
+    body = _text(text, "note")
+    with db.session() as session:
+        row = _open_row(session, week)
+        slides = list(
+            session.scalars(
+                select(ReviewNumbers.slide)
+                .where(ReviewNumbers.review_id == row.id)
+                .order_by(ReviewNumbers.position)
+            )
+        )
+        known = [*slides, GENERAL]
+        if slide not in known:
+            hint = did_you_mean(str(slide), known)
+            raise ReviewError(
+                f"the review of {week} has no slide {str(slide)[:60]!r}"
+                + (f" ({hint})" if hint else "")
+                + f"; slides: {', '.join(known)}"
+            )
+        session.add(
+            ReviewNote(
+                review_id=row.id, slide=slide, text=body, created_by=_name(who), created_at=now
+            )
+        )
+        audit(session, who, NOTE_ADDED, f"{week} {slide}: {_short(body)}")
+    return _record(db, week)
+
+
+def add_decision(db: AppDb, week: IsoWeek, text: str, who: str, now: datetime) -> ReviewRecord:
+    body = _text(text, "decision")
+    with db.session() as session:
+        row = _open_row(session, week)
+        session.add(
+            ReviewDecision(review_id=row.id, text=body, created_by=_name(who), created_at=now)
+        )
+        audit(session, who, DECISION_ADDED, f"{week}: {_short(body)}")
+    return _record(db, week)
+
+
+def add_action(
+    db: AppDb,
+    week: IsoWeek,
+    text: str,
+    owner: str,
+    due: date | None,
+    who: str,
+    now: datetime,
+) -> Action:
+    """A new open action of `week`'s review, owned by `owner`, due on `due` (optional)."""
+    body = _text(text, "action")
+    owner = _name(owner, "action's owner")
+    if due is not None and not isinstance(due, date):
+        raise ReviewError("write the due date as YYYY-MM-DD")
+    with db.session() as session:
+        row = _open_row(session, week)
+        action = ReviewAction(
+            review_id=row.id,
+            text=body,
+            owner=owner,
+            due=due,
+            status="open",
+            created_by=_name(who),
+            created_at=now,
+        )
+        session.add(action)
+        session.flush()
+        when = f", due {due}" if due else ""
+        audit(session, who, ACTION_ADDED, f"{week} #{action.id} {owner}{when}: {_short(body)}")
+        return action_of(action, str(week))
+
+
+def set_action_done(db: AppDb, action_id: int, done: bool, who: str, now: datetime) -> Action:
+    """Tick action `action_id` done (or open again); the same state twice changes nothing."""
+    with db.session() as session:
+        row = session.get(ReviewAction, action_id)
+        if row is None:
+            raise ReviewError(
+                f"there is no action #{action_id}; `northstar review show` lists the open ones"
+            )
+        week = session.get(Review, row.review_id).week  # type: ignore[union-attr]
+        if done and row.status != "done":
+            row.status, row.done_at, row.done_by = "done", now, _name(who)
+            audit(session, who, ACTION_DONE, f"{week} #{row.id} {row.owner}: {_short(row.text)}")
+        elif not done and row.status == "done":
+            row.status, row.done_at, row.done_by = "open", None, None
+            audit(session, who, ACTION_REOPENED, f"{week} #{row.id}: {_short(row.text)}")
+        return action_of(row, week)
+
+
+def close_review(db: AppDb, week: IsoWeek, who: str, now: datetime) -> ReviewRecord:
+    """Close `week`'s review: no more notes, decisions or actions (actions can still be done)."""
+    with db.session() as session:
+        row = _open_row(session, week)
+        row.status, row.closed_at, row.closed_by = "closed", now, _name(who)
+        audit(session, who, CLOSED, str(week))
+    return _record(db, week)
+
+
+def _short(text: str, longest: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= longest else line[: longest - 1] + "…"
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def get_review(db: AppDb, week: IsoWeek) -> ReviewRecord | None:
+    with db.session() as session:
+        row = _row(session, week)
+        return _read(session, row) if row is not None else None
+
+
+def _record(db: AppDb, week: IsoWeek) -> ReviewRecord:
+    record = get_review(db, week)
+    assert record is not None
+    return record
+
+
+def latest_review(db: AppDb) -> ReviewRecord | None:
+    """The review of the most recent week, or None when there is none."""
+    with db.session() as session:
+        row = session.scalars(select(Review).order_by(Review.period_start.desc())).first()
+        return _read(session, row) if row is not None else None
+
+
+def _read(session: Session, row: Review) -> ReviewRecord:
+    numbers = session.scalars(
+        select(ReviewNumbers)
+        .where(ReviewNumbers.review_id == row.id)
+        .order_by(ReviewNumbers.position)
+    )
+    notes = session.scalars(
+        select(ReviewNote).where(ReviewNote.review_id == row.id).order_by(ReviewNote.id)
+    )
+    decisions = session.scalars(
+        select(ReviewDecision).where(ReviewDecision.review_id == row.id).order_by(ReviewDecision.id)
+    )
+    actions = session.scalars(
+        select(ReviewAction).where(ReviewAction.review_id == row.id).order_by(ReviewAction.id)
+    )
+    return ReviewRecord(
+        **review_header(row),
+        slides=[FrozenSlide(n.slide, n.metric, n.numbers) for n in numbers],
+        notes=[note_of(n) for n in notes],
+        decisions=[decision_of(d) for d in decisions],
+        actions=[action_of(a, row.week) for a in actions],
+        carried=_carried(session, row),
+    )
+
+
+def _carried(session: Session, review: Review) -> list[Action]:
+    """Actions of earlier weeks still open when `review` started: open now, or done since."""
+    rows = session.execute(
+        select(ReviewAction, Review.week)
+        .join(Review, Review.id == ReviewAction.review_id)
+        .where(
+            Review.period_start < review.period_start,
+            or_(ReviewAction.status == "open", ReviewAction.done_at >= review.created_at),
+        )
+        .order_by(Review.period_start, ReviewAction.id)
+    )
+    return [action_of(action, week) for action, week in rows]
+
+
+def open_actions(db: AppDb) -> list[Action]:
+    """Every action not done yet, oldest week first (the weekly report links them)."""
+    with db.session() as session:
+        rows = session.execute(
+            select(ReviewAction, Review.week)
+            .join(Review, Review.id == ReviewAction.review_id)
+            .where(ReviewAction.status == "open")
+            .order_by(Review.period_start, ReviewAction.id)
+        )
+        return [action_of(action, week) for action, week in rows]
+
+
+def list_reviews(db: AppDb) -> list[ReviewSummary]:
+    """Every review, newest week first, with how much each holds."""
+
+    def counted(model: Any, *where: Any):  # type: ignore[no-untyped-def]
+        query = select(model.review_id, func.count().label("n")).group_by(model.review_id)
+        return (query.where(and_(*where)) if where else query).subquery()
+
+    notes, decisions = counted(ReviewNote), counted(ReviewDecision)
+    actions = counted(ReviewAction)
+    still_open = counted(ReviewAction, ReviewAction.status == "open")
+    query = (
+        select(
+            Review,
+            func.coalesce(notes.c.n, 0),
+            func.coalesce(decisions.c.n, 0),
+            func.coalesce(actions.c.n, 0),
+            func.coalesce(still_open.c.n, 0),
+        )
+        .outerjoin(notes, notes.c.review_id == Review.id)
+        .outerjoin(decisions, decisions.c.review_id == Review.id)
+        .outerjoin(actions, actions.c.review_id == Review.id)
+        .outerjoin(still_open, still_open.c.review_id == Review.id)
+        .order_by(Review.period_start.desc())
+    )
+    with db.session() as session:
+        return [
+            ReviewSummary(r.week, r.status, r.created_by, r.created_at, n, d, a, o)
+            for r, n, d, a, o in session.execute(query)
+        ]
