@@ -63,3 +63,24 @@ CATALOG_BODY = "catalog-body"
 REVIEW_VIEW = "review-view"
 REVIEW_TICK = "review-tick"
 REVIEW_SLIDE = "review-slide"
+
+# the review record: /reviews (list), /reviews/<week> (one review), /review/record (the TV's)
+REVIEWS_VIEW = "reviews-view"
+REVIEWS_BODY = "reviews-body"
+RECORD_VIEW = "record-view"  # store: the week shown
+RECORD_VERSION = "record-version"  # store: bumped by every write, so the body renders again
+RECORD_BODY = "record-body"
+RECORD_MESSAGE = "record-message"  # what a write did, or why it was refused
+RECORD_START = "record-start"
+RECORD_NOTE_SLIDE = "record-note-slide"
+RECORD_NOTE_TEXT = "record-note-text"
+RECORD_NOTE_ADD = "record-note-add"
+RECORD_DECISION_TEXT = "record-decision-text"
+RECORD_DECISION_ADD = "record-decision-add"
+RECORD_ACTION_TEXT = "record-action-text"
+RECORD_ACTION_OWNER = "record-action-owner"
+RECORD_ACTION_DUE = "record-action-due"
+RECORD_ACTION_ADD = "record-action-add"
+RECORD_ACTION_DONE = "record-action-done"  # pattern id type, one checkbox per action
+TV_RECORD_VIEW = "tv-record-view"
+TV_RECORD_BODY = "tv-record-body"

@@ -22,6 +22,7 @@ from metric_layer.scope import Scope
 from settings import Settings
 
 PAGES = ("overview", "explorer", "tree", "catalog", "review", "drivers", "alerts", "okrs")
+PAGES += ("reviews", "review_record")
 # What a meeting-room screen may ask for: review mode's page and the callbacks it runs.
 REVIEW_PATH = "/review"
 SCREEN_OUTPUTS = frozenset(
@@ -29,6 +30,7 @@ SCREEN_OUTPUTS = frozenset(
         f"{ids.REVIEW_SLIDE}.children",
         f"{ids.FRESHNESS}.children",
         f"{ids.BANNER}.children",
+        f"{ids.TV_RECORD_BODY}.children",  # the week's record, read-only (/review/record)
         ".._pages_content.children..._pages_store.data..",  # Dash pages' router (/review only)
     }
 )
@@ -96,7 +98,7 @@ def _register_review_chrome(app: Dash) -> None:
     app.clientside_callback(
         """
         function(path) {
-            const review = (path || "").startsWith("/review");
+            const review = path === "/review" || (path || "").startsWith("/review/");
             return [review ? "dark" : "light",
                     {height: 56, collapsed: review},
                     {width: 200, breakpoint: "sm", collapsed: {desktop: review, mobile: true}}];

@@ -38,6 +38,8 @@ from dashboard.views import (
 )
 from metric_layer.bounds import EARLIEST, LATEST
 from metric_layer.query import DimensionFilter
+from reviews.errors import ReviewError
+from reviews.weeks import IsoWeek
 
 Params = Mapping[str, object]  # key → str, or list[str] when repeated (as Dash's router gives)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -400,3 +402,25 @@ def drivers_from_href(
         default_metric=default_metric,
         columns_of=columns_of,
     )
+
+
+def record_week(path: str | None, params: Params, prefix: str = "/reviews") -> str | None:
+    """The ISO week a review page shows: `/reviews/<week>` or `?week=` (not both), checked and
+    written canonically (`2026-W08`); None when the address names none (the list, or the TV's
+    default week)."""
+    r = _Reader(params)
+    asked = r.text("week", 20)
+    in_path = None
+    if path is not None and path.startswith(prefix + "/"):
+        in_path = unquote(path[len(prefix) + 1 :])
+        if asked is not None and asked != in_path:
+            r.problems.append(f"the week is given twice ({_shown(in_path)} and ?week=); keep one")
+    text = in_path if in_path is not None else asked
+    week = None
+    if text is not None and not r.problems:
+        try:
+            week = str(IsoWeek.parse(text))
+        except ReviewError as exc:
+            r.problems.append(str(exc))
+    r.done()
+    return week

@@ -24,6 +24,7 @@ from reviews.store import (
     latest_review,
     list_reviews,
     open_actions,
+    parse_due,
     set_action_done,
     start_review,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "latest_review",
     "list_reviews",
     "open_actions",
+    "parse_due",
     "set_action_done",
     "start_review",
     "week_numbers",

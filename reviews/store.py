@@ -9,6 +9,7 @@ naive UTC and passed in (`now`), never read from the clock here.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ ACTION_REOPENED = "review action reopened"
 
 LONGEST_TEXT = 4000  # characters of a note, decision or action
 LONGEST_NAME = 200  # an owner's or writer's name (the columns' size)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def start_review(
@@ -349,3 +351,16 @@ def list_reviews(db: AppDb) -> list[ReviewSummary]:
             ReviewSummary(r.week, r.status, r.created_by, r.created_at, n, d, a, o)
             for r, n, d, a, o in session.execute(query)
         ]
+
+
+def parse_due(text: object) -> date | None:
+    """A due day as typed (YYYY-MM-DD; empty: none); ReviewError otherwise."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    shown = str(text).strip()[:40]
+    if not isinstance(text, str) or not _DAY.fullmatch(text.strip()):
+        raise ReviewError(f"write the due date as YYYY-MM-DD, not {shown!r}")
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ReviewError(f"{shown} is not a day of the calendar") from None

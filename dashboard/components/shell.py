@@ -19,6 +19,7 @@ NAV = (
     ("Alerts", "/alerts"),
     ("OKRs", "/okrs"),
     ("Review mode", "/review"),
+    ("Reviews", "/reviews"),
 )
 PLANNED = {"/alerts", "/okrs"}
 

@@ -106,6 +106,7 @@ def footer(snap: Any, position: str, owner: str | None) -> html.Div:
         [
             html.Span(position, id="review-position"),
             html.Span(f"owner: {owner or '—'}"),
+            dcc.Link("Record for this week", href="/review/record", id="review-record-link"),
             html.Span(
                 f"data as of {published:%-d %b %Y %H:%M}" if published else snap.version,
                 id="review-freshness",
