@@ -235,6 +235,14 @@ def set_action_done(db: AppDb, action_id: int, done: bool, who: str, now: dateti
         return action_of(row, week)
 
 
+def get_action(db: AppDb, action_id: int) -> Action | None:
+    with db.session() as session:
+        row = session.get(ReviewAction, action_id)
+        if row is None:
+            return None
+        return action_of(row, session.get(Review, row.review_id).week)  # type: ignore[union-attr]
+
+
 def close_review(db: AppDb, week: IsoWeek, who: str, now: datetime) -> ReviewRecord:
     """Close `week`'s review: no more notes, decisions or actions (actions can still be done)."""
     with db.session() as session:

@@ -192,8 +192,8 @@ def actions_table(
                     html.Td(done),
                     html.Td(a.text),
                     html.Td(a.owner),
-                    html.Td(f"{a.due:%-d %b %Y}" if a.due else "—"),
-                    html.Td(a.week),
+                    html.Td(f"{a.due:%-d %b %Y}" if a.due else "—", className="ns-nowrap"),
+                    html.Td(a.week, className="ns-nowrap"),
                     html.Td(status, className=f"ns-record-status-{status.split()[0]}"),
                 ],
                 className="ns-record-action-done" if a.done else None,
@@ -206,6 +206,7 @@ def actions_table(
         id=table_id,
         className="ns-record-actions",
         highlightOnHover=True,
+        fz="sm",
     )
 
 
@@ -221,9 +222,7 @@ def note_form(record: ReviewRecord) -> html.Div:
                 allowDeselect=False,
                 w=260,
             ),
-            dmc.Textarea(
-                id=ids.RECORD_NOTE_TEXT, label="Note", autosize=True, minRows=2, maxLength=4000
-            ),
+            dmc.Textarea(id=ids.RECORD_NOTE_TEXT, label="Note", autosize=True, minRows=2),
             dmc.Button("Add note", id=ids.RECORD_NOTE_ADD, variant="light"),
         ],
         className="ns-record-form",
@@ -233,10 +232,7 @@ def note_form(record: ReviewRecord) -> html.Div:
 def decision_form() -> html.Div:
     return html.Div(
         [
-            dmc.Textarea(
-                id=ids.RECORD_DECISION_TEXT, label="Decision", autosize=True, minRows=1,
-                maxLength=4000,
-            ),
+            dmc.Textarea(id=ids.RECORD_DECISION_TEXT, label="Decision", autosize=True, minRows=1),
             dmc.Button("Add decision", id=ids.RECORD_DECISION_ADD, variant="light"),
         ],
         className="ns-record-form",
@@ -246,10 +242,10 @@ def decision_form() -> html.Div:
 def action_form() -> html.Div:
     return html.Div(
         [
-            dmc.TextInput(id=ids.RECORD_ACTION_TEXT, label="Action", maxLength=4000),
+            dmc.TextInput(id=ids.RECORD_ACTION_TEXT, label="Action"),
             dmc.Group(
                 [
-                    dmc.TextInput(id=ids.RECORD_ACTION_OWNER, label="Owner", maxLength=200, w=200),
+                    dmc.TextInput(id=ids.RECORD_ACTION_OWNER, label="Owner", w=200),
                     dmc.TextInput(
                         id=ids.RECORD_ACTION_DUE, label="Due", placeholder="YYYY-MM-DD", w=160
                     ),

@@ -24,7 +24,7 @@ from appdb.models import utc_now
 from dashboard import ids
 from dashboard.components.address_error import address_error
 from dashboard.components.review_record import record_view, week_link
-from dashboard.components.states import empty_state, error_state, failure_state, loading
+from dashboard.components.states import empty_state, error_state, failure_state, guarded, loading
 from dashboard.record_access import access, record_db
 from dashboard.result_cache import cache_get, cache_set
 from dashboard.serving import serving
@@ -43,7 +43,7 @@ from reviews import (
     set_action_done,
     start_review,
 )
-from reviews.store import parse_due
+from reviews.store import get_action, parse_due
 
 PATH = "/reviews"
 
@@ -85,6 +85,7 @@ def _this_week() -> IsoWeek | None:
 
 
 @callback(Output(ids.REVIEWS_BODY, "children"), Input(ids.REVIEWS_VIEW, "data"))
+@guarded
 def render_list(_data: object) -> Any:
     try:
         reviews = list_reviews(record_db())
@@ -163,6 +164,7 @@ def _parse_week(data: object) -> IsoWeek:
     Input(ids.RECORD_VIEW, "data"),
     Input(ids.RECORD_VERSION, "data"),
 )
+@guarded
 def render_record(data: object, _version: object) -> Any:
     try:
         week = _parse_week(data)
@@ -340,6 +342,13 @@ def tick(_checked: object, data: object, version: object):  # type: ignore[no-un
     action_id = trigger.get("index")
     if not isinstance(action_id, int) or isinstance(action_id, bool):
         return no_update, no_update
+
+    try:
+        now = get_action(record_db(), action_id)
+    except AppDbError as exc:
+        return _refused(str(exc))
+    if now is not None and now.done == value:
+        return no_update, no_update  # Dash reports every box a render mounts: not a change
 
     def act(_week: IsoWeek, who: str) -> str:
         done = set_action_done(record_db(), action_id, value, who, utc_now())
