@@ -12,6 +12,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.formatting import MISSING
 from dashboard.review_rows import NumberRow, note_place, number_rows, slide_title
 from reviews import Difference, ReviewRecord
 from reviews.records import GENERAL, Action, Note
@@ -73,7 +74,9 @@ def _number_table(rows: list[NumberRow], slide_key: str) -> dmc.Table:
     for r in rows:
         cells = [html.Td(r.label), html.Td(r.frozen, className="ns-record-number")]
         if changed:
-            now = r.now if r.now is None or not r.note else f"{r.now} ({r.note})"
+            now = r.now
+            if r.note:  # no value now: the reason alone; else both
+                now = r.note if r.now in (None, MISSING) else f"{r.now} ({r.note})"
             cells.append(html.Td(now or "", className="ns-record-number ns-record-now"))
         body.append(
             html.Tr(
@@ -116,7 +119,9 @@ def slide_cards(
         cards.append(
             dmc.Card(
                 [
-                    dmc.Text(slide_title(slide), fw=700, size="lg"),
+                    dmc.Text(
+                        slide_title(slide), fw=700, size="lg", className="ns-record-slide-title"
+                    ),
                     numbers,
                     _notes(record.notes_on(slide.slide)),
                 ],
@@ -143,7 +148,7 @@ def slide_cards(
         else dmc.Alert(hidden, title="Numbers not shown", color="gray", variant="light")
     )
     return html.Div(
-        [intro, dmc.SimpleGrid(cards, cols={"base": 1, "lg": 2}, spacing="md")],
+        [intro, dmc.SimpleGrid(cards, cols={"base": 1, "md": 2}, spacing="md")],
         className="ns-record-slides",
     )
 
