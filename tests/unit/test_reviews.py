@@ -22,6 +22,8 @@ from review_support import (
 )
 from sqlalchemy import select
 
+from alerts.model import SeriesState
+from alerts.store import save_state
 from appdb import AppDb, AuditEntry
 from appdb.migrate import alembic_config, current
 from metric_layer.service import MetricService
@@ -250,3 +252,24 @@ def test_migration_0005_goes_down_to_0003_and_up_again(app_db_url: str) -> None:
         assert not {t for t in sa.inspect(conn).get_table_names() if t.startswith("review")}
     db.upgrade()
     db.close()
+
+
+def test_the_alert_states_of_the_moment_are_frozen_with_the_review(db, service) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        for rule, series, state in [
+            ("orders_drop", "", "firing"), ("web_share", "platform=web", "pending"),
+            ("revenue_floor", "", "normal"),
+        ]:  # fmt: skip
+            save_state(
+                session,
+                SeriesState(rule, series, state, T0 - timedelta(hours=2), value=7.0,
+                            period=date(2026, 3, 9), acked_by="ana" if state == "firing" else None),
+            )  # fmt: skip
+    start_review(db, _week(W11), service, "ana", T0)
+    with db.session() as session:  # the alert resolves after the meeting
+        save_state(session, SeriesState("orders_drop", "", "normal", T0 + timedelta(hours=1)))
+    states = get_review(db, _week(W11)).slide(ALERTS).numbers["states"]
+    assert [(s["rule"], s["series"], s["state"], s["acked_by"]) for s in states] == [
+        ("orders_drop", "", "firing", "ana"), ("web_share", "platform=web", "pending", None)
+    ]  # fmt: skip
+    assert states[0]["since"] == "2026-03-02T07:00:00" and states[0]["value"] == 7.0
