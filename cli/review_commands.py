@@ -152,11 +152,14 @@ def _today(settings: Settings, record: ReviewRecord) -> tuple[list, str]:
 
 
 def _print_numbers(record: ReviewRecord, differences: list) -> None:
-    table = Table("slide", "number", "as frozen", "now")
+    """The frozen numbers; a `now` column with today's value where one differs."""
+    table = Table("slide", "number", "as frozen", *(["now"] if differences else []))
     for slide in record.slides:
         for row in number_rows(slide, differences):
             now = "" if row.now is None else row.now + (f" ({row.note})" if row.note else "")
-            table.add_row(slide_title(slide), row.label, row.frozen, now)
+            table.add_row(
+                slide_title(slide), row.label, row.frozen, *([now] if differences else [])
+            )
     console().print(table)
 
 

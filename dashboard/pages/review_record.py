@@ -16,8 +16,8 @@ from dashboard import ids
 from dashboard.components.address_error import address_error
 from dashboard.components.review_record import record_view
 from dashboard.components.states import empty_state, error_state, failure_state
-from dashboard.pages.reviews import differences_now
 from dashboard.record_access import access, record_db
+from dashboard.review_today import differences_now
 from dashboard.serving import serving
 from dashboard.url_state import UrlStateError, page_location, record_week
 from reviews import IsoWeek, ReviewError, get_review, last_complete_week, latest_review

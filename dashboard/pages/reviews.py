@@ -11,8 +11,6 @@ again; a refusal (a viewer, a closed review, an empty text) is a message, never 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 import dash
@@ -26,17 +24,15 @@ from dashboard.components.address_error import address_error
 from dashboard.components.review_record import record_view, week_link
 from dashboard.components.states import empty_state, error_state, failure_state, guarded, loading
 from dashboard.record_access import access, record_db
-from dashboard.result_cache import cache_get, cache_set
+from dashboard.review_today import differences_now
 from dashboard.serving import serving
 from dashboard.url_state import UrlStateError, page_location, record_week
 from reviews import (
     IsoWeek,
     ReviewError,
-    ReviewRecord,
     add_action,
     add_decision,
     add_note,
-    compare_frozen,
     get_review,
     last_complete_week,
     list_reviews,
@@ -142,23 +138,6 @@ def render_list(_data: object) -> Any:
 # -- one review ---------------------------------------------------------------------------------
 
 
-def differences_now(record: ReviewRecord) -> list:
-    """compare_frozen against the served snapshot, cached per snapshot and frozen numbers."""
-    srv = serving()
-    snap = srv.snapshot()
-    frozen = json.dumps([(s.slide, s.numbers) for s in record.slides], sort_keys=True)
-    key = "review-diff:" + hashlib.sha1(f"{snap.key()}|{record.week}|{frozen}".encode()).hexdigest()
-    hit = cache_get(srv.cache, key)
-    if hit is None:
-        hit = compare_frozen(record, snap.service)
-        cache_set(srv.cache, key, hit)
-    return hit
-
-
-def _parse_week(data: object) -> IsoWeek:
-    return IsoWeek.parse(data)
-
-
 @callback(
     Output(ids.RECORD_BODY, "children"),
     Input(ids.RECORD_VIEW, "data"),
@@ -167,7 +146,7 @@ def _parse_week(data: object) -> IsoWeek:
 @guarded
 def render_record(data: object, _version: object) -> Any:
     try:
-        week = _parse_week(data)
+        week = IsoWeek.parse(data)
         record = get_review(record_db(), week)
     except (ReviewError, AppDbError) as exc:
         return error_state(str(exc), "Cannot show this review")
@@ -240,7 +219,7 @@ def _write(clicks: object, data: object, version: object, act) -> tuple[Any, Any
     if not clicks:
         return no_update, no_update  # mounted, not clicked
     try:
-        week = _parse_week(data)
+        week = IsoWeek.parse(data)
         may = access()
         if may.writer is None:
             return _refused(may.refusal)
