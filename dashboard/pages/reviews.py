@@ -11,6 +11,7 @@ again; a refusal (a viewer, a closed review, an empty text) is a message, never 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import dash
@@ -160,8 +161,14 @@ def render_record(data: object, _version: object) -> Any:
         except Exception as exc:  # the record stands without today's numbers
             note = failure_state(exc)
     today = _today()
+    read_only = (
+        dmc.Alert(may.refusal, color="gray", variant="light", id="record-read-only")
+        if may.refusal
+        else None
+    )
     return [
         note,
+        read_only,
         record_view(
             record,
             differences,
@@ -170,13 +177,10 @@ def render_record(data: object, _version: object) -> Any:
             hidden=may.hidden_numbers,
             today=today,
         ),
-        dmc.Text(may.refusal, c="dimmed", size="sm", id="record-read-only")
-        if may.refusal
-        else None,
     ]
 
 
-def _today():  # type: ignore[no-untyped-def]
+def _today() -> date:
     try:
         return serving().snapshot().today()
     except Exception:
