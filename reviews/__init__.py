@@ -14,16 +14,13 @@ package reads numbers only through a MetricService and writes only to the app da
 from reviews.compare import Difference, compare_frozen
 from reviews.errors import ReviewError
 from reviews.numbers import FrozenSlide, week_numbers
+from reviews.reading import get_action, get_review, latest_review, list_reviews, open_actions
 from reviews.records import Action, ReviewRecord, ReviewSummary
 from reviews.store import (
     add_action,
     add_decision,
     add_note,
     close_review,
-    get_review,
-    latest_review,
-    list_reviews,
-    open_actions,
     parse_due,
     set_action_done,
     start_review,
@@ -43,6 +40,7 @@ __all__ = [
     "add_note",
     "close_review",
     "compare_frozen",
+    "get_action",
     "get_review",
     "last_complete_week",
     "latest_review",

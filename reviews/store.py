@@ -13,7 +13,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,16 +22,13 @@ from appdb import AppDb, audit
 from appdb.models import Review, ReviewAction, ReviewDecision, ReviewNote, ReviewNumbers
 from metric_layer.suggest import did_you_mean
 from reviews.errors import ReviewError
-from reviews.numbers import FrozenSlide, week_numbers
+from reviews.numbers import week_numbers
+from reviews.reading import get_review, review_row
 from reviews.records import (
     GENERAL,
     Action,
     ReviewRecord,
-    ReviewSummary,
     action_of,
-    decision_of,
-    note_of,
-    review_header,
 )
 from reviews.weeks import IsoWeek
 
@@ -98,7 +95,7 @@ def start_review(
 
 def _check_absent(db: AppDb, week: IsoWeek) -> None:
     with db.session() as session:
-        row = _row(session, week)
+        row = review_row(session, week)
         if row is not None:
             raise ReviewError(
                 f"the review of {week} was started on {row.created_at:%Y-%m-%d %H:%M} UTC by "
@@ -107,12 +104,8 @@ def _check_absent(db: AppDb, week: IsoWeek) -> None:
             )
 
 
-def _row(session: Session, week: IsoWeek) -> Review | None:
-    return session.scalars(select(Review).where(Review.week == str(week))).one_or_none()
-
-
 def _open_row(session: Session, week: IsoWeek) -> Review:
-    row = _row(session, week)
+    row = review_row(session, week)
     if row is None:
         raise ReviewError(
             f"there is no review of {week} yet: start it with `northstar review start --week "
@@ -235,14 +228,6 @@ def set_action_done(db: AppDb, action_id: int, done: bool, who: str, now: dateti
         return action_of(row, week)
 
 
-def get_action(db: AppDb, action_id: int) -> Action | None:
-    with db.session() as session:
-        row = session.get(ReviewAction, action_id)
-        if row is None:
-            return None
-        return action_of(row, session.get(Review, row.review_id).week)  # type: ignore[union-attr]
-
-
 def close_review(db: AppDb, week: IsoWeek, who: str, now: datetime) -> ReviewRecord:
     """Close `week`'s review: no more notes, decisions or actions (actions can still be done)."""
     with db.session() as session:
@@ -252,113 +237,15 @@ def close_review(db: AppDb, week: IsoWeek, who: str, now: datetime) -> ReviewRec
     return _record(db, week)
 
 
-def _short(text: str, longest: int = 80) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= longest else line[: longest - 1] + "…"
-
-
-# -- reading -----------------------------------------------------------------------------------
-
-
-def get_review(db: AppDb, week: IsoWeek) -> ReviewRecord | None:
-    with db.session() as session:
-        row = _row(session, week)
-        return _read(session, row) if row is not None else None
-
-
 def _record(db: AppDb, week: IsoWeek) -> ReviewRecord:
     record = get_review(db, week)
     assert record is not None
     return record
 
 
-def latest_review(db: AppDb) -> ReviewRecord | None:
-    """The review of the most recent week, or None when there is none."""
-    with db.session() as session:
-        row = session.scalars(select(Review).order_by(Review.period_start.desc())).first()
-        return _read(session, row) if row is not None else None
-
-
-def _read(session: Session, row: Review) -> ReviewRecord:
-    numbers = session.scalars(
-        select(ReviewNumbers)
-        .where(ReviewNumbers.review_id == row.id)
-        .order_by(ReviewNumbers.position)
-    )
-    notes = session.scalars(
-        select(ReviewNote).where(ReviewNote.review_id == row.id).order_by(ReviewNote.id)
-    )
-    decisions = session.scalars(
-        select(ReviewDecision).where(ReviewDecision.review_id == row.id).order_by(ReviewDecision.id)
-    )
-    actions = session.scalars(
-        select(ReviewAction).where(ReviewAction.review_id == row.id).order_by(ReviewAction.id)
-    )
-    return ReviewRecord(
-        **review_header(row),
-        slides=[FrozenSlide(n.slide, n.metric, n.numbers) for n in numbers],
-        notes=[note_of(n) for n in notes],
-        decisions=[decision_of(d) for d in decisions],
-        actions=[action_of(a, row.week) for a in actions],
-        carried=_carried(session, row),
-    )
-
-
-def _carried(session: Session, review: Review) -> list[Action]:
-    """Actions of earlier weeks still open when `review` started: open now, or done since."""
-    rows = session.execute(
-        select(ReviewAction, Review.week)
-        .join(Review, Review.id == ReviewAction.review_id)
-        .where(
-            Review.period_start < review.period_start,
-            or_(ReviewAction.status == "open", ReviewAction.done_at >= review.created_at),
-        )
-        .order_by(Review.period_start, ReviewAction.id)
-    )
-    return [action_of(action, week) for action, week in rows]
-
-
-def open_actions(db: AppDb) -> list[Action]:
-    """Every action not done yet, oldest week first (the weekly report links them)."""
-    with db.session() as session:
-        rows = session.execute(
-            select(ReviewAction, Review.week)
-            .join(Review, Review.id == ReviewAction.review_id)
-            .where(ReviewAction.status == "open")
-            .order_by(Review.period_start, ReviewAction.id)
-        )
-        return [action_of(action, week) for action, week in rows]
-
-
-def list_reviews(db: AppDb) -> list[ReviewSummary]:
-    """Every review, newest week first, with how much each holds."""
-
-    def counted(model: Any, *where: Any):  # type: ignore[no-untyped-def]
-        query = select(model.review_id, func.count().label("n")).group_by(model.review_id)
-        return (query.where(and_(*where)) if where else query).subquery()
-
-    notes, decisions = counted(ReviewNote), counted(ReviewDecision)
-    actions = counted(ReviewAction)
-    still_open = counted(ReviewAction, ReviewAction.status == "open")
-    query = (
-        select(
-            Review,
-            func.coalesce(notes.c.n, 0),
-            func.coalesce(decisions.c.n, 0),
-            func.coalesce(actions.c.n, 0),
-            func.coalesce(still_open.c.n, 0),
-        )
-        .outerjoin(notes, notes.c.review_id == Review.id)
-        .outerjoin(decisions, decisions.c.review_id == Review.id)
-        .outerjoin(actions, actions.c.review_id == Review.id)
-        .outerjoin(still_open, still_open.c.review_id == Review.id)
-        .order_by(Review.period_start.desc())
-    )
-    with db.session() as session:
-        return [
-            ReviewSummary(r.week, r.status, r.created_by, r.created_at, n, d, a, o)
-            for r, n, d, a, o in session.execute(query)
-        ]
+def _short(text: str, longest: int = 80) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= longest else line[: longest - 1] + "…"
 
 
 def parse_due(text: object) -> date | None:

@@ -34,13 +34,14 @@ from reviews import (
     add_action,
     add_decision,
     add_note,
+    get_action,
     get_review,
     last_complete_week,
     list_reviews,
     set_action_done,
     start_review,
 )
-from reviews.store import get_action, parse_due
+from reviews.store import parse_due
 
 PATH = "/reviews"
 
