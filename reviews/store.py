@@ -1,5 +1,5 @@
-"""The review record in the app database: start (freeze) a week's review, add notes, decisions
-and actions, tick actions done, close, and read it all back.
+"""Writing the review record in the app database: start (freeze) a week's review, add notes,
+decisions and actions, tick actions done, close (reading.py reads it back).
 
 Every write is one transaction with its audit entry (appdb.audit). What a review froze is
 written once and never changed; notes and decisions are only ever appended; an action's text
