@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts.model import Rule, SeriesState
 from appdb.audit import audit
-from appdb.models import AlertEvent, AlertSilence, AlertState
+from appdb.models import AlertEvent, AlertSilence, AlertState, Delivery
 
 MAX_COMMENT = 2000  # a typed comment can be anything; keep the history readable
 
@@ -266,3 +266,75 @@ def silences(session: Session, now: datetime, include_ended: bool = False) -> li
     if not include_ended:
         query = query.where(AlertSilence.ends_at > now)
     return list(session.scalars(query))
+
+
+# What the Alerts page and the charts read -------------------------------------------------------
+
+PAYLOADS_READ = 5000  # newest deliveries searched for explanations: months of daily repeats
+
+
+def deliveries_in_trouble(session: Session, limit: int = 200) -> list[Delivery]:
+    """Deliveries that failed for good, and pending ones already retried (so a channel that keeps
+    failing shows before it runs out of tries): newest first."""
+    query = (
+        select(Delivery)
+        .where(
+            (Delivery.status == "failed")
+            | ((Delivery.status == "pending") & (Delivery.attempts > 0))
+        )
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def latest_payloads(
+    session: Session, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict]:
+    """(rule, series) → the payload of its newest firing or repeat notification (any channel):
+    what was said about it, its top segments and Drivers link included."""
+    wanted = set(keys)
+    rules = sorted({rule for rule, _ in wanted})
+    if not rules:
+        return {}
+    query = (
+        select(Delivery)
+        .where(Delivery.rule.in_(rules), Delivery.kind.in_(("firing", "repeat")))
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(PAYLOADS_READ)
+    )
+    found: dict[tuple[str, str], dict] = {}
+    for row in session.scalars(query):
+        key = (row.rule or "", row.series or "")
+        if key in wanted and key not in found and isinstance(row.payload, dict):
+            found[key] = row.payload
+        if len(found) == len(wanted):
+            break
+    return found
+
+
+def firing_events(
+    session: Session,
+    rules: Iterable[str],
+    *,
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> list[AlertEvent]:
+    """The `firing` events of these rules (newest first), for markers on charts."""
+    names = sorted(set(rules))
+    if not names:
+        return []
+    query = (
+        select(AlertEvent)
+        .where(AlertEvent.rule.in_(names), AlertEvent.event == "firing")
+        .order_by(AlertEvent.at.desc(), AlertEvent.id.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(AlertEvent.at >= since)
+    return list(session.scalars(query))
+
+
+def history_rules(session: Session) -> list[str]:
+    """Every rule name the history mentions (removed rules too), for the history's filter."""
+    return sorted(set(session.scalars(select(AlertEvent.rule).distinct())))

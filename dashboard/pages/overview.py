@@ -10,7 +10,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids
+from dashboard import alert_marks, ids
 from dashboard.components.address_error import address_error
 from dashboard.components.kpi import driver_card, headline
 from dashboard.components.states import (
@@ -141,7 +141,15 @@ def render_overview(data: object) -> list:
                         span={"base": 12, "md": 4},
                     ),
                     dmc.GridCol(
-                        dcc.Graph(figure=trend, config={"displaylogo": False}, id="overview-trend"),
+                        [
+                            dcc.Graph(
+                                figure=trend, config={"displaylogo": False}, id=ids.OVERVIEW_TREND
+                            ),
+                            dcc.Store(
+                                id=ids.OVERVIEW_ALERT_MARKS,
+                                data=alert_marks.marks_data(nsm.frame, ns.metric, grain),
+                            ),
+                        ],
                         span={"base": 12, "md": 8},
                     ),
                 ],
@@ -158,6 +166,7 @@ def render_overview(data: object) -> list:
 
 
 OVERVIEW_WHY_VIEW = "overview-why-view"  # rendered with the headline: the sentence follows it
+alert_marks.register(ids.OVERVIEW_ALERT_MARKS, ids.OVERVIEW_TREND)
 
 
 @callback(Output(ids.OVERVIEW_WHY, "children"), Input(OVERVIEW_WHY_VIEW, "data"))
