@@ -306,7 +306,7 @@ def latest_payloads(
     found: dict[tuple[str, str], dict] = {}
     for row in session.scalars(query):
         key = (row.rule or "", row.series or "")
-        if key in wanted and key not in found and isinstance(row.payload, dict):
+        if key in wanted and key not in found and isinstance(row.payload, dict) and row.payload:
             found[key] = row.payload
         if len(found) == len(wanted):
             break

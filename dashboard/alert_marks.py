@@ -23,10 +23,9 @@ from dash import Input, Output, Patch, callback
 
 from alerts import store
 from alerts.model import Rule
-from auth import current_principal
 from dashboard import alert_rules
 from dashboard.alert_words import shown_name, when
-from dashboard.app_state import existing_db
+from dashboard.app_state import existing_db, viewer_scope
 from dashboard.formatting import period_label
 from dashboard.serving import serving
 from dashboard.views import GRAINS
@@ -139,8 +138,7 @@ def marks_for(data: object) -> dict[str, Any] | None:
     if read is None:
         return None
     metric, grain, points = read
-    who = current_principal()
-    if who is not None and who.scope:
+    if viewer_scope():
         return None  # alerts are evaluated on every row: their details are not for a scope
     srv = serving()
     spec = srv.snapshot().spec

@@ -18,23 +18,34 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
 
 from appdb import AppDb, AppDbError
 from appdb.engine import database_url, is_sqlite_file
+from appdb.models import utc_now
 from auth.principal import EXTENSION as SIGN_IN
 from auth.principal import NOBODY, Principal, current_principal
 from auth.roles import Role
 from dashboard.serving import EXTENSION as SERVING
 
 EXTENSION = "northstar.app_db"
+CLOCK = (
+    "northstar.clock"  # app.extensions: a clock giving naive UTC (tests set one; default utc_now)
+)
 RETRY_SECONDS = 15.0
 LOCAL = "local"  # who a write is audited as with sign-in off (the demo on this machine)
 WRITER_ROLE = Role.EDITOR
 
 log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    """The time alerts are shown and written at (naive UTC): the app's clock, the real one
+    unless a test gave the app another."""
+    return current_app.extensions.get(CLOCK, utc_now)()  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -129,3 +140,10 @@ def may_write() -> bool:
     except WriteRefused:
         return False
     return True
+
+
+def viewer_scope() -> dict[str, list[str]] | None:
+    """The row scope of the one asking (None: every row). Alerts are checked on every row, so
+    their values and details are not shown to a scoped account."""
+    who = current_principal()
+    return who.scope if who is not None and who.scope else None

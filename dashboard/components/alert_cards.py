@@ -90,7 +90,7 @@ def card(board: Board, state: SeriesState, spec: Any, tz: str, can_write: bool) 
         lines.append(dmc.Text(state.detail, size="sm", className="ns-alert-detail"))
     if rule is not None and rule.summary:
         lines.append(dmc.Text(rule.summary, size="sm", c="dimmed", fs="italic"))
-    if rule is None:
+    if rule is None and board.rules_problem is None:
         lines.append(
             dmc.Text(
                 "This rule is no longer in metrics.yml; its state goes at the next check.",

@@ -22,12 +22,11 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from alerts import store
 from alerts.store import AlertError
 from appdb import AppDbError
-from appdb.models import utc_now
-from auth import current_principal
 from dashboard import alert_rules, ids
 from dashboard.alert_board import Board, read_board
 from dashboard.alert_words import shown_name, when
-from dashboard.app_state import WriteRefused, may_write, page_db, writer
+from dashboard.app_state import WriteRefused, may_write, page_db, viewer_scope, writer
+from dashboard.app_state import now as clock
 from dashboard.components.address_error import address_error
 from dashboard.components.alert_cards import alert_cards
 from dashboard.components.alert_tables import (
@@ -152,14 +151,14 @@ def _silence_form() -> dmc.Modal:
 def render_alerts(data: object, _refresh: object, _tick: object) -> list:
     """The board as the app database has it now."""
     view = alerts_from_href(data)
-    who = current_principal()
-    if who is not None and who.scope:
-        return [_scoped_notice(who.scope)]
+    scope = viewer_scope()
+    if scope:
+        return [_scoped_notice(scope)]
     spec, settings = _spec(), serving().settings
     board = read_board(
         page_db,
         lambda: alert_rules.load_rules(settings.metrics, spec) if spec is not None else (),
-        utc_now(),
+        clock(),
         view.rule,
         settings.app_db,
     )
@@ -340,7 +339,7 @@ def confirm_ack(clicks: object, target: object, comment: object):  # type: ignor
         rule, series = _target(target)
         with page_db().session() as session:
             store.acknowledge(
-                session, rule, series or "", who=who, now=utc_now(), comment=_text(comment)
+                session, rule, series or "", who=who, now=clock(), comment=_text(comment)
             )
     except (WriteRefused, _BadTarget, AlertError, AppDbError) as exc:
         return no_update, False, _refused(exc)
@@ -401,7 +400,7 @@ def confirm_silence(
         who = writer()
         rule, series = _target(target, series_optional=True)
         only = series if scope == "series" and series else None
-        now = utc_now()
+        now = clock()
         with page_db().session() as session:
             silence = store.add_silence(
                 session,
@@ -437,7 +436,7 @@ def end_silence(_clicks: object):  # type: ignore[no-untyped-def]
         if not isinstance(silence_id, int) or isinstance(silence_id, bool) or silence_id < 1:
             raise _BadTarget()
         with page_db().session() as session:
-            store.end_silence(session, silence_id, who=who, now=utc_now())
+            store.end_silence(session, silence_id, who=who, now=clock())
     except (WriteRefused, _BadTarget, AlertError, AppDbError) as exc:
         return no_update, _refused(exc)
     return time.time(), _message(f"Ended silence #{silence_id}.", True)
