@@ -13,7 +13,7 @@ ALERTS = "alerts:"  # the firing and this week's resolved alerts
 DECK = ("nsm", "why", "drivers", "alerts")  # the default; OKRs join after the alerts
 
 
-def slide_list(spec: Any, text: str, alerts: bool = True) -> list[str]:
+def slide_list(spec: Any, text: str, alerts: bool = False) -> list[str]:
     """Metric names to show: `nsm` is the North Star, `why` its Why slide (WHY), `drivers` its
     first drivers, `alerts` the alerts slide (ALERTS), others are metric names; unknown dropped.
     Without a list: the North Star, its Why slide, its drivers, then the alerts when `alerts`

@@ -113,12 +113,12 @@ def render_slide(tick: object, data: object) -> Any:
     ]
 
 
-def footer(snap: Any, position: str, owner: str | None) -> html.Div:
+def footer(snap: Any, position: str, owner: str | None, with_owner: bool = True) -> html.Div:
     published = snap.published_at
     return html.Div(
         [
             html.Span(position, id="review-position"),
-            html.Span(f"owner: {owner or '—'}"),
+            html.Span(f"owner: {owner or '—'}") if with_owner else html.Span(),
             html.Span(
                 f"data as of {published:%-d %b %Y %H:%M}" if published else snap.version,
                 id="review-freshness",
@@ -221,7 +221,11 @@ def alerts_review(snap: Any, position: str) -> Any:
             "Alerts unavailable",
         )
     live = html.Span(className="ns-live", hidden=True)  # dashboard.view_cache: never kept
-    return [*alerts_slide(firing, resolved, rules, spec, now), footer(snap, position, None), live]
+    return [
+        *alerts_slide(firing, resolved, rules, spec, now),
+        footer(snap, position, None, with_owner=False),
+        live,
+    ]
 
 
 # Registered last so the layout function exists (the pages are imported, not scanned).

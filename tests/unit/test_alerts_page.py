@@ -90,7 +90,8 @@ def text_of(answer: Answer) -> str:
             for inner, value in node.items():
                 walk(value, inner if inner != "props" else key)
 
-    walk(json.loads(answer.text))
+    if answer.text.startswith(("{", "[")):  # callbacks and the layout; not the HTML page
+        walk(json.loads(answer.text))
     return " ".join(found)
 
 
