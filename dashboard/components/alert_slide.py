@@ -87,8 +87,11 @@ def _firing_item(
         html.Div(" · ".join(seen), className="ns-slide-alert-value") if seen else None,
         html.Div(state.detail, className="ns-slide-alert-detail") if state.detail else None,
         html.Div(
-            f"since {when(started, tz, now)} ({span(now - started)})"
-            + (f" · acknowledged by {state.acked_by}" if state.acked_by else ""),
+            " · ".join(
+                [severity, f"since {when(started, tz, now)} ({span(now - started)})"]
+                + ([f"owners {', '.join(rule.owners)}"] if rule and rule.owners else [])
+                + ([f"acknowledged by {state.acked_by}"] if state.acked_by else [])
+            ),
             className="ns-slide-note",
         ),
     ]

@@ -37,6 +37,7 @@ def _table(head: list[str], rows: list[Any], table_id: str) -> dmc.Table:
         [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
         id=table_id,
         highlightOnHover=True,
+        horizontalSpacing="sm",
         fz="sm",
         className="ns-alert-table",
     )
@@ -70,6 +71,7 @@ def _rule_row(board: Board, rule: Rule, spec: Any) -> html.Tr:
             (f"{s.series}: " if s.series else "") + STATE_WORDS.get(s.state, s.state),
             color=STATE_COLOURS.get(s.state, "gray"),
             variant="light",
+            tt="none",  # series name as written: `platform=ios`, not `PLATFORM=IOS`
             className="ns-alert-series-state",
         )
         for s in states
@@ -82,7 +84,10 @@ def _rule_row(board: Board, rule: Rule, spec: Any) -> html.Tr:
             ),
             html.Td(watches),
             html.Td(expected or "—"),
-            html.Td(dmc.Badge(rule.severity, color=SEVERITY_COLOURS.get(rule.severity, "gray"))),
+            html.Td(
+                dmc.Badge(rule.severity, color=SEVERITY_COLOURS.get(rule.severity, "gray")),
+                className="ns-nowrap",
+            ),
             html.Td(", ".join(rule.owners) or "—"),
             html.Td(", ".join(rule.channels)),
             html.Td(dmc.Group(badges, gap=4)),
@@ -137,12 +142,13 @@ def deliveries_table(board: Board, spec: Any) -> Any:
     rows = []
     for d in board.troubles:
         if d.status == "failed":
-            status = dmc.Badge(f"failed after {d.attempts} tries", color="red")
+            status = dmc.Badge(f"failed after {d.attempts} tries", color="red", tt="none")
         else:
             status = dmc.Badge(
                 f"retrying: {d.attempts} tries, next {when(d.next_attempt_at, tz, board.now)}",
                 color="orange",
                 variant="light",
+                tt="none",
             )
         error = d.last_error or "(no error recorded)"
         rows.append(

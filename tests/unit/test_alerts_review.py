@@ -86,7 +86,7 @@ def test_firing_now_and_resolved_since_the_week_began_in_the_spec_zone(app, db: 
     text = slide(app)
     assert text.startswith("Alerts Firing now (1) ● orders_below_target 7 · expected above 10")
     assert "7 paid orders against a target of 10 (−30%)" in text
-    assert "since 18 Mar 09:00 (3 h)" in text
+    assert "critical · since 18 Mar 09:00 (3 h) · owners CEO, growth" in text
     assert "revenue_drop" not in text  # pending is not firing
     assert "Resolved this week (1) aov_jump resolved 16 Mar 00:30" in text
     assert "refunds_high" not in text
