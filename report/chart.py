@@ -1,0 +1,37 @@
+"""The report's trend chart: the Overview's figure (dashboard.figures.trend_figure) of the
+complete weeks against the previous week and the target, as a PNG (kaleido, through the one
+Chromium per process that dashboard.png_export keeps)."""
+
+from __future__ import annotations
+
+import base64
+
+from dashboard.figures import trend_figure
+from dashboard.png_export import figure_png
+from report.content import WeeklyReport
+
+# Drawn large with a large font and shown at the page's width (~180 mm): sharp in print.
+WIDTH, HEIGHT, FONT = 1400, 580, 26
+
+
+def trend_png(report: WeeklyReport) -> bytes:
+    figure = trend_figure(
+        report.trend,
+        report.summary.metric,
+        "week",
+        compare="previous",
+        targets=report.targets,
+        currency=report.spec.currency,
+        font_size=FONT,
+        height=HEIGHT,
+    )
+    # A printed chart has no hover: the legend says what each line is, above the plot.
+    figure.update_layout(
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        margin={"l": 10, "r": 20, "t": 60, "b": 10},
+    )
+    return figure_png(figure, WIDTH, HEIGHT)
+
+
+def data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
