@@ -52,6 +52,7 @@ table.rows th { text-align: left; font-size: 9pt; color: #495057; border-bottom:
 table.rows td { border-bottom: 1px solid #e9ecef; padding: 1mm 1.5mm; }
 table.rows td.num, table.rows th.num { text-align: right; white-space: nowrap; }
 .detail { color: #495057; font-size: 9pt; }
+td.when, td.firing, td.resolved { white-space: nowrap; }
 .good { color: #0CA678; } .bad { color: #F03E3E; } .flat { color: #868E96; }
 .firing { color: #F03E3E; font-weight: 600; } .resolved { color: #0CA678; font-weight: 600; }
 """
@@ -222,15 +223,15 @@ def _alerts_html(report: WeeklyReport) -> list[str]:
 
 def _alert_table(lines: tuple[AlertLine, ...]) -> str:
     rows = "".join(
-        f"<tr><td>{_e(a.at.strftime('%a %-d %b %H:%M'))}</td><td>{_e(a.name)}</td>"
+        f"<tr><td class='when'>{_e(a.at.strftime('%a %-d %b %H:%M'))}</td><td>{_e(a.name)}</td>"
         f'<td class="{a.event}">{_e(a.event)}</td>'
         f"<td>{_e(_value(a.value))}</td><td class='detail'>{_e(a.detail)}</td></tr>"
         for a in lines
     )
     return (
-        '<table class="rows alerts"><thead><tr><th style="width:16%">When</th>'
-        '<th style="width:26%">Rule</th><th style="width:10%">Event</th><th>Value</th>'
-        f'<th style="width:34%">Detail</th></tr></thead><tbody>{rows}</tbody></table>'
+        '<table class="rows alerts"><thead><tr><th style="width:19%">When</th>'
+        '<th style="width:24%">Rule</th><th style="width:11%">Event</th><th>Value</th>'
+        f'<th style="width:33%">Detail</th></tr></thead><tbody>{rows}</tbody></table>'
     )
 
 

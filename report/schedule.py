@@ -18,7 +18,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from appdb import AppDb
-from report.channels import ReportPlan
+from report.channels import ReportPlan, load_plan
 from report.content import check_week
 from report.offline import offline_serving
 from report.runs import Queued, build_of, queue_to
@@ -110,3 +110,31 @@ def schedule_report(
         replace_existing=True,
     )
     return trigger
+
+
+def schedule_from_settings(
+    scheduler: BaseScheduler,
+    settings: Settings,
+    open_db: Callable[[], AppDb],
+    clock: Clock | None = None,
+) -> str:
+    """Add the report job when the alerts configuration has a `report:` section; returns the line
+    the worker prints about it (scheduled when, to which channels, or why not). The app database
+    is opened only then: a worker without a report needs none."""
+    from metric_layer.errors import SpecError
+    from metric_layer.loader import load_spec
+
+    try:
+        spec = load_spec(settings.metrics)
+        plan = load_plan(settings, spec)
+    except (SpecError, OSError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return f"weekly report: not scheduled ({first})"
+    if plan is None:
+        return "weekly report: not scheduled (no `report:` section in the alerts configuration)"
+    trigger = schedule_report(scheduler, settings, plan, spec.time_zone, open_db(), clock)
+    first = trigger.get_next_fire_time(None, datetime.now(ZoneInfo(spec.time_zone)))
+    return (
+        f"weekly report: {plan.schedule!r} in {spec.time_zone} to "
+        f"{', '.join(plan.channels) or 'no channel'}; next {first:%a %Y-%m-%d %H:%M}"
+    )
