@@ -111,7 +111,7 @@ def gather(
     current, baseline = period_ranges(week.start, "week")
     explained = explain(snap.service, metric, current, baseline, as_of=as_of)
     why = why_display(explained, spec, top=TOP_SEGMENTS)
-    scope = snap.scope.key() if getattr(snap, "scope", None) is not None else ""
+    scope = str(snap.scope) if getattr(snap, "scope", None) is not None else ""
     return WeeklyReport(
         week=week,
         spec=spec,

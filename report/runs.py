@@ -32,7 +32,7 @@ def alerts_for(snap: Any, db: AppDb | None) -> tuple[AlertsReader | None, str]:
     if getattr(snap, "scope", None) is not None:
         return None, (
             "Alerts are left out of this report: they cover every row, and this account sees "
-            f"only {snap.scope.key()}."
+            f"only {snap.scope}."
         )
     if db is None:
         return None, "Alerts are left out: no app database."
