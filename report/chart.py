@@ -25,11 +25,15 @@ def trend_png(report: WeeklyReport) -> bytes:
         font_size=FONT,
         height=HEIGHT,
     )
-    # A printed chart has no hover: the legend says what each line is, above the plot.
+    # A printed chart has no hover: the legend says what each line is, above the plot, and the
+    # ticks fall on the weeks' first days (every other week), as the caption names them.
+    figure.update_traces(selector={"name": "Previous period"}, name="Previous week")
     figure.update_layout(
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         margin={"l": 10, "r": 20, "t": 60, "b": 10},
     )
+    periods = list(report.trend["period"])[::-1][::2][::-1]  # the report's week always labelled
+    figure.update_xaxes(tickmode="array", tickvals=periods, tickformat="%-d %b")
     return figure_png(figure, WIDTH, HEIGHT)
 
 

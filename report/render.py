@@ -140,7 +140,8 @@ def render_html(report: WeeklyReport, chart_src: str) -> str:
         f'<figure><img src="{_e(chart_src)}" alt="{_e(s.metric.title)} by week, '
         f'{weeks} weeks to {_e(report.week.label)}, with the previous week and the target">',
         f"<figcaption>Weeks {_e(period_label(report.trend['period'].iloc[0], 'week'))} to "
-        f"{_e(period_label(report.week.start, 'week'))}; dashed: previous week and target."
+        f"{_e(period_label(report.week.start, 'week'))}; dashed: "
+        f"{'previous week and target' if report.targets else 'previous week'}."
         "</figcaption></figure>",
         "</section>",
     ]
@@ -210,18 +211,18 @@ def _alerts_html(report: WeeklyReport) -> list[str]:
         return [*out, f'<p class="note">{_e(report.alerts_note)}</p>', "</section>"]
     if not alerts.fired:
         out.append('<p id="no-alerts">No alerts fired this week.</p>')
-    for title, lines in (
-        ("Fired this week", alerts.fired),
-        ("Resolved this week", alerts.resolved),
-        ("Still firing when the week ended", alerts.still_firing),
+    for title, lines, when in (
+        ("Fired this week", alerts.fired, "When"),
+        ("Resolved this week", alerts.resolved, "When"),
+        ("Still firing when the week ended", alerts.still_firing, "Since"),
     ):
         if lines:
-            out += [f"<h3>{_e(title)}</h3>", _alert_table(lines)]
+            out += [f"<h3>{_e(title)}</h3>", _alert_table(lines, when)]
     out.append("</section>")
     return out
 
 
-def _alert_table(lines: tuple[AlertLine, ...]) -> str:
+def _alert_table(lines: tuple[AlertLine, ...], when: str) -> str:
     rows = "".join(
         f"<tr><td class='when'>{_e(a.at.strftime('%a %-d %b %H:%M'))}</td><td>{_e(a.name)}</td>"
         f'<td class="{a.event}">{_e(a.event)}</td>'
@@ -229,7 +230,7 @@ def _alert_table(lines: tuple[AlertLine, ...]) -> str:
         for a in lines
     )
     return (
-        '<table class="rows alerts"><thead><tr><th style="width:19%">When</th>'
+        f'<table class="rows alerts"><thead><tr><th style="width:19%">{_e(when)}</th>'
         '<th style="width:24%">Rule</th><th style="width:11%">Event</th><th>Value</th>'
         f'<th style="width:33%">Detail</th></tr></thead><tbody>{rows}</tbody></table>'
     )
