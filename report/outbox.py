@@ -20,6 +20,7 @@ from appdb.models import Delivery
 from report.build import BuiltReport
 
 KIND = "report"
+IN_APP = "in-app"  # built in; its rows are sent at once (the Alerts page reads them)
 RULE = "weekly-report"  # the rule column names what queued the row; series holds the week
 
 
@@ -60,7 +61,8 @@ def queued_channels(session: Session, week: str) -> set[str]:
 def queue_report(
     session: Session, built: BuiltReport, channels: list[str], folder: Path, now: datetime
 ) -> list[Delivery]:
-    """One pending Delivery per channel, due at `now` (naive UTC); returns them."""
+    """One Delivery per channel, due at `now` (naive UTC): pending until alerts.deliver sends
+    it, in-app ones sent at once (as the contract's outbox has them); returns them."""
     body = payload(built, outbox_pdf(built, folder))
     rows = [
         Delivery(
@@ -70,9 +72,10 @@ def queue_report(
             rule=RULE,
             series=built.week.label,
             payload=body,
-            status="pending",
+            status="sent" if channel == IN_APP else "pending",
             attempts=0,
             next_attempt_at=now,
+            sent_at=now if channel == IN_APP else None,
         )
         for channel in channels
     ]

@@ -190,8 +190,9 @@ def test_the_worker_job_queues_the_week_just_ended_once(
     again = job.func(*job.args, **job.kwargs)  # a second run (a restart) sends nothing twice
     assert again.channels == () and again.skipped == queued.channels
     with db.session() as session:
-        rows = list(session.scalars(select(Delivery)))
+        rows = list(session.scalars(select(Delivery).order_by(Delivery.id)))
     assert len(rows) == 3 and {r.created_at for r in rows} == {datetime(2026, 3, 16, 0)}
+    assert [r.status for r in rows] == ["pending", "pending", "sent"]  # in-app: nothing to send
     # The next Monday's week is not over as of the data's day (AS_OF 18 March): logged, no rows.
     later = trigger.get_next_fire_time(None, datetime(2026, 3, 18, 12, tzinfo=SHANGHAI))
     with caplog.at_level(logging.ERROR, "northstar.report"):
