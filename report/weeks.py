@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from metric_layer.bounds import EARLIEST, LATEST
 from metric_layer.periods import period_start
 
-LABEL = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
+LABEL = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE | re.ASCII)
 
 
 class ReportWeekError(ValueError):

@@ -264,6 +264,11 @@ def test_the_pdf_is_built_once_per_week_and_snapshot(
         ("2026-W99", "2026 has ISO weeks W01 to W53"),
         ("garbage", "write it as YEAR-Wnn"),
         ("2019-W01", "is before the data"),
+        ("%00", "is not an ISO week"),
+        ("2026-W1%0A1", "is not an ISO week"),
+        ("%EF%BC%92026-W01", "is not an ISO week"),  # a full-width digit
+        ("9" * 500, "is not an ISO week"),
+        ("%3Cscript%3E", "&#39;&lt;script&gt;&#39; is not an ISO week"),  # escaped
     ],
 )
 def test_a_bad_week_in_the_address_is_a_404_page(web, week: str, message: str) -> None:  # type: ignore[no-untyped-def]
