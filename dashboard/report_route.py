@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from pathlib import Path
 
 from flask import Flask, Response, current_app, send_file
 
 from appdb import AppDb, AppDbError
+from appdb.engine import database_url
 from auth.login_page import message_page
 from dashboard.serving import NoSnapshotError, serving
 from metric_layer.errors import QueryError
@@ -69,12 +71,17 @@ def weekly_report_pdf(week: str) -> Response:
     )
 
 
-def _app_db(settings: Settings) -> AppDb:
-    """The app database the alerts live in: sign-in's when it is on, else one of this process."""
+def _app_db(settings: Settings) -> AppDb | None:
+    """The app database the alerts live in: sign-in's when it is on, else one of this process;
+    None when it is a SQLite file that does not exist (no alert was ever recorded: a download
+    makes no database, as the pages make none with sign-in off)."""
     extensions = current_app.extensions
     signed = extensions.get(SIGN_IN)
     if signed is not None:
         return signed.db  # type: ignore[no-any-return]
+    url = database_url(settings.app_db)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        return None
     with _db_lock:
         if DB not in extensions:
             db = AppDb(settings.app_db)

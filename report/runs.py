@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from appdb import AppDb
-from report.alert_digest import AlertsReader, alerts_reader
+from report.alert_digest import AlertsReader, WeekAlerts, alerts_reader
 from report.build import BuiltReport, build_report, reports_dir
 from report.channels import ReportPlan
 from report.content import ServingLike, resolve_week
@@ -34,8 +34,8 @@ def alerts_for(snap: Any, db: AppDb | None) -> tuple[AlertsReader | None, str]:
             "Alerts are left out of this report: they cover every row, and this account sees "
             f"only {snap.scope}."
         )
-    if db is None:
-        return None, "Alerts are left out: no app database."
+    if db is None:  # no app database yet: nothing was ever recorded, so nothing fired
+        return (lambda week, time_zone: WeekAlerts((), ())), ""
     return alerts_reader(db), ""
 
 

@@ -112,6 +112,12 @@ def test_a_hand_made_week_shows_its_literal_numbers(built) -> None:  # type: ign
     assert "vs previous week 4 ▲ 75.0%" in text
     assert "vs target no target for this week" in text  # targets start in 2026
     assert "No alerts fired this week." in text
+    # The Overview's sentence for this week, worked out by hand in tests/browser/test_why.py:
+    # LMDI over orders = buyers × revenue per buyer (3 → 3 buyers, ¥66.67 → ¥50.00).
+    assert (
+        '<p id="mover">Biggest mover: revenue per buyer, -50 of +3 orders vs the previous week. '
+        "The product of its drivers leaves +53 unexplained.</p>"
+    ) in built["2020-W11"].html
 
 
 def test_alerts_of_the_weeks_local_days_fired_resolved_and_still_firing(built) -> None:  # type: ignore[no-untyped-def]
