@@ -19,7 +19,7 @@ from pathlib import Path
 
 from report.chart import data_uri, trend_png
 from report.content import AlertsReader, ServingLike, gather
-from report.pdf import print_pdf
+from report.pdf import find_chromium, print_pdf
 from report.render import render_html, render_text, subject
 from report.weeks import ReportWeek
 from settings import Settings
@@ -88,6 +88,8 @@ def build_report(
             meta["subject"],
             cached=True,
         )
+    if pdf:  # before any work: without a browser, say so first
+        browser = browser or find_chromium()
     report = gather(serving, week, alerts, alerts_note)
     folder.mkdir(parents=True, exist_ok=True)
     html = render_html(report, data_uri(trend_png(report)))

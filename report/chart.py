@@ -7,11 +7,16 @@ from __future__ import annotations
 import base64
 
 from dashboard.figures import trend_figure
-from dashboard.png_export import figure_png
+from dashboard.png_export import ExportError, figure_png
 from report.content import WeeklyReport
+from report.pdf import PdfError
 
 # Drawn large with a large font and shown at the page's width (~180 mm): sharp in print.
 WIDTH, HEIGHT, FONT = 1400, 580, 26
+
+
+class ChartError(PdfError):
+    """The trend chart could not be drawn (so neither can the report)."""
 
 
 def trend_png(report: WeeklyReport) -> bytes:
@@ -34,7 +39,15 @@ def trend_png(report: WeeklyReport) -> bytes:
     )
     periods = list(report.trend["period"])[::-1][::2][::-1]  # the report's week always labelled
     figure.update_xaxes(tickmode="array", tickvals=periods, tickformat="%-d %b")
-    return figure_png(figure, WIDTH, HEIGHT)
+    try:
+        return figure_png(figure, WIDTH, HEIGHT)
+    except ExportError as exc:
+        cause = exc.__cause__ or exc
+        first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+        raise ChartError(
+            f"the report's trend chart could not be drawn ({type(cause).__name__}: {first}); "
+            "kaleido draws it with Chromium: `make browser` installs Debian's chromium"
+        ) from exc
 
 
 def data_uri(png: bytes) -> str:
