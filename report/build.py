@@ -68,10 +68,12 @@ def build_report(
     alerts_note: str = "",
     pdf: bool = True,
     browser: Path | None = None,
+    base_url: str = "",
 ) -> BuiltReport:
     """The report of `week` (checked by content.resolve_week) in `folder`: built, or the files an
     earlier build of the same week, snapshot and scope left. PdfError when the PDF cannot be
-    printed (the HTML and text are written before)."""
+    printed (the HTML and text are written before). `base_url`: where people open the
+    dashboard, for the report's link to the Drivers page."""
     snap = serving.snapshot()
     stem, prefix = _stem(week, snap)
     paths = {ext: folder / f"{stem}.{ext}" for ext in ("html", "txt", "json", "pdf")}
@@ -92,10 +94,10 @@ def build_report(
         browser = browser or find_chromium()
     report = gather(serving, week, alerts, alerts_note)
     folder.mkdir(parents=True, exist_ok=True)
-    html = render_html(report, data_uri(trend_png(report)))
+    html = render_html(report, data_uri(trend_png(report)), base_url)
     title = subject(report)
     _write(paths["html"], html)
-    _write(paths["txt"], render_text(report))
+    _write(paths["txt"], render_text(report, base_url))
     _write(paths["json"], json.dumps({"subject": title, "week": week.label}))
     if pdf:
         print_pdf(paths["html"], paths["pdf"], browser)

@@ -55,7 +55,7 @@ class WeeklyReport:
     drivers_href: str  # the Drivers page of the same question (path and query)
     alerts: WeekAlerts | None  # None: left out (alerts_note says why)
     alerts_note: str = ""
-    scope: str = ""  # the rows the numbers cover, when limited ("region=south")
+    scope: str = ""  # the rows the numbers cover, when limited ("region: south")
 
     @property
     def time_zone(self) -> str:

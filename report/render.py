@@ -105,9 +105,10 @@ def comparisons(report: WeeklyReport) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def render_html(report: WeeklyReport, chart_src: str) -> str:
+def render_html(report: WeeklyReport, chart_src: str, base_url: str = "") -> str:
     """The report as a standalone HTML document; `chart_src` is the trend PNG's data URI (or a
-    cid: reference when a mail part carries it)."""
+    cid: reference when a mail part carries it); with `base_url` (where people open the
+    dashboard) it links the Drivers page of the same question."""
     s = report.summary
     scope = f" · rows of {report.scope} only" if report.scope else ""
     parts = [
@@ -145,7 +146,7 @@ def render_html(report: WeeklyReport, chart_src: str) -> str:
         "</figcaption></figure>",
         "</section>",
     ]
-    parts += _why_html(report)
+    parts += _why_html(report, base_url)
     # OKR status joins here once the OKRs issue lands (okrs/): until then the report has no
     # OKR section at all rather than an empty one.
     parts += _alerts_html(report)
@@ -153,12 +154,17 @@ def render_html(report: WeeklyReport, chart_src: str) -> str:
     return "\n".join(parts)
 
 
-def _why_html(report: WeeklyReport) -> list[str]:
+def _why_html(report: WeeklyReport, base_url: str) -> list[str]:
     why = report.why
+    link = (
+        f' <a href="{_e(base_url.rstrip("/") + report.drivers_href)}">Why did it move? →</a>'
+        if base_url
+        else ""
+    )
     out = [
         "<section>",
         "<h2>Why it moved</h2>",
-        f'<p id="mover">{_e(report.mover)}</p>',
+        f'<p id="mover">{_e(report.mover)}{link}</p>',
         f'<p class="note">{_e(why.metric.title)}: {_e(why.summary)} '
         f"({_e(why.baseline)} → {_e(why.current)})</p>",
     ]
@@ -240,7 +246,7 @@ def _value(value: float | None) -> str:
     return MISSING if value is None else f"{value:,.4g}"
 
 
-def render_text(report: WeeklyReport) -> str:
+def render_text(report: WeeklyReport, base_url: str = "") -> str:
     """The same report as plain text (an email's text part; what a chat message can hold)."""
     s = report.summary
     lines = [
@@ -250,6 +256,8 @@ def render_text(report: WeeklyReport) -> str:
     ]
     lines += [f"  {label}: {other} ({change})" for label, other, change, _ in comparisons(report)]
     lines += ["", report.mover]
+    if base_url:
+        lines.append(f"Why did it move? {base_url.rstrip('/')}{report.drivers_href}")
     for r in report.why.drivers:
         lines.append(f"  {r.label}: {r.before} → {r.after}, {r.text}")
     if report.why.segments:

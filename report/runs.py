@@ -72,6 +72,7 @@ def build_of(
         alerts_note=note,
         pdf=pdf,
         browser=browser,
+        base_url=settings.public_url,
     )
 
 

@@ -5,6 +5,7 @@ local days, and weeks that cannot be reported are refused with the weeks that ca
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -37,7 +38,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuiltReport]:
     with offline_serving(settings) as serving:
         reports = {
             "W11": build_week(settings, serving, None, db),  # the last complete week
-            "2020-W11": build_week(settings, serving, "2020-W11", db),
+            "2020-W11": build_week(
+                replace(settings, public_url="https://northstar.example.com/"),
+                serving,
+                "2020-W11",
+                db,
+            ),
         }
     db.close()
     return reports
@@ -116,8 +122,14 @@ def test_a_hand_made_week_shows_its_literal_numbers(built) -> None:  # type: ign
     # LMDI over orders = buyers × revenue per buyer (3 → 3 buyers, ¥66.67 → ¥50.00).
     assert (
         '<p id="mover">Biggest mover: revenue per buyer, -50 of +3 orders vs the previous week. '
-        "The product of its drivers leaves +53 unexplained.</p>"
+        "The product of its drivers leaves +53 unexplained. "
+        '<a href="https://northstar.example.com/drivers?metric=orders&amp;from=2020-03-09&amp;'
+        'to=2020-03-15&amp;compare=previous&amp;as_of=2020-03-16">Why did it move? →</a></p>'
     ) in built["2020-W11"].html
+    assert "Why did it move? https://northstar.example.com/drivers?metric=orders&" in (
+        built["2020-W11"].text
+    )
+    assert "<a href" not in built["W11"].html  # no public URL: no link that leads nowhere
 
 
 def test_alerts_of_the_weeks_local_days_fired_resolved_and_still_firing(built) -> None:  # type: ignore[no-untyped-def]
