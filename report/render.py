@@ -77,7 +77,7 @@ def subject(report: WeeklyReport) -> str:
     s = report.summary
     value = format_value(s.value, s.metric, s.currency)
     return (
-        f"Northstar weekly review {report.week.label}: {s.metric.title} {value} "
+        f"Weekly review {report.week.label}: {s.metric.title} {value} "
         f"({format_change(s.change)} vs previous week)"
     )
 

@@ -63,7 +63,7 @@ def test_report_to_files(settings: Settings, tmp_path: Path) -> None:
     orders = week_numbers(MONDAY)["orders"]
     assert f'id="nsm-value">{orders}<' in html.read_text()
     # one plain line, as written: a pipe gets no wrapping and no markup
-    lead = f"wrote {pdf} and {html} (Northstar weekly review 2026-W11: Orders {orders} ("
+    lead = f"wrote {pdf} and {html} (Weekly review 2026-W11: Orders {orders} ("
     assert result.stdout.startswith(lead) and result.stdout.endswith(" vs previous week))\n")
     assert result.stdout.count("\n") == 1
 
@@ -320,3 +320,54 @@ def test_a_scoped_account_gets_its_rows_and_no_alerts(web, settings: Settings) -
     assert "rows of region: south only" in texts["south"]
     assert "Alerts are left out of this report" in texts["south"]
     assert "Alerts are left out" not in texts["all"]
+
+
+def test_queued_reports_reach_a_real_mail_server_and_webhook(
+    settings: Settings, tmp_path: Path, httpserver
+) -> None:  # type: ignore[no-untyped-def]
+    """The outbox rows the report writes, sent by alerts.deliver as every notification is."""
+    from dataclasses import replace as changed
+
+    from smtp_support import smtp_server
+
+    from alerts.channels.config import EmailChannel, WebhookChannel
+    from alerts.deliver import deliver_due
+    from report.offline import offline_serving
+    from report.runs import build_week, queue_to
+
+    db = AppDb(f"sqlite:///{tmp_path / 'send.db'}")
+    db.upgrade()
+    with offline_serving(settings) as serving:
+        built = build_week(settings, serving, "2026-W11", db)
+    now = datetime(2026, 3, 16, 0)
+    queue_to(settings, db, built, ["team-mail", "growth-hook"], now)
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    channels = {
+        "team-mail": EmailChannel("team-mail", ("growth@example.com",)),
+        "growth-hook": WebhookChannel("growth-hook", httpserver.url_for("/hook"), "json"),
+    }
+    with smtp_server() as inbox:
+        mail = changed(
+            settings,
+            smtp_host="127.0.0.1",
+            smtp_port=inbox.port,
+            smtp_from="northstar@example.com",
+            smtp_starttls=False,
+            smtp_timeout=5.0,
+            public_url="https://northstar.example.com",
+        )
+        sent = deliver_due(db, channels, mail, now, {})
+    db.close()
+    assert (sent.sent, sent.failed, sent.errors) == (2, 0, ())
+    (message,) = inbox.messages
+    orders = week_numbers(MONDAY)["orders"]
+    assert message["Subject"].startswith(f"[Northstar] Weekly review 2026-W11: Orders {orders} ")
+    assert f'id="nsm-value">{orders}<' in message.get_body(("html",)).get_content()
+    (pdf,) = message.iter_attachments()
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content() == built.pdf_path.read_bytes()
+    (request, _), *_ = httpserver.log
+    body = request.get_json()
+    assert body["kind"] == "report" and body["week"] == "2026-W11"
+    assert body["link"] == "https://northstar.example.com/report/2026-W11.pdf"
+    assert f"Orders (North Star): {orders}\n" in body["text"]

@@ -79,7 +79,7 @@ def test_the_pdf_is_a4_and_holds_the_headline_numbers_pandas_counts(built) -> No
     assert f"vs target {TARGET} {pct(now, TARGET)}" in text
     # one line of the Overview's sentence: the change in orders
     assert f"of {now - before:+d} orders vs the previous week" in text
-    assert report.subject.startswith(f"Northstar weekly review 2026-W11: Orders {now} ")
+    assert report.subject.startswith(f"Weekly review 2026-W11: Orders {now} ")
 
 
 def test_the_pdf_holds_the_drivers_and_segments_pandas_counts(built) -> None:  # type: ignore[no-untyped-def]
