@@ -22,6 +22,7 @@ def build_cli() -> typer.Typer:
         explain_commands,
         ingest_commands,
         metric_commands,
+        report_commands,
         rollup_commands,
         screen_commands,
         serve_commands,
@@ -47,6 +48,7 @@ def build_cli() -> typer.Typer:
         screen_commands,
         audit_commands,
         alert_commands,
+        report_commands,
     ):
         module.register(app)
     guard_commands(app)  # every command: typed errors → one message and an exit code
