@@ -2,14 +2,12 @@
 (cron, in the spec's time zone; default Monday 08:00), builds the report of the week just ended
 and queues it to the report's channels.
 
-Cron weekdays are read as crontab reads them (0 and 7 Sunday, 1 Monday …): APScheduler 3 counts
-0 as Monday, so numbers are turned into names before it sees them.
+Cron weekdays are read as crontab reads them (0 and 7 Sunday, 1 Monday …; see cron_schedule.py).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -18,6 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from appdb import AppDb
+from cron_schedule import CronError, crontab_trigger
 from report.channels import ReportPlan, load_plan
 from report.content import check_week
 from report.offline import offline_serving
@@ -27,7 +26,6 @@ from settings import Settings
 
 log = logging.getLogger("northstar.report")
 JOB_ID = "weekly-report"
-DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Clock = Callable[[], datetime]
 
 
@@ -37,26 +35,10 @@ class ScheduleError(ValueError):
 
 def report_trigger(schedule: str, time_zone: str) -> CronTrigger:
     """The cron `schedule` (crontab weekdays) in `time_zone`."""
-    fields = schedule.split()
-    if len(fields) != 5:
-        raise ScheduleError(
-            f"report schedule {schedule!r} needs 5 cron fields (minute hour day month weekday), "
-            'e.g. "0 8 * * MON" for Monday 08:00'
-        )
-    fields[4] = re.sub(r"\d+", lambda m: _day_name(m.group(0), schedule), fields[4])
     try:
-        return CronTrigger.from_crontab(" ".join(fields), timezone=ZoneInfo(time_zone))
-    except ValueError as exc:
-        raise ScheduleError(
-            f"report schedule {schedule!r} is not a cron expression ({exc}); "
-            'e.g. "0 8 * * MON" for Monday 08:00'
-        ) from None
-
-
-def _day_name(number: str, schedule: str) -> str:
-    if int(number) > 7:
-        raise ScheduleError(f"report schedule {schedule!r}: weekday {number} is not 0-7")
-    return DAY_NAMES[int(number)]
+        return crontab_trigger(schedule, ZoneInfo(time_zone))
+    except CronError as exc:
+        raise ScheduleError(f"report schedule: {exc}") from None
 
 
 def run_scheduled_report(

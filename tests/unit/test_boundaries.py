@@ -104,7 +104,7 @@ PROJECT_PACKAGES = (
     "auth",
     "report",
 )
-PROJECT_MODULES = ("app", "settings", "located_yaml", "env_refs")
+PROJECT_MODULES = ("app", "settings", "located_yaml", "env_refs", "cron_schedule")
 
 
 def _project_modules() -> dict[str, Path]:
