@@ -295,18 +295,18 @@ def silences(session: Session, now: datetime, include_ended: bool = False) -> li
 
 # What the Alerts page and the charts read -------------------------------------------------------
 
-PAYLOADS_READ = 5000  # newest deliveries searched for explanations: months of daily repeats
 
-
-def deliveries_in_trouble(session: Session, limit: int = 200) -> list[Delivery]:
-    """Deliveries that failed for good, and pending ones already retried (so a channel that keeps
-    failing shows before it runs out of tries): newest first."""
+def deliveries_in_trouble(
+    session: Session, since: datetime | None = None, limit: int = 200
+) -> list[Delivery]:
+    """Deliveries that failed for good (made from `since` on), and pending ones already retried
+    (so a channel that keeps failing shows before it runs out of tries): newest first."""
+    failed = Delivery.status == "failed"
+    if since is not None:
+        failed = failed & (Delivery.created_at >= since)
     query = (
         select(Delivery)
-        .where(
-            (Delivery.status == "failed")
-            | ((Delivery.status == "pending") & (Delivery.attempts > 0))
-        )
+        .where(failed | ((Delivery.status == "pending") & (Delivery.attempts > 0)))
         .order_by(Delivery.created_at.desc(), Delivery.id.desc())
         .limit(limit)
     )
@@ -316,25 +316,24 @@ def deliveries_in_trouble(session: Session, limit: int = 200) -> list[Delivery]:
 def latest_payloads(
     session: Session, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], dict]:
-    """(rule, series) → the payload of its newest firing or repeat notification (any channel):
-    what was said about it, its top segments and Drivers link included."""
-    wanted = set(keys)
-    rules = sorted({rule for rule, _ in wanted})
-    if not rules:
-        return {}
-    query = (
-        select(Delivery)
-        .where(Delivery.rule.in_(rules), Delivery.kind.in_(("firing", "repeat")))
-        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
-        .limit(PAYLOADS_READ)
-    )
+    """(rule, series) → the payload of its newest firing or repeat notification (any channel:
+    all rows of one notification hold the same payload): what was said about it, its top
+    segments and Drivers link included. Series never notified (pending) are left out."""
     found: dict[tuple[str, str], dict] = {}
-    for row in session.scalars(query):
-        key = (row.rule or "", row.series or "")
-        if key in wanted and key not in found and isinstance(row.payload, dict) and row.payload:
-            found[key] = row.payload
-        if len(found) == len(wanted):
-            break
+    for rule, series in dict.fromkeys(keys):
+        query = (
+            select(Delivery.payload)
+            .where(
+                Delivery.rule == rule,
+                Delivery.series == series,
+                Delivery.kind.in_(("firing", "repeat")),
+            )
+            .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+            .limit(1)
+        )
+        payload = session.scalars(query).first()
+        if isinstance(payload, dict) and payload:
+            found[(rule, series)] = payload
     return found
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -26,6 +26,7 @@ from dashboard.paths import shown
 from metric_layer.errors import SpecError
 
 HISTORY_SHOWN = 200  # events on the page; the CLI's `northstar alerts history` has them all
+FAILURES_SHOWN = timedelta(days=14)  # failed deliveries older than this are history, not news
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,14 @@ def read_board(
         with db.session() as session:
             states = store.load_states(session)
             unresolved = store.unresolved(session)
-            keys = [(s.rule, s.series) for s in unresolved]
+            keys = [(s.rule, s.series) for s in unresolved if s.state != "pending"]
             return Board(
                 now=now,
                 rules=rules,
                 states=states,
                 unresolved=unresolved,
                 silences=store.active_silences(session, now),
-                troubles=store.deliveries_in_trouble(session),
+                troubles=store.deliveries_in_trouble(session, since=now - FAILURES_SHOWN),
                 payloads=store.latest_payloads(session, keys),
                 history=store.history(session, rule=history_rule, limit=HISTORY_SHOWN),
                 history_rules=tuple(store.history_rules(session)),

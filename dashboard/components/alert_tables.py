@@ -136,7 +136,10 @@ def silences_table(board: Board, spec: Any) -> Any:
 def deliveries_table(board: Board, spec: Any) -> Any:
     if not board.troubles:
         return dmc.Text(
-            "Every notification was delivered.", size="sm", c="dimmed", id=ids.ALERTS_DELIVERIES
+            "Every notification of the last two weeks was delivered.",
+            size="sm",
+            c="dimmed",
+            id=ids.ALERTS_DELIVERIES,
         )
     tz = getattr(spec, "time_zone", "UTC")
     rows = []

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from alerts.model import SeriesState
 from alerts.store import add_silence, save_state
 from appdb import AppDb, AuditEntry
-from appdb.models import AlertSilence, AlertState
+from appdb.models import AlertSilence, AlertState, Delivery
 from dashboard import alert_rules, app_state
 from settings import Settings
 
@@ -160,6 +160,21 @@ def test_failed_and_retrying_deliveries_show_their_last_error(
     assert "in-app" not in text.split("Failed deliveries")[1].split("History")[0]  # sent: fine
 
 
+def test_a_failure_older_than_two_weeks_is_history_not_news(client, db: AppDb) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        for days, error in ((20, "old: connection refused"), (13, "recent: connection refused")):
+            when = NOW - timedelta(days=days)
+            s.add(
+                Delivery(
+                    created_at=when, channel="ops-hook", kind="firing", rule="r", series="",
+                    status="failed", attempts=6, next_attempt_at=when, payload={},
+                    last_error=error,
+                )
+            )  # fmt: skip
+    text = page_text(client)
+    assert "recent: connection refused" in text and "old: connection refused" not in text
+
+
 def test_history_newest_first_and_narrowed_to_one_rule(client, db: AppDb, rules: None) -> None:  # type: ignore[no-untyped-def]
     seed_board(db)
     everything = page_text(client).split("History")[-1]
@@ -176,7 +191,7 @@ def test_every_empty_section_says_so_in_words(client, db: AppDb) -> None:  # typ
     assert "No alerts are firing" in text
     assert "No rules yet: add an `alerts:` section to metrics.yml — docs/alerts.md" in text
     assert "No silences in force." in text
-    assert "Every notification was delivered." in text
+    assert "Every notification of the last two weeks was delivered." in text
     assert "No alert events yet." in text
 
 
