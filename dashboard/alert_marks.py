@@ -141,9 +141,12 @@ def marks_for(data: object) -> dict[str, Any] | None:
     if viewer_scope():
         return None  # alerts are evaluated on every row: their details are not for a scope
     srv = serving()
-    spec = srv.snapshot().spec
+    snap = srv.snapshot()
+    spec = snap.spec
     rules = {
-        r.name: r for r in alert_rules.load_rules(srv.settings.metrics, spec) if r.metric == metric
+        r.name: r
+        for r in alert_rules.configured_rules(srv.settings.metrics, snap.service.spec)
+        if r.metric == metric
     }
     if not rules or not points:
         return None

@@ -157,7 +157,7 @@ def render_alerts(data: object, _refresh: object, _tick: object) -> list:
     spec, settings = _spec(), serving().settings
     board = read_board(
         page_db,
-        lambda: alert_rules.load_rules(settings.metrics, spec) if spec is not None else (),
+        lambda: alert_rules.configured_rules(settings.metrics, spec) if spec is not None else (),
         clock(),
         view.rule,
         settings.app_db,

@@ -187,7 +187,7 @@ def _has_rules(snap: Any) -> bool:
     """Whether the default deck has an alerts slide: some rule is configured (rules that do not
     validate count: the slide then says where the problem is shown)."""
     try:
-        return bool(alert_rules.load_rules(serving().settings.metrics, snap.spec))
+        return bool(alert_rules.configured_rules(serving().settings.metrics, snap.service.spec))
     except SpecError:
         return True
 
@@ -202,7 +202,10 @@ def alerts_review(snap: Any, position: str) -> Any:
             "Alerts are company-wide",
         )
     try:
-        rules = {r.name: r for r in alert_rules.load_rules(serving().settings.metrics, spec)}
+        rules = {
+            r.name: r
+            for r in alert_rules.configured_rules(serving().settings.metrics, snap.service.spec)
+        }
     except SpecError:
         rules = {}
     start = period_start(local(now, spec.time_zone).date(), "week", spec.week_start)

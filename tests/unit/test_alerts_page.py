@@ -442,3 +442,45 @@ def test_a_silence_for_an_unknown_length_is_refused(client, db: AppDb) -> None: 
         {"alert-silence-target": ["r", ""], "alert-silence-duration": "forever"},
     )  # fmt: skip
     assert status == 200 and "Pick how long: 1 hour, 4 hours, 1 day, 3 days, 1 week." in text
+
+
+# -- the rules seam --------------------------------------------------------------------------
+
+
+def test_invalid_rules_are_listed_and_states_still_shown(client, db: AppDb, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from metric_layer.errors import SpecError, SpecIssue
+
+    def invalid(metrics, spec):  # type: ignore[no-untyped-def]
+        raise SpecError(
+            [SpecIssue("metrics.yml", 64, "alerts.rules[0].metric", "unknown metric `order`",
+                       "did you mean `orders`?")]
+        )  # fmt: skip
+
+    monkeypatch.setattr(alert_rules, "load_rules", invalid)
+    seed_board(db)
+    text = page_text(client)
+    assert "The alert rules in metrics.yml are invalid" in text
+    assert "metrics.yml:64: alerts.rules[0].metric: unknown metric `order`" in text
+    assert "orders_below_target" in text and "7 paid orders against a target of 10" in text
+
+
+def test_rules_are_read_again_only_when_a_file_changes(app, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls: list[Path] = []
+
+    def counting(metrics, spec):  # type: ignore[no-untyped-def]
+        calls.append(metrics)
+        return RULES
+
+    monkeypatch.setattr(alert_rules, "load_rules", counting)
+    metrics = tmp_path / "metrics.yml"
+    metrics.write_text("models: []\n")
+    spec = object()
+    with app.server.test_request_context("/"):
+        assert alert_rules.configured_rules(metrics, spec) == RULES  # type: ignore[arg-type]
+        assert alert_rules.configured_rules(metrics, spec) == RULES  # type: ignore[arg-type]
+        assert len(calls) == 1
+        (tmp_path / "alerts.yml").write_text("alerts: {rules: []}\n")  # the other place
+        alert_rules.configured_rules(metrics, spec)  # type: ignore[arg-type]
+        assert len(calls) == 2
+        alert_rules.configured_rules(metrics, object())  # type: ignore[arg-type]  # new spec
+        assert len(calls) == 3
