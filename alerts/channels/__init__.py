@@ -1,0 +1,1 @@
+"""Alert channels (owned by the channels helper; see alerts/channels/config.py's note)."""
