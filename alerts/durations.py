@@ -16,10 +16,10 @@ def parse_duration(text: object) -> timedelta:
     """The timedelta of `text`; ValueError saying how to write one (never zero)."""
     match = _LONG.match(str(text)) or _COMPACT.match(str(text))
     if match is None or isinstance(text, bool):
-        raise ValueError(f"not a duration: write {DURATION_HELP}")
+        raise ValueError("not a duration")
     count, unit = int(match.group(1)), match.group(2).lower()
     if count == 0:
-        raise ValueError(f"a duration must be longer than zero: write {DURATION_HELP}")
+        raise ValueError("a duration must be longer than zero")
     return timedelta(**{_UNITS.get(unit) or _SHORT[unit]: count})
 
 

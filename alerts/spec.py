@@ -25,7 +25,7 @@ from alerts.channels.config import Channel, ChannelConfigError, InAppChannel, pa
 from alerts.condition_types import Condition, Freshness, TargetCondition
 from alerts.model import Rule
 from alerts.spec_conditions import parse_condition
-from alerts.spec_models import AlertsSection, Defaults, ReportEntry, RuleEntry
+from alerts.spec_models import KEY_HINTS, AlertsSection, Defaults, ReportEntry, RuleEntry
 from alerts.targets import metric_targets
 from located_yaml import load_located as parse_yaml
 from metric_layer.errors import SpecError, SpecIssue
@@ -160,11 +160,25 @@ class _Checker:
         )
 
     def validate(self, model: type[BaseModel], raw: Any, path: tuple) -> Any:
+        """`raw` as `model` (its wrong keys left out, see lenient), or None."""
+        return self.lenient(model, raw, path)[0]
+
+    def lenient(self, model: type[BaseModel], raw: Any, path: tuple) -> tuple[Any, set[str]]:
+        """`raw` as `model` and the keys that were wrong. With wrong keys their problems are
+        recorded and the entry is read again without them, so the keys that are right are still
+        checked against the spec (a bad `repeat` must not hide an unknown channel); None when
+        even that fails."""
         try:
-            return model.model_validate(raw)
+            return model.model_validate(raw), set()
         except ValidationError as exc:
-            self.issues.extend(pydantic_issues(exc, path, self.doc, model))
-            return None
+            self.issues.extend(pydantic_issues(exc, path, self.doc, model, KEY_HINTS))
+            bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        if not isinstance(raw, dict):
+            return None, bad
+        try:
+            return model.model_validate({k: v for k, v in raw.items() if k not in bad}), bad
+        except ValidationError:
+            return None, bad
 
     # -- the section ---------------------------------------------------------------------------
     def read(self, own_file: bool) -> AlertsConfig:
@@ -281,7 +295,7 @@ class _Checker:
             if not isinstance(raw, dict):
                 self.add(path, "a rule must be a mapping", "with name, metric, grain and condition")
                 continue
-            entry = self.validate(RuleEntry, raw, path)
+            entry, wrong = self.lenient(RuleEntry, raw, path)
             name = raw.get("name")
             if isinstance(name, str):
                 if name in first_line:
@@ -298,22 +312,24 @@ class _Checker:
                 else (None, [])
             )
             self.issues.extend(condition_issues)
-            if entry is None or condition is None:
+            if condition is None:
+                self.check_source(raw.get("condition"), path)  # even when max_age is wrong
+            if entry is None:
                 continue
-            rule = self.rule(entry, condition, defaults, path)
-            if rule is not None:
-                self.check_channel_names(entry.channels or [], (*path, "channels"), channels)
+            self.check_channel_names(entry.channels or [], (*path, "channels"), channels)
+            rule = self.rule(entry, condition, defaults, path, wrong) if condition else None
+            if rule is not None and not wrong:
                 out.append(rule)
         return out
 
     def rule(
-        self, entry: RuleEntry, condition: Condition, defaults: Defaults, path: tuple
+        self, entry: RuleEntry, condition: Condition, defaults: Defaults, path: tuple, wrong: set
     ) -> Rule | None:
         before = len(self.issues)
         if isinstance(condition, Freshness):
             self.check_freshness(entry, condition, path)
         else:
-            self.check_metric_rule(entry, condition, path)
+            self.check_metric_rule(entry, condition, path, wrong)
         if len(self.issues) > before:
             return None
         grain = entry.grain or self.default_grain(condition)
@@ -354,19 +370,26 @@ class _Checker:
                 (*path, "filters"),
                 "a freshness rule watches a source, not a metric: remove `filters`",
             )
-        if self.sources is not None and condition.source not in self.sources:
-            hint = (
-                did_you_mean(condition.source, self.sources)
-                or f"sources in sources.yml: {', '.join(sorted(self.sources)) or 'none'}"
-            )
-            self.add(
-                (*path, "condition", "freshness", "source"),
-                f"unknown source `{condition.source}`",
-                hint,
-            )
+        self.check_source_name(condition.source, (*path, "condition", "freshness", "source"))
 
-    def check_metric_rule(self, entry: RuleEntry, condition: Condition, path: tuple) -> None:
+    def check_source(self, raw_condition: Any, path: tuple) -> None:
+        fresh = raw_condition.get("freshness") if isinstance(raw_condition, dict) else None
+        source = fresh.get("source") if isinstance(fresh, dict) else None
+        if isinstance(source, str):
+            self.check_source_name(source, (*path, "condition", "freshness", "source"))
+
+    def check_source_name(self, source: str, at: tuple) -> None:
+        if self.sources is not None and source not in self.sources:
+            known = ", ".join(sorted(self.sources)) or "none"
+            hint = did_you_mean(source, self.sources) or f"sources in sources.yml: {known}"
+            self.add(at, f"unknown source `{source}`", hint)
+
+    def check_metric_rule(
+        self, entry: RuleEntry, condition: Condition, path: tuple, wrong: set[str]
+    ) -> None:
         metric = entry.metric
+        if metric is None and ("metric" in wrong or wrong - _yaml_keys(RuleEntry)):
+            return  # a wrong or misspelt `metric` is reported already ("did you mean `metric`?")
         if metric is None:
             self.add(
                 (*path, "metric"),
@@ -423,6 +446,10 @@ class _Checker:
         for key in ("split_by", "filters"):
             if getattr(entry, key):
                 self.add((*path, key), f"a target is set for the whole metric: remove `{key}`")
+
+
+def _yaml_keys(model: type[BaseModel]) -> set[str]:
+    return {field.alias or name for name, field in model.model_fields.items()}
 
 
 def _filter(dimension: str, value: Any) -> DimensionFilter:

@@ -21,7 +21,7 @@ from alerts.condition_types import (
     TargetCondition,
     Threshold,
 )
-from alerts.spec_models import MODELS, AnomalyEntry, ChangeEntry, FreshnessEntry
+from alerts.spec_models import KEY_HINTS, MODELS, AnomalyEntry, ChangeEntry, FreshnessEntry
 from metric_layer.errors import SpecIssue
 from metric_layer.loader import pydantic_issues
 from metric_layer.suggest import did_you_mean
@@ -129,7 +129,7 @@ def _nested(
     try:
         entry = model.model_validate(dict(value))
     except ValidationError as exc:
-        issues.extend(pydantic_issues(exc, at, doc, model))
+        issues.extend(pydantic_issues(exc, at, doc, model, KEY_HINTS))
         return None
     if isinstance(entry, ChangeEntry):
         if (entry.percent is None) == (entry.absolute is None):

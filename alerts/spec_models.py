@@ -11,12 +11,25 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from alerts.condition_types import Direction
-from alerts.durations import parse_duration
+from alerts.durations import DURATION_HELP, parse_duration
 from alerts.model import ErrorPolicy, NoDataPolicy, Severity
 from metric_layer.spec import Grain, Name
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 FilterValue = str | int | float | bool
+# What a key takes: the hint shown with an invalid or missing value.
+KEY_HINTS = {
+    "repeat": DURATION_HELP,
+    "max_age": DURATION_HELP,
+    "for": "how many periods in a row the condition must hold before it fires, e.g. for: 2",
+    "sensitivity": "the band's half-width in robust standard deviations, e.g. 3 (wider: 4 or 5)",
+    "lookback": "how many weeks (day grain) or periods the usual value is the median of, 3 to 52",
+    "percent": "a move of this many percent of the earlier value, e.g. percent: 10",
+    "absolute": "a move of this much in the metric's unit, e.g. absolute: 500",
+    "condition": "e.g. {above: 0.08}, {change: {vs: previous, percent: 10}} or {anomaly: {}}",
+    "name": "lower_snake_case, unique among the rules",
+    "schedule": 'five cron fields, e.g. "0 8 * * MON"',
+}
 
 
 class Entry(BaseModel):
