@@ -65,7 +65,7 @@ def validate(
         # The problems are this command's output (stdout, as linters do); the count goes to stderr.
         for issue in exc.issues:
             say(str(issue))
-        say("alert rules not checked: they refer to metrics.yml, which has problems", err=True)
+        # Alert rules refer to the spec: they are checked once it is valid (docs/alerts.md).
         fail(spec_summary(len(exc.issues)), FAILED)
     try:
         alerts = load_alerts(settings.metrics, spec, sources_path=settings.sources)
