@@ -11,9 +11,9 @@ observations to fit a yearly one). A period's *residual* is its value minus its 
 band is
 
     centre = baseline(period) + median(residuals)
-    width  = sensitivity × 1.4826 × MAD(residuals)
+    band   = centre ± sensitivity × 1.4826 × MAD(residuals)
 
-over the residuals of the last RESIDUAL_DAYS days (day grain) or `lookback` periods. Medians and
+over the recent residuals (RESIDUALS: four weeks of days, half a year of weeks). Medians and
 the MAD (median absolute deviation; × 1.4826 estimates one standard deviation for normal noise)
 ignore up to half of the values being extreme, so last week's promotion, a holiday or the
 incident being alerted on do not widen the band or drag its centre, which a mean and standard
@@ -21,7 +21,10 @@ deviation (or an STL fit by least squares) would. The median residual adds back 
 medians lag behind when the metric grows. When more than half the residuals are equal (a series
 that is mostly 0, a constant) the MAD is 0 and the band would be a point: the scale falls back to
 1.2533 × the mean absolute deviation (Iglewicz & Hoaglin's modified z-score), and is 0 only when
-every residual is equal, so any change of a constant series is outside its band.
+every residual is equal, so any change of a constant series is outside its band. A count of
+events varies by at least √n by chance (Poisson), so for counts the scale is never below
+√centre: a reason for refunds seen twice a week is not an anomaly at five. A series that has not
+been negative gets no band below 0.
 
 STL was the alternative: it needs two or more whole seasons of clean history, a least-squares fit
 that a spike bends, and scipy/statsmodels in the worker. The weekday median needs three weeks,

@@ -33,6 +33,7 @@ from alerts.model import WHOLE, Observation, Rule
 from alerts.pace import judge_pace
 from alerts.series import fetch_series, local_today
 from alerts.targets import target_for
+from metric_layer.query_checks import check_metric
 
 __all__ = [
     "Anomaly",
@@ -76,6 +77,7 @@ def context(service, rule: Rule) -> Context:
 
 
 def _metric_observations(service, rule: Rule, at: datetime) -> list[Observation]:
+    check_metric(service.semantics, rule.metric)  # a rule read before the spec changed
     today = local_today(service, at)
     ctx = context(service, rule)
     if isinstance(rule.condition, TargetCondition) and rule.condition.mode == "pace":

@@ -12,6 +12,7 @@ ended is judged against its own target in full.
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 import pandas as pd
@@ -59,9 +60,13 @@ def judge_pace(service, rule: Rule, today: date, ctx: Context) -> tuple[date, Ve
     expected_value = target * share
     word = "at least" if ctx.higher_is_better else "at most"
     days = f"{days_done} of {days_all} days"
+    # A count is whole: "at least 3.33" means at least 4 (at most 3.33: at most 3).
+    shown = expected_value
+    if getattr(ctx.metric, "agg", None) == "count":
+        shown = math.ceil(expected_value) if ctx.higher_is_better else math.floor(expected_value)
     if share < 1.0:
         expected = (
-            f"{word} {ctx.fmt(expected_value)} after {days} "
+            f"{word} {ctx.fmt(shown)} after {days} "
             f"({w.percent(share)} of the target of {ctx.fmt(target)})"
         )
     else:
