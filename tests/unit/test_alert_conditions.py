@@ -48,7 +48,9 @@ def paid_orders() -> pd.DataFrame:
     orders = orders[orders["status"] == "paid"].copy()
     local = orders["ordered_at"] + pd.Timedelta(hours=8)  # naive UTC → Shanghai
     orders["day"] = local.dt.date
-    orders["week"] = (local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")).dt.date
+    orders["week"] = (
+        local.dt.normalize() - pd.to_timedelta(local.dt.day_of_week, unit="D")
+    ).dt.date
     return orders
 
 
