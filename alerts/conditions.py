@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alerts.anomaly import known_values
 from alerts.condition_types import (
@@ -120,7 +120,7 @@ def freshness(
     if last is None:
         detail = f"no successful load of `{condition.source}` recorded"
         return Observation(rule.name, WHOLE, "nodata", now, expected=expected, detail=detail)
-    age = now - _naive_utc(last)
+    age = max(now - _naive_utc(last), timedelta(0))  # a clock behind the load log: just loaded
     hours = age.total_seconds() / 3600
     ago = f"{hours:,.1f} hours" if hours < 48 else f"{hours / 24:,.1f} days"
     detail = f"`{condition.source}` last loaded {ago} ago ({_naive_utc(last):%Y-%m-%d %H:%M} UTC)"
