@@ -34,6 +34,17 @@ ALERTS_FILE = "alerts.yml"
 CHANNEL_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+class AlertRulesError(SpecError):
+    """The alert rules are invalid: every issue, as SpecError (callers catching SpecError get it
+    too), with a message that names the rules rather than the metrics spec."""
+
+    def __init__(self, issues: list[SpecIssue]) -> None:
+        super().__init__(issues)
+        lines = [f"alert rules have {len(issues)} problem(s):"] + [f"  {i}" for i in issues]
+        lines.append("Fix them and run `northstar validate` again.")
+        self.args = ("\n".join(lines),)
+
+
 @dataclass(frozen=True)
 class ReportSchedule:
     """When the weekly review report is sent (cron in `time_zone`) and to which channels."""
@@ -70,7 +81,7 @@ def load_alerts(
     beside = metrics_path.parent / ALERTS_FILE
     in_metrics = isinstance(metrics_doc.data, dict) and SECTION in metrics_doc.data
     if in_metrics and beside.exists():
-        raise SpecError(
+        raise AlertRulesError(
             [
                 SpecIssue(
                     str(beside),
@@ -90,7 +101,7 @@ def load_alerts(
     if beside.exists():
         doc = _read(beside)
         if doc.issues:
-            raise SpecError(doc.issues)
+            raise AlertRulesError(doc.issues)
         return parse_alerts(doc, spec, sources, own_file=True)
     return AlertsConfig()
 
@@ -101,7 +112,7 @@ def parse_alerts_text(
     """alerts.yml's text (or any document holding `alerts:`) → AlertsConfig; SpecError if invalid."""
     doc = load_located(text, file)
     if doc.issues:
-        raise SpecError(doc.issues)
+        raise AlertRulesError(doc.issues)
     return parse_alerts(doc, spec, sources, own_file=Path(file).name == ALERTS_FILE)
 
 
@@ -109,7 +120,9 @@ def _read(path: Path) -> LocatedDocument:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([SpecIssue(str(path), None, "", f"cannot read the file: {exc}")]) from None
+        raise AlertRulesError(
+            [SpecIssue(str(path), None, "", f"cannot read the file: {exc}")]
+        ) from None
     return load_located(text, str(path))
 
 
@@ -133,7 +146,7 @@ def parse_alerts(
     checker = _Checker(doc, spec, sources)
     config = checker.read(own_file)
     if checker.issues:
-        raise SpecError(sorted(checker.issues, key=lambda i: (i.line or 0, i.path)))
+        raise AlertRulesError(sorted(checker.issues, key=lambda i: (i.line or 0, i.path)))
     return config
 
 

@@ -68,6 +68,7 @@ alerts:
 def problems(text: str, sources: set[str] | None = SOURCES) -> list[SpecIssue]:
     with pytest.raises(SpecError) as caught:
         parse_alerts_text(text, SPEC, "alerts.yml", sources)
+    assert str(caught.value).startswith(f"alert rules have {len(caught.value.issues)} problem(s):")
     return caught.value.issues
 
 
