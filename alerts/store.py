@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import fields
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session
 
 from alerts.model import Rule, SeriesState
@@ -18,10 +18,12 @@ from appdb.audit import audit
 from appdb.models import AlertEvent, AlertSilence, AlertState
 
 MAX_COMMENT = 2000  # a typed comment can be anything; keep the history readable
+STATES_LOCK = 0x4E53_414C  # PostgreSQL advisory lock id of the alert states ("NSAL")
 
 
-class AlertError(Exception):
-    """An alert action that cannot be done (ack of a series that is not firing, unknown silence)."""
+class AlertError(ValueError):
+    """An alert action that cannot be done (ack of a series that is not firing, unknown silence).
+    A ValueError, so the CLI's guard shows it as a usage error (exit 2), as AccountError is."""
 
 
 _STATE_FIELDS = [f.name for f in fields(SeriesState)]
@@ -29,6 +31,19 @@ _STATE_FIELDS = [f.name for f in fields(SeriesState)]
 
 def _to_state(row: AlertState) -> SeriesState:
     return SeriesState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+
+
+def lock_states(session: Session) -> None:
+    """Hold the alert states until this transaction ends. Two checks at once (the worker and a
+    cron `alerts check`), or an ack during a check, then run one after the other: the second
+    reads what the first wrote, so one change never sends two notifications nor loses an ack."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(STATES_LOCK)))
+    else:  # SQLite: any write statement takes the database's write lock until commit
+        session.execute(
+            update(AlertState).where(false()).values(breaches=AlertState.breaches),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def load_states(session: Session, rule: str | None = None) -> dict[tuple[str, str], SeriesState]:
@@ -58,6 +73,15 @@ def forget_states(session: Session, keep_rules: Iterable[str]) -> list[str]:
     for row in session.scalars(select(AlertState).where(AlertState.rule.in_(gone))):
         session.delete(row)
     return gone
+
+
+def forget_series(session: Session, rule: str, series: str) -> None:
+    """Drop one series' state (a dimension value the rule no longer reports); history stays."""
+    row = session.scalars(
+        select(AlertState).where(AlertState.rule == rule, AlertState.series == series)
+    ).one_or_none()
+    if row is not None:
+        session.delete(row)
 
 
 def record_event(
@@ -224,6 +248,7 @@ def acknowledge(
 ) -> SeriesState:
     """Someone owns this firing alert: no repeat notifications until it resolves (a new firing
     episode starts unacknowledged). Audited; only a firing series can be acknowledged."""
+    lock_states(session)  # a check running now finishes first: its write cannot undo the ack
     row = session.scalars(
         select(AlertState).where(AlertState.rule == rule, AlertState.series == series)
     ).one_or_none()
