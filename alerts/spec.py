@@ -240,19 +240,22 @@ class _Checker(RuleChecks):
         if problem:
             self.add(
                 (*path, "schedule"),
-                f"invalid schedule {entry.schedule!r}: {problem}",
-                'five cron fields in the spec\'s time zone, e.g. "0 8 * * MON" (Mondays 08:00)',
+                problem,
+                f"in the spec's time zone ({self.spec.time_zone}); weekday 0 and 7 are Sunday",
             )
             return None
         return ReportSchedule(entry.schedule, tuple(entry.channels), self.spec.time_zone)
 
 
 def cron_problem(schedule: str, time_zone: str) -> str | None:
-    """What is wrong with a cron schedule, or None when APScheduler reads it."""
-    from apscheduler.triggers.cron import CronTrigger
+    """What is wrong with a cron schedule (read as crontab reads it: cron_schedule.py, as the
+    worker schedules it), or None."""
+    from zoneinfo import ZoneInfo
+
+    from cron_schedule import CronError, crontab_trigger
 
     try:
-        CronTrigger.from_crontab(schedule, timezone=time_zone)
-    except (ValueError, TypeError) as exc:
+        crontab_trigger(schedule, ZoneInfo(time_zone))
+    except CronError as exc:
         return str(exc)
     return None

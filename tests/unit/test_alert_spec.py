@@ -207,7 +207,7 @@ EXPECTED = [
     ("- name: one\n      metric: orders\n      condition: {target: pace", "alerts.rules[13].name", "duplicate rule name `one`", "first defined on line 8"),
     ("{target: pace, include_partial", "alerts.rules[13].condition.include_partial", "a target condition has no partial period", "pace"),
     ("{below: ten}", "alerts.rules[14].condition.below", "a number is needed", "below: 0.08"),
-    ("MOON", "alerts.report.schedule", "invalid schedule '0 8 * * MOON'", "0 8 * * MON"),
+    ("MOON", "alerts.report.schedule", "cron '0 8 * * MOON' is invalid", "weekday 0 and 7 are Sunday"),
 ]
 # fmt: on
 
