@@ -11,9 +11,11 @@ page shows a banner instead of failing.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -117,3 +119,20 @@ def without_paths(message: str, url: str | None) -> str:
     if is_sqlite_file(parsed) and parsed.database:
         return message.replace(parsed.database, shown(parsed.database))
     return message
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.])/[^\s:()`'\"]+")
+
+
+def issue_lines(error: SpecError) -> list[str]:
+    """A rules file's problems as the page lists them: file:line first, and every path on this
+    server shown relative to the project (or by name), never where it sits on the disk."""
+    return [_relative(str(issue)) for issue in error.issues]
+
+
+def _relative(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        path = Path(match.group(0))
+        return shown(path) if path.exists() or path.parent.exists() else match.group(0)
+
+    return _ABSOLUTE.sub(one, text)

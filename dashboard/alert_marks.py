@@ -145,7 +145,9 @@ def marks_for(data: object) -> dict[str, Any] | None:
     spec = snap.spec
     rules = {
         r.name: r
-        for r in alert_rules.configured_rules(srv.settings.metrics, snap.service.spec)
+        for r in alert_rules.configured_rules(
+            srv.settings.metrics, snap.service.spec, srv.settings.sources
+        )
         if r.metric == metric
     }
     if not rules or not points:

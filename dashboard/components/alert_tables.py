@@ -25,6 +25,7 @@ from dashboard.alert_words import (
     when,
 )
 from dashboard.components.alert_cards import target_key
+from dashboard.paths import shown
 from dashboard.views import AlertsView, format_filters
 
 EVENT_COLOURS = {**STATE_COLOURS, "resolved": "teal", "ack": "blue", "silence": "gray"}
@@ -76,7 +77,8 @@ def _rule_row(board: Board, rule: Rule, spec: Any) -> html.Tr:
         )
         for s in states
     ] or [dmc.Text("not checked yet", size="sm", c="dimmed")]
-    where = f"{rule.file}:{rule.line}" if rule.file and rule.line else rule.file
+    file = shown(rule.file) if rule.file else ""  # never the server's directory layout
+    where = f"{file}:{rule.line}" if file and rule.line else file
     return html.Tr(
         [
             html.Td(

@@ -23,7 +23,7 @@ from alerts import store
 from alerts.store import AlertError
 from appdb import AppDbError
 from dashboard import alert_rules, ids
-from dashboard.alert_board import Board, read_board
+from dashboard.alert_board import Board, issue_lines, read_board
 from dashboard.alert_words import shown_name, when
 from dashboard.app_state import WriteRefused, may_write, page_db, viewer_scope, writer
 from dashboard.app_state import now as clock
@@ -157,7 +157,11 @@ def render_alerts(data: object, _refresh: object, _tick: object) -> list:
     spec, settings = _spec(), serving().settings
     board = read_board(
         page_db,
-        lambda: alert_rules.configured_rules(settings.metrics, spec) if spec is not None else (),
+        lambda: (
+            alert_rules.configured_rules(settings.metrics, spec, settings.sources)
+            if spec is not None
+            else ()
+        ),
         clock(),
         view.rule,
         settings.app_db,
@@ -198,7 +202,7 @@ def board_sections(board: Board, view: AlertsView, spec: Any, can_write: bool) -
     if board.rules_problem is not None:
         out.append(
             dmc.Alert(
-                html.Ul([html.Li(str(i)) for i in board.rules_problem.issues]),
+                html.Ul([html.Li(line) for line in issue_lines(board.rules_problem)]),
                 title="The alert rules in metrics.yml are invalid",
                 color="orange",
                 mb="md",

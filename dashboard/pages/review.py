@@ -187,7 +187,11 @@ def _has_rules(snap: Any) -> bool:
     """Whether the default deck has an alerts slide: some rule is configured (rules that do not
     validate count: the slide then says where the problem is shown)."""
     try:
-        return bool(alert_rules.configured_rules(serving().settings.metrics, snap.service.spec))
+        return bool(
+            alert_rules.configured_rules(
+                serving().settings.metrics, snap.service.spec, serving().settings.sources
+            )
+        )
     except SpecError:
         return True
 
@@ -204,7 +208,9 @@ def alerts_review(snap: Any, position: str) -> Any:
     try:
         rules = {
             r.name: r
-            for r in alert_rules.configured_rules(serving().settings.metrics, snap.service.spec)
+            for r in alert_rules.configured_rules(
+                serving().settings.metrics, snap.service.spec, serving().settings.sources
+            )
         }
     except SpecError:
         rules = {}

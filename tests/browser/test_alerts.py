@@ -27,7 +27,7 @@ from auth.accounts import add_user
 WITH_RULES = (
     "import sys; sys.path.insert(0, 'tests')\n"
     "import alert_seed, dashboard.alert_rules as rules\n"
-    "rules.load_rules = lambda metrics, spec: alert_seed.RULES"
+    "rules.load_rules = lambda metrics, spec, sources=None: alert_seed.RULES"
 )
 PASSWORD = "correct horse battery"
 CARD = '.ns-alert-card[data-rule="{}"]'

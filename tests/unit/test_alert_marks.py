@@ -130,7 +130,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[t
 
 @pytest.fixture
 def rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(alert_rules, "load_rules", lambda metrics, spec: RULES)
+    monkeypatch.setattr(alert_rules, "load_rules", lambda metrics, spec, sources=None: RULES)
 
 
 @pytest.fixture

@@ -67,7 +67,7 @@ def db(app, app_db_url: str) -> Iterator[AppDb]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(alert_rules, "load_rules", lambda metrics, spec: RULES)
+    monkeypatch.setattr(alert_rules, "load_rules", lambda metrics, spec, sources=None: RULES)
 
 
 @pytest.fixture
@@ -447,13 +447,19 @@ def test_a_silence_for_an_unknown_length_is_refused(client, db: AppDb) -> None: 
 # -- the rules seam --------------------------------------------------------------------------
 
 
-def test_invalid_rules_are_listed_and_states_still_shown(client, db: AppDb, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_rules_are_listed_and_states_still_shown(
+    client, db: AppDb, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     from metric_layer.errors import SpecError, SpecIssue
 
-    def invalid(metrics, spec):  # type: ignore[no-untyped-def]
+    beside = tmp_path / "alerts.yml"
+    beside.write_text("alerts: {}\n")
+
+    def invalid(metrics, spec, sources=None):  # type: ignore[no-untyped-def]
         raise SpecError(
             [SpecIssue("metrics.yml", 64, "alerts.rules[0].metric", "unknown metric `order`",
-                       "did you mean `orders`?")]
+                       "did you mean `orders`?"),
+             SpecIssue(str(beside), 1, "", f"alerts are defined twice: here and in {tmp_path}/metrics.yml")]
         )  # fmt: skip
 
     monkeypatch.setattr(alert_rules, "load_rules", invalid)
@@ -461,13 +467,15 @@ def test_invalid_rules_are_listed_and_states_still_shown(client, db: AppDb, monk
     text = page_text(client)
     assert "The alert rules in metrics.yml are invalid" in text
     assert "metrics.yml:64: alerts.rules[0].metric: unknown metric `order`" in text
+    assert "alerts.yml:1: alerts are defined twice: here and in metrics.yml" in text
+    assert str(tmp_path) not in text  # the server's directories are nobody's business
     assert "orders_below_target" in text and "7 paid orders against a target of 10" in text
 
 
 def test_rules_are_read_again_only_when_a_file_changes(app, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     calls: list[Path] = []
 
-    def counting(metrics, spec):  # type: ignore[no-untyped-def]
+    def counting(metrics, spec, sources=None):  # type: ignore[no-untyped-def]
         calls.append(metrics)
         return RULES
 

@@ -57,7 +57,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[t
 
 @pytest.fixture
 def db(app, app_db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppDb]:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(alert_rules, "load_rules", lambda metrics, spec: RULES)
+    monkeypatch.setattr(alert_rules, "load_rules", lambda metrics, spec, sources=None: RULES)
     database = AppDb(app_db_url)
     database.upgrade()
     app.server.extensions[app_state.EXTENSION] = app_state._Lazy(db=database)

@@ -54,7 +54,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[t
 @pytest.fixture
 def db(app, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppDb]:  # type: ignore[no-untyped-def]
     """The database sign-in opened, seeded afresh for each test (users and audit kept apart)."""
-    monkeypatch.setattr(alert_rules, "load_rules", lambda metrics, spec: RULES)
+    monkeypatch.setattr(alert_rules, "load_rules", lambda metrics, spec, sources=None: RULES)
     database = app.server.extensions["northstar.sign_in"].db
     with database.session() as s:
         for table in (AlertState, AlertEvent, AlertSilence, Delivery):
