@@ -492,3 +492,16 @@ def test_rules_are_read_again_only_when_a_file_changes(app, tmp_path: Path, monk
         assert len(calls) == 2
         alert_rules.configured_rules(metrics, object())  # type: ignore[arg-type]  # new spec
         assert len(calls) == 3
+
+
+def test_the_history_rule_picker_writes_the_address(client, db: AppDb) -> None:  # type: ignore[no-untyped-def]
+    def pick(value: object, stored: str = "/alerts") -> dict:
+        entry = [{"id": "alerts-history-rule", "property": "value", "value": value}]
+        status, text = fire(client, "alerts-history-rule", entry, {"alerts-view": stored})
+        assert status == 200, text
+        return json.loads(text)["response"]
+
+    assert pick("revenue_drop")["_pages_location"]["href"] == "/alerts?rule=revenue_drop"
+    assert pick("", "/alerts?rule=revenue_drop")["_pages_location"]["href"] == "/alerts"
+    assert "_pages_location" not in pick("revenue_drop", "/alerts?rule=revenue_drop")  # no change
+    assert "`rule` is given 2 times; keep one" in json.dumps(pick(["a", "b"]))  # a message
