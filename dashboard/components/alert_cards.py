@@ -158,7 +158,9 @@ def card(board: Board, state: SeriesState, spec: Any, tz: str, can_write: bool) 
 def _pending_note(state: SeriesState, rule: Rule | None) -> str:
     if state.state != "pending" or rule is None or rule.for_periods <= 1:
         return ""
-    return f"; held {state.breaches} of the {rule.for_periods} checks it needs to fire"
+    # `for` counts periods in breach (alerts.state), freshness rules count checks
+    unit = "checks" if rule.metric is None else f"{rule.grain}s"
+    return f"; {state.breaches} of the {rule.for_periods} {unit} in breach it needs to fire"
 
 
 def _seen(state: SeriesState, rule: Rule | None, spec: Any) -> str:
