@@ -37,7 +37,7 @@ def load_alerts_config(settings: Settings, spec: Spec) -> Any:
     SpecError lists every problem."""
     from alerts.spec import load_alerts
 
-    return load_alerts(settings.metrics, spec)
+    return load_alerts(settings.metrics, spec, sources_path=settings.sources)
 
 
 def rules_config(settings: Settings) -> Any:

@@ -38,7 +38,7 @@ def load_plan(settings: Settings, spec: Any) -> ReportPlan | None:
         from alerts.spec import load_alerts
     except ImportError:  # alerts/spec.py is not there yet: nothing can configure a report
         return None
-    config = load_alerts(settings.metrics, spec)
+    config = load_alerts(settings.metrics, spec, sources_path=settings.sources)
     section = getattr(config, "report", None)
     if section is None:
         return None
