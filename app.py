@@ -21,6 +21,7 @@ def build_cli() -> typer.Typer:
         explain_commands,
         ingest_commands,
         metric_commands,
+        okr_commands,
         rollup_commands,
         screen_commands,
         serve_commands,
@@ -43,6 +44,7 @@ def build_cli() -> typer.Typer:
         user_commands,
         screen_commands,
         audit_commands,
+        okr_commands,
     ):
         module.register(app)
     guard_commands(app)  # every command: typed errors → one message and an exit code

@@ -123,6 +123,8 @@ def sources() -> None:
 
 def worker() -> None:
     """Run the scheduler: each source on its schedule, until stopped (Ctrl+C)."""
+    from cli.app_db import open_app_db
+    from cli.okr_commands import schedule_kr_values
     from connectors.worker import build_scheduler
 
     logging.basicConfig(
@@ -138,7 +140,9 @@ def worker() -> None:
     )
     if not scheduler.get_jobs():
         fail("no source has a `schedule:`; add one (e.g. `schedule: {every: 15m}`)", FAILED)
-    say(f"worker: {len(scheduler.get_jobs())} scheduled source(s); Ctrl+C stops")
+    sources = len(scheduler.get_jobs())
+    okr_line = schedule_kr_values(scheduler, settings, lambda: open_app_db(settings))
+    say(f"worker: {sources} scheduled source(s); {okr_line}; Ctrl+C stops")
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
 

@@ -20,7 +20,7 @@ NAV = (
     ("OKRs", "/okrs"),
     ("Review mode", "/review"),
 )
-PLANNED = {"/alerts", "/okrs"}
+PLANNED = {"/alerts"}
 
 
 def nav() -> list:

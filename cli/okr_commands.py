@@ -1,0 +1,389 @@
+"""`northstar okrs [--quarter 2026-Q4] [--format table|csv|json]` and
+`northstar okrs check-in OBJECTIVE.KEY_RESULT --value … --confidence … --comment …`.
+
+The board is read as the pages read it: linked key results from the metric layer (the newest
+published snapshot, else the warehouse file), manual ones from their latest check-in, as of the
+as-of day. Check-ins from here are audited as `cli:<user>`. The worker's weekly record of linked
+values is scheduled by `schedule_kr_values` (connectors know nothing of OKRs).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from appdb import AppDb
+from appdb.models import utc_now
+from cli.app_db import cli_actor, open_app_db
+from cli.context import service_or_exit, spec_or_exit
+from cli.guard import guarded
+from cli.output import USAGE, console, fail, say
+from dashboard.formatting import format_value
+from metric_layer.service import MetricService
+from metric_layer.spec import Spec
+from okrs.board import Board, KeyResultRow, ObjectiveRow, build_board, default_quarter
+from okrs.model import OkrsConfig
+from okrs.quarters import Quarter
+from okrs.read import read_key_result
+from okrs.spec import load_okrs
+from okrs.store import add_check_in, check_ins
+from settings import Settings
+
+FORMATS = ("table", "csv", "json")
+COLOURS = {"red": "red", "yellow": "yellow", "green": "green"}
+STATUS_STYLE = {"on track": "green", "at risk": "yellow", "off track": "red"}
+RECORD_SCHEDULE = "0 6 * * MON"  # Monday 06:00 in the spec's time zone: the week just ended
+log = logging.getLogger("northstar.okrs")
+
+
+def register(app: typer.Typer) -> None:
+    okrs = typer.Typer(
+        help="OKRs: scores, colours and pace from the metric layer; weekly check-ins.",
+        invoke_without_command=True,
+        no_args_is_help=False,
+    )
+    okrs.callback(invoke_without_command=True)(guarded(board))
+    okrs.command("check-in")(check_in)
+    app.add_typer(okrs, name="okrs")
+
+
+def board(
+    ctx: typer.Context,
+    quarter: Annotated[
+        str | None,
+        typer.Option(help="YYYY-Qn, e.g. 2026-Q4 (default: this quarter, else the newest defined)"),
+    ] = None,
+    format: Annotated[str, typer.Option(help="table, csv or json")] = "table",
+) -> None:
+    """Every objective of a quarter and its key results: value, score, colour and pace status."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if format not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {format!r}", USAGE)
+    chosen = Quarter.parse(quarter) if quarter is not None else None  # QuarterError: exit 2
+    settings = Settings.load()
+    service = service_or_exit(settings)
+    config = load_okrs(settings.metrics, service.spec)
+    today = service.today()
+    shown = chosen or default_quarter(config, today)
+    db = open_app_db(settings)
+    try:
+        with db.session() as session:
+            said = check_ins(session, quarter=str(shown))
+    finally:
+        db.close()
+    result = build_board(
+        config,
+        shown,
+        today,
+        lambda kr: read_key_result(kr, shown, today, service.query),
+        said,
+        service.spec.time_zone,
+    )
+    if not config.of_quarter(shown):
+        say(_nothing_defined(config, shown), err=True)
+    if format == "json":
+        typer.echo(json.dumps(board_json(result, service.spec), indent=2))
+    elif format == "csv":
+        typer.echo(board_csv(result, service.spec), nl=False)
+    else:
+        _table(result, service.spec)
+
+
+def _nothing_defined(config: OkrsConfig, quarter: Quarter) -> str:
+    if not config.defined:
+        return "no OKRs defined: add an `okrs:` section to metrics.yml or an okrs.yml beside it"
+    others = ", ".join(str(q) for q in config.quarters()) or "none"
+    return f"no objectives for {quarter}; quarters with objectives: {others}"
+
+
+def _value_text(row: KeyResultRow, spec: Spec, value: float | None) -> str:
+    if value is None:
+        return ""
+    if row.kr.manual:
+        return f"{value:,g} {row.kr.unit}"
+    return format_value(value, spec.metric(row.kr.metric), spec.currency)  # type: ignore[arg-type]
+
+
+def _score_text(score: float | None) -> str:
+    return "" if score is None else f"{score:.2f}"
+
+
+def _table(result: Board, spec: Spec) -> None:
+    last = result.last_day
+    day = (
+        f"day {(last - result.quarter.start).days + 1} of {result.quarter.days}"
+        if last
+        else "not started"
+    )
+    table = Table(
+        "id",
+        "title",
+        "owner",
+        "value",
+        "baseline → target",
+        "score",
+        "colour",
+        "status",
+        "confidence",
+        "note",
+        title=f"OKRs {result.quarter} ({day}, as of {result.today})",
+    )
+    depth = result.depth()
+    for row in result.rows():
+        o, s = row.objective, row.score
+        indent = "  " * depth[o.id]
+        table.add_row(
+            Text(f"{indent}{o.id}", style="bold"),
+            Text(f"{o.title} [{o.level}, {o.type}]", style="bold"),
+            o.owner,
+            "",
+            "",
+            _score_text(s.score),
+            Text(s.colour or "", style=COLOURS.get(s.colour or "", "")),
+            Text(s.status or "", style=STATUS_STYLE.get(s.status or "", "")),
+            "",
+            s.note,
+        )
+        for k in row.key_results:
+            ks = k.score
+            table.add_row(
+                f"{indent}  {k.ref}",
+                k.kr.title,
+                "",
+                _value_text(k, spec, ks.value),
+                f"{_value_text(k, spec, k.kr.baseline)} → {_value_text(k, spec, k.kr.target)}",
+                _score_text(ks.score),
+                Text(ks.colour or "", style=COLOURS.get(ks.colour or "", "")),
+                Text(ks.status or "", style=STATUS_STYLE.get(ks.status or "", "")),
+                "" if k.confidence is None else f"{k.confidence}/10",
+                ks.note,
+            )
+    console().print(table)
+
+
+def _records(result: Board, spec: Spec) -> list[dict[str, Any]]:
+    """One flat record per objective and per key result (csv; json nests the same fields)."""
+    out: list[dict[str, Any]] = []
+    depth = result.depth()
+    for row in result.rows():
+        out.append(_objective_record(row, depth[row.objective.id]))
+        out.extend(_kr_record(k, spec) for k in row.key_results)
+    return out
+
+
+def _objective_record(row: ObjectiveRow, depth: int) -> dict[str, Any]:
+    o, s = row.objective, row.score
+    return {
+        "kind": "objective",
+        "id": o.id,
+        "parent": o.parent or "",
+        "depth": depth,
+        "level": o.level,
+        "type": o.type,
+        "title": o.title,
+        "owner": o.owner,
+        "team": o.team or "",
+        "quarter": str(o.quarter),
+        "score": _round(s.score),
+        "colour": s.colour,
+        "expected": _round(s.expected),
+        "status": s.status,
+        "note": s.note,
+    }
+
+
+def _kr_record(k: KeyResultRow, spec: Spec) -> dict[str, Any]:
+    s = k.score
+    return {
+        "kind": "key_result",
+        "id": k.ref,
+        "parent": k.objective.id,
+        "title": k.kr.title,
+        "metric": k.kr.metric or "",
+        "manual": k.kr.manual,
+        "unit": k.kr.unit or "",
+        "read": "" if k.kr.manual else k.kr.read,
+        "grain": "" if k.kr.manual or k.kr.read == "to_date" else k.kr.grain,
+        "direction": k.kr.direction,
+        "baseline": k.kr.baseline,
+        "target": k.kr.target,
+        "value": s.value,
+        "value_day": s.value_day.isoformat() if s.value_day else None,
+        "score": _round(s.score),
+        "colour": s.colour,
+        "expected": _round(s.expected),
+        "status": s.status,
+        "confidence": k.confidence,
+        "note": s.note,
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def board_csv(result: Board, spec: Spec) -> str:
+    records = _records(result, spec)
+    columns: list[str] = []
+    for r in records:
+        columns += [c for c in r if c not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    for r in records:
+        writer.writerow({c: "" if r.get(c) is None else r.get(c, "") for c in columns})
+    return out.getvalue()
+
+
+def board_json(result: Board, spec: Spec) -> dict[str, Any]:
+    depth = result.depth()
+
+    def tree(row: ObjectiveRow) -> dict[str, Any]:
+        record = _objective_record(row, depth[row.objective.id])
+        record["key_results"] = [_kr_record(k, spec) for k in row.key_results]
+        record["children"] = [tree(c) for c in row.children]
+        return record
+
+    last = result.last_day
+    return {
+        "quarter": str(result.quarter),
+        "as_of": result.today.isoformat(),
+        "last_complete_day": last.isoformat() if last else None,
+        "elapsed": round(result.elapsed, 4),
+        "objectives": [tree(r) for r in result.roots],
+    }
+
+
+def check_in(
+    key_result: Annotated[
+        str, typer.Argument(help="OBJECTIVE.KEY_RESULT, e.g. grow_orders.weekly_orders")
+    ],
+    value: Annotated[
+        str | None, typer.Option(help="the value now (manual key results only)")
+    ] = None,
+    confidence: Annotated[
+        str | None, typer.Option(help="0 (no chance) to 10 (sure) of reaching the target")
+    ] = None,
+    obstacles: Annotated[str, typer.Option(help="what is in the way")] = "",
+    help_needed: Annotated[
+        str, typer.Option("--help-needed", help="what help would unblock it")
+    ] = "",
+    comment: Annotated[str, typer.Option(help="progress in words")] = "",
+) -> None:
+    """Add a weekly check-in on one key result (history is kept; audited as cli:<user>)."""
+    settings = Settings.load()
+    spec = spec_or_exit(settings, None)
+    config = load_okrs(settings.metrics, spec)
+    objective, kr = config.key_result(key_result)  # OkrError: exit 2, with did-you-mean
+    who = cli_actor()
+    db = open_app_db(settings)
+    try:
+        with db.session() as session:
+            saved = add_check_in(
+                session,
+                objective,
+                kr,
+                who=who,
+                at=utc_now(),
+                value=value,
+                confidence=confidence,
+                obstacles=obstacles,
+                help_needed=help_needed,
+                comment=comment,
+            )
+    finally:
+        db.close()
+    said = [
+        f"value {saved.value:g}" if saved.value is not None else "",
+        f"confidence {saved.confidence}/10" if saved.confidence is not None else "",
+    ]
+    what = ", ".join(s for s in said if s) or "comments"
+    say(f"checked in on {objective.id}.{kr.id} ({objective.quarter}): {what}, as {who}")
+
+
+# -- the worker's weekly record -----------------------------------------------------------------
+
+
+def schedule_kr_values(scheduler: Any, settings: Settings, open_db: Callable[[], AppDb]) -> str:
+    """Add the weekly job recording linked key results' values to the worker's scheduler (also
+    run once at start, so a new worker records the current week); the line the worker prints."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    spec = _spec_for_worker(settings)
+    if spec is None:
+        return "OKR values: not recorded (metrics.yml is invalid)"
+    trigger = CronTrigger.from_crontab(RECORD_SCHEDULE, timezone=spec.time_zone)
+    scheduler.add_job(
+        record_kr_values_job,
+        trigger,
+        args=[settings, open_db],
+        id="okrs:record",
+        name="record OKR values",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=24 * 3600,  # a worker down on Monday morning records when it is back
+        next_run_time=_utc_now_aware(),
+    )
+    return f"OKR values recorded weekly ({RECORD_SCHEDULE}, {spec.time_zone})"
+
+
+def _spec_for_worker(settings: Settings) -> Spec | None:
+    from cli.context import read_spec
+    from metric_layer.errors import SpecError
+
+    try:
+        return read_spec(settings.metrics, None)
+    except SpecError:
+        return None
+
+
+def record_kr_values_job(settings: Settings, open_db: Callable[[], AppDb]) -> None:
+    """One weekly run: the published snapshot (else the warehouse file) read-only, every linked
+    key result of the quarter of the last complete day, one row each in okr_kr_values. Errors
+    are logged, never raised: the scheduler and the sources' jobs go on."""
+    from cli.context import open_warehouse, read_spec
+    from okrs.record import record_week
+
+    try:
+        warehouse, version = open_warehouse(settings)
+        if warehouse is None:
+            log.info("OKR values not recorded: nothing published yet")
+            return
+        try:
+            spec = read_spec(settings.metrics, warehouse)
+            config = load_okrs(settings.metrics, spec)
+            service = MetricService(warehouse, spec, snapshot=version, as_of=settings.as_of_date())
+            db = open_db()
+            try:
+                done = record_week(
+                    config, service.query, db, service.today(), utc_now(), spec.week_start
+                )
+            finally:
+                db.close()
+        finally:
+            warehouse.close()
+    except Exception as exc:  # the worker outlives a bad okrs.yml or an unreachable database
+        log.error("recording OKR values failed: %s", f"{type(exc).__name__}: {exc}".splitlines()[0])
+        return
+    log.info(
+        "OKR values of %s recorded for the week of %s: %d key results (%d without a value)",
+        done.quarter,
+        done.week,
+        done.values,
+        done.without_value,
+    )
+
+
+def _utc_now_aware():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
