@@ -50,7 +50,9 @@ def progress(value: float, baseline: float, target: float, direction: str) -> fl
         raw = (baseline - value) / (baseline - target)
     else:
         raw = (value - baseline) / (target - baseline)
-    return min(max(raw, 0.0), 1.0)
+    # Rounded past float noise: 0.06 → 0.05 of the way to 0.04 is 0.5, not 0.49999999999999983
+    # (which would colour and judge a KR exactly on a threshold as below it).
+    return min(max(round(raw, 9), 0.0), 1.0)
 
 
 def colour(score: float, objective_type: str = "committed") -> Colour:
@@ -68,7 +70,7 @@ def success_score(objective_type: str) -> float:
 
 def expected_score(quarter: Quarter, through: date, objective_type: str = "committed") -> float:
     """Where the score should be after the quarter's days up to `through`, on a straight line."""
-    return success_score(objective_type) * quarter.elapsed(through)
+    return round(success_score(objective_type) * quarter.elapsed(through), 9)
 
 
 def expected_value(kr: KeyResult, quarter: Quarter, through: date) -> float:
@@ -152,8 +154,8 @@ def score_objective(objective: Objective, krs: list[KeyResultScore]) -> Objectiv
     scored = [k for k in krs if k.score is not None]
     if not scored:
         return ObjectiveScore(None, None, None, None, 0, len(krs))
-    score = sum(k.score for k in scored) / len(scored)  # type: ignore[misc]
-    expected = sum(k.expected for k in scored) / len(scored)  # type: ignore[misc]
+    score = round(sum(k.score for k in scored) / len(scored), 9)  # type: ignore[misc]
+    expected = round(sum(k.expected for k in scored) / len(scored), 9)  # type: ignore[misc]
     return ObjectiveScore(
         score,
         colour(score, objective.type),
