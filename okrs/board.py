@@ -97,15 +97,18 @@ def local_day(at: datetime, zone: str) -> date:
 def manual_reading(
     kr: KeyResult, quarter: Quarter, today: date, check_ins: Sequence[CheckIn], zone: str
 ) -> Reading:
-    """A manual key result's value: its latest check-in with a value on or before `today` (a
-    check-in made today counts at once); the course is every such check-in, oldest first."""
-    if quarter.last_complete_day(today) is None and today <= quarter.start:
+    """A manual key result's value: its latest check-in with a value (a check-in made today counts
+    at once); the course is every such check-in, oldest first, each on its local day kept within
+    the quarter and up to `today`. An as-of day moves the metric data, not people's words: a
+    check-in saved after it still counts, on the as-of day."""
+    if today <= quarter.start:
         return Reading(None, None, (), not_started(quarter, today))
+    last = min(today, quarter.last_day)
     points = []
     for c in sorted(check_ins, key=lambda c: (c.at, c.id)):
-        day = local_day(c.at, zone)
-        if c.value is not None and day <= today:
-            points.append((min(max(day, quarter.start), quarter.last_day), c.value))
+        if c.value is not None:
+            day = min(max(local_day(c.at, zone), quarter.start), last)
+            points.append((day, c.value))
     if not points:
         return Reading(None, None, (), "no value yet: check in a value")
     day, value = points[-1]

@@ -138,24 +138,36 @@ def _check_in(at: datetime, value: float | None, n: int = 1) -> CheckIn:
     return CheckIn(n, at, "2026-Q4", "o", "partners", "ana", value, 6, "", "", "")
 
 
-def test_a_manual_key_result_is_its_latest_check_in_with_a_value_up_to_the_day() -> None:
+def test_a_manual_key_result_is_its_latest_check_in_with_a_value() -> None:
     partners = KeyResult("partners", "Partners", 0, 4, "higher", unit="partners")
     said = [
         _check_in(datetime(2026, 10, 20, 2), 1, 1),
         _check_in(datetime(2026, 11, 10, 2), 3, 2),
         _check_in(datetime(2026, 11, 12, 2), None, 3),  # a confidence-only check-in: no value
-        _check_in(datetime(2026, 11, 20, 2), 4, 4),  # after the as-of day below
     ]
-    # 2026-11-10 20:00 UTC is already 11 Nov in Shanghai
-    late = [_check_in(datetime(2026, 11, 10, 20), 2, 5)]
     reading = manual_reading(partners, Q4, date(2026, 11, 15), said, "Asia/Shanghai")
     assert (reading.value, reading.value_day) == (3, date(2026, 11, 10))
     assert [v for _, v in reading.series] == [1, 3]
+    # 2026-11-10 20:00 UTC is already 11 Nov in Shanghai
+    late = [_check_in(datetime(2026, 11, 10, 20), 2, 5)]
     assert manual_reading(
         partners, Q4, date(2026, 11, 15), late, "Asia/Shanghai"
     ).value_day == date(2026, 11, 11)
+    # Saved after the as-of day (an as-of day in the past moves the data, not what people said):
+    # it counts, on the as-of day; after the quarter, on its last day.
+    later = [*said, _check_in(datetime(2026, 11, 20, 2), 4, 4)]
+    assert manual_reading(partners, Q4, date(2026, 11, 15), later, "UTC").series[-1] == (
+        date(2026, 11, 15),
+        4,
+    )
+    january = [_check_in(datetime(2027, 1, 8), 4, 6)]
+    assert manual_reading(partners, Q4, date(2027, 2, 1), january, "UTC").value_day == date(
+        2026, 12, 31
+    )
     none = manual_reading(partners, Q4, date(2026, 11, 15), said[2:3], "UTC")
     assert none.value is None and "check in a value" in none.note
+    ahead = manual_reading(partners, Q4, date(2026, 9, 30), said, "UTC")
+    assert ahead.value is None and ahead.note == "2026-Q4 starts on 2026-10-01"
 
 
 def test_the_board_scores_manual_and_linked_results_and_nests_objectives() -> None:
