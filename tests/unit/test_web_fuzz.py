@@ -23,9 +23,9 @@ from metric_layer.query import DimensionFilter
 
 ROUTER = "_pages_content"
 PAGES = ("/", "/tree", "/catalog", "/review", "/metric/orders", "/metric/revenue", "/metric/none")
-PAGES += ("/drivers",)
+PAGES += ("/drivers", "/okrs")
 KEYS = ("grain", "range", "start", "end", "compare", "by", "chart", "top", "filters", "as_of")
-KEYS += ("q", "slides", "interval", "name", "metric", "from", "to", "vs_from", "vs_to")
+KEYS += ("q", "slides", "interval", "name", "metric", "from", "to", "vs_from", "vs_to", "quarter")
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -38,7 +38,10 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignor
 
     register_page_callbacks()
     serving = build_shop(tmp_path_factory.mktemp("shop"))
-    app = create_dash(Settings(metrics=SPEC, serving_dir=serving, as_of=AS_OF.isoformat()))
+    app_db = f"sqlite:///{tmp_path_factory.mktemp('app-db') / 'app.db'}"  # OKR check-ins
+    app = create_dash(
+        Settings(metrics=SPEC, serving_dir=serving, as_of=AS_OF.isoformat(), app_db=app_db)
+    )
     test_client = app.server.test_client()
     test_client.get("/")  # registers the pages' router
     yield test_client
@@ -138,6 +141,7 @@ junk_text = st.one_of(
     st.sampled_from(["day", "week", "month", "custom", "4w", "none", "stacked", "nsm,buyers"]),
     st.sampled_from(["platform!=ios", "platform=ios,web", "size>large", "channel=", "==", ";;"]),
     st.sampled_from(["0001-01-01", "1899-12-31", "2026-03-01", "3000-01-01", "2026-3-1"]),
+    st.sampled_from(["2026-Q1", "2026-Q4", "2026-Q5", "2026q1", "0000-Q1", "2999-Q4"]),
     st.just("x" * 5000),
 )
 pairs = st.lists(st.tuples(st.sampled_from(KEYS) | st.text(max_size=6), junk_text), max_size=6)
@@ -207,6 +211,8 @@ VALID_STORES = {
     "tree-view": ["/tree?grain=week"],
     "tree-why-view": ["/tree?grain=week", "/tree?grain=day&as_of=2020-03-18"],
     "review-view": ["/review?interval=20"],
+    "okrs-view": ["/okrs", "/okrs?quarter=2026-Q1", "/okrs?quarter=2025-Q4&as_of=2026-01-10"],
+    "okrs-shown": ["2026-Q1"],
     "drivers-view": [
         "/drivers?metric=orders&from=2026-03-09&to=2026-03-15&compare=previous",
         "/drivers?metric=buyers&from=2026-03-09&to=2026-03-15&compare=custom"
@@ -297,6 +303,8 @@ def test_the_nav_explorer_link_opens_the_north_star(client, deps) -> None:  # ty
         ("/drivers", "?metric=nope&from=2026-13-40&to=x"),
         ("/drivers", "?filters=" + quote("nope=ads")),  # not a dimension of the North Star
         ("/drivers", "?metric=orders&filters=" + quote("size>a,b")),
+        ("/okrs", "?quarter=2026-Q5"),
+        ("/okrs", "?quarter=2026-Q1&quarter=2026-Q2"),
     ],
 )
 def test_repeated_keys_and_impossible_days_are_in_page_errors(client, deps, path, search) -> None:  # type: ignore[no-untyped-def]
