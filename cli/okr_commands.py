@@ -26,7 +26,7 @@ from cli.app_db import cli_actor, open_app_db
 from cli.context import service_or_exit, spec_or_exit
 from cli.guard import guarded
 from cli.output import USAGE, console, fail, say
-from dashboard.formatting import format_value
+from dashboard.okr_format import format_kr_value
 from metric_layer.service import MetricService
 from metric_layer.spec import Spec
 from okrs.board import Board, KeyResultRow, ObjectiveRow, build_board, default_quarter
@@ -106,11 +106,7 @@ def _nothing_defined(config: OkrsConfig, quarter: Quarter) -> str:
 
 
 def _value_text(row: KeyResultRow, spec: Spec, value: float | None) -> str:
-    if value is None:
-        return ""
-    if row.kr.manual:
-        return f"{value:,g} {row.kr.unit}"
-    return format_value(value, spec.metric(row.kr.metric), spec.currency)  # type: ignore[arg-type]
+    return "" if value is None else format_kr_value(row.kr, spec, value)
 
 
 def _score_text(score: float | None) -> str:

@@ -5,7 +5,8 @@
 Validated like metrics.yml (metric_layer.loader): structure by pydantic (okrs.spec_models), then
 every reference checked — the metric exists, filters are its dimensions, the direction is the
 metric's (a key result may give one only when metrics.yml does not), the target lies beyond the
-baseline in that direction, parents exist in the same quarter and sit a level above — and every
+baseline in that direction, parents exist in the same quarter and sit a level above (an objective
+with a parent may leave `quarter` out and take its parent's) — and every
 problem reported together as `file:line: key: message (hint)`. Advice that is not an error (the
 seeds' 2-4 key results per objective) comes back as warnings on the config.
 
@@ -386,6 +387,15 @@ class _Checker:
             levels[oid] = level
             return level
 
+        def quarter_of(oid: str, seen: frozenset[str] = frozenset()) -> str | None:
+            """Its own quarter, else its parent's (None in a circle or without one)."""
+            entry = by_id[oid][0]
+            if entry.quarter is not None:
+                return entry.quarter
+            if entry.parent in by_id and entry.parent not in seen:
+                return quarter_of(entry.parent, seen | {oid})
+            return None
+
         out = []
         for entry, path, krs in entries:
             parent = entry.parent
@@ -400,14 +410,26 @@ class _Checker:
                         hint or "name the id of an objective defined in this section",
                     )
                     continue
-                if by_id[parent][0].quarter != entry.quarter:
+                above = quarter_of(parent)
+                if entry.quarter is not None and above is not None and above != entry.quarter:
                     self.add(
-                        (*path, "parent"),
+                        (*path, "quarter"),
                         f"`{entry.id}` is for {entry.quarter} but its parent `{parent}` is for "
-                        f"{by_id[parent][0].quarter}",
-                        "align to an objective of the same quarter",
+                        f"{above}",
+                        "align to an objective of the same quarter (or leave `quarter` out: an "
+                        "objective with a parent takes its quarter)",
                     )
                     continue
+            quarter = quarter_of(entry.id)
+            if quarter is None:
+                if parent is None:
+                    self.add(
+                        (*path, "quarter"),
+                        "missing required key `quarter`",
+                        "the quarter it is for, e.g. quarter: 2026-Q4 (objectives with a parent "
+                        "take their parent's)",
+                    )
+                continue
             level = level_of(entry.id)
             if level is None:
                 continue
@@ -416,7 +438,7 @@ class _Checker:
                     id=entry.id,
                     title=entry.title,
                     owner=entry.owner,
-                    quarter=Quarter.parse(entry.quarter),
+                    quarter=Quarter.parse(quarter),
                     type=entry.type,
                     level=level,  # type: ignore[arg-type]
                     team=entry.team,

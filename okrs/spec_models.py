@@ -37,7 +37,7 @@ class ObjectiveEntry(Entry):
     id: Name
     title: str
     owner: str
-    quarter: str
+    quarter: str | None = None  # None: the parent's
     type: ObjectiveType = "committed"
     level: Level | None = None
     team: str | None = None
@@ -48,5 +48,6 @@ class ObjectiveEntry(Entry):
     @field_validator("quarter", mode="before")
     @classmethod
     def _quarter(cls, value: object) -> object:
-        Quarter.parse(value)  # QuarterError (a ValueError) says how to write one
+        if value is not None:
+            Quarter.parse(value)  # QuarterError (a ValueError) says how to write one
         return value

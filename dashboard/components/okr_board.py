@@ -16,8 +16,8 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard import ids
-from dashboard.formatting import format_value
 from dashboard.okr_figures import okr_sparkline
+from dashboard.okr_format import format_kr_value
 from dashboard.views import ExplorerView
 from metric_layer.spec import Spec
 from okrs.board import Board, KeyResultRow, ObjectiveRow
@@ -169,10 +169,7 @@ class _Context:
 
     # -- key results ---------------------------------------------------------------------------
     def shown(self, k: KeyResultRow):  # type: ignore[no-untyped-def]
-        if k.kr.manual:
-            return lambda v: f"{v:,g} {k.kr.unit}"
-        metric = self.spec.metric(k.kr.metric)  # type: ignore[arg-type]
-        return lambda v: format_value(v, metric, self.spec.currency)
+        return lambda v: format_kr_value(k.kr, self.spec, v)
 
     def key_result(self, k: KeyResultRow) -> html.Div:
         kr, s, ref = k.kr, k.score, dom(k.ref)
@@ -283,7 +280,7 @@ class _Context:
         return dmc.Accordion(
             dmc.AccordionItem(
                 [
-                    dmc.AccordionControl(label, id=f"okr-checkin-open-{dom(k.ref)}"),
+                    dmc.AccordionControl(label),
                     dmc.AccordionPanel([self.form(k), self.history(k)]),
                 ],
                 value="check-in",
@@ -313,7 +310,7 @@ class _Context:
                 id={"type": ids.OKR_CHECKIN_CONFIDENCE, **key},
                 label="Confidence (0–10)",
                 data=[str(i) for i in range(11)],
-                placeholder="0 no chance … 10 sure",
+                placeholder="0 to 10",
                 w=190,
                 disabled=disabled,
                 clearable=True,

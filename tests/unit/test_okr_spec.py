@@ -98,10 +98,11 @@ def test_every_problem_with_its_line_key_and_hint() -> None:
             None,
         ),
         (
-            16,
-            "okrs[1].parent",
+            15,
+            "okrs[1].quarter",
             "`team` is for 2026-Q3 but its parent `grow` is for 2026-Q4",
-            "align to an objective of the same quarter",
+            "align to an objective of the same quarter (or leave `quarter` out: an objective "
+            "with a parent takes its quarter)",
         ),
         (18, "okrs[1].key_results[0].unit", "a manual key result needs `unit`", None),
         (
@@ -156,6 +157,7 @@ okrs:
   - {id: p, title: P, owner: x, quarter: 2026-Q4, parent: top, level: person, key_results: []}
   - {id: below, title: B, owner: x, quarter: 2026-Q4, parent: p, key_results: []}
   - {id: tops, title: T, owner: x, quarter: 2026-Q4, key_results: []}
+  - {id: when, title: W, owner: x, key_results: []}
 """
     found = issues_of(text)
     assert [(line, path) for line, path, _, _ in found] == [
@@ -163,11 +165,17 @@ okrs:
         (4, "okrs[2].parent"),  # a → b → a, reported once, where it closes
         (6, "okrs[4].level"),
         (8, "okrs[6].parent"),
+        (10, "okrs[8].quarter"),
     ]
     assert found[0][2:] == ("unknown parent objective `mdi`", "did you mean `mid`?")
     assert found[1][2].startswith("objectives align in a circle: a → b → a")
     assert "a company objective, so it must sit below it" in found[2][2]
     assert "a person objective" in found[3][2]
+    assert found[4][2:] == (
+        "missing required key `quarter`",
+        "the quarter it is for, e.g. quarter: 2026-Q4 (objectives with a parent take their "
+        "parent's)",
+    )
 
 
 def test_levels_follow_the_parents_and_directions_the_metrics() -> None:
@@ -191,7 +199,6 @@ okrs:
   - id: person
     title: P
     owner: ana
-    quarter: 2026-Q4
     parent: team
     key_results:
       - {id: same, title: S, metric: refunds, direction: lower, baseline: 4, target: 2}
@@ -219,7 +226,8 @@ okrs:
         [("platform", "in", ("ios", "web"))],
     )
     assert config.objective("company").key_result("orders_up").grain == "week"  # the NSM's
-    assert config.objectives[0].quarter == Quarter(2026, 4)
+    # `person` leaves its quarter out: its parent's
+    assert [o.quarter for o in config.objectives] == [Quarter(2026, 4)] * 3
     assert config.warnings == ()
 
 
@@ -329,3 +337,26 @@ def test_a_key_result_needs_a_change_and_a_title() -> None:
             "invalid value '9,000': input should be a valid number, unable to parse string as a number",
         ),
     ]
+
+
+def test_every_okrs_key_is_documented() -> None:
+    import re
+
+    from okrs.spec_models import KeyResultEntry, ObjectiveEntry
+    from tests.unit.test_docs import documented_keys, yaml_keys
+
+    text = (ROOT / "docs/okrs.md").read_text(encoding="utf-8")
+    documented = documented_keys(re.sub(r"```.*?```", "", text, flags=re.S))  # prose, not examples
+    for model in (ObjectiveEntry, KeyResultEntry):
+        missing = [key for key in yaml_keys(model) if key not in documented]
+        assert not missing, f"docs/okrs.md does not mention {missing} (keys of {model.__name__})"
+
+
+def test_the_shipped_okrs_are_valid() -> None:
+    from metric_layer.loader import load_spec
+
+    metrics = ROOT / "metrics.yml"
+    config = load_okrs(metrics, load_spec(metrics))
+    assert len(config.objectives) == 4 and config.warnings == ()
+    assert {o.level for o in config.objectives} == {"company", "team", "person"}
+    assert {str(o.quarter) for o in config.objectives} == {"2026-Q4"}
