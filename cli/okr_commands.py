@@ -212,7 +212,7 @@ def _kr_record(k: KeyResultRow, spec: Spec) -> dict[str, Any]:
         "direction": k.kr.direction,
         "baseline": k.kr.baseline,
         "target": k.kr.target,
-        "value": s.value,
+        "value": _round(s.value, 6),
         "value_day": s.value_day.isoformat() if s.value_day else None,
         "score": _round(s.score),
         "colour": s.colour,
@@ -223,8 +223,8 @@ def _kr_record(k: KeyResultRow, spec: Spec) -> dict[str, Any]:
     }
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
+def _round(value: float | None, places: int = 4) -> float | None:
+    return None if value is None else round(value, places)
 
 
 def board_csv(result: Board, spec: Spec) -> str:

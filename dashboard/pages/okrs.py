@@ -26,7 +26,7 @@ from dashboard.url_state import UrlStateError, okrs_from_href, okrs_view, page_l
 from dashboard.views import OkrsView
 from metric_layer.errors import SpecError
 from okrs.board import build_board, default_quarter
-from okrs.model import OkrsConfig
+from okrs.model import OkrError, OkrsConfig
 from okrs.quarters import Quarter
 from okrs.read import read_key_result
 from okrs.spec import load_okrs
@@ -170,7 +170,33 @@ def save_check_in(*_args: object):  # type: ignore[no-untyped-def]
         return dmc.Alert(
             refusal, title="Check-in not saved", color="orange", id="okrs-refused"
         ), no_update
-    objective, kr = _config().key_result(ref.replace("--", "."))  # OkrError: shown in place
+    try:
+        saved, title = _save(ref, name)
+    except OkrError as exc:  # a value for a measured key result, a confidence of 11…
+        return dmc.Alert(
+            str(exc), title="Check-in not saved", color="orange", id="okrs-refused"
+        ), no_update
+    said = [
+        f"value {saved.value:g}" if saved.value is not None else "",
+        f"confidence {saved.confidence}/10" if saved.confidence is not None else "",
+    ]
+    what = ", ".join(s for s in said if s) or "comments"
+    refresh = dash.ctx.states.get(f"{ids.OKRS_REFRESH}.data")
+    bumped = (refresh if isinstance(refresh, int) else 0) + 1
+    return (
+        dmc.Alert(
+            f"Checked in on {title} ({what}) as {name}.",
+            title="Check-in saved",
+            color="green",
+            id="okrs-saved",
+        ),
+        bumped,
+    )
+
+
+def _save(ref: str, name: str):  # type: ignore[no-untyped-def]
+    """The check-in of the clicked form, written; (the check-in, the key result's title)."""
+    objective, kr = _config().key_result(ref.replace("--", "."))
     values = {kind: _state_value(kind, ref) for kind in FIELDS}
     db = okr_db(for_write=True)
     assert db is not None  # a write opens (and makes) the database
@@ -188,22 +214,7 @@ def save_check_in(*_args: object):  # type: ignore[no-untyped-def]
             comment=values[ids.OKR_CHECKIN_COMMENT],
             address=client_address(),
         )
-    said = [
-        f"value {saved.value:g}" if saved.value is not None else "",
-        f"confidence {saved.confidence}/10" if saved.confidence is not None else "",
-    ]
-    what = ", ".join(s for s in said if s) or "comments"
-    refresh = dash.ctx.states.get(f"{ids.OKRS_REFRESH}.data")
-    bumped = (refresh if isinstance(refresh, int) else 0) + 1
-    return (
-        dmc.Alert(
-            f"Checked in on {kr.title} ({what}) as {name}.",
-            title="Check-in saved",
-            color="green",
-            id="okrs-saved",
-        ),
-        bumped,
-    )
+    return saved, kr.title
 
 
 def _clicked() -> str | None:

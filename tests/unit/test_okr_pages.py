@@ -277,3 +277,34 @@ def test_an_editor_checks_in_and_a_viewer_is_refused(signed_app) -> None:  # typ
         ("eddie", "weekly_orders", 8, "holidays")
     ]
     assert actions == [("eddie", "okr check-in")]
+
+
+def test_broken_okrs_are_listed_on_the_page_with_their_lines(tmp_path: Path) -> None:
+    import shutil
+
+    from dashboard.server import create_dash
+
+    register_page_callbacks()
+    shutil.copyfile(SPEC, tmp_path / "metrics.yml")
+    (tmp_path / "okrs.yml").write_text(
+        "okrs:\n  - id: grow\n    title: Grow\n    owner: x\n    quarter: 2026-Q1\n"
+        "    key_results:\n      - {id: k, title: K, metric: ordrs, baseline: 1, target: 2}\n"
+    )
+    app = create_dash(
+        Settings(
+            metrics=tmp_path / "metrics.yml",
+            serving_dir=build_shop(tmp_path / "shop"),
+            as_of=AS_OF.isoformat(),
+            app_db=f"sqlite:///{tmp_path / 'app.db'}",
+        )
+    )
+    try:
+        text = body_of(render(fetcher(app.server.test_client()), "/okrs"))
+    finally:
+        join_warm_ups()
+        app.server.extensions["northstar"].close()
+    assert "The OKRs cannot be read" in text
+    assert (
+        f"{tmp_path / 'okrs.yml'}:7: okrs[0].key_results[0].metric: unknown metric `ordrs` "
+        "(did you mean `orders`?)" in text
+    )
