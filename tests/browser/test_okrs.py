@@ -87,10 +87,10 @@ def test_the_board_and_a_check_in_with_sign_in_off(browser, open_server) -> None
     expect(tab.locator("#okr-value-win_ios--partners")).to_have_text("no value yet")
     expect(tab.locator("#okr-spark-grow_orders--weekly_orders .main-svg").first).to_be_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=SCREENSHOTS / "okrs-1920x1080.png", full_page=True)
+    tab.screenshot(path=SCREENSHOTS / "okrs-board-1920x1080.png", full_page=True)
     tab.set_viewport_size({"width": 1366, "height": 768})
-    tab.screenshot(path=SCREENSHOTS / "okrs-1366x768.png", full_page=True)
-    tab.screenshot(path=SCREENSHOTS / "okrs-1366x768-first-screen.png")
+    tab.screenshot(path=SCREENSHOTS / "okrs-board-1366x768.png", full_page=True)
+    tab.screenshot(path=SCREENSHOTS / "okrs-board-1366x768-first-screen.png")
 
     check_in(tab, "win_ios--partners", "3", "7", "three app stores signed")
     expect(tab.get_by_text("Check-in saved")).to_be_visible()
