@@ -124,7 +124,7 @@ def sources() -> None:
 def worker() -> None:
     """Run the scheduler: each source on its schedule, until stopped (Ctrl+C)."""
     from cli.app_db import open_app_db
-    from cli.okr_commands import schedule_kr_values
+    from cli.okr_worker import schedule_kr_values
     from connectors.worker import build_scheduler
 
     logging.basicConfig(

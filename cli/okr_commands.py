@@ -4,7 +4,7 @@
 The board is read as the pages read it: linked key results from the metric layer (the newest
 published snapshot, else the warehouse file), manual ones from their latest check-in, as of the
 as-of day. Check-ins from here are audited as `cli:<user>`. The worker's weekly record of linked
-values is scheduled by `schedule_kr_values` (connectors know nothing of OKRs).
+values: cli/okr_worker.py.
 """
 
 from __future__ import annotations
@@ -12,22 +12,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from appdb import AppDb
 from appdb.models import utc_now
 from cli.app_db import cli_actor, open_app_db
 from cli.context import service_or_exit, spec_or_exit
 from cli.guard import guarded
 from cli.output import USAGE, console, fail, say
 from dashboard.okr_format import format_kr_value
-from metric_layer.service import MetricService
 from metric_layer.spec import Spec
 from okrs.board import Board, KeyResultRow, ObjectiveRow, build_board, default_quarter
 from okrs.model import OkrsConfig
@@ -40,8 +36,6 @@ from settings import Settings
 FORMATS = ("table", "csv", "json")
 COLOURS = {"red": "red", "yellow": "yellow", "green": "green"}
 STATUS_STYLE = {"on track": "green", "at risk": "yellow", "off track": "red"}
-RECORD_SCHEDULE = "0 6 * * MON"  # Monday 06:00 in the spec's time zone: the week just ended
-log = logging.getLogger("northstar.okrs")
 
 
 def register(app: typer.Typer) -> None:
@@ -304,82 +298,3 @@ def check_in(
     ]
     what = ", ".join(s for s in said if s) or "comments"
     say(f"checked in on {objective.id}.{kr.id} ({objective.quarter}): {what}, as {who}")
-
-
-# -- the worker's weekly record -----------------------------------------------------------------
-
-
-def schedule_kr_values(scheduler: Any, settings: Settings, open_db: Callable[[], AppDb]) -> str:
-    """Add the weekly job recording linked key results' values to the worker's scheduler (also
-    run once at start, so a new worker records the current week); the line the worker prints."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    spec = _spec_for_worker(settings)
-    if spec is None:
-        return "OKR values: not recorded (metrics.yml is invalid)"
-    trigger = CronTrigger.from_crontab(RECORD_SCHEDULE, timezone=spec.time_zone)
-    scheduler.add_job(
-        record_kr_values_job,
-        trigger,
-        args=[settings, open_db],
-        id="okrs:record",
-        name="record OKR values",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=24 * 3600,  # a worker down on Monday morning records when it is back
-        next_run_time=_utc_now_aware(),
-    )
-    return f"OKR values recorded weekly ({RECORD_SCHEDULE}, {spec.time_zone})"
-
-
-def _spec_for_worker(settings: Settings) -> Spec | None:
-    from cli.context import read_spec
-    from metric_layer.errors import SpecError
-
-    try:
-        return read_spec(settings.metrics, None)
-    except SpecError:
-        return None
-
-
-def record_kr_values_job(settings: Settings, open_db: Callable[[], AppDb]) -> None:
-    """One weekly run: the published snapshot (else the warehouse file) read-only, every linked
-    key result of the quarter of the last complete day, one row each in okr_kr_values. Errors
-    are logged, never raised: the scheduler and the sources' jobs go on."""
-    from cli.context import open_warehouse, read_spec
-    from okrs.record import record_week
-
-    try:
-        warehouse, version = open_warehouse(settings)
-        if warehouse is None:
-            log.info("OKR values not recorded: nothing published yet")
-            return
-        try:
-            spec = read_spec(settings.metrics, warehouse)
-            config = load_okrs(settings.metrics, spec)
-            service = MetricService(warehouse, spec, snapshot=version, as_of=settings.as_of_date())
-            db = open_db()
-            try:
-                done = record_week(
-                    config, service.query, db, service.today(), utc_now(), spec.week_start
-                )
-            finally:
-                db.close()
-        finally:
-            warehouse.close()
-    except Exception as exc:  # the worker outlives a bad okrs.yml or an unreachable database
-        log.error("recording OKR values failed: %s", f"{type(exc).__name__}: {exc}".splitlines()[0])
-        return
-    log.info(
-        "OKR values of %s recorded for the week of %s: %d key results (%d without a value)",
-        done.quarter,
-        done.week,
-        done.values,
-        done.without_value,
-    )
-
-
-def _utc_now_aware():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)

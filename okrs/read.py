@@ -108,7 +108,7 @@ def _to_date(
     value = float(values.iloc[0]) if len(values) else float("nan")
     if value != value:
         return Reading(None, None, (), f"no data for `{kr.metric}` in {quarter} so far")
-    checkpoints = [d for d in _week_ends(quarter.start, last)]
+    checkpoints = _week_ends(quarter.start, last)
     definition = frame.metrics[kr.metric]  # type: ignore[index]
     if isinstance(definition, SimpleMetric) and definition.agg in ("count", "sum"):
         days = frame_of(_query(kr, "day", quarter.start, last, today))

@@ -14,7 +14,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from appdb import AppDb
-from cli.okr_commands import RECORD_SCHEDULE, record_kr_values_job, schedule_kr_values
+from cli.okr_worker import RECORD_SCHEDULE, record_kr_values_job, schedule_kr_values
 from okrs.store import recorded_values
 from tests.browser.fixture_shop import SPEC, shop_tables
 from tests.shop_project import make_project, publish, settings_for
