@@ -16,15 +16,18 @@ def build_cli() -> typer.Typer:
     import typer
 
     from cli import (
+        alert_commands,
         audit_commands,
         demo_commands,
         explain_commands,
         ingest_commands,
         metric_commands,
         okr_commands,
+        report_commands,
         rollup_commands,
         screen_commands,
         serve_commands,
+        team_commands,
         user_commands,
     )
     from cli.guard import guard_commands
@@ -42,9 +45,12 @@ def build_cli() -> typer.Typer:
         serve_commands,
         demo_commands,
         user_commands,
+        team_commands,
         screen_commands,
         audit_commands,
         okr_commands,
+        alert_commands,
+        report_commands,
     ):
         module.register(app)
     guard_commands(app)  # every command: typed errors → one message and an exit code

@@ -14,6 +14,8 @@
 |                           |                         | or redis://host:port/db (shared by workers) |
 | NORTHSTAR_SERVING_THREADS | 1                       | DuckDB threads of each web-side snapshot    |
 | NORTHSTAR_SERVING_MEMORY  | 1GB                     | DuckDB memory ceiling of each of them       |
+| NORTHSTAR_ALERTS_EVERY    | 15m                     | the worker checks alerts this often (and    |
+|                           |                         | after each ingest); off: only after ingests |
 
 Sign-in (README, "Sign-in"; off by default):
 
@@ -33,6 +35,18 @@ Sign-in (README, "Sign-in"; off by default):
 | NORTHSTAR_PUBLIC_URL                | (http://host:port) | start of printed screen links    |
 | NORTHSTAR_ALLOW_PUBLIC_WITHOUT_AUTH | false              | listen beyond 127.0.0.1 with     |
 |                                     |                    | sign-in off                      |
+
+Alert email (README, "Alert channels"; only email channels need them):
+
+| variable                 | default | meaning                                          |
+|--------------------------|---------|--------------------------------------------------|
+| NORTHSTAR_SMTP_HOST      | (empty) | the SMTP server; email channels fail without it  |
+| NORTHSTAR_SMTP_PORT      | 587     | 587 (submission, with STARTTLS) or 25 (a relay)  |
+| NORTHSTAR_SMTP_USER      | (empty) | log in as this user (empty: no login)            |
+| NORTHSTAR_SMTP_PASSWORD  | (empty) | its password; environment only, never the file   |
+| NORTHSTAR_SMTP_FROM      | (empty) | the From address of alert and report emails      |
+| NORTHSTAR_SMTP_STARTTLS  | true    | upgrade the connection with STARTTLS first       |
+| NORTHSTAR_SMTP_TIMEOUT   | 30      | seconds to wait for the server                   |
 """
 
 from __future__ import annotations
@@ -40,10 +54,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 
+ENV_ONLY = {"smtp_password"}  # secrets: never read from the settings file
 MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
 
 
@@ -63,6 +78,9 @@ class Settings:
     # (larger operators spill to disk), not what a worker holds at rest.
     serving_threads: int = 1
     serving_memory: str = "1GB"
+    # `northstar worker` evaluates alert rules this often (30m, 1h, 2 hours…) and after every
+    # ingest that published a snapshot; "off" leaves only the latter.
+    alerts_every: str = "15m"
     # Sign-in (auth/): off keeps `make demo` opening straight into the Overview.
     auth: str = "off"
     secret_key: str = ""  # empty: a key generated once and kept in the app database
@@ -76,6 +94,19 @@ class Settings:
     proxy_role: str = "viewer"
     public_url: str = ""
     allow_public_without_auth: bool = False
+    # Alert email (alerts/channels/email.py). The password comes from the environment only: a
+    # settings file is easily committed; repr=False keeps it out of logs and tracebacks.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = ""
+    smtp_starttls: bool = True
+    smtp_timeout: float = 30.0
+
+    def public_base(self) -> str:
+        """The start of links people open from outside (screens, alert messages), no final /."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def as_of_date(self) -> date | None:
         """The configured as-of day, or None for the real clock; ValueError says how to fix it."""
@@ -105,7 +136,13 @@ class Settings:
         file = Path(env.get("NORTHSTAR_SETTINGS", "northstar.toml"))
         if file.exists():
             with file.open("rb") as fh:
-                settings = settings._with(tomllib.load(fh))
+                from_file = tomllib.load(fh)
+            if ENV_ONLY & set(from_file):
+                raise ValueError(
+                    f"{', '.join(sorted(ENV_ONLY & set(from_file)))} may only come from the "
+                    f"environment, not {file} (export NORTHSTAR_SMTP_PASSWORD instead)"
+                )
+            settings = settings._with(from_file)
         from_env = {
             f.name: env[f"NORTHSTAR_{f.name.upper()}"]
             for f in fields(cls)

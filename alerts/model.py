@@ -73,6 +73,8 @@ class Observation:
     expected: str = ""  # the condition in words: "below 9,000", "within 1,200–1,450"
     detail: str = ""  # what was seen: "down 12.4% vs the week before (13,950 → 12,220)"
     error: str | None = None  # outcome "error": the message (never a traceback)
+    # recent values of the series, oldest first, for the email's chart (at most ~60)
+    points: tuple[tuple[date, float | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,12 @@ class Notification:
     # why it moved: the top root-cause segments and a link to the Drivers page for the period
     segments: tuple[SegmentNote, ...] = field(default_factory=tuple)
     drivers_link: str = ""
+    points: tuple[tuple[date, float | None], ...] = ()  # the series' recent values, for charts
 
     @property
     def title(self) -> str:
         where = f" ({self.series})" if self.series else ""
         word = {"firing": "Firing", "resolved": "Resolved", "repeat": "Still firing"}[self.kind]
+        if self.kind != "resolved" and self.state in ("nodata", "error"):
+            word = {"nodata": "No data", "error": "Error"}[self.state]
         return f"[{word}] {self.rule.name}{where}"

@@ -10,18 +10,20 @@ from collections.abc import Iterable
 from dataclasses import fields
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session
 
 from alerts.model import Rule, SeriesState
 from appdb.audit import audit
-from appdb.models import AlertEvent, AlertSilence, AlertState
+from appdb.models import AlertEvent, AlertSilence, AlertState, Delivery
 
 MAX_COMMENT = 2000  # a typed comment can be anything; keep the history readable
+STATES_LOCK = 0x4E53_414C  # PostgreSQL advisory lock id of the alert states ("NSAL")
 
 
-class AlertError(Exception):
-    """An alert action that cannot be done (ack of a series that is not firing, unknown silence)."""
+class AlertError(ValueError):
+    """An alert action that cannot be done (ack of a series that is not firing, unknown silence).
+    A ValueError, so the CLI's guard shows it as a usage error (exit 2), as AccountError is."""
 
 
 _STATE_FIELDS = [f.name for f in fields(SeriesState)]
@@ -29,6 +31,19 @@ _STATE_FIELDS = [f.name for f in fields(SeriesState)]
 
 def _to_state(row: AlertState) -> SeriesState:
     return SeriesState(**{name: getattr(row, name) for name in _STATE_FIELDS})
+
+
+def lock_states(session: Session) -> None:
+    """Hold the alert states until this transaction ends. Two checks at once (the worker and a
+    cron `alerts check`), or an ack during a check, then run one after the other: the second
+    reads what the first wrote, so one change never sends two notifications nor loses an ack."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(STATES_LOCK)))
+    else:  # SQLite: any write statement takes the database's write lock until commit
+        session.execute(
+            update(AlertState).where(false()).values(breaches=AlertState.breaches),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def load_states(session: Session, rule: str | None = None) -> dict[tuple[str, str], SeriesState]:
@@ -58,6 +73,15 @@ def forget_states(session: Session, keep_rules: Iterable[str]) -> list[str]:
     for row in session.scalars(select(AlertState).where(AlertState.rule.in_(gone))):
         session.delete(row)
     return gone
+
+
+def forget_series(session: Session, rule: str, series: str) -> None:
+    """Drop one series' state (a dimension value the rule no longer reports); history stays."""
+    row = session.scalars(
+        select(AlertState).where(AlertState.rule == rule, AlertState.series == series)
+    ).one_or_none()
+    if row is not None:
+        session.delete(row)
 
 
 def record_event(
@@ -224,6 +248,7 @@ def acknowledge(
 ) -> SeriesState:
     """Someone owns this firing alert: no repeat notifications until it resolves (a new firing
     episode starts unacknowledged). Audited; only a firing series can be acknowledged."""
+    lock_states(session)  # a check running now finishes first: its write cannot undo the ack
     row = session.scalars(
         select(AlertState).where(AlertState.rule == rule, AlertState.series == series)
     ).one_or_none()
@@ -266,3 +291,74 @@ def silences(session: Session, now: datetime, include_ended: bool = False) -> li
     if not include_ended:
         query = query.where(AlertSilence.ends_at > now)
     return list(session.scalars(query))
+
+
+# What the Alerts page and the charts read -------------------------------------------------------
+
+
+def deliveries_in_trouble(
+    session: Session, since: datetime | None = None, limit: int = 200
+) -> list[Delivery]:
+    """Deliveries that failed for good (made from `since` on), and pending ones already retried
+    (so a channel that keeps failing shows before it runs out of tries): newest first."""
+    failed = Delivery.status == "failed"
+    if since is not None:
+        failed = failed & (Delivery.created_at >= since)
+    query = (
+        select(Delivery)
+        .where(failed | ((Delivery.status == "pending") & (Delivery.attempts > 0)))
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def latest_payloads(
+    session: Session, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict]:
+    """(rule, series) → the payload of its newest firing or repeat notification (any channel:
+    all rows of one notification hold the same payload): what was said about it, its top
+    segments and Drivers link included. Series never notified (pending) are left out."""
+    found: dict[tuple[str, str], dict] = {}
+    for rule, series in dict.fromkeys(keys):
+        query = (
+            select(Delivery.payload)
+            .where(
+                Delivery.rule == rule,
+                Delivery.series == series,
+                Delivery.kind.in_(("firing", "repeat")),
+            )
+            .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+            .limit(1)
+        )
+        payload = session.scalars(query).first()
+        if isinstance(payload, dict) and payload:
+            found[(rule, series)] = payload
+    return found
+
+
+def firing_events(
+    session: Session,
+    rules: Iterable[str],
+    *,
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> list[AlertEvent]:
+    """The `firing` events of these rules (newest first), for markers on charts."""
+    names = sorted(set(rules))
+    if not names:
+        return []
+    query = (
+        select(AlertEvent)
+        .where(AlertEvent.rule.in_(names), AlertEvent.event == "firing")
+        .order_by(AlertEvent.at.desc(), AlertEvent.id.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(AlertEvent.at >= since)
+    return list(session.scalars(query))
+
+
+def history_rules(session: Session) -> list[str]:
+    """Every rule name the history mentions (removed rules too), for the history's filter."""
+    return sorted(set(session.scalars(select(AlertEvent.rule).distinct())))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -22,7 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("viewer", "editor", "admin")  # in rising order of what they may do
 
@@ -55,15 +56,38 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     password_hash: Mapped[str | None] = mapped_column(String(255))  # None: proxy users
     role: Mapped[str] = mapped_column(String(16))
-    # {dimension: [values]}: the rows this user may see (None: the whole company)
+    # {dimension: [values]}: the rows this user may see (None: the whole company); with a team,
+    # they see the rows both this and the team's scope allow (auth.scopes.effective_scope)
     scope: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     disabled: Mapped[bool] = mapped_column(default=False)
     # Part of the session's user id: raising it ends every session of the user at once.
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    # Loaded with the user (one query): every request reads both scopes to know what it may see.
+    team: Mapped[Team | None] = relationship(back_populates="members", lazy="joined")
 
     def __repr__(self) -> str:  # never the password hash: reprs end up in logs and tracebacks
         return f"User(id={self.id!r}, name={self.name!r}, role={self.role!r})"
+
+
+class Team(Base):
+    """A group of users limited to the same rows (the South team sees South only).
+
+    Roles say what someone may do; a team says which rows its members see. A team is removed only
+    once it has no members (the foreign key refuses it too)."""
+
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    # {dimension: [values]}, as a user's scope; None: the team limits nothing
+    scope: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    members: Mapped[list[User]] = relationship(back_populates="team", order_by="User.name")
+
+    def __repr__(self) -> str:
+        return f"Team(id={self.id!r}, name={self.name!r})"
 
 
 class Screen(Base):

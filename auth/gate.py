@@ -18,7 +18,7 @@ from flask_login import current_user
 
 from auth.login_page import message_page
 from auth.principal import EXTENSION, PROXY, SCREEN, Principal
-from auth.proxy import Refusal, proxy_principal
+from auth.proxy import NOTHING_TO_SHOW, Refusal, proxy_principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PUBLIC_ENDPOINTS = frozenset({"sign_in.login", "sign_in.screen"})
@@ -54,7 +54,9 @@ def gate() -> Response | None:
 def resolve(state) -> Principal | Refusal:  # type: ignore[no-untyped-def]
     """The principal of this request, or why there is none."""
     if current_user.is_authenticated:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
+        who: Principal = current_user._get_current_object()
+        # Their scope or team changed since they signed in, so that the two now clash.
+        return Refusal(403, NOTHING_TO_SHOW, who.no_rows) if who.no_rows else who
     if str(session.get("_user_id", "")).startswith("s:") or request.cookies.get(SCREEN_COOKIE):
         return REVOKED_SCREEN  # the session or cookie named a screen that is no longer active
     if state.mode == PROXY:

@@ -17,6 +17,7 @@ from flask import abort, current_app, g, has_request_context
 
 from appdb import User
 from auth.roles import Role, parse_role
+from auth.scopes import NoRowsError, account_scope
 
 EXTENSION = "northstar.sign_in"  # the SignIn state on the Flask app, present when sign-in is on
 USER, PROXY, SCREEN, NOBODY = "user", "proxy", "screen", "anonymous"
@@ -31,8 +32,12 @@ class Principal:
     name: str
     role: Role
     kind: str
-    scope: dict[str, list[str]] | None = None  # {dimension: [values]}; None: the whole company
+    # {dimension: [values]}: the user's own scope and their team's together; None: everything
+    scope: dict[str, list[str]] | None = None
     session_id: str = ""  # Flask-Login's id in the session cookie: u:<id>:<epoch> or s:<id>
+    team: str | None = None
+    # Why this account sees no row at all (its scope and its team's clash); the gate refuses it.
+    no_rows: str = ""
 
     is_authenticated = True
     is_active = True
@@ -46,8 +51,16 @@ class Principal:
 
     @classmethod
     def of_user(cls, user: User, kind: str = USER) -> Principal:
+        """`user` as read now (every request reloads it, so scope and team changes count at
+        once), seeing the rows both their scope and their team's allow."""
         session_id = f"u:{user.id}:{user.session_epoch}" if kind == USER else ""
-        return cls(user.name, Role(user.role), kind, user.scope, session_id)
+        team = user.team
+        team_name = team.name if team is not None else None
+        try:
+            scope = account_scope(user.name, user.scope, team_name, team and team.scope)
+        except NoRowsError as exc:  # never None (= everything): the gate refuses them
+            return cls(user.name, Role(user.role), kind, None, session_id, team_name, str(exc))
+        return cls(user.name, Role(user.role), kind, scope, session_id, team_name)
 
 
 ANONYMOUS = Principal("anonymous", Role.ADMIN, NOBODY)
@@ -68,8 +81,11 @@ def current_principal() -> Principal | None:
 
 
 def current_scope() -> dict[str, list[str]] | None:
-    """The rows the current request may see, {dimension: [values]}; None: every row."""
+    """The rows the current request may see, {dimension: [values]}; None: every row.
+    PermissionError for an account that may see no row (the gate refuses those first)."""
     who = current_principal()
+    if who is not None and who.no_rows:
+        raise PermissionError(who.no_rows)
     return who.scope if who is not None else None
 
 

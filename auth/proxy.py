@@ -24,6 +24,9 @@ from auth.roles import parse_role
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+NOTHING_TO_SHOW = "Nothing to show"  # an account whose scope and team's scope clash
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A request turned away: the HTTP status and what to tell the person."""
@@ -100,7 +103,10 @@ def proxy_principal(
             )
         if user.disabled:
             return Refusal(403, "Account disabled", f"{name}'s Northstar account is disabled.")
+        principal = Principal.of_user(user, PROXY)  # read on every request: changes count at once
+        if principal.no_rows:
+            return Refusal(403, NOTHING_TO_SHOW, principal.no_rows)
         if session.get("proxy_user") != name:  # one sign-in entry per browser session
             session["proxy_user"] = name
             audit(s, name, actions.SIGN_IN, "through the sign-in proxy", request.remote_addr)
-        return Principal.of_user(user, PROXY)
+        return principal

@@ -45,7 +45,9 @@ def login() -> Response:
 
 def show_login() -> Response:
     target = safe_next(request.args.get("next"))
-    if current_user.is_authenticated and current_user.kind != SCREEN:
+    # Signed in already: on to the page (unless it would only refuse them; then someone else
+    # may sign in on this browser).
+    if current_user.is_authenticated and current_user.kind != SCREEN and not current_user.no_rows:
         return redirect(target)
     return _page(target)
 
@@ -74,6 +76,9 @@ def sign_in() -> Response:
             audit(s, who, actions.SIGN_IN_FAILED, "", address)
             return _page(target, name, WRONG, status=401)
         principal = Principal.of_user(user)
+        if principal.no_rows:  # the right password, but nothing they could be shown
+            audit(s, user.name, actions.SIGN_IN_REFUSED, "sees no rows", address)
+            return _page(target, name, principal.no_rows, status=403)
         audit(s, user.name, actions.SIGN_IN, "", address)
     session.clear()  # a new session for the new user: nothing carried over (session fixation)
     login_user(principal)

@@ -12,7 +12,7 @@ from rich.table import Table
 from appdb import audit_entries
 from appdb.models import utc_now
 from cli.app_db import open_app_db
-from cli.output import console
+from cli.output import console, say
 
 AGO = re.compile(r"(\d+)\s*([mhdw])")
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -30,11 +30,19 @@ def audit(
         ),
     ] = None,
 ) -> None:
-    """Print the audit log: sign-ins, user and role changes, screens, and later acks and notes."""
+    """Print the audit log: sign-ins, user, role and team changes, screens, and later acks and
+    notes."""
     start = parse_since(since) if since else None
     db = open_app_db()
     with db.session() as session:
         entries = audit_entries(session, start)
+    if not entries:
+        say(
+            f"no audit entries since {start:%Y-%m-%d %H:%M} UTC"
+            if start
+            else "no audit entries yet"
+        )
+        return
     table = Table("when (UTC)", "who", "action", "detail", "address")
     for e in entries:
         table.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.who, e.action, e.detail, e.address or "")

@@ -122,10 +122,14 @@ def sources() -> None:
 
 
 def worker() -> None:
-    """Run the scheduler: each source on its schedule, until stopped (Ctrl+C)."""
+    """Run the scheduler: each source on its schedule, alert checks after each ingest and
+    every NORTHSTAR_ALERTS_EVERY (15m), the weekly report on its schedule, and each linked key
+    result's weekly value, until stopped (Ctrl+C)."""
+    from cli.alert_worker import worker_alerts
     from cli.app_db import open_app_db
     from cli.okr_worker import schedule_kr_values
     from connectors.worker import build_scheduler
+    from report.schedule import schedule_from_settings
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -135,14 +139,25 @@ def worker() -> None:
     hook = rollup_hook(settings, logging.getLogger("northstar.rollups").info)
     if hook is None:
         say(no_spec_note(settings), err=True)
+    alerts = worker_alerts(settings)  # a bad NORTHSTAR_ALERTS_EVERY is a usage error (guard)
     scheduler = build_scheduler(
-        settings, config, after_load=hook, derived_stale=hook.stale if hook else None
+        settings,
+        config,
+        after_load=hook,
+        derived_stale=hook.stale if hook else None,
+        after_publish=alerts.after_publish,
+        periodic=alerts.jobs,
     )
-    if not scheduler.get_jobs():
+    sources = [job for job in scheduler.get_jobs() if job.id.startswith("ingest:")]
+    if not sources:
         fail("no source has a `schedule:`; add one (e.g. `schedule: {every: 15m}`)", FAILED)
-    sources = len(scheduler.get_jobs())
+    checks = f"every {settings.alerts_every} and " if alerts.every else ""
+    report_line = schedule_from_settings(scheduler, settings, lambda: open_app_db(settings))
     okr_line = schedule_kr_values(scheduler, settings, lambda: open_app_db(settings))
-    say(f"worker: {sources} scheduled source(s); {okr_line}; Ctrl+C stops")
+    say(
+        f"worker: {len(sources)} scheduled source(s); alerts checked {checks}after each ingest; "
+        f"{report_line}; {okr_line}; Ctrl+C stops"
+    )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
 

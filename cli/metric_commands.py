@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from alerts.spec import load_alerts
 from cli.context import open_warehouse, read_spec, service_or_exit, spec_or_exit
 from cli.guard import spec_summary
 from cli.output import FAILED, USAGE, console, fail, say
@@ -52,7 +53,8 @@ def validate(
             path = path / "metrics.yml"
         if not path.exists():
             fail(f"{path}: no such file; pass a metrics.yml or a folder holding one", USAGE)
-        settings = replace(settings, metrics=path)
+        # A project named by path is checked whole: its sources.yml is the one beside it.
+        settings = replace(settings, metrics=path, sources=path.parent / "sources.yml")
     warehouse = None
     if not no_warehouse:
         try:
@@ -65,12 +67,27 @@ def validate(
         # The problems are this command's output (stdout, as linters do); the count goes to stderr.
         for issue in exc.issues:
             say(str(issue))
+        # Alert rules refer to the spec: they are checked once it is valid (docs/alerts.md).
         fail(spec_summary(len(exc.issues)), FAILED)
+    try:
+        alerts = load_alerts(settings.metrics, spec, sources_path=settings.sources)
+    except SpecError as exc:
+        for issue in exc.issues:
+            say(str(issue))
+        fail(
+            f"{len(exc.issues)} problem(s) in the alert rules; fix them and run `northstar validate` again",
+            FAILED,
+        )
     checked = "with warehouse columns" if warehouse else "columns not checked: no warehouse"
     say(
         f"{settings.metrics}: {len(spec.models)} models, {len(spec.metrics)} metrics OK ({checked})",
         color="green",
     )
+    if alerts.file:
+        channels = len(alerts.channels) - 1  # in-app is built in
+        say(
+            f"{alerts.file}: {len(alerts.rules)} alert rules, {channels} channels OK", color="green"
+        )
     _validate_okrs(settings.metrics, spec)
 
 

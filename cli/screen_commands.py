@@ -48,8 +48,12 @@ def add(
 
 def list_command() -> None:
     """List screens (their links cannot be shown again: revoke and add to replace one)."""
+    screens = list_screens(open_app_db())
+    if not screens:
+        say("no screens yet; add one with `northstar screens add LABEL`")
+        return
     table = Table("id", "label", "status", "added (UTC)", "by", "revoked (UTC)")
-    for s in list_screens(open_app_db()):
+    for s in screens:
         table.add_row(
             str(s.id),
             s.label,

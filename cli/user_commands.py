@@ -1,4 +1,4 @@
-"""`northstar users add|list|set-role|set-password|set-scope|disable|enable|remove`.
+"""`northstar users add|list|set-role|set-password|set-scope|set-team|disable|enable|remove`.
 
 A password is never an argument (it would stay in the shell's history and in `ps`): it is asked
 for twice on a terminal, or read as one line from standard input with --password-stdin
@@ -22,6 +22,7 @@ from auth.accounts import (
     set_password,
     set_role,
     set_scope,
+    set_team,
 )
 from auth.roles import ROLES_HELP, AccountError
 from auth.scopes import parse_scope, scope_text
@@ -43,6 +44,7 @@ def register(app: typer.Typer) -> None:
     users.command("set-role")(set_role_command)
     users.command("set-password")(set_password_command)
     users.command("set-scope")(set_scope_command)
+    users.command("set-team")(set_team_command)
     users.command("disable")(disable)
     users.command("enable")(enable)
     users.command("remove")(remove)
@@ -57,6 +59,9 @@ def add(
         typer.Option(help="only these rows: dimension=value[,value] (repeat per dimension)"),
     ] = None,
     email: Annotated[str | None, typer.Option(help="their email (shown to admins)")] = None,
+    team: Annotated[
+        str | None, typer.Option(help="their team: they see the rows it and --scope both allow")
+    ] = None,
     proxy: Annotated[
         bool, typer.Option("--proxy", help="no password: signs in through the sign-in proxy")
     ] = False,
@@ -65,19 +70,34 @@ def add(
     """Add a user (the password is asked for, never given as an argument)."""
     password = None if proxy else read_password(password_stdin)
     account = add_user(
-        open_app_db(), name, password, role, cli_actor(), parse_scope(scope or []), email
+        open_app_db(), name, password, role, cli_actor(), parse_scope(scope or []), email, team
     )
-    say(f"added {account.name} as {account.role} (scope: {scope_text(account.scope)})")
+    if account.team is None:
+        say(f"added {account.name} as {account.role} (scope: {scope_text(account.scope)})")
+    else:
+        say(
+            f"added {account.name} as {account.role} in team {account.team} "
+            f"(scope: {scope_text(account.scope)}; sees: {account.sees_text})"
+        )
 
 
 def list_command() -> None:
-    """List users: name, role, scope, how they sign in, status (never a password hash)."""
-    table = Table("name", "role", "scope", "signs in", "status", "email", "added (UTC)")
-    for a in list_users(open_app_db()):
+    """List users: name, role, team, scope, what they see, how they sign in, status (never a
+    password hash)."""
+    accounts = list_users(open_app_db())
+    if not accounts:
+        say("no users yet; add one with `northstar users add NAME --role admin`")
+        return
+    table = Table(
+        "name", "role", "team", "scope", "sees", "signs in", "status", "email", "added (UTC)"
+    )
+    for a in accounts:
         table.add_row(
             a.name,
             a.role.value,
+            a.team or "",
             scope_text(a.scope),
+            a.sees_text,
             "password" if a.has_password else "proxy",
             "disabled" if a.disabled else "active",
             a.email or "",
@@ -109,9 +129,24 @@ def set_scope_command(
         list[str] | None, typer.Argument(help="dimension=value[,value] …; none: every row")
     ] = None,
 ) -> None:
-    """Limit a user to some rows (region=South), or lift the limit (no scope given)."""
+    """Limit a user to some rows (region=South), or lift the limit (no scope given); their
+    team's scope still applies."""
     account = set_scope(open_app_db(), name, parse_scope(scope or []), cli_actor())
-    say(f"{account.name} sees: {scope_text(account.scope)}")
+    say(f"{account.name} sees: {account.sees_text}")
+
+
+def set_team_command(
+    name: Annotated[str, typer.Argument()],
+    team: Annotated[str | None, typer.Argument(help="the team (`northstar teams list`)")] = None,
+    none: Annotated[bool, typer.Option("--none", help="take them out of their team")] = False,
+) -> None:
+    """Put a user in a team (they see the rows it and their own scope both allow), or take them
+    out of it with --none; counts from their next request."""
+    if (team is None) != none:  # neither, or both
+        raise AccountError(f"give a team (`northstar users set-team {name} TEAM`) or --none")
+    account = set_team(open_app_db(), name, team, cli_actor())
+    where = f"in team {account.team}" if account.team else "in no team"
+    say(f"{account.name} is {where}; sees: {account.sees_text}")
 
 
 def disable(name: Annotated[str, typer.Argument()]) -> None:

@@ -10,16 +10,14 @@ file paths are not secrets: hiding them would hide where an error happened.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from urllib.parse import quote, quote_plus, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
+
+# redact lives in env_refs, shared with alert channels; connectors.credentials.redact stays.
+from env_refs import redact as redact
 
 URL_KEYS = {"url", "base_url"}
 _SECRET_KEYS = {"token", "password", "value"}
 _SECRET_SECTIONS = {"auth", "headers", "params"}
-# Where a URL parser splits a value that was not encoded: each piece may leak on its own.
-_DELIMITERS = re.compile(r"[\s@/:?#&=;,+%\[\]]+")
-_SHORT = 4  # a piece shorter than this is hidden only where it stands alone, not inside words
 
 
 def secret_field(key_path: tuple) -> bool:
@@ -71,26 +69,3 @@ def resolve_in_url(value: str, part: str, secrets: set[str]) -> str:
             if piece:
                 secrets.update({piece, unquote(piece)})
     return value
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret, its percent-encoded forms and every piece of it by ***."""
-    pattern = _pattern(frozenset(secrets))
-    return pattern.sub("***", text) if pattern else text
-
-
-def _pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
-    pieces: set[str] = set()
-    for secret in secrets:
-        forms = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
-        pieces |= forms
-        for form in forms:
-            pieces |= set(_DELIMITERS.split(form))
-    pieces.discard("")
-    if not pieces:
-        return None
-    alternatives = [
-        re.escape(p) if len(p) >= _SHORT else rf"(?<![A-Za-z0-9]){re.escape(p)}(?![A-Za-z0-9])"
-        for p in sorted(pieces, key=len, reverse=True)  # longest first: no half-hidden secrets
-    ]
-    return re.compile("|".join(alternatives))

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from connectors import credentials
 from connectors.config import FilesSource, HttpSource, Source, SourcesFile, SqlSource
 from connectors.errors import ConfigIssue, ConnectorError, SourceConfigError
+from env_refs import ENV_REF
 from located_yaml import KeyPath, LocatedYaml, format_path, load_located
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # Fields that may carry credentials: they must be ${ENV_VAR} references, never literals.
 _SECRET_KEYS = {"token", "password", "value"}
 
@@ -119,7 +119,7 @@ def _resolve_env(value: Any, key_path: KeyPath, env: Mapping[str, str], issue, s
             secrets.add(resolved)
         return resolved
 
-    return _ENV_REF.sub(substitute, value)
+    return ENV_REF.sub(substitute, value)
 
 
 def _check_literal_secrets(value: Any, key_path: KeyPath, issue) -> None:
@@ -127,9 +127,9 @@ def _check_literal_secrets(value: Any, key_path: KeyPath, issue) -> None:
         for k, v in value.items():
             child = (*key_path, k)
             if k in _SECRET_KEYS and "auth" in key_path and isinstance(v, str):
-                if not _ENV_REF.search(v):
+                if not ENV_REF.search(v):
                     issue(child, f"write secrets as ${{ENV_VAR}} references, e.g. ${{{k.upper()}}}")
-            elif k == "url" and isinstance(v, str) and urlsplit(_ENV_REF.sub("x", v)).password:
+            elif k == "url" and isinstance(v, str) and urlsplit(ENV_REF.sub("x", v)).password:
                 if not _password_is_reference(v):
                     issue(child, "the URL holds a literal password; use ${DB_PASSWORD} instead")
             else:
@@ -142,7 +142,7 @@ def _check_literal_secrets(value: Any, key_path: KeyPath, issue) -> None:
 def _password_is_reference(url: str) -> bool:
     netloc = url.split("://", 1)[-1].split("@", 1)[0]
     password = netloc.split(":", 1)[1] if ":" in netloc else ""
-    return bool(_ENV_REF.fullmatch(password))
+    return bool(ENV_REF.fullmatch(password))
 
 
 def _data_path(data: Any, loc: tuple) -> KeyPath:

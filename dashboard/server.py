@@ -14,7 +14,7 @@ from dash import Dash, Input, Output
 
 from auth import current_principal
 from auth.web import install_sign_in
-from dashboard import ids, view_cache
+from dashboard import ids, report_route, view_cache
 from dashboard.components import banner, freshness, shell
 from dashboard.result_cache import make_cache
 from dashboard.serving import EXTENSION, Serving, check_spec, set_scope_provider
@@ -59,6 +59,7 @@ def create_dash(
     if install_sign_in(app.server, settings, SCREEN_OUTPUTS, REVIEW_PATH):  # before the view cache
         set_scope_provider(app.server, signed_in_scope)
     view_cache.register(app.server)
+    report_route.register(app.server)  # /report/<week>.pdf, behind the gate like every route
     freshness.register(app)
     banner.register(app)
     _register_review_chrome(app)
@@ -67,12 +68,15 @@ def create_dash(
 
 
 def signed_in_scope() -> Scope | None:
-    """The rows the signed-in user may see (their account's scope), for every number the
-    service gives this request. No principal yet means the gate has not let the request
-    through: refuse rather than answer for the whole company."""
+    """The rows the signed-in user may see (their account's scope and their team's together,
+    read for this request), for every number the service gives it. No principal yet means the
+    gate has not let the request through, and an account whose two scopes clash may see no
+    row: refuse both rather than answer for the whole company."""
     who = current_principal()
     if who is None:
         raise PermissionError("no signed-in user for this request")
+    if who.no_rows:
+        raise PermissionError(who.no_rows)
     return Scope.of(who.scope) if who.scope else None
 
 

@@ -30,6 +30,7 @@ from dashboard.views import (
     TOP_DEFAULT,
     TOP_MAX,
     TOP_MIN,
+    AlertsView,
     CatalogView,
     DriversView,
     ExplorerView,
@@ -368,6 +369,22 @@ def catalog_view(params: Params) -> CatalogView:
     view = CatalogView(q=r.text("q", 200) or "", as_of=r.day("as_of"))
     r.done()
     return view
+
+
+def alerts_view(params: Params) -> AlertsView:
+    """Alerts: `?rule=` narrows the history to one rule (whether it exists is the page's
+    question: the history keeps rules removed from metrics.yml)."""
+    r = _Reader(params)
+    view = AlertsView(rule=r.text("rule", 200))
+    r.done()
+    return view
+
+
+def alerts_from_href(href: object) -> AlertsView:
+    path, params = split_href(href)
+    if path != "/alerts":
+        raise UrlStateError(["the page's state is not an Alerts link; reload the page"])
+    return alerts_view(params)
 
 
 def drivers_view(

@@ -185,6 +185,16 @@ class CatalogView:
 
 
 @dataclass(frozen=True)
+class AlertsView:
+    """Alerts `/alerts`: the history narrowed to one rule (None: every rule)."""
+
+    rule: str | None = None
+
+    def href(self) -> str:
+        return f"/alerts?{urlencode({'rule': self.rule})}" if self.rule else "/alerts"
+
+
+@dataclass(frozen=True)
 class DriversView:
     """Drivers `/drivers`: a metric (None: the North Star's) over `current` (None: the last complete
     week) compared with the range just before, a year earlier, or `vs` (only with compare=custom);

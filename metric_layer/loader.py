@@ -128,11 +128,17 @@ def _invalid_names(doc: LocatedDocument, spec: Spec) -> set[str]:
 
 
 def pydantic_issues(
-    exc: ValidationError, prefix: tuple, doc: LocatedDocument, model: type[BaseModel] | None
+    exc: ValidationError,
+    prefix: tuple,
+    doc: LocatedDocument,
+    model: type[BaseModel] | None,
+    key_hints: dict[str, str] | None = None,
 ) -> list[SpecIssue]:
     """Each of pydantic's errors for the entry at `prefix` (validated as `model`) as a SpecIssue with
-    its line and a hint: did-you-mean for unknown keys and values, the allowed keys otherwise.
-    Shared with the sections other packages validate (alerts.spec)."""
+    its line and a hint: did-you-mean for unknown keys and values, the allowed keys otherwise, or
+    what a key takes (`key_hints`, by key name). Shared with the sections other packages validate
+    (alerts.spec)."""
+    hints = {**_KEY_HINTS, **(key_hints or {})}
     issues = []
     errors = exc.errors()
     # A misspelt required key is one problem, not two: `foreign_keys` is reported as unknown
@@ -159,7 +165,7 @@ def pydantic_issues(
             hint = f"did you mean `{close[0]}`?" if close else f"allowed keys: {', '.join(allowed)}"
         elif kind == "missing":
             message = f"missing required key `{key}`"
-            hint = _KEY_HINTS.get(str(key))
+            hint = hints.get(str(key))
         elif kind == "union_tag_not_found":
             loc = (*loc, "type")
             message = "missing required key `type`"
@@ -186,7 +192,7 @@ def pydantic_issues(
         else:
             msg = err["msg"].removeprefix("Value error, ")  # our own validators' words
             message = f"invalid value {err.get('input')!r}: {msg[:1].lower()}{msg[1:]}"
-            hint = _KEY_HINTS.get(str(key))
+            hint = hints.get(str(key))
         issues.append(SpecIssue(doc.file, doc.line_of(loc), format_path(loc), message, hint))
     return issues
 

@@ -78,9 +78,15 @@ class Scope:
         return "; ".join(f"{name}: {', '.join(values)}" for name, values in self.limits)
 
     def __and__(self, other: Scope) -> Scope:
-        """Both scopes at once (a user's and their role's): values allowed by both."""
+        """Both scopes at once (a user's and their team's): values allowed by both. ScopeError
+        when they share no value of a dimension: that would be no row at all, not every row."""
         merged = {name: set(values) for name, values in self.limits}
         for name, values in other.limits:
+            if name in merged and not merged[name] & set(values):
+                raise ScopeError(
+                    f"the scopes share no value of `{name}` ({', '.join(sorted(merged[name]))} "
+                    f"vs {', '.join(values)}): together they allow no value of it, so no row"
+                )
             merged[name] = merged[name] & set(values) if name in merged else set(values)
         return Scope.of(merged)
 

@@ -18,7 +18,8 @@ def account_corner() -> html.Div:
     who = current_principal()
     if who is None or who.kind not in (USER, PROXY):
         return html.Div(id=ACCOUNT)
-    label = dmc.Text(f"{who.name} · {who.role}", size="sm", c="dimmed")
+    team = f" · {who.team}" if who.team else ""  # whose rows they see
+    label = dmc.Text(f"{who.name} · {who.role}{team}", size="sm", c="dimmed")
     if who.kind == PROXY:
         return html.Div(label, id=ACCOUNT)
     return html.Div(

@@ -3,6 +3,7 @@ migrations agreeing, concurrent starts, the audit log, and URLs that are not usa
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import timedelta
@@ -10,15 +11,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from appdb import AppDb, AppDbError, audit, audit_entries
-from appdb.migrate import current, head
+from appdb.migrate import alembic_config, current, head, upgrade
 from appdb.models import Base, utc_now
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {"users", "screens", "audit_log", "app_secrets", "alembic_version"}
+TABLES = {"users", "teams", "screens", "audit_log", "app_secrets", "alembic_version"}
 TABLES |= {"alert_states", "alert_history", "alert_silences", "alert_deliveries"}
 TABLES |= {"okr_check_ins", "okr_kr_values"}
 # The newest migration file's revision: a new migration must become head.
@@ -52,6 +54,55 @@ def test_role_outside_the_three_is_refused_by_the_database(app_db_url: str) -> N
                 "VALUES ('x', 'owner', false, 0, CURRENT_TIMESTAMP)"
             )
         )
+    db.close()
+
+
+def _add_user(conn: sa.Connection, name: str, role: str = "viewer") -> None:
+    conn.execute(
+        sa.text(
+            "INSERT INTO users (name, role, scope, disabled, session_epoch, created_at) "
+            "VALUES (:name, :role, :scope, false, 0, CURRENT_TIMESTAMP)"
+        ),
+        {"name": name, "role": role, "scope": json.dumps({"region": ["South"]})},
+    )
+
+
+def test_teams_migration_keeps_users_and_their_role_check(app_db_url: str) -> None:
+    """0002 → 0003 on a database with users (SQLite copies the users table to add the foreign
+    key): the rows, the role check and the unique name survive; downgrading drops only teams."""
+    db = AppDb(app_db_url)
+    upgrade(db.url, db.engine, "0002")
+    with db.engine.begin() as conn:
+        _add_user(conn, "ana")
+    db.upgrade()
+    with db.engine.connect() as conn:
+        assert current(conn) == "0003"
+        rows = conn.execute(sa.text("SELECT name, scope, team_id FROM users")).all()
+        assert [(r[0], r[2]) for r in rows] == [("ana", None)]
+        scope = rows[0][1]
+        assert (scope if isinstance(scope, dict) else json.loads(scope)) == {"region": ["South"]}
+    for name, role in (("bob", "owner"), ("ana", "viewer")):  # the role check, the unique name
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            _add_user(conn, name, role)
+    # The foreign key holds: no team that does not exist, no removing a team with members.
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO teams (name, created_at) VALUES ('South', CURRENT_TIMESTAMP)")
+        )
+        conn.execute(sa.text("UPDATE users SET team_id = (SELECT id FROM teams)"))
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE users SET team_id = 999"))
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM teams"))
+    with db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0002")
+    with db.engine.connect() as conn:
+        assert current(conn) == "0002"
+        assert "teams" not in sa.inspect(conn).get_table_names()
+        assert "team_id" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}
+        assert conn.execute(sa.text("SELECT name FROM users")).scalars().all() == ["ana"]
+    with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+        _add_user(conn, "bob", "owner")
     db.close()
 
 

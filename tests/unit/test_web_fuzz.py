@@ -23,9 +23,10 @@ from metric_layer.query import DimensionFilter
 
 ROUTER = "_pages_content"
 PAGES = ("/", "/tree", "/catalog", "/review", "/metric/orders", "/metric/revenue", "/metric/none")
-PAGES += ("/drivers", "/okrs")
+PAGES += ("/drivers", "/alerts", "/okrs")
 KEYS = ("grain", "range", "start", "end", "compare", "by", "chart", "top", "filters", "as_of")
-KEYS += ("q", "slides", "interval", "name", "metric", "from", "to", "vs_from", "vs_to", "quarter")
+KEYS += ("q", "slides", "interval", "name", "metric", "from", "to", "vs_from", "vs_to", "rule")
+KEYS += ("quarter",)
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -38,7 +39,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignor
 
     register_page_callbacks()
     serving = build_shop(tmp_path_factory.mktemp("shop"))
-    app_db = f"sqlite:///{tmp_path_factory.mktemp('app-db') / 'app.db'}"  # OKR check-ins
+    app_db = f"sqlite:///{tmp_path_factory.mktemp('app-db') / 'app.db'}"  # the Alerts page's and OKR check-ins
     app = create_dash(
         Settings(metrics=SPEC, serving_dir=serving, as_of=AS_OF.isoformat(), app_db=app_db)
     )
@@ -210,7 +211,11 @@ VALID_STORES = {
     "overview-why-view": ["/?grain=week", "/?grain=month&as_of=2020-03-18"],
     "tree-view": ["/tree?grain=week"],
     "tree-why-view": ["/tree?grain=week", "/tree?grain=day&as_of=2020-03-18"],
-    "review-view": ["/review?interval=20"],
+    "review-view": ["/review?interval=20", "/review?slides=alerts,nsm&interval=20"],
+    "alerts-view": ["/alerts", "/alerts?rule=orders_below_target"],
+    "alert-ack-target": [["orders_below_target", ""], ["x" * 500, ""]],
+    "alert-silence-target": [["orders_below_target", None], ["r", "s"]],
+    "explorer-alert-marks": [{"metric": "orders", "grain": "week", "points": [["2026-03-09", 7]]}],
     "okrs-view": ["/okrs", "/okrs?quarter=2026-Q1", "/okrs?quarter=2025-Q4&as_of=2026-01-10"],
     "okrs-shown": ["2026-Q1"],
     "drivers-view": [
@@ -305,6 +310,8 @@ def test_the_nav_explorer_link_opens_the_north_star(client, deps) -> None:  # ty
         ("/drivers", "?metric=orders&filters=" + quote("size>a,b")),
         ("/okrs", "?quarter=2026-Q5"),
         ("/okrs", "?quarter=2026-Q1&quarter=2026-Q2"),
+        ("/alerts", "?rule=a&rule=b"),
+        ("/alerts", "?rule=" + "r" * 201),
     ],
 )
 def test_repeated_keys_and_impossible_days_are_in_page_errors(client, deps, path, search) -> None:  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """OKRs: check-ins (append-only) and the worker's weekly values of linked key results (issue 15).
 
 Revision ID: 0004
-Revises: 0002 (the lead re-chains it after 0003, teams, when both are merged)
+Revises: 0003 (the lead re-chains it after 0003, teams, when both are merged)
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
