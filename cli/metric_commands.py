@@ -20,7 +20,9 @@ from metric_layer.errors import SpecError
 from metric_layer.frame_json import frame_json
 from metric_layer.periods import QUERY_GRAINS as GRAINS
 from metric_layer.query import MetricQuery
+from metric_layer.spec import Spec
 from metric_layer.where import WHERE_HELP, read_filters
+from okrs.spec import load_okrs
 from settings import Settings, parse_as_of
 from warehouse import WarehouseError
 
@@ -86,6 +88,31 @@ def validate(
         say(
             f"{alerts.file}: {len(alerts.rules)} alert rules, {channels} channels OK", color="green"
         )
+    _validate_okrs(settings.metrics, spec)
+
+
+def _validate_okrs(path: Path, spec: Spec) -> None:
+    """The OKRs beside metrics.yml: problems fail the command like the spec's; warnings (the
+    seeds' advice) are printed and do not."""
+    try:
+        config = load_okrs(path, spec)
+    except SpecError as exc:
+        for issue in exc.issues:
+            say(str(issue))
+        fail(
+            f"{len(exc.issues)} problem(s) in the OKRs; fix them and run `northstar validate` again",
+            FAILED,
+        )
+    if not config.defined:
+        return
+    for warning in config.warnings:
+        say(str(warning), color="yellow")
+    krs = sum(len(o.key_results) for o in config.objectives)
+    advice = f", {len(config.warnings)} warning(s)" if config.warnings else ""
+    say(
+        f"{config.file}: {len(config.objectives)} objectives, {krs} key results OK{advice}",
+        color="green",
+    )
 
 
 def metrics() -> None:

@@ -64,6 +64,19 @@ REVIEW_VIEW = "review-view"
 REVIEW_TICK = "review-tick"
 REVIEW_SLIDE = "review-slide"
 
+# OKRs
+OKRS_VIEW = "okrs-view"
+OKRS_QUARTER = "okrs-quarter"
+OKRS_BODY = "okrs-body"
+OKRS_MESSAGE = "okrs-message"  # what a check-in did, or why it was refused
+OKRS_REFRESH = "okrs-refresh"  # store: bumped after a check-in so the board reads it
+# pattern ids, one per key result ({"type": …, "kr": "objective.key_result"})
+OKR_CHECKIN_SAVE = "okr-checkin-save"
+OKR_CHECKIN_VALUE = "okr-checkin-value"
+OKR_CHECKIN_CONFIDENCE = "okr-checkin-confidence"
+OKR_CHECKIN_OBSTACLES = "okr-checkin-obstacles"
+OKR_CHECKIN_HELP = "okr-checkin-help"
+OKR_CHECKIN_COMMENT = "okr-checkin-comment"
 # alerts
 ALERTS_VIEW = "alerts-view"
 ALERTS_BODY = "alerts-body"

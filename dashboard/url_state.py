@@ -35,10 +35,12 @@ from dashboard.views import (
     DriversView,
     ExplorerView,
     GrainView,
+    OkrsView,
     ReviewView,
 )
 from metric_layer.bounds import EARLIEST, LATEST
 from metric_layer.query import DimensionFilter
+from okrs.quarters import Quarter, QuarterError
 
 Params = Mapping[str, object]  # key → str, or list[str] when repeated (as Dash's router gives)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -338,6 +340,28 @@ def review_from_href(href: object) -> ReviewView:
     if path != "/review":
         raise UrlStateError(["the page's state is not a review link; reload the page"])
     return review_view(params)
+
+
+def okrs_view(params: Params) -> OkrsView:
+    """OKRs: `?quarter=2026-Q4` (default: the page's) and `?as_of=`."""
+    r = _Reader(params)
+    text = r.text("quarter", 20)
+    quarter = None
+    if text is not None:
+        try:
+            quarter = Quarter.parse(text)
+        except QuarterError as exc:
+            r.problems.append(f"`quarter`: {exc}")
+    view = OkrsView(quarter, r.day("as_of"))
+    r.done()
+    return view
+
+
+def okrs_from_href(href: object) -> OkrsView:
+    path, params = split_href(href)
+    if path != "/okrs":
+        raise UrlStateError(["the page's state is not an OKRs link; reload the page"])
+    return okrs_view(params)
 
 
 def catalog_view(params: Params) -> CatalogView:

@@ -90,6 +90,8 @@ def northstar_serve(
         "NORTHSTAR_SERVING_DIR": str(serving_dir),
         "NORTHSTAR_PORT": str(port),
         "NORTHSTAR_AS_OF": AS_OF.isoformat(),
+        # Check-ins and sign-in state of this server only, never the project's data/app.db.
+        "NORTHSTAR_APP_DB": f"sqlite:///{folder / 'app.db'}",
         **(extra_env or {}),
     }
     log_path = folder / "server.log"

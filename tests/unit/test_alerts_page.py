@@ -129,7 +129,9 @@ def test_firing_and_pending_alerts_with_since_value_expected_owners_and_why(
     assert "/drivers?metric=orders&from=2026-03-09&to=2026-03-15&compare=last_year" in text
     # the pending split series: in the revenue's format, how far along `for` it is
     assert "warning Pending revenue_drop (platform=ios) Revenue" in text
-    assert "Pending since 17 Mar 16:00 (for 20 h); 1 of the 2 days in breach it needs to fire" in text
+    assert (
+        "Pending since 17 Mar 16:00 (for 20 h); 1 of the 2 days in breach it needs to fire" in text
+    )
     assert "¥1,234.50 · expected no more than 10% below the day before · Mon 16 Mar 2026" in text
     # no notification for it: the Drivers link is built for its day, rule filter and series
     assert (

@@ -22,6 +22,9 @@ BANNED = {
     "auth": {"duckdb", "metric_layer", "dashboard", "connectors", "dash", "plotly"},
     # Alerts read numbers through the metric service and send messages; pages show them.
     "alerts": {"duckdb", "dashboard", "connectors", "dash", "flask"},
+    # OKRs read numbers through the metric service and keep check-ins in the app database;
+    # the CLI and the OKR page call them (no page, no web framework, no warehouse handle).
+    "okrs": {"duckdb", "dash", "dashboard", "flask", "connectors", "auth", "plotly"},
     # The weekly report reads numbers as the pages do (the service, analysis/, the pages' pure
     # helpers) and draws with plotly/kaleido; no warehouse handle, no page, no connector.
     "report": {"duckdb", "dash", "dash_mantine_components", "dash_ag_grid", "connectors"},
@@ -102,6 +105,7 @@ PROJECT_PACKAGES = (
     "analysis",
     "appdb",
     "auth",
+    "okrs",
     "report",
 )
 PROJECT_MODULES = ("app", "settings", "located_yaml", "env_refs", "cron_schedule")
