@@ -22,6 +22,8 @@ def build_cli() -> typer.Typer:
         explain_commands,
         ingest_commands,
         metric_commands,
+        okr_commands,
+        report_commands,
         review_commands,
         rollup_commands,
         screen_commands,
@@ -47,7 +49,9 @@ def build_cli() -> typer.Typer:
         team_commands,
         screen_commands,
         audit_commands,
+        okr_commands,
         alert_commands,
+        report_commands,
         review_commands,
     ):
         module.register(app)

@@ -8,7 +8,8 @@ nodata and error. Invariants, each one line of the table below or of `_notificat
   data per `no_data` (nodata: its own state, alerting: a breach, ok: fine, keep: nothing moves);
   an error per `on_error` (error: its own state, alerting: a breach, keep: nothing moves).
 - A breach moves normal/nodata/error to pending, or straight to firing when `for` is 1; pending
-  fires after `for` consecutive breaches. ok → normal from anywhere. `keep` leaves the state,
+  fires after breaches in `for` consecutive periods (a period checked again counts once;
+  observations without a period — freshness — count per check). ok → normal from anywhere. `keep` leaves the state,
   its breach count and its last values as they were (only last_evaluated_at moves).
 - firing, nodata and error are the *alerting* states. An *episode* runs from entering one of
   them to leaving them all (to normal or pending); `fired_at` is its start.
@@ -59,7 +60,10 @@ def step(
     "resolved" (left the alerting states for normal)); an unchanged state records none."""
     prev = previous or SeriesState(rule.name, observation.series, "normal", since=now)
     effect = effect_of(rule, observation)
-    target, breaches = _transition(rule, prev, effect)
+    # `for` counts periods, not checks: the worker checks every 15 minutes, and a weekly rule
+    # with `for: 2` must see two weeks in breach, not one week seen twice.
+    same_period = observation.period is not None and observation.period == prev.period
+    target, breaches = _transition(rule, prev, effect, same_period)
     state = _entered(prev, target, breaches, now)
     if effect != "keep":
         state = replace(state, **_measured(observation))
@@ -70,8 +74,11 @@ def step(
     return state, notifications, _events(prev.state, target)
 
 
-def _transition(rule: Rule, prev: SeriesState, effect: Effect) -> tuple[State, int]:
-    """The next state and consecutive-breach count (the transition table, in one place)."""
+def _transition(
+    rule: Rule, prev: SeriesState, effect: Effect, same_period: bool = False
+) -> tuple[State, int]:
+    """The next state and consecutive-breach count (the transition table, in one place); a
+    breach of the period already counted (`same_period`) does not count again."""
     if effect == "keep":
         return prev.state, prev.breaches
     if effect == "ok":
@@ -79,7 +86,8 @@ def _transition(rule: Rule, prev: SeriesState, effect: Effect) -> tuple[State, i
     if effect in ("nodata", "error"):
         return effect, 0
     # a breach: firing stays firing; pending counts on; anything else starts counting at 1
-    breaches = prev.breaches + 1 if prev.state in ("pending", "firing") else 1
+    counting = prev.state in ("pending", "firing")
+    breaches = (prev.breaches + (0 if same_period else 1)) if counting else 1
     if prev.state == "firing" or breaches >= max(1, rule.for_periods):
         return "firing", breaches
     return "pending", breaches

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts.model import Rule, SeriesState
 from appdb.audit import audit
-from appdb.models import AlertEvent, AlertSilence, AlertState
+from appdb.models import AlertEvent, AlertSilence, AlertState, Delivery
 
 MAX_COMMENT = 2000  # a typed comment can be anything; keep the history readable
 STATES_LOCK = 0x4E53_414C  # PostgreSQL advisory lock id of the alert states ("NSAL")
@@ -291,3 +291,74 @@ def silences(session: Session, now: datetime, include_ended: bool = False) -> li
     if not include_ended:
         query = query.where(AlertSilence.ends_at > now)
     return list(session.scalars(query))
+
+
+# What the Alerts page and the charts read -------------------------------------------------------
+
+
+def deliveries_in_trouble(
+    session: Session, since: datetime | None = None, limit: int = 200
+) -> list[Delivery]:
+    """Deliveries that failed for good (made from `since` on), and pending ones already retried
+    (so a channel that keeps failing shows before it runs out of tries): newest first."""
+    failed = Delivery.status == "failed"
+    if since is not None:
+        failed = failed & (Delivery.created_at >= since)
+    query = (
+        select(Delivery)
+        .where(failed | ((Delivery.status == "pending") & (Delivery.attempts > 0)))
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def latest_payloads(
+    session: Session, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict]:
+    """(rule, series) → the payload of its newest firing or repeat notification (any channel:
+    all rows of one notification hold the same payload): what was said about it, its top
+    segments and Drivers link included. Series never notified (pending) are left out."""
+    found: dict[tuple[str, str], dict] = {}
+    for rule, series in dict.fromkeys(keys):
+        query = (
+            select(Delivery.payload)
+            .where(
+                Delivery.rule == rule,
+                Delivery.series == series,
+                Delivery.kind.in_(("firing", "repeat")),
+            )
+            .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+            .limit(1)
+        )
+        payload = session.scalars(query).first()
+        if isinstance(payload, dict) and payload:
+            found[(rule, series)] = payload
+    return found
+
+
+def firing_events(
+    session: Session,
+    rules: Iterable[str],
+    *,
+    since: datetime | None = None,
+    limit: int = 1000,
+) -> list[AlertEvent]:
+    """The `firing` events of these rules (newest first), for markers on charts."""
+    names = sorted(set(rules))
+    if not names:
+        return []
+    query = (
+        select(AlertEvent)
+        .where(AlertEvent.rule.in_(names), AlertEvent.event == "firing")
+        .order_by(AlertEvent.at.desc(), AlertEvent.id.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(AlertEvent.at >= since)
+    return list(session.scalars(query))
+
+
+def history_rules(session: Session) -> list[str]:
+    """Every rule name the history mentions (removed rules too), for the history's filter."""
+    return sorted(set(session.scalars(select(AlertEvent.rule).distinct())))

@@ -247,6 +247,67 @@ class Delivery(Base):
         return f"Delivery(id={self.id!r}, channel={self.channel!r}, status={self.status!r})"
 
 
+# OKRs (issue 15). Objectives live in YAML; the database keeps what people said about them and
+# what the worker measured each week, keyed by the ids written in YAML (text, not foreign keys:
+# an objective edited out of the YAML keeps its history).
+CONFIDENCE_MAX = 10  # confidence is 0-10, as most OKR check-ins ask it
+
+
+class OkrCheckIn(Base):
+    """One weekly check-in on one key result: appended, never changed (the history is the rows).
+    `value` only for manual key results; linked ones are measured, not typed."""
+
+    __tablename__ = "okr_check_ins"
+    __table_args__ = (
+        CheckConstraint(
+            f"confidence IS NULL OR (confidence >= 0 AND confidence <= {CONFIDENCE_MAX})",
+            name="confidence",
+        ),
+        Index("ix_okr_check_ins_objective_key_result_at", "objective", "key_result", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+    quarter: Mapped[str] = mapped_column(String(7), index=True)  # 2026-Q4
+    objective: Mapped[str] = mapped_column(String(120))
+    key_result: Mapped[str] = mapped_column(String(120))
+    kr_title: Mapped[str] = mapped_column(String(400), default="")  # as it read that day
+    who: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float | None] = mapped_column(Float)
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    obstacles: Mapped[str] = mapped_column(Text, default="")
+    help_needed: Mapped[str] = mapped_column(Text, default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    def __repr__(self) -> str:
+        return f"OkrCheckIn({self.objective}.{self.key_result} by {self.who!r} at {self.at!r})"
+
+
+class OkrKrValue(Base):
+    """A linked key result's value as the worker read it in one week, with the definition it was
+    read by (title, metric, how), so the history survives edits to the YAML."""
+
+    __tablename__ = "okr_kr_values"
+    __table_args__ = (UniqueConstraint("objective", "key_result", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objective: Mapped[str] = mapped_column(String(120))
+    key_result: Mapped[str] = mapped_column(String(120))
+    week: Mapped[date] = mapped_column(Date)  # first day of the week of the value's last day
+    quarter: Mapped[str] = mapped_column(String(7), index=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    value_day: Mapped[date | None] = mapped_column(Date)  # the last day the value covers
+    score: Mapped[float | None] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(String(400), default="")
+    metric: Mapped[str | None] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # why there is no value, when none
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utc_now)
+
+    def __repr__(self) -> str:
+        return f"OkrKrValue({self.objective}.{self.key_result} {self.week} = {self.value!r})"
+
+
 # The weekly review record (issue 15): what a meeting was shown and what it decided.
 REVIEW_STATUSES = ("open", "closed")
 ACTION_STATUSES = ("open", "done")

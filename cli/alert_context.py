@@ -34,14 +34,10 @@ class CheckInputs:
 
 def load_alerts_config(settings: Settings, spec: Spec) -> Any:
     """The `alerts:` section of metrics.yml (or alerts.yml beside it), validated against `spec`;
-    SpecError lists every problem. TODO(merge): the rules helper's alerts.spec.load_alerts."""
-    try:
-        from alerts.spec import load_alerts  # type: ignore[import-not-found]
-    except ImportError:
-        raise AlertsUnavailable(
-            "alert rules cannot be read: alerts.spec is missing from this installation"
-        ) from None
-    return load_alerts(settings.metrics, spec)
+    SpecError lists every problem."""
+    from alerts.spec import load_alerts
+
+    return load_alerts(settings.metrics, spec, sources_path=settings.sources)
 
 
 def rules_config(settings: Settings) -> Any:

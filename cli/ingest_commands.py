@@ -123,9 +123,13 @@ def sources() -> None:
 
 def worker() -> None:
     """Run the scheduler: each source on its schedule, alert checks after each ingest and
-    every NORTHSTAR_ALERTS_EVERY (15m), until stopped (Ctrl+C)."""
+    every NORTHSTAR_ALERTS_EVERY (15m), the weekly report on its schedule, and each linked key
+    result's weekly value, until stopped (Ctrl+C)."""
     from cli.alert_worker import worker_alerts
+    from cli.app_db import open_app_db
+    from cli.okr_worker import schedule_kr_values
     from connectors.worker import build_scheduler
+    from report.schedule import schedule_from_settings
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -148,9 +152,11 @@ def worker() -> None:
     if not sources:
         fail("no source has a `schedule:`; add one (e.g. `schedule: {every: 15m}`)", FAILED)
     checks = f"every {settings.alerts_every} and " if alerts.every else ""
+    report_line = schedule_from_settings(scheduler, settings, lambda: open_app_db(settings))
+    okr_line = schedule_kr_values(scheduler, settings, lambda: open_app_db(settings))
     say(
         f"worker: {len(sources)} scheduled source(s); alerts checked {checks}after each ingest; "
-        "Ctrl+C stops"
+        f"{report_line}; {okr_line}; Ctrl+C stops"
     )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()

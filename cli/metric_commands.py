@@ -12,6 +12,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from alerts.spec import load_alerts
 from cli.context import open_warehouse, read_spec, service_or_exit, spec_or_exit
 from cli.guard import spec_summary
 from cli.output import FAILED, USAGE, console, fail, say
@@ -19,7 +20,9 @@ from metric_layer.errors import SpecError
 from metric_layer.frame_json import frame_json
 from metric_layer.periods import QUERY_GRAINS as GRAINS
 from metric_layer.query import MetricQuery
+from metric_layer.spec import Spec
 from metric_layer.where import WHERE_HELP, read_filters
+from okrs.spec import load_okrs
 from settings import Settings, parse_as_of
 from warehouse import WarehouseError
 
@@ -50,7 +53,8 @@ def validate(
             path = path / "metrics.yml"
         if not path.exists():
             fail(f"{path}: no such file; pass a metrics.yml or a folder holding one", USAGE)
-        settings = replace(settings, metrics=path)
+        # A project named by path is checked whole: its sources.yml is the one beside it.
+        settings = replace(settings, metrics=path, sources=path.parent / "sources.yml")
     warehouse = None
     if not no_warehouse:
         try:
@@ -63,10 +67,50 @@ def validate(
         # The problems are this command's output (stdout, as linters do); the count goes to stderr.
         for issue in exc.issues:
             say(str(issue))
+        # Alert rules refer to the spec: they are checked once it is valid (docs/alerts.md).
         fail(spec_summary(len(exc.issues)), FAILED)
+    try:
+        alerts = load_alerts(settings.metrics, spec, sources_path=settings.sources)
+    except SpecError as exc:
+        for issue in exc.issues:
+            say(str(issue))
+        fail(
+            f"{len(exc.issues)} problem(s) in the alert rules; fix them and run `northstar validate` again",
+            FAILED,
+        )
     checked = "with warehouse columns" if warehouse else "columns not checked: no warehouse"
     say(
         f"{settings.metrics}: {len(spec.models)} models, {len(spec.metrics)} metrics OK ({checked})",
+        color="green",
+    )
+    if alerts.file:
+        channels = len(alerts.channels) - 1  # in-app is built in
+        say(
+            f"{alerts.file}: {len(alerts.rules)} alert rules, {channels} channels OK", color="green"
+        )
+    _validate_okrs(settings.metrics, spec)
+
+
+def _validate_okrs(path: Path, spec: Spec) -> None:
+    """The OKRs beside metrics.yml: problems fail the command like the spec's; warnings (the
+    seeds' advice) are printed and do not."""
+    try:
+        config = load_okrs(path, spec)
+    except SpecError as exc:
+        for issue in exc.issues:
+            say(str(issue))
+        fail(
+            f"{len(exc.issues)} problem(s) in the OKRs; fix them and run `northstar validate` again",
+            FAILED,
+        )
+    if not config.defined:
+        return
+    for warning in config.warnings:
+        say(str(warning), color="yellow")
+    krs = sum(len(o.key_results) for o in config.objectives)
+    advice = f", {len(config.warnings)} warning(s)" if config.warnings else ""
+    say(
+        f"{config.file}: {len(config.objectives)} objectives, {krs} key results OK{advice}",
         color="green",
     )
 

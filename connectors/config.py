@@ -67,12 +67,9 @@ class Schedule(Model):
         if (self.every is None) == (self.cron is None):
             raise ValueError("give exactly one of `every: 15m` or `cron: '*/15 * * * *'`")
         if self.cron is not None:
-            from apscheduler.triggers.cron import CronTrigger
+            from cron_schedule import crontab_trigger
 
-            try:
-                CronTrigger.from_crontab(self.cron)
-            except ValueError as exc:
-                raise ValueError(f"cron {self.cron!r} is invalid: {exc}") from None
+            crontab_trigger(self.cron)  # CronError (a ValueError) says what is wrong
         return self
 
 

@@ -19,12 +19,12 @@ from datetime import timedelta
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.config import Source
 from connectors.run import AfterLoad, DerivedStale, run_ingest
 from connectors.sources_file import SourcesConfig
+from cron_schedule import crontab_trigger
 from settings import Settings
 
 log = logging.getLogger("northstar.worker")
@@ -45,7 +45,7 @@ def trigger_for(source: Source):
     if source.schedule is None:
         return None
     if source.schedule.cron:
-        return CronTrigger.from_crontab(source.schedule.cron)
+        return crontab_trigger(source.schedule.cron)
     return IntervalTrigger(seconds=int(source.schedule.every.total_seconds()))
 
 

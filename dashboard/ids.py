@@ -64,6 +64,53 @@ REVIEW_VIEW = "review-view"
 REVIEW_TICK = "review-tick"
 REVIEW_SLIDE = "review-slide"
 
+# OKRs
+OKRS_VIEW = "okrs-view"
+OKRS_QUARTER = "okrs-quarter"
+OKRS_BODY = "okrs-body"
+OKRS_MESSAGE = "okrs-message"  # what a check-in did, or why it was refused
+OKRS_REFRESH = "okrs-refresh"  # store: bumped after a check-in so the board reads it
+# pattern ids, one per key result ({"type": …, "kr": "objective.key_result"})
+OKR_CHECKIN_SAVE = "okr-checkin-save"
+OKR_CHECKIN_VALUE = "okr-checkin-value"
+OKR_CHECKIN_CONFIDENCE = "okr-checkin-confidence"
+OKR_CHECKIN_OBSTACLES = "okr-checkin-obstacles"
+OKR_CHECKIN_HELP = "okr-checkin-help"
+OKR_CHECKIN_COMMENT = "okr-checkin-comment"
+# alerts
+ALERTS_VIEW = "alerts-view"
+ALERTS_BODY = "alerts-body"
+ALERTS_REFRESH = "alerts-refresh"  # store bumped by every write: the body reads the board again
+ALERTS_TICK = "alerts-tick"
+ALERTS_MESSAGE = "alerts-message"  # the answer to a write (done, or why not)
+ALERTS_DB_PROBLEM = "alerts-db-problem"
+ALERTS_NONE_FIRING = "alerts-none-firing"
+ALERTS_FIRING = "alerts-firing"
+ALERTS_RULES = "alerts-rules"
+ALERTS_NO_RULES = "alerts-no-rules"
+ALERTS_SILENCES = "alerts-silences"
+ALERTS_DELIVERIES = "alerts-deliveries"
+ALERTS_HISTORY = "alerts-history"
+ALERTS_HISTORY_RULE = "alerts-history-rule"
+ALERT_ACK_OPEN = "alert-ack-open"  # pattern id type: one per firing series
+ALERT_ACK_MODAL = "alert-ack-modal"
+ALERT_ACK_TARGET = "alert-ack-target"
+ALERT_ACK_WHAT = "alert-ack-what"
+ALERT_ACK_COMMENT = "alert-ack-comment"
+ALERT_ACK_CONFIRM = "alert-ack-confirm"
+ALERT_SILENCE_OPEN = "alert-silence-open"  # pattern id type: per series and per rule
+ALERT_SILENCE_MODAL = "alert-silence-modal"
+ALERT_SILENCE_TARGET = "alert-silence-target"
+ALERT_SILENCE_WHAT = "alert-silence-what"
+ALERT_SILENCE_SCOPE = "alert-silence-scope"
+ALERT_SILENCE_DURATION = "alert-silence-duration"
+ALERT_SILENCE_COMMENT = "alert-silence-comment"
+ALERT_SILENCE_CONFIRM = "alert-silence-confirm"
+ALERT_SILENCE_END = "alert-silence-end"  # pattern id type: one per silence in force
+# markers of fired alerts on charts (data: the points they may sit on)
+OVERVIEW_ALERT_MARKS = "overview-alert-marks"
+OVERVIEW_TREND = "overview-trend"
+EXPLORER_ALERT_MARKS = "explorer-alert-marks"
 # the review record: /reviews (list), /reviews/<week> (one review), /review/record (the TV's)
 REVIEWS_VIEW = "reviews-view"
 REVIEWS_BODY = "reviews-body"

@@ -14,7 +14,7 @@ from dash import Dash, Input, Output
 
 from auth import current_principal
 from auth.web import install_sign_in
-from dashboard import ids, view_cache
+from dashboard import ids, report_route, view_cache
 from dashboard.components import banner, freshness, shell
 from dashboard.result_cache import make_cache
 from dashboard.serving import EXTENSION, Serving, check_spec, set_scope_provider
@@ -61,6 +61,7 @@ def create_dash(
     if install_sign_in(app.server, settings, SCREEN_OUTPUTS, REVIEW_PATH):  # before the view cache
         set_scope_provider(app.server, signed_in_scope)
     view_cache.register(app.server)
+    report_route.register(app.server)  # /report/<week>.pdf, behind the gate like every route
     freshness.register(app)
     banner.register(app)
     _register_review_chrome(app)

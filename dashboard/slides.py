@@ -7,21 +7,28 @@ from typing import Any
 from dashboard.lineage import first_drivers
 
 # Slides that later pages will provide; skipped until they exist.
-LATER_SLIDES = {"alerts", "okrs"}
+LATER_SLIDES = {"okrs"}
 WHY = "why:"  # the North Star's Why slide (no metric name holds a colon)
+ALERTS = "alerts:"  # the firing and this week's resolved alerts
+DECK = ("nsm", "why", "drivers", "alerts")  # the default; OKRs join after the alerts
 
 
-def slide_list(spec: Any, text: str) -> list[str]:
+def slide_list(spec: Any, text: str, alerts: bool = False) -> list[str]:
     """Metric names to show: `nsm` is the North Star, `why` its Why slide (WHY), `drivers` its
-    first drivers, others are metric names; unknown dropped. Without a list: the North Star, its
-    Why slide, then its drivers. A list given is shown exactly as written."""
-    wanted = [s.strip() for s in text.split(",") if s.strip()] or ["nsm", "why", "drivers"]
+    first drivers, `alerts` the alerts slide (ALERTS), others are metric names; unknown dropped.
+    Without a list: the North Star, its Why slide, its drivers, then the alerts when `alerts`
+    (some rule is configured: a deck without rules has nothing to say there). A list given is
+    shown exactly as written."""
+    given = [s.strip() for s in text.split(",") if s.strip()]
+    wanted = given or [s for s in DECK if s != "alerts" or alerts]
     out: list[str] = []
     for item in wanted:
         if item == "nsm" and spec.north_star:
             out.append(spec.north_star.metric)
         elif item == "why" and spec.north_star and "why" not in spec.metric_names:
             out.append(WHY)
+        elif item == "alerts" and "alerts" not in spec.metric_names:
+            out.append(ALERTS)
         elif item == "drivers":
             out += [n.metric for n in first_drivers(spec)]
         elif item in spec.metric_names:

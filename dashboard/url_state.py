@@ -30,14 +30,17 @@ from dashboard.views import (
     TOP_DEFAULT,
     TOP_MAX,
     TOP_MIN,
+    AlertsView,
     CatalogView,
     DriversView,
     ExplorerView,
     GrainView,
+    OkrsView,
     ReviewView,
 )
 from metric_layer.bounds import EARLIEST, LATEST
 from metric_layer.query import DimensionFilter
+from okrs.quarters import Quarter, QuarterError
 from reviews.errors import ReviewError
 from reviews.weeks import IsoWeek
 
@@ -341,11 +344,49 @@ def review_from_href(href: object) -> ReviewView:
     return review_view(params)
 
 
+def okrs_view(params: Params) -> OkrsView:
+    """OKRs: `?quarter=2026-Q4` (default: the page's) and `?as_of=`."""
+    r = _Reader(params)
+    text = r.text("quarter", 20)
+    quarter = None
+    if text is not None:
+        try:
+            quarter = Quarter.parse(text)
+        except QuarterError as exc:
+            r.problems.append(f"`quarter`: {exc}")
+    view = OkrsView(quarter, r.day("as_of"))
+    r.done()
+    return view
+
+
+def okrs_from_href(href: object) -> OkrsView:
+    path, params = split_href(href)
+    if path != "/okrs":
+        raise UrlStateError(["the page's state is not an OKRs link; reload the page"])
+    return okrs_view(params)
+
+
 def catalog_view(params: Params) -> CatalogView:
     r = _Reader(params)
     view = CatalogView(q=r.text("q", 200) or "", as_of=r.day("as_of"))
     r.done()
     return view
+
+
+def alerts_view(params: Params) -> AlertsView:
+    """Alerts: `?rule=` narrows the history to one rule (whether it exists is the page's
+    question: the history keeps rules removed from metrics.yml)."""
+    r = _Reader(params)
+    view = AlertsView(rule=r.text("rule", 200))
+    r.done()
+    return view
+
+
+def alerts_from_href(href: object) -> AlertsView:
+    path, params = split_href(href)
+    if path != "/alerts":
+        raise UrlStateError(["the page's state is not an Alerts link; reload the page"])
+    return alerts_view(params)
 
 
 def drivers_view(

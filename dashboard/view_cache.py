@@ -6,7 +6,8 @@ named in RENDERS are pure functions of their inputs and the snapshot, so their w
 POST /_dash-update-component response is kept in the result cache under
 (snapshot key, request body): one worker renders a view once per snapshot, every other request
 for it is a cache read. Only successful answers are kept (never an error state, which may be
-transient), and in one process concurrent misses of one view wait for the first to render it.
+transient, nor a view marked live: review mode's alerts slide reads the app database), and in
+one process concurrent misses of one view wait for the first to render it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ RENDERS = frozenset(
     }
 )
 ERROR_MARK = b'"ns-error"'  # className of components.states.error_state
+# className of a part read from the app database (the review mode's alerts slide): a view holding
+# it changes without a new snapshot, so it is rendered every time, never kept.
+LIVE_MARK = b'"ns-live"'
 UPDATE_PATH = "/_dash-update-component"
 # A request waits this long for another one rendering the same view, then renders it itself: a
 # stuck or very slow render must never hold every viewer of that view.
@@ -96,7 +100,7 @@ def register(server: Flask) -> None:
         if key is not None:
             try:
                 body = response.get_data()
-                if response.status_code == 200 and ERROR_MARK not in body:
+                if response.status_code == 200 and not (ERROR_MARK in body or LIVE_MARK in body):
                     cache_set(serving().cache, key, body)
             finally:
                 locks.release(key)

@@ -15,6 +15,7 @@ from analysis.ranges import DayRange, baseline_range
 from dashboard.conditions import Condition, Filter, condition_text, escape, query_parts
 from metric_layer.periods import period_start, shift
 from metric_layer.query import DimensionFilter, MetricQuery
+from okrs.quarters import Quarter
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 # The Explorer also shows one row over its whole range (the metric layer's grain `all`).
@@ -184,6 +185,16 @@ class CatalogView:
 
 
 @dataclass(frozen=True)
+class AlertsView:
+    """Alerts `/alerts`: the history narrowed to one rule (None: every rule)."""
+
+    rule: str | None = None
+
+    def href(self) -> str:
+        return f"/alerts?{urlencode({'rule': self.rule})}" if self.rule else "/alerts"
+
+
+@dataclass(frozen=True)
 class DriversView:
     """Drivers `/drivers`: a metric (None: the North Star's) over `current` (None: the last complete
     week) compared with the range just before, a year earlier, or `vs` (only with compare=custom);
@@ -218,6 +229,19 @@ class DriversView:
         if self.filters:
             params["filters"] = format_filters(self.filters)
         return f"/drivers?{urlencode(with_as_of(params, self.as_of))}"
+
+
+@dataclass(frozen=True)
+class OkrsView:
+    """OKRs `/okrs`: a quarter (None: this quarter, else the newest with objectives) and an as-of
+    day."""
+
+    quarter: Quarter | None = None
+    as_of: date | None = None
+
+    def href(self) -> str:
+        params = with_as_of({"quarter": str(self.quarter)} if self.quarter else {}, self.as_of)
+        return f"/okrs?{urlencode(params)}" if params else "/okrs"
 
 
 def with_as_of(params: dict[str, object], as_of: date | None) -> dict[str, object]:

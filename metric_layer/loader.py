@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from metric_layer.errors import SpecError, SpecIssue
-from metric_layer.spec import METRIC_TYPES, Metric, Model, NorthStar, Spec
+from metric_layer.spec import EXTENSION_SECTIONS, METRIC_TYPES, Metric, Model, NorthStar, Spec
 from metric_layer.validation import check_spec
 from metric_layer.yaml_lines import LocatedDocument, format_path, load_located
 
@@ -53,14 +53,15 @@ def _build(doc: LocatedDocument) -> tuple[Spec, list[SpecIssue]]:
     data = doc.data
     if not isinstance(data, dict):
         return Spec(), [SpecIssue(doc.file, 1, "", "the file must be a mapping of sections")]
-    top = {k: v for k, v in data.items() if k not in _SECTIONS}
+    # Sections other packages own (alerts, okrs) are theirs to validate: see EXTENSION_SECTIONS.
+    top = {k: v for k, v in data.items() if k not in _SECTIONS and k not in EXTENSION_SECTIONS}
     spec_kwargs: dict[str, Any] = {}
     try:
         spec_kwargs = Spec.model_validate(top).model_dump(
             exclude={"models", "metrics", "north_star"}
         )
     except ValidationError as exc:
-        issues += _pydantic_issues(exc, (), doc, Spec)
+        issues += pydantic_issues(exc, (), doc, Spec)
         good = {k: v for k, v in top.items() if not _field_failed(exc, k)}
         spec_kwargs = Spec.model_validate(
             {k: v for k, v in good.items() if k in Spec.model_fields}
@@ -81,13 +82,13 @@ def _build(doc: LocatedDocument) -> tuple[Spec, list[SpecIssue]]:
                 )
             except ValidationError as exc:
                 hint_model = _metric_class(item) if section == "metrics" else Model
-                issues += _pydantic_issues(exc, (section, i), doc, hint_model)
+                issues += pydantic_issues(exc, (section, i), doc, hint_model)
         spec_kwargs[section] = valid
     if data.get("north_star") is not None:
         try:
             spec_kwargs["north_star"] = NorthStar.model_validate(data["north_star"])
         except ValidationError as exc:
-            issues += _pydantic_issues(exc, ("north_star",), doc, NorthStar)
+            issues += pydantic_issues(exc, ("north_star",), doc, NorthStar)
     return Spec.model_construct(**{**Spec().model_dump(), **spec_kwargs}), issues
 
 
@@ -126,9 +127,18 @@ def _invalid_names(doc: LocatedDocument, spec: Spec) -> set[str]:
     return names
 
 
-def _pydantic_issues(
-    exc: ValidationError, prefix: tuple, doc: LocatedDocument, model: type[BaseModel] | None
+def pydantic_issues(
+    exc: ValidationError,
+    prefix: tuple,
+    doc: LocatedDocument,
+    model: type[BaseModel] | None,
+    key_hints: dict[str, str] | None = None,
 ) -> list[SpecIssue]:
+    """Each of pydantic's errors for the entry at `prefix` (validated as `model`) as a SpecIssue with
+    its line and a hint: did-you-mean for unknown keys and values, the allowed keys otherwise, or
+    what a key takes (`key_hints`, by key name). Shared with the sections other packages validate
+    (alerts.spec)."""
+    hints = {**_KEY_HINTS, **(key_hints or {})}
     issues = []
     errors = exc.errors()
     # A misspelt required key is one problem, not two: `foreign_keys` is reported as unknown
@@ -137,7 +147,9 @@ def _pydantic_issues(
     for err in errors:
         if err["type"] == "extra_forbidden":
             loc = _data_path(prefix, err["loc"], doc)
-            close = difflib.get_close_matches(str(loc[-1]), _allowed_keys(doc, loc, model), n=1)
+            close = difflib.get_close_matches(
+                str(loc[-1]), _allowed_keys(loc, model, len(prefix)), n=1
+            )
             misspelt.update((*loc[:-1], c) for c in close)
     for err in errors:
         loc = _data_path(prefix, err["loc"], doc)
@@ -148,12 +160,12 @@ def _pydantic_issues(
             continue
         if kind == "extra_forbidden":
             message = f"unknown key `{key}`"
-            allowed = _allowed_keys(doc, loc, model)
+            allowed = _allowed_keys(loc, model, len(prefix))
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"did you mean `{close[0]}`?" if close else f"allowed keys: {', '.join(allowed)}"
         elif kind == "missing":
             message = f"missing required key `{key}`"
-            hint = _KEY_HINTS.get(str(key))
+            hint = hints.get(str(key))
         elif kind == "union_tag_not_found":
             loc = (*loc, "type")
             message = "missing required key `type`"
@@ -180,7 +192,7 @@ def _pydantic_issues(
         else:
             msg = err["msg"].removeprefix("Value error, ")  # our own validators' words
             message = f"invalid value {err.get('input')!r}: {msg[:1].lower()}{msg[1:]}"
-            hint = _KEY_HINTS.get(str(key))
+            hint = hints.get(str(key))
         issues.append(SpecIssue(doc.file, doc.line_of(loc), format_path(loc), message, hint))
     return issues
 
@@ -234,13 +246,13 @@ def _get(data: Any, path: tuple) -> Any:
     return data
 
 
-def _allowed_keys(doc: LocatedDocument, loc: tuple, model: type[BaseModel] | None) -> list[str]:
+def _allowed_keys(loc: tuple, model: type[BaseModel] | None, depth: int) -> list[str]:
     from metric_layer import spec as s
 
-    # Walk the model classes along the path below the section entry to find the owning class.
+    # Walk the model classes along the path below the entry (`depth` steps in: its prefix) to
+    # find the class that owns the key.
     owner: Any = model
     parent = loc[:-1]
-    depth = 2 if parent and parent[0] in ("models", "metrics") else 1
     for step in parent[depth:]:
         if owner is None or isinstance(step, int):
             continue
@@ -248,9 +260,9 @@ def _allowed_keys(doc: LocatedDocument, loc: tuple, model: type[BaseModel] | Non
         owner = _model_in(field.annotation) if field else None
     if owner is None:
         return []
-    if owner is s.Target:
-        return ["from", "value", "grain"]
-    return list(owner.model_fields)
+    # Keys as written in YAML: the alias where there is one (Target's `from`, a rule's `for`).
+    keys = [field.alias or name for name, field in owner.model_fields.items()]
+    return [*keys, *EXTENSION_SECTIONS] if owner is s.Spec else keys
 
 
 def _model_in(annotation: Any) -> Any:

@@ -289,6 +289,12 @@ class NorthStar(Strict):
     tree: TreeNode | None = None
 
 
+# Sections of metrics.yml that other packages own and validate (alerts.spec reads `alerts`; OKRs
+# will read `okrs`): the metric layer accepts them and leaves them alone, so it imports neither and
+# an alert edit changes no metric, rollup or cache key.
+EXTENSION_SECTIONS: tuple[str, ...] = ("alerts", "okrs")
+
+
 class Spec(Strict):
     version: Literal[1] = 1
     time_zone: str = "UTC"

@@ -16,7 +16,8 @@ import dash_mantine_components as dmc
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids
+from dashboard import alert_marks, ids
+from dashboard.breakdown import is_additive
 from dashboard.components.address_error import address_error
 from dashboard.components.definition import definition_panel
 from dashboard.components.explorer_controls import controls
@@ -113,6 +114,7 @@ def stored_view(href: object) -> ExplorerView:
 
 
 register_filter_builder(stored_view)
+alert_marks.register(ids.EXPLORER_ALERT_MARKS, ids.EXPLORER_FIGURE)
 
 
 def _text(value: object, what: str) -> str | None:
@@ -234,6 +236,11 @@ def render_explorer(data: object) -> list:
     figure = dcc.Graph(
         id=ids.EXPLORER_FIGURE, figure=explorer_figure(res), config={"displaylogo": False}
     )
+    marks = None
+    if view.grain != "all":  # bars of one range have no periods to mark
+        stacked = view.chart == "stacked" and is_additive(metric)
+        data = alert_marks.marks_data(res.shown, view.metric, view.grain, view.by, stacked)
+        marks = dcc.Store(id=ids.EXPLORER_ALERT_MARKS, data=data)
     grid = metric_grid(
         ids.EXPLORER_GRID,
         res.shown,
@@ -248,7 +255,7 @@ def render_explorer(data: object) -> list:
     return [
         *notes,
         explorer_headline(res) if not view.by else None,
-        dmc.Paper(figure, withBorder=True, radius="md", p="sm", mb="md"),
+        dmc.Paper([figure, marks], withBorder=True, radius="md", p="sm", mb="md"),
         why_section(),
         dmc.Grid(
             [

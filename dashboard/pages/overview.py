@@ -10,7 +10,7 @@ import dash
 import dash_mantine_components as dmc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import ids
+from dashboard import alert_marks, ids
 from dashboard.components.address_error import address_error
 from dashboard.components.kpi import driver_card, headline
 from dashboard.components.states import (
@@ -23,11 +23,13 @@ from dashboard.components.states import (
 from dashboard.explanations import compare_words, drivers_view_for, explanation, period_ranges
 from dashboard.figures import target_series, trend_figure
 from dashboard.lineage import first_drivers
+from dashboard.report_route import report_href
 from dashboard.serving import serving
 from dashboard.summaries import summarise, summarise_many
 from dashboard.url_state import UrlStateError, grain_from_href, grain_view, page_location
 from dashboard.views import GRAINS, ExplorerView
 from dashboard.why_rows import mover_sentence, why_display
+from report.weeks import last_complete_week
 
 
 def layout(**params: object) -> html.Div:
@@ -137,11 +139,20 @@ def render_overview(data: object) -> list:
                             headline(nsm, ids.NSM_VALUE),
                             html.Div(id=ids.OVERVIEW_WHY, className="ns-why-sentence"),
                             dcc.Store(id=OVERVIEW_WHY_VIEW, data=view.href()),
+                            report_link(snap.service.today(view.as_of), spec.week_start),
                         ],
                         span={"base": 12, "md": 4},
                     ),
                     dmc.GridCol(
-                        dcc.Graph(figure=trend, config={"displaylogo": False}, id="overview-trend"),
+                        [
+                            dcc.Graph(
+                                figure=trend, config={"displaylogo": False}, id=ids.OVERVIEW_TREND
+                            ),
+                            dcc.Store(
+                                id=ids.OVERVIEW_ALERT_MARKS,
+                                data=alert_marks.marks_data(nsm.frame, ns.metric, grain),
+                            ),
+                        ],
                         span={"base": 12, "md": 8},
                     ),
                 ],
@@ -157,7 +168,24 @@ def render_overview(data: object) -> list:
     ]
 
 
+def report_link(today, week_start: str) -> html.Div:  # type: ignore[no-untyped-def]
+    """The weekly review of the last complete week as of the page's day, as a PDF (a plain link:
+    the browser downloads it; the route builds it once per week and snapshot)."""
+    week = last_complete_week(today, week_start)
+    return html.Div(
+        html.A(
+            "Weekly report (PDF)",
+            href=report_href(week.label),
+            id="overview-report-link",
+            title=f"The weekly review of {week.label} ({week.start}..{week.end})",
+        ),
+        className="ns-report-link",
+        style={"marginTop": "0.5rem", "fontSize": "0.875rem"},
+    )
+
+
 OVERVIEW_WHY_VIEW = "overview-why-view"  # rendered with the headline: the sentence follows it
+alert_marks.register(ids.OVERVIEW_ALERT_MARKS, ids.OVERVIEW_TREND)
 
 
 @callback(Output(ids.OVERVIEW_WHY, "children"), Input(OVERVIEW_WHY_VIEW, "data"))

@@ -1,17 +1,26 @@
 """Review mode `/review`: for the meeting-room TV. Dark, large type, no controls; slides rotate
-every `interval` seconds (`?slides=nsm,why,buyers&interval=20&grain=week`); the default deck is
-the North Star, its Why slide, then its drivers. Each slide is rendered
-from the current snapshot, so a newly published snapshot shows up on the next slide by itself."""
+every `interval` seconds (`?slides=nsm,why,buyers,alerts&interval=20&grain=week`); the default
+deck is the North Star, its Why slide, its drivers, then the alerts (when rules exist). Each
+slide is rendered from the current snapshot, so a newly published snapshot shows up on the next
+slide by itself; the alerts slide reads the app database each time it comes round."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import Any
 
 import dash
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import ids
+from alerts import store
+from appdb import AppDbError
+from dashboard import alert_rules, ids
+from dashboard.alert_board import without_paths
+from dashboard.alert_words import local, zone
+from dashboard.app_state import now as clock
+from dashboard.app_state import page_db, viewer_scope
 from dashboard.components.address_error import address_error
+from dashboard.components.alert_slide import alerts_slide
 from dashboard.components.kpi import headline
 from dashboard.components.states import error_state, guarded
 from dashboard.components.why import segments_list
@@ -19,11 +28,13 @@ from dashboard.explanations import compare_words, explanation, period_ranges
 from dashboard.figures import target_series, trend_figure
 from dashboard.formatting import period_label
 from dashboard.serving import serving
-from dashboard.slides import WHY, node_targets, slide_list
+from dashboard.slides import ALERTS, WHY, node_targets, slide_list
 from dashboard.summaries import summarise
 from dashboard.url_state import UrlStateError, page_location, review_from_href, review_view
 from dashboard.why_figures import waterfall_figure
 from dashboard.why_rows import in_words, mover_sentence, why_display
+from metric_layer.errors import SpecError
+from metric_layer.periods import period_start
 
 
 def layout(**params: object) -> html.Div:
@@ -51,7 +62,7 @@ def render_slide(tick: object, data: object) -> Any:
     view = review_from_href(data)
     snap = serving().snapshot()
     spec = snap.spec
-    slides = slide_list(spec, view.slides)
+    slides = slide_list(spec, view.slides, alerts=bool(view.slides) or _has_rules(snap))
     if not slides:
         return error_state(
             "Nothing to show: set ?slides=nsm,<metric>,… or define north_star.", "No slides"
@@ -62,6 +73,8 @@ def render_slide(tick: object, data: object) -> Any:
     position = f"{index + 1} / {len(slides)}"
     if name == WHY:
         return why_slide(snap, grain, view.as_of, position)
+    if name == ALERTS:
+        return alerts_review(snap, position)
     is_nsm = spec.north_star is not None and name == spec.north_star.metric
     targets = spec.north_star.targets if is_nsm else node_targets(spec, name)
     s = summarise(serving(), name, grain, targets, as_of=view.as_of)
@@ -100,12 +113,12 @@ def render_slide(tick: object, data: object) -> Any:
     ]
 
 
-def footer(snap: Any, position: str, owner: str | None) -> html.Div:
+def footer(snap: Any, position: str, owner: str | None, with_owner: bool = True) -> html.Div:
     published = snap.published_at
     return html.Div(
         [
             html.Span(position, id="review-position"),
-            html.Span(f"owner: {owner or '—'}"),
+            html.Span(f"owner: {owner or '—'}") if with_owner else html.Span(),
             dcc.Link("Record for this week", href="/review/record", id="review-record-link"),
             html.Span(
                 f"data as of {published:%-d %b %Y %H:%M}" if published else snap.version,
@@ -168,6 +181,60 @@ def why_slide(snap: Any, grain: str, as_of: Any, position: str) -> list:
             [chart, segments], style={"display": "flex", "gap": "40px", "alignItems": "flex-start"}
         ),
         footer(snap, position, spec.north_star.tree.owner if spec.north_star.tree else None),
+    ]
+
+
+def _has_rules(snap: Any) -> bool:
+    """Whether the default deck has an alerts slide: some rule is configured (rules that do not
+    validate count: the slide then says where the problem is shown)."""
+    try:
+        return bool(
+            alert_rules.configured_rules(
+                serving().settings.metrics, snap.service.spec, serving().settings.sources
+            )
+        )
+    except SpecError:
+        return True
+
+
+def alerts_review(snap: Any, position: str) -> Any:
+    """The firing alerts and those resolved since this week began (in the spec's zone and week),
+    read from the app database every time (marked live: never kept by the view cache)."""
+    spec, now = snap.spec, clock()
+    if viewer_scope():
+        return error_state(
+            "Alerts are checked over every row; your account sees part of the data only.",
+            "Alerts are company-wide",
+        )
+    try:
+        rules = {
+            r.name: r
+            for r in alert_rules.configured_rules(
+                serving().settings.metrics, snap.service.spec, serving().settings.sources
+            )
+        }
+    except SpecError:
+        rules = {}
+    start = period_start(local(now, spec.time_zone).date(), "week", spec.week_start)
+    week_began = (
+        datetime.combine(start, time()).replace(tzinfo=zone(spec.time_zone)).astimezone(UTC)
+    )
+    try:
+        with page_db().session() as session:
+            firing = [s for s in store.unresolved(session) if s.state == "firing"]
+            since = week_began.replace(tzinfo=None)
+            resolved = [e for e in store.history(session, since=since) if e.event == "resolved"]
+    except AppDbError as exc:
+        return error_state(
+            "The alerts are kept in the app database, which cannot be reached: "
+            + without_paths(str(exc), serving().settings.app_db),
+            "Alerts unavailable",
+        )
+    live = html.Span(className="ns-live", hidden=True)  # dashboard.view_cache: never kept
+    return [
+        *alerts_slide(firing, resolved, rules, spec, now),
+        footer(snap, position, None, with_owner=False),
+        live,
     ]
 
 

@@ -73,10 +73,15 @@ def serving_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @contextlib.contextmanager
 def northstar_serve(
-    folder: Path, serving_dir: Path, extra_env: dict[str, str] | None = None, ready: str = "/"
+    folder: Path,
+    serving_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    ready: str = "/",
+    before: str = "",
 ) -> Iterator[str]:
     """`northstar serve` on a free port against `serving_dir` (settings and log in `folder`),
-    yielding its URL once `ready` answers; stopped on exit."""
+    yielding its URL once `ready` answers; stopped on exit. `before`: Python run in the server
+    process first (from the repo root), to hand the app what a test needs (alert rules)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -85,11 +90,13 @@ def northstar_serve(
         "NORTHSTAR_SERVING_DIR": str(serving_dir),
         "NORTHSTAR_PORT": str(port),
         "NORTHSTAR_AS_OF": AS_OF.isoformat(),
+        # Check-ins and sign-in state of this server only, never the project's data/app.db.
+        "NORTHSTAR_APP_DB": f"sqlite:///{folder / 'app.db'}",
         **(extra_env or {}),
     }
     log_path = folder / "server.log"
     log = log_path.open("w")
-    cmd = [sys.executable, "-c", "import app; app.main()", "serve"]
+    cmd = [sys.executable, "-c", f"{before}\nimport app; app.main()", "serve"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + SERVER_START_S

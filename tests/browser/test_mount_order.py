@@ -27,6 +27,7 @@ PAGES = {
     "explorer-breakdown": ("/metric/revenue?by=channel", "#explorer-grid"),
     "catalog": ("/catalog", "#catalog-count"),
     "drivers": ("/drivers?from=2026-03-09&to=2026-03-15", "#drivers-summary"),
+    "okrs": ("/okrs", "#okr-objective-grow_orders"),
 }
 ADDRESS = f".{ids.PAGES_LOCATION}."  # how Dash names an output of the address in a request
 SLOW = 180_000  # the Drivers page explains its change on first load: slow on a busy machine

@@ -30,6 +30,7 @@ PAGES = {
     "review": ("/review?interval=600", "#review-value"),
     "review-why": ("/review?slides=why&interval=600", "#review-why-mover"),
     "drivers": ("/drivers", "#drivers-segment-trend"),
+    "okrs": ("/okrs", "#okr-objective-basket_size"),
 }
 OPEN = {"explorer-why": ("#explorer-why button[data-accordion-control]", "#explorer-why-summary")}
 # Every chart drawn and no callback still loading (a condition, not a pause). A dcc.Graph is a

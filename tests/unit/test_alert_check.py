@@ -55,9 +55,11 @@ class Seen:
 
     @staticmethod
     def observation(rule: str, series: str, outcome: str, now: datetime) -> Observation:
+        # each hour a new period, as an hourly rule sees (`for` counts periods, not checks)
+        period = date(2026, 11, 23) + timedelta(days=(now - T0) // timedelta(hours=1))
         return Observation(
             rule, series, outcome, now,  # type: ignore[arg-type]
-            value=41.5, period=date(2026, 11, 23), expected="above 45", detail="down 12%",
+            value=41.5, period=period, expected="above 45", detail="down 12%",
         )  # fmt: skip
 
 

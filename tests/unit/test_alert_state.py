@@ -29,11 +29,11 @@ def prev(state: str, since: datetime = T0 - 3 * D, **kwargs: object) -> SeriesSt
     return SeriesState("aov_drop", "", state, since, **kwargs)  # type: ignore[arg-type]
 
 
-def obs(outcome: str, at: datetime = T0) -> Observation:
+def obs(outcome: str, at: datetime = T0, period: date = date(2026, 11, 23)) -> Observation:
     return Observation(
         "aov_drop", "", outcome, at,  # type: ignore[arg-type]
         value=41.5 if outcome in ("ok", "breach") else None,
-        period=date(2026, 11, 23) if outcome in ("ok", "breach") else None,
+        period=period if outcome in ("ok", "breach") else None,
         expected="above 45", detail="down 12%" if outcome == "breach" else "",
         error="Binder Error: column x not found" if outcome == "error" else None,
     )  # fmt: skip
@@ -250,7 +250,8 @@ def test_resolved_tells_when_the_episode_began() -> None:
 
 
 # -- timelines: one series evaluated again and again on an injected clock ---------------------
-# (hours after T0, outcome, silenced, ack before this step?) → (state, notifications)
+# (hours after T0, outcome, silenced, ack before this step?) → (state, notifications); each
+# step judges a new period (an hourly rule), except where a test says otherwise.
 TIMELINES = {
     "for-3-then-repeat-every-12h-then-resolve": (
         rule(for_periods=3, repeat=12 * H),
@@ -333,6 +334,25 @@ def test_timeline(name: str) -> None:
         now = T0 + hours * H
         if ack:  # what alerts.store.acknowledge writes
             state = SeriesState(**{**state.__dict__, "acked_by": "bo", "acked_at": now - H})
-        state, notes, _ = step(rule_, state, obs(outcome, now), now, silenced)
+        period = date(2026, 11, 23) + timedelta(days=hours)  # a new period at every step
+        state, notes, _ = step(rule_, state, obs(outcome, now, period), now, silenced)
         seen.append((hours, outcome, silenced, ack, state.state, [n.kind for n in notes]))
     assert seen == steps
+
+
+def test_for_counts_periods_not_checks() -> None:
+    """The worker checks every 15 minutes: a weekly rule with `for: 2` seen in breach four
+    times in the same week is still pending; the next week in breach fires it."""
+    rule_ = rule(for_periods=2)
+    week, next_week = date(2026, 11, 16), date(2026, 11, 23)
+    state = None
+    for quarter_hour in range(4):
+        now = T0 + quarter_hour * 15 * timedelta(minutes=1)
+        state, notes, _ = step(rule_, state, obs("breach", now, week), now, False)
+        assert (state.state, state.breaches, notes) == ("pending", 1, [])
+    state, notes, _ = step(rule_, state, obs("breach", T0 + 7 * D, next_week), T0 + 7 * D, False)
+    assert (state.state, state.breaches, [n.kind for n in notes]) == ("firing", 2, ["firing"])
+    # once firing, checking the same week again changes nothing (and counts nothing)
+    later = T0 + 7 * D + H
+    state, notes, _ = step(rule_, state, obs("breach", later, next_week), later, False)
+    assert (state.state, state.breaches, notes) == ("firing", 2, [])

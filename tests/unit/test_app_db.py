@@ -22,6 +22,7 @@ from appdb.models import Base, utc_now
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"users", "teams", "screens", "audit_log", "app_secrets", "alembic_version"}
 TABLES |= {"alert_states", "alert_history", "alert_silences", "alert_deliveries"}
+TABLES |= {"okr_check_ins", "okr_kr_values"}
 TABLES |= {"reviews", "review_numbers", "review_notes", "review_decisions", "review_actions"}
 # The newest migration file's revision: a new migration must become head.
 NEWEST = max(p.name[:4] for p in (ROOT / "appdb/migrations/versions").glob("[0-9]*.py"))

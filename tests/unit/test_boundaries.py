@@ -22,9 +22,18 @@ BANNED = {
     "auth": {"duckdb", "metric_layer", "dashboard", "connectors", "dash", "plotly"},
     # Alerts read numbers through the metric service and send messages; pages show them.
     "alerts": {"duckdb", "dashboard", "connectors", "dash", "flask"},
+    # OKRs read numbers through the metric service and keep check-ins in the app database;
+    # the CLI and the OKR page call them (no page, no web framework, no warehouse handle).
+    "okrs": {"duckdb", "dash", "dashboard", "flask", "connectors", "auth", "plotly"},
+    # The weekly report reads numbers as the pages do (the service, analysis/, the pages' pure
+    # helpers) and draws with plotly/kaleido; no warehouse handle, no page, no connector.
+    "report": {"duckdb", "dash", "dash_mantine_components", "dash_ag_grid", "connectors"},
     # The review record freezes numbers from the metric service into the app database.
     "reviews": {"duckdb", "dashboard", "connectors", "dash", "flask", "plotly", "auth"},
 }
+
+# dashboard modules the report must not import: pages and components are Dash layouts.
+REPORT_BANNED_MODULES = ("dashboard.pages", "dashboard.components", "dashboard.server")
 
 
 def _imports(path: Path) -> set[str]:
@@ -45,6 +54,23 @@ def test_package_respects_boundaries(package: str) -> None:
         for path in (ROOT / package).rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_report_imports_no_page() -> None:
+    offenders = {}
+    for path in (ROOT / "report").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {
+            f"{n.module}.{a.name}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module
+            for a in n.names
+        }
+        bad = sorted(m for m in names if m.startswith(REPORT_BANNED_MODULES))
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}
 
 
 def test_only_warehouse_imports_duckdb() -> None:
@@ -81,10 +107,12 @@ PROJECT_PACKAGES = (
     "analysis",
     "appdb",
     "auth",
+    "okrs",
+    "report",
     "alerts",
     "reviews",
 )
-PROJECT_MODULES = ("app", "settings", "located_yaml", "env_refs")
+PROJECT_MODULES = ("app", "settings", "located_yaml", "env_refs", "cron_schedule")
 
 
 def _project_modules() -> dict[str, Path]:

@@ -28,7 +28,12 @@ PASSWORD = "correct horse battery"
 WRITE = "test-note.children"  # a write as alerts and OKRs will add them: editors only
 UPDATE = "/_dash-update-component"
 # Example values for the URL rules' variables; the gate answers before any view reads them.
-RULE_VALUES = {"path": "metric/revenue", "filename": "northstar.css", "package_name": "dash"}
+RULE_VALUES = {
+    "path": "metric/revenue",
+    "filename": "northstar.css",
+    "package_name": "dash",
+    "week": "2026-W11",
+}
 
 
 @pytest.fixture(scope="module")
@@ -111,6 +116,7 @@ def fetcher(client, headers: dict | None = None):  # type: ignore[no-untyped-def
 def test_the_crawl_finds_the_dashboards_routes_and_callbacks(dash_app) -> None:  # type: ignore[no-untyped-def]
     urls = {url for _, url in rule_urls(dash_app)}
     assert {"/", "/metric/revenue", "/_dash-layout", "/_dash-dependencies", UPDATE} <= urls
+    assert "/report/2026-W11.pdf" in urls  # the weekly report's download
     assert len(urls) >= 9
     payloads = callback_payloads(dash_app)
     assert len(payloads) >= 25 and WRITE in payloads
@@ -159,6 +165,12 @@ def test_a_signed_in_viewer_reads_every_page(dash_app) -> None:  # type: ignore[
         json.loads(client.get("/_dash-layout").get_data(as_text=True)), ensure_ascii=False
     )
     assert "vera · viewer" in layout and '"action": "/logout"' in layout
+
+
+def test_a_signed_in_viewer_downloads_the_weekly_report(dash_app) -> None:  # type: ignore[no-untyped-def]
+    assert dash_app.server.test_client().get("/report/2026-W11.pdf").status_code == 302
+    answer = signed_in(dash_app, "vera").get("/report/2026-W11.pdf")
+    assert answer.status_code == 200 and answer.data.startswith(b"%PDF")
 
 
 def test_a_viewers_write_is_refused_with_and_without_the_token(dash_app, db: AppDb) -> None:  # type: ignore[no-untyped-def]

@@ -23,9 +23,10 @@ from metric_layer.query import DimensionFilter
 
 ROUTER = "_pages_content"
 PAGES = ("/", "/tree", "/catalog", "/review", "/metric/orders", "/metric/revenue", "/metric/none")
-PAGES += ("/drivers", "/reviews", "/reviews/2026-W11", "/review/record")
+PAGES += ("/drivers", "/alerts", "/okrs", "/reviews", "/reviews/2026-W11", "/review/record")
 KEYS = ("grain", "range", "start", "end", "compare", "by", "chart", "top", "filters", "as_of")
-KEYS += ("q", "slides", "interval", "name", "metric", "from", "to", "vs_from", "vs_to", "week")
+KEYS += ("q", "slides", "interval", "name", "metric", "from", "to", "vs_from", "vs_to", "rule")
+KEYS += ("quarter", "week")
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -38,7 +39,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignor
 
     register_page_callbacks()
     serving = build_shop(tmp_path_factory.mktemp("shop"))
-    app_db = f"sqlite:///{tmp_path_factory.mktemp('app-db') / 'app.db'}"  # review pages write
+    app_db = f"sqlite:///{tmp_path_factory.mktemp('app-db') / 'app.db'}"  # pages that write
     app = create_dash(
         Settings(metrics=SPEC, serving_dir=serving, as_of=AS_OF.isoformat(), app_db=app_db)
     )
@@ -141,6 +142,7 @@ junk_text = st.one_of(
     st.sampled_from(["day", "week", "month", "custom", "4w", "none", "stacked", "nsm,buyers"]),
     st.sampled_from(["platform!=ios", "platform=ios,web", "size>large", "channel=", "==", ";;"]),
     st.sampled_from(["0001-01-01", "1899-12-31", "2026-03-01", "3000-01-01", "2026-3-1"]),
+    st.sampled_from(["2026-Q1", "2026-Q4", "2026-Q5", "2026q1", "0000-Q1", "2999-Q4"]),
     st.just("x" * 5000),
 )
 pairs = st.lists(st.tuples(st.sampled_from(KEYS) | st.text(max_size=6), junk_text), max_size=6)
@@ -209,7 +211,13 @@ VALID_STORES = {
     "overview-why-view": ["/?grain=week", "/?grain=month&as_of=2020-03-18"],
     "tree-view": ["/tree?grain=week"],
     "tree-why-view": ["/tree?grain=week", "/tree?grain=day&as_of=2020-03-18"],
-    "review-view": ["/review?interval=20"],
+    "review-view": ["/review?interval=20", "/review?slides=alerts,nsm&interval=20"],
+    "alerts-view": ["/alerts", "/alerts?rule=orders_below_target"],
+    "alert-ack-target": [["orders_below_target", ""], ["x" * 500, ""]],
+    "alert-silence-target": [["orders_below_target", None], ["r", "s"]],
+    "explorer-alert-marks": [{"metric": "orders", "grain": "week", "points": [["2026-03-09", 7]]}],
+    "okrs-view": ["/okrs", "/okrs?quarter=2026-Q1", "/okrs?quarter=2025-Q4&as_of=2026-01-10"],
+    "okrs-shown": ["2026-Q1"],
     "record-view": ["2026-W11", "2026-W10"],
     "tv-record-view": ["", "2026-W11"],
     "drivers-view": [
@@ -302,6 +310,10 @@ def test_the_nav_explorer_link_opens_the_north_star(client, deps) -> None:  # ty
         ("/drivers", "?metric=nope&from=2026-13-40&to=x"),
         ("/drivers", "?filters=" + quote("nope=ads")),  # not a dimension of the North Star
         ("/drivers", "?metric=orders&filters=" + quote("size>a,b")),
+        ("/okrs", "?quarter=2026-Q5"),
+        ("/okrs", "?quarter=2026-Q1&quarter=2026-Q2"),
+        ("/alerts", "?rule=a&rule=b"),
+        ("/alerts", "?rule=" + "r" * 201),
         ("/reviews", "?week=2026-W10&week=2026-W11"),
         ("/reviews", "?week=" + "9" * 5000),
         ("/reviews", "?week=2026-48"),

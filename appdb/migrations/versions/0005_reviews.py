@@ -2,7 +2,7 @@
 (issue 15).
 
 Revision ID: 0005
-Revises: 0003 (the OKR migration 0004 is chained in between when both branches meet)
+Revises: 0004
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
