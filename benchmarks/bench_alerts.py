@@ -24,10 +24,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from timing import p50_p95  # benchmarks/ is the script's folder, first on sys.path
+
 from alerts.conditions import observe
 from alerts.spec import load_alerts
 from alerts.why import explain_observation
-from benchmarks.timing import p50_p95
 from metric_layer.loader import load_spec
 from metric_layer.query import MetricQuery
 from metric_layer.service import MetricService
