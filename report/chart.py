@@ -1,13 +1,13 @@
 """The report's trend chart: the Overview's figure (dashboard.figures.trend_figure) of the
 complete weeks against the previous week and the target, as a PNG (kaleido, through the one
-Chromium per process that dashboard.png_export keeps)."""
+Chromium per process that png_render keeps)."""
 
 from __future__ import annotations
 
 import base64
 
 from dashboard.figures import trend_figure
-from dashboard.png_export import ExportError, figure_png
+from png_render import ExportError, figure_png
 from report.content import WeeklyReport
 from report.pdf import PdfError
 

@@ -2,23 +2,21 @@
 
 The values come with the notification (the payload's `points`), so drawing needs no metric
 layer. One `ChartRenderer` serves a batch of emails: its browser starts at the first chart
-(~2-5 s) and is reused (~0.2 s a chart), then `close()` ends it. alerts/ must not import the
-dashboard, so this is a small sibling of dashboard/png_export.py: the same kaleido settings
-(MathJax off, which would load from a CDN), run on the caller's thread since sends are sequential.
+(~2-5 s) and is reused (~0.2 s a chart), then `close()` ends it; the browser is png_render's,
+as the Explorer's PNG export and the weekly report use it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from png_render import ExportError, PngExporter
+
 WIDTH, HEIGHT = 640, 260
-TIMEOUT = 60.0  # seconds for one chart, browser start included: generous for a busy machine
 _COLOURS = {"firing": "#d6336c", "repeat": "#d6336c", "resolved": "#2b8a3e"}
 _LINE = "#1c7ed6"
 
@@ -76,43 +74,24 @@ def alert_figure(
 
 
 class ChartRenderer:
-    """Turns figures into PNG bytes with one kaleido browser, started at the first chart."""
+    """Turns figures into PNG bytes with one kaleido browser for a batch of emails, started at
+    the first chart (png_render.PngExporter: its own event-loop thread, so it works whatever
+    loop the caller's thread runs)."""
 
     def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._browser: Any = None
-        self.starts = 0  # browsers started (one unless a browser failed)
+        self._exporter = PngExporter()
+
+    @property
+    def starts(self) -> int:  # browsers started (one unless a browser failed)
+        return self._exporter.starts
 
     def png(self, figure: go.Figure, width: int = WIDTH, height: int = HEIGHT) -> bytes:
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        opts = {"format": "png", "width": width, "height": height, "scale": 1}
         try:
-            return self._loop.run_until_complete(
-                asyncio.wait_for(self._render(figure, opts), TIMEOUT)
-            )
-        except Exception as exc:
-            self._discard()
-            raise ChartError(f"could not draw the chart ({type(exc).__name__})") from exc
-
-    async def _render(self, figure: go.Figure, opts: dict) -> bytes:
-        if self._browser is None:
-            import kaleido  # loads choreographer and friends only when an email needs a chart
-
-            browser = kaleido.Kaleido(n=1, mathjax=False, timeout=TIMEOUT)
-            await browser.open()
-            self._browser = browser
-            self.starts += 1
-        return await self._browser.calc_fig(figure, opts=opts)
-
-    def _discard(self) -> None:
-        browser, self._browser = self._browser, None
-        if browser is not None and self._loop is not None:
-            with contextlib.suppress(Exception):  # a browser that died has nothing to close
-                self._loop.run_until_complete(asyncio.wait_for(browser.close(), 10))
+            return self._exporter.png(figure, width, height)
+        except ExportError as exc:
+            raise ChartError(
+                f"could not draw the chart ({exc.__cause__.__class__.__name__})"
+            ) from exc
 
     def close(self) -> None:
-        self._discard()
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
+        self._exporter.close()

@@ -112,7 +112,7 @@ PROJECT_PACKAGES = (
     "alerts",
     "reviews",
 )
-PROJECT_MODULES = ("app", "settings", "located_yaml", "env_refs", "cron_schedule")
+PROJECT_MODULES = ("app", "settings", "located_yaml", "env_refs", "cron_schedule", "png_render")
 
 
 def _project_modules() -> dict[str, Path]:
