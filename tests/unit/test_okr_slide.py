@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from alert_seed import NOW, RULES
 from browser.fixture_shop import AS_OF, SPEC, build_shop, shop_tables
-from page_client import flask_fetch, join_warm_ups, register_page_callbacks, render
+from page_client import join_warm_ups, register_page_callbacks
 from sign_in_client import csrf_header, sign_in
 from test_alerts_page import text_of
 
