@@ -66,13 +66,16 @@ def judged(score: float, expected: float) -> str:
     return "at risk" if score >= 0.7 * expected else "off track"
 
 
-def hand_board(partners: float | None = None, partners_day: date | None = None) -> dict:
-    """objective → (score, colour, status), as PRODUCT.md and okrs.yml say, from raw rows."""
+def hand_board(
+    partners: float | None = None, partners_day: date | None = None, last: date = LAST
+) -> dict:
+    """objective → (score, colour, status), as PRODUCT.md and okrs.yml say, from raw rows, with
+    data through `last` (W11 is the latest complete week for every `last` from 15 to 21 Mar)."""
     rows = paid()
-    quarter = between(rows, Q1_START, LAST)
+    quarter = between(rows, Q1_START, last)
     week = len(between(rows, *W11))
     grow = [clip((week - 8) / 6), clip(quarter["amount"].sum() / 15000)]
-    grow_expected = [elapsed(W11[1]), elapsed(LAST)]
+    grow_expected = [elapsed(W11[1]), elapsed(last)]
     ios = rows[rows["platform"] == "ios"]
     weeks = []  # complete weeks ending in Q1 before AS_OF: 29 Dec – 4 Jan … 9–15 Mar
     monday = date(2025, 12, 29)
@@ -86,7 +89,7 @@ def hand_board(partners: float | None = None, partners_day: date | None = None) 
         win_expected.append(0.6 * elapsed(partners_day))  # type: ignore[arg-type]
     aov = quarter["amount"].sum() / len(quarter)  # a ratio of sums, not a mean of days
     basket = [clip((aov - 110) / 30), clip((quarter["customer_id"].nunique() - 30) / 40)]
-    basket_expected = [elapsed(LAST), elapsed(LAST)]
+    basket_expected = [elapsed(last), elapsed(last)]
 
     def objective(scores: list[float], expected: list[float], green: float) -> tuple:
         score, pace = sum(scores) / len(scores), sum(expected) / len(expected)
