@@ -6,21 +6,22 @@ from typing import Any
 
 from dashboard.lineage import first_drivers
 
-# Slides that later pages will provide; skipped until they exist.
-LATER_SLIDES = {"okrs"}
 WHY = "why:"  # the North Star's Why slide (no metric name holds a colon)
 ALERTS = "alerts:"  # the firing and this week's resolved alerts
-DECK = ("nsm", "why", "drivers", "alerts")  # the default; OKRs join after the alerts
+OKRS = "okrs:"  # the current quarter's objectives with score, colour and pace
+DECK = ("nsm", "why", "drivers", "alerts", "okrs")  # the review's order (issue 15)
 
 
-def slide_list(spec: Any, text: str, alerts: bool = False) -> list[str]:
+def slide_list(spec: Any, text: str, alerts: bool = False, okrs: bool = False) -> list[str]:
     """Metric names to show: `nsm` is the North Star, `why` its Why slide (WHY), `drivers` its
-    first drivers, `alerts` the alerts slide (ALERTS), others are metric names; unknown dropped.
-    Without a list: the North Star, its Why slide, its drivers, then the alerts when `alerts`
-    (some rule is configured: a deck without rules has nothing to say there). A list given is
-    shown exactly as written."""
+    first drivers, `alerts` the alerts slide (ALERTS), `okrs` the OKRs slide (OKRS), others are
+    metric names; unknown dropped. Without a list: the North Star, its Why slide, its drivers,
+    then the alerts when `alerts` (some rule is configured: a deck without rules has nothing to
+    say there), then the OKRs when `okrs` (some are defined). A list given is shown exactly as
+    written."""
     given = [s.strip() for s in text.split(",") if s.strip()]
-    wanted = given or [s for s in DECK if s != "alerts" or alerts]
+    shown = {"alerts": alerts, "okrs": okrs}
+    wanted = given or [s for s in DECK if shown.get(s, True)]
     out: list[str] = []
     for item in wanted:
         if item == "nsm" and spec.north_star:
@@ -29,11 +30,13 @@ def slide_list(spec: Any, text: str, alerts: bool = False) -> list[str]:
             out.append(WHY)
         elif item == "alerts" and "alerts" not in spec.metric_names:
             out.append(ALERTS)
+        elif item == "okrs" and "okrs" not in spec.metric_names:
+            out.append(OKRS)
         elif item == "drivers":
             out += [n.metric for n in first_drivers(spec)]
         elif item in spec.metric_names:
             out.append(item)
-        # LATER_SLIDES and unknown names are skipped rather than shown as errors on a TV
+        # unknown names are skipped rather than shown as errors on a TV
     return list(dict.fromkeys(out))
 
 

@@ -2,9 +2,10 @@
 
 Files live in the reports folder beside the serving snapshots (`data/reports/` by default):
 `report-<week>-<scope>-<snapshot>.{html,txt,pdf}` plus the email subject in `.json`. A report of
-a complete week depends on nothing but the snapshot's data and spec, the reader's scope and the
-alert history of that week (which gains no events once the week is over), so a second download
-or a second delivery of the same week and snapshot reads the files rather than building again.
+a complete week depends on nothing but the snapshot's data and spec, the reader's scope, the
+alert history of that week (which gains no events once the week is over) and the OKR check-ins
+and review actions (report.state's fingerprint, part of the name), so a second download or a
+second delivery of the same week, snapshot and state reads the files rather than building again.
 When a newer snapshot's report of a week is written, the older ones of that week and scope go.
 """
 
@@ -19,8 +20,10 @@ from pathlib import Path
 
 from report.chart import data_uri, trend_png
 from report.content import AlertsReader, ServingLike, gather
+from report.okr_status import OkrsReader
 from report.pdf import find_chromium, print_pdf
 from report.render import render_html, render_text, subject
+from report.review_actions import ActionsReader
 from report.weeks import ReportWeek
 from settings import Settings
 
@@ -49,12 +52,13 @@ def reports_dir(settings: Settings) -> Path:
     return settings.serving_dir.parent / "reports"
 
 
-def _stem(week: ReportWeek, snap) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """(the stem of this report's files, the prefix its older versions share)."""
+def _stem(week: ReportWeek, snap, state: str = "") -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """(the stem of this report's files, the prefix its older versions share); `state` is
+    report.state's fingerprint of the check-ins and review actions."""
     scope = getattr(snap, "scope", None)
     scope_tag = "all" if scope is None else hashlib.sha1(scope.key().encode()).hexdigest()[:8]
     spec_hash = getattr(snap, "spec_hash", "")
-    version_tag = hashlib.sha1(f"{snap.version}|{spec_hash}".encode()).hexdigest()[:12]
+    version_tag = hashlib.sha1(f"{snap.version}|{spec_hash}|{state}".encode()).hexdigest()[:12]
     prefix = f"report-{week.label}-{scope_tag}-"
     return prefix + version_tag, prefix
 
@@ -66,6 +70,9 @@ def build_report(
     *,
     alerts: AlertsReader | None,
     alerts_note: str = "",
+    okrs: OkrsReader | None = None,
+    actions: ActionsReader | None = None,
+    state: str = "",
     pdf: bool = True,
     browser: Path | None = None,
     base_url: str = "",
@@ -73,9 +80,10 @@ def build_report(
     """The report of `week` (checked by content.resolve_week) in `folder`: built, or the files an
     earlier build of the same week, snapshot and scope left. PdfError when the PDF cannot be
     printed (the HTML and text are written before). `base_url`: where people open the
-    dashboard, for the report's link to the Drivers page."""
+    dashboard, for the report's links. `state`: report.state's fingerprint of what `okrs` and
+    `actions` read (a change builds afresh)."""
     snap = serving.snapshot()
-    stem, prefix = _stem(week, snap)
+    stem, prefix = _stem(week, snap, state)
     paths = {ext: folder / f"{stem}.{ext}" for ext in ("html", "txt", "json", "pdf")}
     if all(paths[ext].is_file() for ext in ("html", "txt", "json")) and (
         not pdf or paths["pdf"].is_file()
@@ -92,7 +100,7 @@ def build_report(
         )
     if pdf:  # before any work: without a browser, say so first
         browser = browser or find_chromium()
-    report = gather(serving, week, alerts, alerts_note)
+    report = gather(serving, week, alerts, alerts_note, okrs, actions)
     folder.mkdir(parents=True, exist_ok=True)
     html = render_html(report, data_uri(trend_png(report)), base_url)
     title = subject(report)

@@ -7,7 +7,8 @@ analysis.explain call (drivers along the tree, root-cause segments) turned into 
 dashboard.why_rows. So the report and `/?as_of=<Monday after W>` cannot disagree.
 
 In: a Serving (or a request's ScopedServing: its scope reaches every number), the week, and
-the week's alerts (None: left out, and why). Out: a WeeklyReport, plain data for the renderers.
+the week's alerts (None: left out, and why), the OKR status and the open review actions (None:
+no section). Out: a WeeklyReport, plain data for the renderers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dashboard.summaries import MetricSummary, summarise
 from dashboard.why_rows import WhyDisplay, mover_sentence, why_display
 from metric_layer.errors import QueryError
 from report.alert_digest import AlertsReader, WeekAlerts
+from report.okr_status import OkrsReader, WeekOkrs
+from report.review_actions import ActionsReader, OpenActions
 from report.weeks import ReportWeek, check_reportable, last_complete_week, parse_week
 
 TOP_SEGMENTS = 5  # the Drivers page lists them all; a printed page keeps the top few
@@ -56,6 +59,8 @@ class WeeklyReport:
     alerts: WeekAlerts | None  # None: left out (alerts_note says why)
     alerts_note: str = ""
     scope: str = ""  # the rows the numbers cover, when limited ("region: south")
+    okrs: WeekOkrs | None = None  # None: no OKRs defined (no section)
+    actions: OpenActions | None = None  # None: no review recorded yet (no section)
 
     @property
     def time_zone(self) -> str:
@@ -95,7 +100,12 @@ def north_star(snap: Any) -> str:
 
 
 def gather(
-    serving: ServingLike, week: ReportWeek, alerts: AlertsReader | None, alerts_note: str = ""
+    serving: ServingLike,
+    week: ReportWeek,
+    alerts: AlertsReader | None,
+    alerts_note: str = "",
+    okrs: OkrsReader | None = None,
+    actions: ActionsReader | None = None,
 ) -> WeeklyReport:
     """The numbers of the report of `week` (already checked by resolve_week)."""
     snap = serving.snapshot()
@@ -125,4 +135,6 @@ def gather(
         alerts=alerts(week, spec.time_zone) if alerts is not None else None,
         alerts_note=alerts_note,
         scope=scope,
+        okrs=okrs(week) if okrs is not None else None,
+        actions=actions(week) if actions is not None else None,
     )

@@ -20,6 +20,8 @@ from dashboard.formatting import (
 from dashboard.why_rows import WhyRow
 from report.alert_digest import AlertLine
 from report.content import WeeklyReport
+from report.okr_status import WeekOkrs
+from report.review_actions import ActionLine
 
 STYLE = """
 @page { size: A4; margin: 14mm 14mm 16mm 14mm; }
@@ -55,6 +57,10 @@ table.rows td.num, table.rows th.num { text-align: right; white-space: nowrap; }
 td.when, td.firing, td.resolved { white-space: nowrap; }
 .good { color: #0CA678; } .bad { color: #F03E3E; } .flat { color: #868E96; }
 .firing { color: #F03E3E; font-weight: 600; } .resolved { color: #0CA678; font-weight: 600; }
+.okr-green { color: #2B8A3E; font-weight: 600; } .okr-yellow { color: #E67700; font-weight: 600; }
+.okr-red { color: #E03131; font-weight: 600; }
+.on-track { color: #2B8A3E; } .at-risk { color: #E67700; } .off-track { color: #E03131; }
+.overdue { color: #E03131; font-weight: 600; }
 """
 
 
@@ -147,9 +153,10 @@ def render_html(report: WeeklyReport, chart_src: str, base_url: str = "") -> str
         "</section>",
     ]
     parts += _why_html(report, base_url)
-    # OKR status joins here once the OKRs issue lands (okrs/): until then the report has no
-    # OKR section at all rather than an empty one.
+    # The review's order: the North Star, why it moved, alerts, OKRs; then what is left to do.
     parts += _alerts_html(report)
+    parts += _okrs_html(report, base_url)
+    parts += _actions_html(report, base_url)
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -242,6 +249,91 @@ def _alert_table(lines: tuple[AlertLine, ...], when: str) -> str:
     )
 
 
+def _link(base_url: str, href: str, text: str) -> str:
+    """A link to the dashboard when its address is known, else nothing that leads nowhere."""
+    if not base_url:
+        return ""
+    return f' <a href="{_e(base_url.rstrip("/") + href)}">{_e(text)}</a>'
+
+
+def _score(score: float | None) -> str:
+    return MISSING if score is None else f"{score:.2f}"
+
+
+def okr_when(okrs: WeekOkrs) -> str:
+    if okrs.last_day is None:
+        return f"{okrs.quarter} had not started by {okrs.as_of:%-d %b %Y}"
+    return f"{okrs.quarter}, day {okrs.day} of {okrs.days}, data through {okrs.last_day:%-d %b %Y}"
+
+
+def _okrs_html(report: WeeklyReport, base_url: str) -> list[str]:
+    okrs = report.okrs
+    if okrs is None:
+        return []
+    out = [
+        "<section>",
+        "<h2>OKRs</h2>",
+        f'<p class="note">{_e(okr_when(okrs))}; scores 0–1 from baseline to target, status '
+        f"against a straight pace line.{_link(base_url, okrs.href, 'Open the OKRs →')}</p>",
+    ]
+    if okrs.note:
+        return [*out, f'<p id="okrs-note">{_e(okrs.note)}</p>', "</section>"]
+    out.append(
+        '<table class="rows okrs"><thead><tr><th>Objective</th><th>Owner</th><th>Type</th>'
+        '<th class="num">Score</th><th>Colour</th><th>Status</th></tr></thead><tbody>'
+    )
+    for line in okrs.lines:
+        owner = " · ".join(p for p in (line.owner, line.team) if p)
+        status = line.status or line.note
+        tone = (line.status or "").replace(" ", "-")
+        note = f"<div class='detail'>{_e(line.note)}</div>" if line.note and line.status else ""
+        out.append(
+            f"<tr><td style='padding-left:{1.5 + 5 * line.depth}mm'>{_e(line.title)}{note}</td>"
+            f"<td>{_e(owner)}</td><td>{_e(line.type)}</td>"
+            f'<td class="num">{_e(_score(line.score))}</td>'
+            f'<td class="okr-{_e(line.colour or "none")}">{_e(line.colour or MISSING)}</td>'
+            f'<td class="{_e(tone)}">{_e(status)}</td></tr>'
+        )
+    out += ["</tbody></table>", "</section>"]
+    return out
+
+
+def _due(action: ActionLine) -> str:
+    if action.due is None:
+        return "no due date"
+    return f"{action.due:%-d %b %Y}" + (" (overdue)" if action.overdue else "")
+
+
+def _actions_html(report: WeeklyReport, base_url: str) -> list[str]:
+    actions = report.actions
+    if actions is None:
+        return []
+    last = actions.last_review
+    out = [
+        "<section>",
+        "<h2>Open actions</h2>",
+        f'<p class="note">Actions of the reviews up to {_e(last)} not done yet'
+        + (f", {actions.overdue} overdue" if actions.overdue else "")
+        + f".{_link(base_url, actions.href, f'Review {last} →')}</p>",
+    ]
+    if not actions.lines:
+        return [*out, '<p id="no-actions">No open actions.</p>', "</section>"]
+    out.append(
+        '<table class="rows actions"><thead><tr><th style="width:46%">Action</th><th>Owner</th>'
+        "<th>Due</th><th>From review</th></tr></thead><tbody>"
+    )
+    for a in actions.lines:
+        review = (
+            f'<a href="{_e(base_url.rstrip("/") + a.href)}">{_e(a.week)}</a>'
+            if base_url
+            else _e(a.week)
+        )
+        due = f'<td class="{"overdue" if a.overdue else ""}">{_e(_due(a))}</td>'
+        out.append(f"<tr><td>{_e(a.text)}</td><td>{_e(a.owner)}</td>{due}<td>{review}</td></tr>")
+    out += ["</tbody></table>", "</section>"]
+    return out
+
+
 def _value(value: float | None) -> str:
     return MISSING if value is None else f"{value:,.4g}"
 
@@ -271,8 +363,38 @@ def render_text(report: WeeklyReport, base_url: str = "") -> str:
             lines.append("  No alerts fired this week.")
         lines += [f"  {_alert_text(a)}" for a in report.alerts.events]
         lines += [f"  still firing: {_alert_text(a)}" for a in report.alerts.still_firing]
+    lines += _okrs_text(report, base_url)
+    lines += _actions_text(report, base_url)
     lines += ["", f"Numbers from snapshot {report.snapshot}; days in {report.time_zone}."]
     return "\n".join(lines) + "\n"
+
+
+def _okrs_text(report: WeeklyReport, base_url: str) -> list[str]:
+    okrs = report.okrs
+    if okrs is None:
+        return []
+    lines = ["", f"OKRs ({okr_when(okrs)}):"]
+    if base_url:
+        lines.append(f"  {base_url.rstrip('/')}{okrs.href}")
+    if okrs.note:
+        return [*lines, f"  {okrs.note}"]
+    for line in okrs.lines:
+        judged = f"{line.colour}, {line.status}" if line.status else line.note
+        lines.append(f"  {'  ' * line.depth}{_score(line.score)} {line.title} ({judged})")
+    return lines
+
+
+def _actions_text(report: WeeklyReport, base_url: str) -> list[str]:
+    actions = report.actions
+    if actions is None:
+        return []
+    where = f": {base_url.rstrip('/')}{actions.href}" if base_url else ""
+    lines = ["", f"Open actions (reviews up to {actions.last_review}{where}):"]
+    if not actions.lines:
+        return [*lines, "  No open actions."]
+    return lines + [
+        f"  {a.text} · {a.owner} · due {_due(a)} · from review {a.week}" for a in actions.lines
+    ]
 
 
 def _alert_text(a: AlertLine) -> str:

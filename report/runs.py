@@ -15,7 +15,10 @@ from report.alert_digest import AlertsReader, WeekAlerts, alerts_reader
 from report.build import BuiltReport, build_report, reports_dir
 from report.channels import ReportPlan
 from report.content import ServingLike, resolve_week
+from report.okr_status import okrs_reader
 from report.outbox import queue_report, queued_channels
+from report.review_actions import actions_reader
+from report.state import report_state
 from report.weeks import ReportWeek
 from settings import Settings
 
@@ -70,6 +73,9 @@ def build_of(
         reports_dir(settings),
         alerts=reader,
         alerts_note=note,
+        okrs=okrs_reader(settings.metrics, serving, db),
+        actions=actions_reader(db),
+        state=report_state(settings.metrics, db),
         pdf=pdf,
         browser=browser,
         base_url=settings.public_url,

@@ -25,12 +25,12 @@ from dashboard.serving import serving
 from dashboard.url_state import UrlStateError, okrs_from_href, okrs_view, page_location
 from dashboard.views import OkrsView
 from metric_layer.errors import SpecError
-from okrs.board import build_board, default_quarter
+from okrs.board import default_quarter
 from okrs.model import OkrError, OkrsConfig
+from okrs.quarter_board import quarter_board
 from okrs.quarters import Quarter
-from okrs.read import read_key_result
 from okrs.spec import load_okrs
-from okrs.store import add_check_in, check_ins, recorded_values
+from okrs.store import add_check_in, recorded_values
 
 OKRS_SHOWN = "okrs-shown"  # store in the body: the quarter the board shows
 
@@ -75,20 +75,12 @@ def render_okrs(data: object, _refresh: object) -> Any:
     today = snap.service.today(view.as_of)
     quarter = view.quarter or default_quarter(config, today)
     db = okr_db()
-    said, recorded = [], []
+    recorded = []
     if db is not None:
         with db.session() as session:
-            said = check_ins(session, quarter=str(quarter))
             recorded = recorded_values(session, str(quarter))
-    frame = serving().frame
-    board = build_board(
-        config,
-        quarter,
-        today,
-        lambda kr: read_key_result(kr, quarter, today, frame),
-        said,
-        spec.time_zone,
-    )
+    # the review slide and the weekly report build the board with the same function
+    board = quarter_board(config, quarter, today, serving().frame, db, spec.time_zone)
     quarters = sorted({*config.quarters(), Quarter.of(today), quarter})
     head = [dcc.Store(id=OKRS_SHOWN, data=str(quarter)), board_header(board, quarters)]
     if not config.defined:

@@ -1,8 +1,9 @@
 """Review mode `/review`: for the meeting-room TV. Dark, large type, no controls; slides rotate
-every `interval` seconds (`?slides=nsm,why,buyers,alerts&interval=20&grain=week`); the default
-deck is the North Star, its Why slide, its drivers, then the alerts (when rules exist). Each
-slide is rendered from the current snapshot, so a newly published snapshot shows up on the next
-slide by itself; the alerts slide reads the app database each time it comes round."""
+every `interval` seconds (`?slides=nsm,why,buyers,alerts,okrs&interval=20&grain=week`); the
+default deck is the North Star, its Why slide, its drivers, then the alerts (when rules exist),
+then the OKRs (when some are defined). Each slide is rendered from the current snapshot, so a
+newly published snapshot shows up on the next slide by itself; the alerts and OKRs slides read
+the app database each time they come round."""
 
 from __future__ import annotations
 
@@ -22,19 +23,25 @@ from dashboard.app_state import page_db, viewer_scope
 from dashboard.components.address_error import address_error
 from dashboard.components.alert_slide import alerts_slide
 from dashboard.components.kpi import headline
+from dashboard.components.okr_slide import okrs_slide
 from dashboard.components.states import error_state, guarded
 from dashboard.components.why import segments_list
 from dashboard.explanations import compare_words, explanation, period_ranges
 from dashboard.figures import target_series, trend_figure
 from dashboard.formatting import period_label
+from dashboard.okr_db import okr_db
 from dashboard.serving import serving
-from dashboard.slides import ALERTS, WHY, node_targets, slide_list
+from dashboard.slides import ALERTS, OKRS, WHY, node_targets, slide_list
 from dashboard.summaries import summarise
 from dashboard.url_state import UrlStateError, page_location, review_from_href, review_view
 from dashboard.why_figures import waterfall_figure
 from dashboard.why_rows import in_words, mover_sentence, why_display
 from metric_layer.errors import SpecError
 from metric_layer.periods import period_start
+from okrs.board import default_quarter
+from okrs.model import OkrsConfig
+from okrs.quarter_board import quarter_board
+from okrs.spec import load_okrs
 
 
 def layout(**params: object) -> html.Div:
@@ -62,7 +69,13 @@ def render_slide(tick: object, data: object) -> Any:
     view = review_from_href(data)
     snap = serving().snapshot()
     spec = snap.spec
-    slides = slide_list(spec, view.slides, alerts=bool(view.slides) or _has_rules(snap))
+    given = bool(view.slides)  # a list given is shown as written: nothing to look up
+    slides = slide_list(
+        spec,
+        view.slides,
+        alerts=given or _has_rules(snap),
+        okrs=given or _has_okrs(snap),
+    )
     if not slides:
         return error_state(
             "Nothing to show: set ?slides=nsm,<metric>,… or define north_star.", "No slides"
@@ -75,6 +88,8 @@ def render_slide(tick: object, data: object) -> Any:
         return why_slide(snap, grain, view.as_of, position)
     if name == ALERTS:
         return alerts_review(snap, position)
+    if name == OKRS:
+        return okrs_review(snap, view.as_of, position)
     is_nsm = spec.north_star is not None and name == spec.north_star.metric
     targets = spec.north_star.targets if is_nsm else node_targets(spec, name)
     s = summarise(serving(), name, grain, targets, as_of=view.as_of)
@@ -236,6 +251,60 @@ def alerts_review(snap: Any, position: str) -> Any:
         footer(snap, position, None, with_owner=False),
         live,
     ]
+
+
+def _okrs_config(snap: Any) -> OkrsConfig:
+    return load_okrs(serving().settings.metrics, snap.service.spec)
+
+
+def _has_okrs(snap: Any) -> bool:
+    """Whether the default deck has an OKRs slide: an `okrs:` section or okrs.yml exists (one
+    that does not validate counts: the slide then says where the problem is)."""
+    try:
+        return _okrs_config(snap).defined
+    except SpecError:
+        return True
+
+
+def okrs_review(snap: Any, as_of: Any, position: str) -> Any:
+    """The quarter's objectives as the OKR page scores them for the same as-of day (the quarter
+    the page opens on), check-ins read from the app database every time (marked live)."""
+    if viewer_scope():
+        return error_state(
+            "OKRs are scored over every row; your account sees part of the data only. "
+            "The OKR page shows your rows' numbers.",
+            "OKRs are company-wide",
+        )
+    try:
+        config = _okrs_config(snap)
+    except SpecError as exc:
+        return error_state("\n".join(str(i) for i in exc.issues), "The OKRs cannot be read")
+    if not config.defined:
+        return error_state(
+            "Write objectives in an `okrs:` section of metrics.yml or okrs.yml beside it.",
+            "No OKRs yet",
+        )
+    today = snap.service.today(as_of)
+    quarter = default_quarter(config, today)
+    try:
+        board = quarter_board(
+            config, quarter, today, serving().frame, okr_db(), snap.spec.time_zone
+        )
+    except AppDbError as exc:
+        return error_state(
+            "Check-ins are kept in the app database, which cannot be reached: "
+            + without_paths(str(exc), serving().settings.app_db),
+            "OKRs unavailable",
+        )
+    live = html.Span(className="ns-live", hidden=True)  # dashboard.view_cache: never kept
+    if not board.roots:
+        return [
+            *okrs_slide(board),
+            html.Div(f"No objectives for {quarter}.", className="ns-slide-calm"),
+            footer(snap, position, None, with_owner=False),
+            live,
+        ]
+    return [*okrs_slide(board), footer(snap, position, None, with_owner=False), live]
 
 
 # Registered last so the layout function exists (the pages are imported, not scanned).

@@ -150,3 +150,23 @@ def test_an_editor_checks_in_and_a_viewer_cannot(browser, signed_server) -> None
     viewer.context.close()
     with db.session() as s:
         assert [(c.who, c.confidence) for c in check_ins(s)] == [("eddie", 8)]
+
+
+def test_the_review_okrs_slide_on_a_tv(browser, open_server) -> None:  # type: ignore[no-untyped-def]
+    """Review mode's OKRs slide at 1920×1080: every objective on screen in large type, the
+    footer (position, freshness) still visible below them."""
+    url, _ = open_server
+    tab = new_tab(browser, url)
+    tab.goto("/review?slides=nsm,okrs&interval=600")
+    expect(tab.locator("#review-title")).to_have_attribute("data-metric", "orders")
+    tab.goto("/review?slides=okrs&interval=600")
+    expect(tab.locator("#review-title")).to_have_text("OKRs · 2026-Q1")
+    for objective in ("grow_orders", "win_ios", "basket_size"):
+        expect(tab.locator(f"#review-okr-{objective}")).to_be_in_viewport()
+    expect(tab.locator("#review-position")).to_be_in_viewport()
+    size = tab.locator("#review-okr-grow_orders .ns-slide-okr-score").evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)"
+    )
+    assert size >= 48  # readable from the back of the room
+    tab.screenshot(path=SCREENSHOTS / "review-okrs-1920x1080.png")
+    tab.context.close()

@@ -29,6 +29,7 @@ PAGES = {
     "catalog": ("/catalog", "#catalog-count"),
     "review": ("/review?interval=600", "#review-value"),
     "review-why": ("/review?slides=why&interval=600", "#review-why-mover"),
+    "review-okrs": ("/review?slides=okrs&interval=600", "#review-okrs"),
     "drivers": ("/drivers", "#drivers-segment-trend"),
     "okrs": ("/okrs", "#okr-objective-basket_size"),
 }
