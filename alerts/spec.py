@@ -26,6 +26,7 @@ from alerts.spec_reader import SECTION
 from alerts.spec_rules import IN_APP, RuleChecks
 from located_yaml import load_located as parse_yaml
 from metric_layer.errors import SpecError, SpecIssue
+from metric_layer.sections import find_section
 from metric_layer.spec import Spec
 from metric_layer.suggest import did_you_mean
 from metric_layer.yaml_lines import LocatedDocument, load_located
@@ -77,33 +78,13 @@ def load_alerts(
     rules, only the in-app channel. `sources_path` (default: sources.yml beside metrics.yml)
     names the sources freshness rules may watch; when it does not exist they are not checked."""
     metrics_path = Path(metrics_path)
-    metrics_doc = _read(metrics_path)
-    beside = metrics_path.parent / ALERTS_FILE
-    in_metrics = isinstance(metrics_doc.data, dict) and SECTION in metrics_doc.data
-    if in_metrics and beside.exists():
-        raise AlertRulesError(
-            [
-                SpecIssue(
-                    str(beside),
-                    1,
-                    "",
-                    f"alerts are defined twice: here and in {metrics_path} "
-                    f"(line {metrics_doc.line_of((SECTION,))})",
-                    f"keep one: the `alerts:` section of {metrics_path.name} or {ALERTS_FILE}",
-                )
-            ]
-        )
+    found = find_section(metrics_path, SECTION, ALERTS_FILE, "alerts", AlertRulesError)
+    if found is None:
+        return AlertsConfig()
     sources = source_names(
         Path(sources_path) if sources_path else metrics_path.parent / "sources.yml"
     )
-    if in_metrics:
-        return parse_alerts(metrics_doc, spec, sources)
-    if beside.exists():
-        doc = _read(beside)
-        if doc.issues:
-            raise AlertRulesError(doc.issues)
-        return parse_alerts(doc, spec, sources, own_file=True)
-    return AlertsConfig()
+    return parse_alerts(found.doc, spec, sources, own_file=found.own_file)
 
 
 def parse_alerts_text(
@@ -114,16 +95,6 @@ def parse_alerts_text(
     if doc.issues:
         raise AlertRulesError(doc.issues)
     return parse_alerts(doc, spec, sources, own_file=Path(file).name == ALERTS_FILE)
-
-
-def _read(path: Path) -> LocatedDocument:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AlertRulesError(
-            [SpecIssue(str(path), None, "", f"cannot read the file: {exc}")]
-        ) from None
-    return load_located(text, str(path))
 
 
 def source_names(path: Path) -> set[str] | None:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from metric_layer.errors import SpecError, SpecIssue
 from metric_layer.loader import pydantic_issues
 from metric_layer.query import DimensionFilter
+from metric_layer.sections import find_section
 from metric_layer.semantics import Semantics
 from metric_layer.spec import Spec
 from metric_layer.suggest import did_you_mean
@@ -42,31 +43,10 @@ DEFAULT_GRAIN = "week"
 def load_okrs(metrics_path: str | Path, spec: Spec) -> OkrsConfig:
     """The OKRs of the project whose metrics.yml is `metrics_path` (already valid as `spec`): its
     `okrs:` section, or okrs.yml beside it; both → an error naming both; neither → no objectives."""
-    metrics_path = Path(metrics_path)
-    metrics_doc = _read(metrics_path)
-    beside = metrics_path.parent / OKRS_FILE
-    in_metrics = isinstance(metrics_doc.data, dict) and SECTION in metrics_doc.data
-    if in_metrics and beside.exists():
-        raise SpecError(
-            [
-                SpecIssue(
-                    str(beside),
-                    1,
-                    "",
-                    f"OKRs are defined twice: here and in {metrics_path} "
-                    f"(line {metrics_doc.line_of((SECTION,))})",
-                    f"keep one: the `okrs:` section of {metrics_path.name} or {OKRS_FILE}",
-                )
-            ]
-        )
-    if in_metrics:
-        return parse_okrs(metrics_doc, spec)
-    if beside.exists():
-        doc = _read(beside)
-        if doc.issues:
-            raise SpecError(doc.issues)
-        return parse_okrs(doc, spec, own_file=True)
-    return OkrsConfig()
+    found = find_section(metrics_path, SECTION, OKRS_FILE, "OKRs")
+    if found is None:
+        return OkrsConfig()
+    return parse_okrs(found.doc, spec, own_file=found.own_file)
 
 
 def parse_okrs_text(text: str, spec: Spec, file: str = OKRS_FILE) -> OkrsConfig:
@@ -84,14 +64,6 @@ def parse_okrs(doc: LocatedDocument, spec: Spec, *, own_file: bool = False) -> O
     if checker.issues:
         raise SpecError(sorted(checker.issues, key=lambda i: (i.line or 0, i.path)))
     return config
-
-
-def _read(path: Path) -> LocatedDocument:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([SpecIssue(str(path), None, "", f"cannot read the file: {exc}")]) from None
-    return load_located(text, str(path))
 
 
 class _Checker:
