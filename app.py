@@ -6,6 +6,7 @@ imports this module for create_server in every worker, which serves pages and ne
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,6 +38,9 @@ def build_cli() -> typer.Typer:
         help="Northstar: run a product team by its North Star Metric.",
         no_args_is_help=True,
         add_completion=False,
+        # Piped (a CI log, a file, grep): click's own one-line usage errors and plain help, not
+        # rich's boxes drawn at 80 columns; a terminal keeps them.
+        rich_markup_mode="rich" if sys.stderr.isatty() else None,
     )
     for module in (
         metric_commands,

@@ -165,3 +165,12 @@ def test_ingest_in_a_pipe_prints_one_line_per_table(tmp_path):
     assert note.startswith("rollups skipped: no metrics.yml at ")
     assert result.stdout.startswith("3 rows loaded, published snapshot ")
     assert "━" not in result.output and "\x1b[" not in result.output
+
+
+@pytest.mark.parametrize("args", [["users", "set-role"], ["query"], ["review", "action", "done"]])
+def test_a_usage_error_is_plain_text_when_piped(env, args):
+    """A missing argument is click's one plain line, not a box drawn with rich at 80 columns."""
+    result = run(args, env)
+    assert result.exit_code == 2
+    assert "Error: Missing argument" in result.output
+    assert not set("╭╰│─") & set(result.output)
