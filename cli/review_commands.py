@@ -22,6 +22,7 @@ from cli.output import console, say
 from dashboard.review_rows import note_place, number_rows, slide_title
 from metric_layer.errors import SpecError
 from metric_layer.service import MetricService
+from okrs.spec import okrs_or_none
 from reviews import (
     IsoWeek,
     ReviewError,
@@ -93,7 +94,8 @@ def start(week: WeekOption = None, as_: As = None) -> None:
     settings = Settings.load()
     service = service_or_exit(settings)
     wanted = IsoWeek.parse(week) if week is not None else last_complete_week(service.today())
-    record = start_review(open_app_db(settings), wanted, service, _who(as_), utc_now())
+    okrs = okrs_or_none(settings.metrics, service.spec)  # the OKR slide, when OKRs are defined
+    record = start_review(open_app_db(settings), wanted, service, _who(as_), utc_now(), okrs=okrs)
     say(
         f"started the review of {record.week} ({record.week.days_text()}): numbers frozen from "
         f"snapshot {record.snapshot or '(the warehouse)'}"

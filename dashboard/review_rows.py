@@ -10,7 +10,7 @@ from typing import Any
 
 from dashboard.formatting import MISSING, format_delta, format_value
 from reviews.compare import Difference
-from reviews.numbers import ALERTS, DRIVER, NSM, WHY, FrozenSlide
+from reviews.numbers import ALERTS, DRIVER, NSM, OKRS, WHY, FrozenSlide
 from reviews.records import GENERAL
 
 HEADLINE = (
@@ -73,6 +73,8 @@ def slide_title(slide: FrozenSlide) -> str:
         return f"Driver · {title}"
     if slide.slide == ALERTS:
         return "Alerts"
+    if slide.slide == OKRS:
+        return f"OKRs · {slide.numbers.get('quarter', '')}"
     return slide.slide
 
 
@@ -91,6 +93,8 @@ def number_rows(slide: FrozenSlide, differences: list[Difference] | None = None)
     display = n.get("display", {})
     if slide.slide == ALERTS:
         return _alert_rows(n)
+    if slide.slide == OKRS:
+        return _okr_rows(n)
     if slide.slide == WHY:
         return _why_rows(n, display, now)
     has_target = n.get("target") is not None  # no target in force: no target rows
@@ -131,6 +135,19 @@ def _why_rows(n: dict, display: dict, now: dict[str, Difference]) -> list[Number
     if not n.get("segments"):
         rows.append(NumberRow("verdict", "segments", n.get("verdict") or "none stands out"))
     return rows
+
+
+def _okr_rows(n: dict) -> list[NumberRow]:
+    objectives = n.get("objectives", [])
+    if not objectives:
+        return [NumberRow("okrs", "objectives", f"none for {n.get('quarter', 'the quarter')}")]
+    return [NumberRow(f"okr:{o['id']}", o["title"], _okr_text(o)) for o in objectives]
+
+
+def _okr_text(objective: dict) -> str:
+    if objective.get("score") is None:
+        return objective.get("note") or "no value yet"
+    return f"{objective['score']:.2f} · {objective['colour']} · {objective['status']}"
 
 
 def _alert_rows(n: dict) -> list[NumberRow]:

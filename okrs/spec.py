@@ -49,6 +49,17 @@ def load_okrs(metrics_path: str | Path, spec: Spec) -> OkrsConfig:
     return parse_okrs(found.doc, spec, own_file=found.own_file)
 
 
+def okrs_or_none(metrics_path: str | Path, spec: Spec) -> OkrsConfig | None:
+    """The OKRs when they are defined and valid; None otherwise (callers that only show OKRs
+    beside other numbers — a review being frozen — go on without them; `northstar validate`
+    and the OKR page say what is wrong)."""
+    try:
+        config = load_okrs(metrics_path, spec)
+    except SpecError:
+        return None
+    return config if config.defined else None
+
+
 def parse_okrs_text(text: str, spec: Spec, file: str = OKRS_FILE) -> OkrsConfig:
     """okrs.yml's text (or any document holding `okrs:`) → OkrsConfig; SpecError if invalid."""
     doc = load_located(text, file)

@@ -28,7 +28,7 @@ from reviews.weeks import IsoWeek
 
 GRAIN = "week"  # the review is weekly, whatever grain the North Star is charted at
 TOP_SEGMENTS = 3  # as many as the Why slide lists
-NSM, WHY, ALERTS = "nsm", "why", "alerts"
+NSM, WHY, ALERTS, OKRS = "nsm", "why", "alerts", "okrs"
 DRIVER = "driver:"  # + the driver's metric name
 VALUE_KEYS = ("value", "previous", "last_year", "target", "change", "change_last_year")
 VALUE_KEYS += ("vs_target",)
@@ -226,4 +226,25 @@ def alerts_numbers(states: Iterable[Any]) -> dict[str, Any]:
             }
             for s in shown
         ]
+    }
+
+
+def okrs_numbers(board: Any) -> dict[str, Any]:
+    """The quarter's objectives as the OKR slide showed them when the review froze (an
+    okrs.board.Board as of the Monday after the week): score, colour and pace status each."""
+    return {
+        "quarter": str(board.quarter),
+        "as_of": board.today.isoformat(),
+        "objectives": [
+            {
+                "id": row.objective.id,
+                "title": row.objective.title,
+                "owner": row.objective.owner,
+                "score": number(row.score.score),
+                "colour": row.score.colour,
+                "status": row.score.status,
+                "note": row.score.note,
+            }
+            for row in board.rows()
+        ],
     }

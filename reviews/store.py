@@ -10,7 +10,7 @@ naive UTC and passed in (`now`), never read from the clock here.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,8 +21,10 @@ from alerts.store import load_states
 from appdb import AppDb, audit
 from appdb.models import Review, ReviewAction, ReviewDecision, ReviewNote, ReviewNumbers
 from metric_layer.suggest import did_you_mean
+from okrs.quarter_board import quarter_board
+from okrs.quarters import Quarter
 from reviews.errors import ReviewError
-from reviews.numbers import week_numbers
+from reviews.numbers import OKRS, FrozenSlide, okrs_numbers, week_numbers
 from reviews.reading import get_review, review_row
 from reviews.records import (
     GENERAL,
@@ -47,11 +49,19 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def start_review(
-    db: AppDb, week: IsoWeek, service: Any, who: str, now: datetime, *, alerts: bool = True
+    db: AppDb,
+    week: IsoWeek,
+    service: Any,
+    who: str,
+    now: datetime,
+    *,
+    alerts: bool = True,
+    okrs: Any = None,
 ) -> ReviewRecord:
     """Freeze `week`'s numbers from `service` (a MetricService; its snapshot version is kept)
-    and open its review. ReviewError when the week already has one (its numbers stay as they
-    were frozen), is not over, or the spec has no North Star."""
+    and open its review; `okrs` (an okrs.model.OkrsConfig) adds the OKR slide as of the Monday
+    after the week, as review mode showed it. ReviewError when the week already has one (its
+    numbers stay as they were frozen), is not over, or the spec has no North Star."""
     _check_absent(db, week)
     states = None
     if alerts:
@@ -59,6 +69,8 @@ def start_review(
             states = list(load_states(session).values())
     slides = week_numbers(service, week, states)
     period = date.fromisoformat(slides[0].numbers["period"])
+    if okrs is not None and okrs.defined:
+        slides.append(_okr_slide(okrs, period, service, db))
     version = getattr(service, "snapshot", None)
     try:
         with db.session() as session:
@@ -91,6 +103,15 @@ def start_review(
     record = get_review(db, week)
     assert record is not None
     return record
+
+
+def _okr_slide(okrs: Any, period: date, service: Any, db: AppDb) -> FrozenSlide:
+    """The OKR board of the quarter holding the week, as of the Monday after it (the day the
+    review is held, as the weekly report reads it)."""
+    after = period + timedelta(days=7)
+    quarter = Quarter.of(after - timedelta(days=1))
+    board = quarter_board(okrs, quarter, after, service.query, db, service.spec.time_zone)
+    return FrozenSlide(OKRS, None, okrs_numbers(board))
 
 
 def _check_absent(db: AppDb, week: IsoWeek) -> None:

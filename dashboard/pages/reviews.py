@@ -28,6 +28,7 @@ from dashboard.record_access import access, record_db
 from dashboard.review_today import differences_now
 from dashboard.serving import serving
 from dashboard.url_state import UrlStateError, page_location, record_week
+from okrs.spec import okrs_or_none
 from reviews import (
     IsoWeek,
     ReviewError,
@@ -252,7 +253,9 @@ def start(clicks: object, data: object, version: object) -> tuple[Any, Any]:
     def act(week: IsoWeek, who: str) -> str:
         if not access().sees_numbers:
             raise ReviewError(access().hidden_numbers or "you may not see every row")
-        record = start_review(record_db(), week, serving().snapshot().service, who, utc_now())
+        service = serving().snapshot().service
+        okrs = okrs_or_none(serving().settings.metrics, service.spec)
+        record = start_review(record_db(), week, service, who, utc_now(), okrs=okrs)
         return f"Started the review of {week}: numbers frozen from snapshot {record.snapshot}."
 
     return _write(clicks, data, version, act)

@@ -27,6 +27,7 @@ from alerts.store import save_state
 from appdb import AppDb, AuditEntry
 from appdb.migrate import alembic_config, current
 from metric_layer.service import MetricService
+from okrs.spec import load_okrs
 from reviews import (
     IsoWeek,
     ReviewError,
@@ -41,7 +42,7 @@ from reviews import (
     start_review,
     week_numbers,
 )
-from reviews.numbers import ALERTS, NSM, WHY
+from reviews.numbers import ALERTS, NSM, OKRS, WHY
 from reviews.store import parse_due
 
 T0 = datetime(2026, 3, 2, 9)  # the meetings' clock (naive UTC), injected
@@ -274,3 +275,24 @@ def test_the_alert_states_of_the_moment_are_frozen_with_the_review(db, service) 
         ("orders_drop", "", "firing", "ana"), ("web_share", "platform=web", "pending", None)
     ]  # fmt: skip
     assert states[0]["since"] == "2026-03-02T07:00:00" and states[0]["value"] == 7.0
+
+
+def test_the_okr_slide_is_frozen_as_of_the_monday_after_the_week(db, service) -> None:  # type: ignore[no-untyped-def]
+    """Review mode's last slide is the OKR board; the record keeps it as the meeting saw it on
+    the Monday after the week (data through Sunday), scored by hand in test_okr_slide."""
+    from browser.fixture_shop import SPEC
+    from test_okr_slide import hand_board
+
+    okrs = load_okrs(SPEC, service.spec)
+    record = start_review(db, _week(W11), service, "ana", T0, okrs=okrs)
+    assert [s.slide for s in record.slides][-2:] == [ALERTS, OKRS]
+    okr_slide = record.slides[-1]
+    assert (okr_slide.numbers["quarter"], okr_slide.numbers["as_of"]) == ("2026-Q1", "2026-03-16")
+    shown = {
+        o["id"]: (f"{o['score']:.2f}", o["colour"], o["status"])
+        for o in okr_slide.numbers["objectives"]
+    }
+    assert shown == hand_board(last=date(2026, 3, 15))
+    # without OKRs (none defined, or invalid) the record has no OKR slide
+    w10 = _week(W11 - timedelta(weeks=1))
+    assert OKRS not in [s.slide for s in start_review(db, w10, service, "ana", T0).slides]
