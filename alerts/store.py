@@ -227,16 +227,21 @@ def end_silence(session: Session, silence_id: int, *, who: str, now: datetime) -
     return silence
 
 
-def _silence_text(silence: AlertSilence) -> str:
-    parts = [f"silence #{silence.id}"]
+def silence_matchers(silence: AlertSilence, joiner: str = " ") -> str:
+    """What a silence matches: `rule aov_drop series region=South team=growth`."""
+    parts = []
     if silence.rule:
         parts.append(f"rule {silence.rule}")
     if silence.series:
         parts.append(f"series {silence.series}")
     if silence.labels:
         parts.append(", ".join(f"{k}={v}" for k, v in sorted(silence.labels.items())))
-    parts.append(f"until {silence.ends_at:%Y-%m-%d %H:%M} UTC")
-    text = " ".join(parts)
+    return joiner.join(parts)
+
+
+def _silence_text(silence: AlertSilence) -> str:
+    text = f"silence #{silence.id} {silence_matchers(silence)} "
+    text += f"until {silence.ends_at:%Y-%m-%d %H:%M} UTC"
     return f"{text}: {silence.comment}" if silence.comment else text
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.model import WHOLE, Rule
+from alerts.store import silence_matchers
 from dashboard.formatting import format_value, period_label
 
 STATE_COLOURS = {"firing": "red", "pending": "yellow", "nodata": "gray", "error": "grape"}
@@ -98,11 +99,4 @@ def _metric(rule: Rule | None, spec: Any) -> Any:
 
 def silence_text(silence: Any) -> str:
     """What a silence matches: `rule aov_drop · series region=South · team=growth`."""
-    parts = []
-    if silence.rule:
-        parts.append(f"rule {silence.rule}")
-    if silence.series:
-        parts.append(f"series {silence.series}")
-    if silence.labels:
-        parts.append(", ".join(f"{k}={v}" for k, v in sorted(silence.labels.items())))
-    return " · ".join(parts) or "everything"
+    return silence_matchers(silence, " · ") or "everything"
