@@ -103,7 +103,11 @@ class SnapshotStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         with Lease.exclusive(self.dir / PUBLISH_LOCK):
             self._sweep_leftovers()
-            version = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+            # One clock read for both parts: two reads straddling a second would name a later
+            # version `…34-002…` after one named `…34-158…`, and pruning goes by name order.
+            now = time.time_ns()
+            second = time.strftime("%Y%m%dT%H%M%S", time.localtime(now // 1_000_000_000))
+            version = f"{second}-{now % 1_000_000_000:09d}"
             building = self.dir / f"{version}{BUILDING_SUFFIX}"
             try:
                 manifest = build_catalog(

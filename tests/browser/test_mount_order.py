@@ -12,6 +12,7 @@ let through: the body must still be there once its answers are applied.
 from __future__ import annotations
 
 import json
+import time
 from contextlib import ExitStack
 from typing import Any
 
@@ -59,6 +60,11 @@ def test_body_survives_control_callbacks_answering_last(page, name: str) -> None
     page.route("**/_dash-update-component*", hold)
     page.goto(path)
     expect(page.locator(ready)).to_be_visible(timeout=SLOW)
+    # On a busy machine a control's mount request may come after the body is drawn: wait for it
+    # (Playwright hands routes over only while it is called, hence the short waits in a loop).
+    deadline = time.monotonic() + SLOW / 1000
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
     assert held, "no control reported its value on mount: this test no longer tests anything"
     with ExitStack() as answers:
         for route in held:

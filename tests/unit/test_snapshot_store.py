@@ -129,3 +129,20 @@ def test_ingest_publishes_the_spec_it_built_rollups_with(tmp_path):
     report = run_ingest(settings, after_load=rollup_hook(settings, print))
     assert report.ok and report.published, report
     assert SnapshotStore(settings.serving_dir).spec_text(report.published) == spec
+
+
+def test_versions_published_across_a_second_boundary_sort_in_publish_order(tmp_path, monkeypatch):
+    """A version's name is its publish time; pruning keeps the newest by name. Two clock reads
+    (the second, then the nanoseconds) straddling a second named a later version `…34-002…`
+    before an earlier `…34-158…`, and pruning removed the wrong one (seen in CI)."""
+    import warehouse.snapshots as snapshots
+
+    second = 1_796_200_000  # a whole second
+    ticks = iter([second * 10**9 + 999_999_999, (second + 1) * 10**9 + 1])
+    real = snapshots.time.time_ns
+    monkeypatch.setattr(snapshots.time, "time_ns", lambda: next(ticks, None) or real())
+    store = SnapshotStore(tmp_path / "serving", keep=5)
+    file = warehouse_file(tmp_path)
+    before, after = store.publish(file), store.publish(file)
+    assert before.endswith("-999999999") and after.endswith("-000000001")
+    assert store.versions()[:2] == [after, before]
