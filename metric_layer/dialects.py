@@ -1,4 +1,4 @@
-"""A compiled query as SQL text for DuckDB (the warehouse) or PostgreSQL.
+"""A compiled query as SQL text for DuckDB (the warehouse), PostgreSQL or Spark.
 
 The compiler builds one sqlglot tree per statement and sqlglot writes it for either engine; most
 constructs need nothing here (quantile_cont → percentile_cont … WITHIN GROUP, DOUBLE → DOUBLE
@@ -19,6 +19,8 @@ the DuckDB text stays what it was:
   picks its TIMESTAMPTZ one, stepping through the session's zone (in Pacific/Apia it skips
   2011-12-30); a series of TIMESTAMPs steps through plain calendar days;
 - approximate percentiles: PostgreSQL has no approximate quantile; the metric is refused.
+
+Spark's rewrites live in spark_sql.py (its docstring lists them).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlglot import exp
 
 from metric_layer.errors import QueryError
 
-DIALECTS = ("duckdb", "postgres")
+DIALECTS = ("duckdb", "postgres", "spark")
 METRIC_META = "metric"  # meta key naming the metric a node computes, for errors on rendering
 
 
@@ -38,6 +40,10 @@ def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) 
     if dialect == "postgres":
         # Quoted names: a metric or dimension called `user` or `order` is a reserved word there.
         return _for_postgres(tree).sql(dialect="postgres", pretty=pretty, identify=True)
+    if dialect == "spark":
+        from metric_layer.spark_sql import render_spark  # it imports METRIC_META from here
+
+        return render_spark(tree, pretty=pretty)
     raise QueryError(
         f"cannot write SQL for `{dialect}`; Northstar writes SQL for {', '.join(DIALECTS)}"
     )

@@ -17,6 +17,7 @@ from metric_layer.query import DimensionFilter
 from metric_layer.semantics import ResolvedDimension, Semantics
 
 BASE = "t0"
+TIMEZONE_ARG = "timezone_arg"  # meta: the type timezone() converts from (timezone_call)
 
 
 def ident(name: str) -> exp.Identifier:
@@ -110,7 +111,7 @@ class ModelRelation:
             return ts
         stored = self._stored_zone()
         if kind == "timestamptz":
-            local = exp.func("timezone", exp.Literal.string(self.time_zone), ts)
+            local = timezone_call(self.time_zone, ts, "timestamptz")
         elif _same_zone(stored, self.time_zone):
             local = ts
         else:
@@ -118,8 +119,8 @@ class ModelRelation:
             if shift is not None:
                 local = exp.Add(this=ts, expression=_interval(shift))
             else:
-                in_stored = exp.func("timezone", exp.Literal.string(stored), ts)
-                local = exp.func("timezone", exp.Literal.string(self.time_zone), in_stored)
+                in_stored = timezone_call(stored, ts, "timestamp")
+                local = timezone_call(self.time_zone, in_stored, "timestamptz")
         return exp.cast(local, exp.DataType.build("DATE"))
 
     def instant(self) -> exp.Expression:
@@ -131,8 +132,8 @@ class ModelRelation:
             return ts
         if kind == "date":
             naive = exp.cast(ts, exp.DataType.build("TIMESTAMP"))
-            return exp.func("timezone", exp.Literal.string(self.time_zone), naive)
-        return exp.func("timezone", exp.Literal.string(self._stored_zone()), ts)
+            return timezone_call(self.time_zone, naive, "timestamp")
+        return timezone_call(self._stored_zone(), ts, "timestamp")
 
     def _stored_zone(self) -> str:
         """The zone naive timestamps are written in (`local` = the spec's zone)."""
@@ -186,6 +187,15 @@ class ModelRelation:
             if path[:end] not in self._joined:
                 self._joined.append(path[:end])
         return _alias(path) if path else BASE
+
+
+def timezone_call(zone: str, value: exp.Expression, given: str) -> exp.Expression:
+    """DuckDB's timezone(zone, value): of a TIMESTAMPTZ (`given` "timestamptz"), its wall time in
+    `zone`; of a wall-time TIMESTAMP in `zone` ("timestamp"), the instant. `given` rides in the
+    node's meta: Spark names the two conversions differently (spark_sql.py)."""
+    node = exp.func("timezone", exp.Literal.string(zone), value)
+    node.meta[TIMEZONE_ARG] = given
+    return node
 
 
 def filter_condition(target: exp.Expression, f: DimensionFilter) -> exp.Expression:
