@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= 1M
 
-.PHONY: demo test install install-test browser lint format bench bench-refresh mutation clean
+.PHONY: demo test install install-test browser spark lint format bench bench-refresh mutation clean
 
 $(BIN)/northstar: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,17 @@ browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || (echo "install Debian's chromium (apt-get install chromium) for the browser tests" && exit 1)
 
+# Spark tests (tests/sql/test_spark_portability.py, marker `spark`): pyspark, the `spark` extra,
+# and Java 17 for its local session, Debian's JRE where the machine has no java. Without Java the
+# Spark tests skip and say so; everything else runs.
+$(VENV)/.spark-deps: pyproject.toml $(VENV)/.test-deps
+	$(BIN)/pip install -q -e '.[spark]'
+	@touch $@
+
+spark: $(VENV)/.spark-deps
+	@command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	  || echo "no Java 17: the Spark tests will skip (apt-get install openjdk-17-jre-headless)"
+
 demo: install
 	$(BIN)/northstar demo build --scale $(SCALE)
 	$(BIN)/northstar serve
@@ -38,7 +49,7 @@ format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install-test browser lint
+test: install-test browser spark lint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: install-test

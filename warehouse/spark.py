@@ -118,19 +118,22 @@ class SparkWarehouse:
 
     def table_columns(self) -> dict[str, dict[str, str]]:
         """{"schema.table": {column: type}} of every table and view in the catalog (temporary
-        views have no schema and are left out), the types named as DuckDB names them."""
+        views have no schema and are left out), the types named as DuckDB names them. SHOW and
+        a frame's schema, not spark.catalog: its listings fail when code generation is off."""
         out: dict[str, dict[str, str]] = {}
-        catalog = self._spark.catalog
         with self._errors():
-            for database in sorted(d.name for d in catalog.listDatabases()):
-                for table in sorted(
-                    t.name for t in catalog.listTables(database) if not t.isTemporary
-                ):
-                    columns = catalog.listColumns(table, database)
+            for (database,) in self._spark.sql("SHOW DATABASES").collect():
+                quoted = exp.to_identifier(database, quoted=True).sql(dialect="spark")
+                shown = self._spark.sql("SHOW TABLES IN " + quoted).collect()
+                for _, table, temporary in shown:
+                    if temporary:
+                        continue
+                    name = exp.table_(table, db=database, quoted=True).sql(dialect="spark")
+                    schema = self._spark.table(name).schema
                     out[f"{database}.{table}"] = {
-                        c.name: duckdb_type_name(c.dataType) for c in columns
+                        f.name: duckdb_type_name(f.dataType.simpleString()) for f in schema.fields
                     }
-        return out
+        return dict(sorted(out.items()))
 
     def has_table(self, qualified: str) -> bool:
         with self._errors():

@@ -13,8 +13,11 @@ TIMESTAMP_NTZ, as the metric layer's own conversions do on DuckDB.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -81,7 +84,16 @@ def _start(url: str, local: bool, conf: dict[str, str]) -> Any:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         cores = url.partition("[")[2].rstrip("]") or "1"
         shuffle = str(os.cpu_count() if cores == "*" else int(cores))
-        settings = {**LOCAL_CONF, "spark.sql.shuffle.partitions": shuffle, **SESSION_CONF}
+        # Spark's own catalogue folder (a schema's folder, managed tables): Northstar's tables
+        # are external, so a scratch folder, not spark-warehouse/ in the working directory.
+        scratch = tempfile.mkdtemp(prefix="northstar-spark-")
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+        settings = {
+            **LOCAL_CONF,
+            "spark.sql.shuffle.partitions": shuffle,
+            "spark.sql.warehouse.dir": scratch,
+            **SESSION_CONF,
+        }
         builder = builder.master(url)
     else:
         settings = dict(SESSION_CONF)
