@@ -14,6 +14,7 @@ TIMESTAMP_NTZ, as the metric layer's own conversions do on DuckDB.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import re
 import shutil
@@ -79,6 +80,7 @@ def _start(url: str, local: bool, conf: dict[str, str]) -> Any:
             "the Spark engine needs pyspark: pip install 'northstar[spark]' (and Java 17 for a "
             "local session)"
         ) from None
+    _quiet_query_errors()
     builder = SparkSession.builder.appName("northstar")
     if local:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -116,6 +118,15 @@ def _start(url: str, local: bool, conf: dict[str, str]) -> Any:
         for key, value in SESSION_CONF.items():
             session.conf.set(key, value)
     return session
+
+
+def _quiet_query_errors() -> None:
+    """pyspark logs every failed query, JVM stack and all, before raising it; the warehouse
+    raises it as a WarehouseError with its first lines, so the log would say it twice."""
+    from pyspark.logger import PySparkLogger  # its own class: it logs with extra arguments
+
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _hint(local: bool) -> str:
