@@ -41,7 +41,7 @@ from warehouse.spark_session import duckdb_type_name, spark_session
 _registered_lock = threading.Lock()
 # Table registered from a directory → (its folder, the warehouses open on it): the catalog is the
 # process's, so two warehouses may share a directory but never a name for different folders.
-_registered: dict[str, tuple[Path, set[int]]] = {}
+_registered: dict[str, tuple[Path, set[str]]] = {}
 
 
 class SparkWarehouse:
@@ -70,11 +70,17 @@ class SparkWarehouse:
                 )
             self.directory.mkdir(parents=True)
         self._spark = spark_session(url, conf)
+        self._token = uuid.uuid4().hex  # this warehouse among a registration's owners
         self._mine: list[str] = []  # tables this warehouse registered, dropped on close
-        if self.directory is not None:
+        if self.directory is None:
+            return
+        try:
             for schema_dir in _folders(self.directory):
                 for table_dir in _folders(schema_dir):
                     self._register(f"{schema_dir.name}.{table_dir.name}", table_dir)
+        except BaseException:
+            self.close()  # what it registered before the failure
+            raise
 
     def __repr__(self) -> str:
         return (
@@ -167,7 +173,7 @@ class SparkWarehouse:
             mine, self._mine = self._mine, []
             for qualified in mine:
                 owners = _registered[qualified][1]
-                owners.discard(id(self))
+                owners.discard(self._token)
                 if not owners:
                     del _registered[qualified]
                     self._run(_drop(qualified))
@@ -195,7 +201,7 @@ class SparkWarehouse:
                     f"{qualified} is already a table in Spark's catalog; it is read as it is, so "
                     f"move {folder} out of the warehouse directory or drop that table"
                 )
-            owners = owners | {id(self)}
+            owners = owners | {self._token}
             if holder is not None and not rewritten:  # another warehouse of this directory
                 _registered[qualified] = (folder, owners)
                 if qualified not in self._mine:

@@ -378,7 +378,7 @@ def test_a_second_directory_while_one_is_open_is_refused(shop, tmp_path):
 
 
 def test_writes_and_other_zones_are_refused(shop, tmp_path):
-    reader = SparkWarehouse("local[2]")  # the catalog as it is: raw.* of the shop
+    reader = SparkWarehouse("local[2]", directory=shop.spark.directory)  # the shop's tables too
     with pytest.raises(WarehouseError, match="read-only"):
         reader.replace_table("raw.orders", shop.data.orders)
     with pytest.raises(WarehouseError, match="timeZone=America/New_York is not allowed"):
