@@ -80,6 +80,7 @@ def build(
 ) -> None:
     """Rebuild the rollups that metrics.yml, new data or the as-of day made stale; publish."""
     settings = Settings.load()
+    settings.duckdb_only("`northstar rollups build`")
     if not settings.metrics.exists():
         fail(no_spec_note(settings), FAILED)
     if not settings.warehouse.exists():
