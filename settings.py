@@ -147,8 +147,8 @@ class Settings:
         if name not in ENGINES:
             raise ValueError(
                 f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r} "
-                "(NORTHSTAR_ENGINE / engine); write engine = \"postgres\" with engine_url = "
-                "\"postgresql://user@host:5432/db\" to read a PostgreSQL database, or leave it "
+                '(NORTHSTAR_ENGINE / engine); write engine = "postgres" with engine_url = '
+                '"postgresql://user@host:5432/db" to read a PostgreSQL database, or leave it '
                 "out for the DuckDB file"
             )
         if name == "duckdb":
@@ -159,7 +159,9 @@ class Settings:
                 "postgresql://user@host:5432/db, the password as ${PGPASSWORD} or in ~/.pgpass"
             )
         try:
-            url, values = expand(self.engine_url.strip(), os.environ if environ is None else environ)
+            url, values = expand(
+                self.engine_url.strip(), os.environ if environ is None else environ
+            )
         except MissingVariable as exc:
             raise ValueError(f"engine_url (NORTHSTAR_ENGINE_URL / engine_url): {exc}") from None
         parts = urlsplit(url)

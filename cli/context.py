@@ -21,7 +21,9 @@ def open_warehouse(settings: Settings) -> tuple[WarehouseReader | None, str | No
     ValueError when the engine setting is wrong (the message says what to write)."""
     engine = settings.warehouse_engine()
     if engine.name != "duckdb":
-        return open_engine(engine.name, engine.url, shown=engine.shown, secrets=engine.secrets), None
+        return open_engine(
+            engine.name, engine.url, shown=engine.shown, secrets=engine.secrets
+        ), None
     store = SnapshotStore(settings.serving_dir)
     current = store.current()
     if current is not None:

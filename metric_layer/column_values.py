@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from metric_layer.errors import QueryError
 from metric_layer.dialects import render
+from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter
 from metric_layer.relation import ModelRelation
 from metric_layer.semantics import Semantics

@@ -269,5 +269,5 @@ def _scale(value: Decimal) -> int:
 
 
 def _whole_digits(value: Decimal) -> int:
-    sign, digits, exponent = value.as_tuple()
+    _, digits, exponent = value.as_tuple()
     return max(0, len(digits) + int(exponent))
