@@ -62,9 +62,9 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from env_refs import ENV_REF, MissingVariable, expand, redact
+from env_refs import ENV_REF, MissingVariable, expand_url, mask_url, redact, url_password
 
 ENV_ONLY = {"smtp_password"}  # secrets: never read from the settings file
 MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
@@ -158,34 +158,44 @@ class Settings:
                 "engine = postgres needs engine_url (NORTHSTAR_ENGINE_URL / engine_url): write "
                 "postgresql://user@host:5432/db, the password as ${PGPASSWORD} or in ~/.pgpass"
             )
+        environ = os.environ if environ is None else environ
         try:
-            url, values = expand(
-                self.engine_url.strip(), os.environ if environ is None else environ
-            )
+            url, values = expand_url(self.engine_url.strip(), environ)
         except MissingVariable as exc:
             raise ValueError(f"engine_url (NORTHSTAR_ENGINE_URL / engine_url): {exc}") from None
-        parts = urlsplit(url)
+        password = url_password(url)
         secrets = [v for v in values if v]  # what a reference resolved to is never printed
-        secrets += [p for p in (parts.password, *_query_secrets(parts.query)) if p]
-        shown = redact(_masked_url(url), secrets)
-        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+        secrets += [p for p in (password, *_query_secrets(url)) if p]
+        secrets += [unquote(p) for p in secrets]
+        shown = redact(mask_url(url, SECRET_PARAMS), secrets)
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
             raise ValueError(
                 f"engine_url must be a URL like postgresql://user@host:5432/db, not {shown!r} "
                 "(NORTHSTAR_ENGINE_URL / engine_url)"
+            )
+        if password is not None and parts.password != password:
+            raise ValueError(
+                f"the password in engine_url ({shown}) holds '/', '?', '#' or '@' as they are, "
+                "which moves the URL's host: percent-encode them (%2F, %3F, %23, %40) or write "
+                "the password as a ${VAR} reference (NORTHSTAR_ENGINE_URL / engine_url)"
             )
         return EngineChoice(name, url, shown, tuple(secrets))
 
     def duckdb_only(self, what: str) -> None:
         """ValueError when the engine is not duckdb: `what` loads, builds or serves the DuckDB
         file and its snapshots, which other engines do not have yet (docs/scale-out.md)."""
-        engine = self.warehouse_engine()
-        if engine.name != "duckdb":
-            raise ValueError(
-                f"{what} works on the DuckDB warehouse only, and engine = {engine.name} "
-                f"({engine.shown}): on {engine.name}, load the raw tables with your own tools "
-                "and ask with `northstar query`, `explain` or `validate` (docs/scale-out.md); "
-                "or unset NORTHSTAR_ENGINE / engine for the DuckDB file"
-            )
+        name = self.engine.strip().lower()
+        if name == "duckdb":
+            return
+        if name not in ENGINES:
+            self.warehouse_engine()  # says which engines there are
+        raise ValueError(
+            f"{what} works on the DuckDB warehouse only, and engine = {name}: on {name}, load "
+            "the raw tables with your own tools and ask with `northstar query`, `explain` or "
+            "`validate` (docs/scale-out.md); or unset NORTHSTAR_ENGINE / engine for the DuckDB "
+            "file"
+        )
 
     @classmethod
     def load(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -219,7 +229,7 @@ class Settings:
 
 
 ENGINES = ("duckdb", "postgres")
-_SECRET_PARAMS = ("password", "sslpassword")  # libpq URL parameters that carry a credential
+SECRET_PARAMS = ("password", "sslpassword")  # libpq URL parameters that carry a credential
 
 
 @dataclass(frozen=True)
@@ -234,33 +244,17 @@ class EngineChoice:
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
 
-def _masked_url(url: str) -> str:
-    """The URL with its password and credential parameters as ***."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        user, _, host = netloc.rpartition("@")
-        netloc = f"{user.split(':', 1)[0]}:***@{host}"
-    query = [
-        (k, "***" if k.lower() in _SECRET_PARAMS else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
-    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*")))
-
-
-def _query_secrets(query: str) -> list[str]:
-    return [v for k, v in parse_qsl(query) if k.lower() in _SECRET_PARAMS]
+def _query_secrets(url: str) -> list[str]:
+    query = url.partition("?")[2]
+    return [v for k, v in parse_qsl(query) if k.lower() in SECRET_PARAMS]
 
 
 def _check_file_url(values: dict[str, object], file: Path) -> None:
     """A settings file is easily committed: a password in its engine_url must be a reference."""
     url = str(values.get("engine_url", ""))
-    shape = urlsplit(ENV_REF.sub("x", url))  # references as plain words: the URL's own parts
-    userinfo = url.split("://", 1)[-1].split("@", 1)[0]
-    password = userinfo.split(":", 1)[1] if ":" in userinfo else ""
-    literal = shape.password is not None and not ENV_REF.fullmatch(password)
-    params = [v for k, v in parse_qsl(url.partition("?")[2]) if k.lower() in _SECRET_PARAMS]
-    if literal or any(not ENV_REF.fullmatch(v) for v in params):
+    password = url_password(url)
+    literal = [p for p in (password, *_query_secrets(url)) if p and not ENV_REF.fullmatch(p)]
+    if literal:
         raise ValueError(
             f"engine_url in {file} holds a literal password; write it as a reference "
             "(postgresql://user:${PGPASSWORD}@host/db), keep it in ~/.pgpass, or export "
