@@ -28,6 +28,7 @@ import pytest
 from analysis.explain import explain
 from analysis.ranges import DayRange
 from analysis.report import driver_records, segment_records, summary_record
+from metric_layer.errors import QueryError
 from metric_layer.loader import parse_spec
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.service import MetricService
@@ -42,7 +43,12 @@ EXTRA = """
   - {name: revenue_to_date, type: cumulative, input_metric: revenue_exact}
   - {name: orders_l7_avg, type: cumulative, input_metric: orders, window: 7, period_value: average}
   - {name: aov_whole, type: derived, formula: "round(aov)"}
+  - {name: p90_approx, type: simple, model: orders, agg: percentile, percentile: 0.9, expr: amount, approximate: true}
 """
+# What an engine cannot compute, and the words its refusal must hold (docs/scale-out.md).
+REFUSED = {
+    "postgres": {"p90_approx": r"`p90_approx` is an approximate percentile.*approximate: false"}
+}
 # Metric types of the small spec, checked against the Reference (pandas).
 REFERENCE_METRICS = [
     "orders",  # simple count
@@ -329,3 +335,17 @@ def test_the_plan_says_where_answers_come_from(shops, engine):
         assert route.reasons == (
             f"rollups are built in DuckDB only: on {engine} every query reads the raw tables",
         )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_what_an_engine_cannot_compute_is_refused_naming_the_metric(shops, engine, small_data):
+    service = shops(engine, "small")
+    query = _query(_case(small_data, "month", "total"), ("p90_approx",))
+    message = REFUSED.get(engine, {}).get("p90_approx")
+    if message is None:
+        assert service.query(query).frame["p90_approx"].notna().any()
+        return
+    with pytest.raises(QueryError, match=message):
+        service.query(query)
+    with pytest.raises(QueryError, match=message):
+        service.sql("p90_approx", query)
