@@ -1,7 +1,8 @@
 """The metric service: the one door through which the CLI and the dashboard get numbers.
 
-It owns a Warehouse (DuckDB, or another engine's: warehouse.engines) and a validated Spec; callers ask for a MetricQuery
-and get a MetricFrame. Nothing above this layer sees SQL except as text to show users.
+It owns a warehouse (DuckDB's, or another engine's: warehouse/engines.py) and a validated Spec;
+callers ask for a MetricQuery and get a MetricFrame. Every statement is written for the warehouse's
+`dialect`. Nothing above this layer sees SQL except as text to show users.
 
 `scoped(scope)` gives the same service limited to a row-level scope (scope.py): every entry point
 below — queries, SQL shown, plans, filter-picker values, data spans, and the segment reads of
@@ -41,7 +42,7 @@ from metric_layer.semantics import Semantics
 from metric_layer.spec import ConversionMetric, RetentionMetric, Spec, zero_when_empty
 from metric_layer.statements import plan_statements
 from metric_layer.value_types import ValueType, value_type
-from warehouse import Warehouse
+from warehouse.engines import WarehouseReader
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -54,7 +55,7 @@ NO_ROLLUPS_ON = "rollups are built in DuckDB only: on {engine} every query reads
 class MetricService:
     def __init__(
         self,
-        warehouse: Warehouse,
+        warehouse: WarehouseReader,
         spec: Spec,
         *,
         clock: Clock | None = None,
