@@ -19,6 +19,8 @@ from metric_layer.relation import col, ident
 ENTITY = "__x0"  # the entity column of the rows subquery (segment_parts' first measure)
 # Column names no dimension can have (dimension names start with a letter).
 SIDE, SET = "__side", "__set"
+# The CTEs DuckDB computes once and reads from (`k`, per entity, is read once and inlined).
+MATERIALIZED = frozenset({"r", "t", "one", "many"})
 
 
 def distinct_statement(
@@ -87,7 +89,7 @@ def distinct_statement(
         .group_by(*[k.copy() for k in out_keys])
     )
     for name, body in (("r", rows), ("k", per_entity), ("t", tagged), ("one", one), ("many", many)):
-        select = select.with_(name, as_=body, materialized=name != "k")
+        select = select.with_(name, as_=body, materialized=name in MATERIALIZED)
     return select
 
 
