@@ -126,6 +126,12 @@ class Warehouse:
         with self._cursor() as cur:
             return cur.execute(sql, params or []).fetchall()
 
+    def batches(self, sql: str, batch_rows: int = 100_000) -> Iterator[pa.RecordBatch]:
+        """Run one SELECT and hand its rows over as Arrow batches of up to `batch_rows`, without
+        holding the whole result in memory (publishing a large table to another engine)."""
+        with self._cursor() as cur:
+            yield from cur.sql(sql).to_arrow_reader(batch_rows)
+
     def table_columns(self) -> dict[str, dict[str, str]]:
         """{"schema.table": {column: duckdb type}} for every table and view."""
         out: dict[str, dict[str, str]] = {}

@@ -9,8 +9,9 @@ Raw tables live in schema `raw` of the database, as in DuckDB. What a caller can
   (a sum of integers, NUMERIC of scale 0 here and HUGEINT there, is a decimal of scale 0 on both);
 - nothing printed holds the password: errors name the URL masked and pass through env_refs.redact.
 
-Rows may change while it is open (no serving snapshot yet), so `frozen` is False: the service
-keeps no answers for it. Loading and publishing into PostgreSQL are a later step (issue 16).
+Rows may change while it is open (another publish, or tables loaded by other tools), so `frozen`
+is False: the service keeps no answers for it. `northstar ingest` publishes into it
+(warehouse/pg_publish.py); the web app reads a published version (warehouse/pg_published.py).
 """
 
 from __future__ import annotations
@@ -103,6 +104,11 @@ class PostgresWarehouse:
         self._lock = threading.Lock()
         with self._connection():
             pass  # fail now, naming the database, rather than on the first query
+
+    def connect(self) -> psycopg.Connection:
+        """A new autocommit connection of the caller's own (who closes it): the publisher's
+        session, which holds its lock and transaction. WarehouseError names the database."""
+        return self._connect()
 
     def __repr__(self) -> str:  # never the URL: reprs end up in logs and tracebacks
         return f"PostgresWarehouse({self.shown!r}, read_only={self.read_only})"
