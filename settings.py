@@ -183,18 +183,17 @@ class Settings:
         return EngineChoice(name, url, shown, tuple(secrets))
 
     def duckdb_only(self, what: str) -> None:
-        """ValueError when the engine is not duckdb: `what` loads, builds or serves the DuckDB
-        file and its snapshots, which other engines do not have yet (docs/scale-out.md)."""
+        """ValueError when the engine is not duckdb: `what` (building rollups) works on the
+        DuckDB file only so far (docs/scale-out.md)."""
         name = self.engine.strip().lower()
         if name == "duckdb":
             return
         if name not in ENGINES:
             self.warehouse_engine()  # says which engines there are
         raise ValueError(
-            f"{what} works on the DuckDB warehouse only, and engine = {name}: on {name}, load "
-            "the raw tables with your own tools and ask with `northstar query`, `explain` or "
-            "`validate` (docs/scale-out.md); or unset NORTHSTAR_ENGINE / engine for the DuckDB "
-            "file"
+            f"{what} works on the DuckDB warehouse only, and engine = {name}: on {name} every "
+            "query reads the raw tables, which `northstar ingest` publishes there "
+            "(docs/scale-out.md); or unset NORTHSTAR_ENGINE / engine for the DuckDB file"
         )
 
     @classmethod

@@ -61,9 +61,34 @@ class RollupHook:
         return rollups_stale(warehouse, spec, today=self.settings.as_of_date())
 
 
-def rollup_hook(settings: Settings, say: Callable[[str], None]) -> RollupHook | None:
-    """The hook for ingest and the worker; None when there is no metrics.yml (see no_spec_note)."""
-    return RollupHook(settings, say) if settings.metrics.exists() else None
+class SpecHook:
+    """run_ingest's after_load on an engine without rollups yet (postgres): metrics.yml checked
+    against the loaded tables and its text published with them, nothing built (every query
+    there reads the raw tables)."""
+
+    def __init__(self, settings: Settings, say: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.say = say
+
+    def __call__(self, warehouse: Warehouse) -> str:
+        text = self.settings.metrics.read_text(encoding="utf-8")
+        read_spec(self.settings.metrics, warehouse)  # SpecError: not published, the run says why
+        engine = self.settings.warehouse_engine().name
+        self.say(f"rollups not built: on {engine} every query reads the raw tables")
+        return text
+
+    def stale(self, warehouse: Warehouse) -> bool:
+        return False  # nothing derived to go stale
+
+
+def rollup_hook(settings: Settings, say: Callable[[str], None]) -> RollupHook | SpecHook | None:
+    """The hook for ingest and the worker; None when there is no metrics.yml (see no_spec_note).
+    On an engine other than duckdb, SpecHook: rollups there are not built yet."""
+    if not settings.metrics.exists():
+        return None
+    if settings.warehouse_engine().name != "duckdb":
+        return SpecHook(settings, say)
+    return RollupHook(settings, say)
 
 
 def no_spec_note(settings: Settings) -> str:

@@ -97,4 +97,3 @@ class PostgresTarget:
 
     def failed(self, exc: Exception) -> str:
         return str(exc)  # PostgresPublishError: names the database (masked) and what to do
-

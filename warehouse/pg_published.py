@@ -20,10 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from warehouse.postgres import PostgresWarehouse
 from warehouse.snapshots import SnapshotError
+
+if TYPE_CHECKING:
+    from warehouse.postgres import PostgresWarehouse
 
 META_SCHEMA = "northstar_publish"
 LIVE = "live"  # the version of a database that Northstar did not publish into
@@ -117,6 +119,8 @@ class PostgresPublished:
             self._reader.close()
 
     def _open(self) -> PostgresWarehouse:
+        from warehouse.postgres import PostgresWarehouse  # psycopg only when it is used
+
         return PostgresWarehouse(
             self._url, read_only=True, shown=self._shown, secrets=self._secrets
         )

@@ -85,15 +85,17 @@ def test_the_engine_name_is_read_as_written_loosely(tmp_path):
     assert settings.warehouse_engine({}).name == "postgres"
 
 
-def test_commands_of_the_duckdb_file_refuse_another_engine(tmp_path):
+def test_building_rollups_refuses_another_engine(tmp_path):
     settings = load(
         tmp_path,
         NORTHSTAR_ENGINE="postgres",
         NORTHSTAR_ENGINE_URL="postgresql://u:${PW}@h/db",
     )
-    with pytest.raises(ValueError, match=r"`northstar ingest` works on the DuckDB warehouse only"):
-        settings.duckdb_only("`northstar ingest`")
-    load(tmp_path).duckdb_only("`northstar ingest`")  # the default: nothing to refuse
+    with pytest.raises(
+        ValueError, match=r"`northstar rollups build` works on the DuckDB warehouse only"
+    ):
+        settings.duckdb_only("`northstar rollups build`")
+    load(tmp_path).duckdb_only("`northstar rollups build`")  # the default: nothing to refuse
 
 
 # -- URL helpers (env_refs) ------------------------------------------------------------------------
