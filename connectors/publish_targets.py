@@ -18,6 +18,7 @@ from collections.abc import Callable
 from settings import EngineChoice
 from warehouse import SnapshotStore, Warehouse, WarehouseError
 from warehouse.ingest_meta import last_change
+from warehouse.pg_copy import PostgresPublishError
 from warehouse.pg_publish import PostgresPublisher
 
 
@@ -93,7 +94,13 @@ class PostgresTarget:
             return self.publisher.publish(warehouse, spec_text, changed).version
         finally:
             warehouse.close()
-            self.publisher.close()
+            if self._publisher is not None:
+                self._publisher.close()
 
     def failed(self, exc: Exception) -> str:
-        return str(exc)  # PostgresPublishError: names the database (masked) and what to do
+        if isinstance(exc, PostgresPublishError):
+            return str(exc)  # names the database (masked) and what to do
+        return (  # the database could not be reached at all
+            f"publishing to PostgreSQL failed: {exc}. The data is loaded; run `northstar ingest` "
+            "again when the database answers: it publishes what is pending."
+        )
