@@ -7,6 +7,8 @@ database's password is a ${VAR} reference and never printed. One database for th
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -181,3 +183,35 @@ def test_demo_build_publishes_the_shop_into_postgres(url, tmp_path, monkeypatch)
     orders = pd.read_parquet(tmp_path / "source" / "orders")  # what the generator wrote
     assert pg_counts == duck and pg_counts["raw.shop__orders"] == len(orders)
     assert not settings.serving_dir.exists()
+
+
+def test_sources_reads_the_published_loads_while_the_worker_holds_the_file(settings, url):
+    add = feed(settings)
+    add(0)
+    env = pg_env(settings, url)
+    assert runner.invoke(build_cli(), ["ingest"], env=env).exit_code == 0
+    holder = subprocess.Popen(  # the worker's write handle on the DuckDB file
+        [
+            sys.executable,
+            "-c",
+            "import sys, duckdb; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "sys.stdin.read()",
+            str(settings.warehouse),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = runner.invoke(build_cli(), ["sources"], env={**env, "COLUMNS": "200"})
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        holder.stdout.close()
+    assert result.exit_code == 0, result.output
+    assert (
+        "as published to postgresql://postgres:***@127.0.0.1:5432/northstar_pub_" in result.output
+    )
+    assert "1,000" in result.output and "ok" in result.output
+    assert SECRET not in result.output

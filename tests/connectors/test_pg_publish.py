@@ -327,3 +327,45 @@ def test_a_view_of_someone_elses_over_a_raw_table_fails_the_swap_and_rolls_it_ba
 def _current(url: str) -> str:
     with PostgresWarehouse(url) as pg:
         return pg.rows("SELECT max(version) FROM northstar_publish.versions")[0][0]
+
+
+def test_readers_polling_through_publishes_never_error_nor_mix(url, tmp_path):
+    """Readers in a loop, each statement reading both tables, while publishes replace both:
+    every answer is one version's pair, and no statement fails (no moment without `raw`)."""
+    path = tmp_path / "warehouse.duckdb"
+    with Warehouse(path) as wh:
+        wh.execute("CREATE SCHEMA raw")
+        for table in ("left_side", "right_side"):
+            wh.execute(f"CREATE TABLE raw.{table} AS SELECT 0 AS v, range AS i FROM range(20000)")
+    publish(url, path)
+    stop, seen, errors = threading.Event(), [], []
+
+    def read() -> None:
+        with PostgresWarehouse(url) as reader:
+            while not stop.is_set():
+                try:
+                    seen.append(
+                        reader.rows(
+                            "SELECT (SELECT max(v) FROM raw.left_side), "
+                            "(SELECT max(v) FROM raw.right_side)"
+                        )[0]
+                    )
+                except Exception as exc:  # any failure is the finding
+                    errors.append(repr(exc))
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    try:
+        for version in range(1, 6):
+            with Warehouse(path) as wh:
+                for table in ("left_side", "right_side"):
+                    wh.execute(f"UPDATE raw.{table} SET v = ?", [version])
+            publish(url, path)
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(WAIT)
+    assert errors == []
+    assert seen and all(left == right for left, right in seen), [p for p in seen if p[0] != p[1]]
+    assert {left for left, _ in seen} >= {5}
