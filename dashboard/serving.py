@@ -205,10 +205,15 @@ class Serving:
             )
         elif current[0] != snap.version and current[0] in self._rejected:
             error = self._rejected[current[0]][1]
+            still = (  # a database's older version has no tables of its own any more
+                f"Its tables replaced those of version {snap.version}, still served with its "
+                "spec: what changed shows as errors until metrics.yml matches it."
+                if isinstance(self.store, PublishedVersions)
+                else f"Still serving the previous snapshot, {snap.version}."
+            )
             found.append(
                 Problem(
-                    f"The newest snapshot {current[0]} cannot be served",
-                    [_short(error), f"Still serving the previous snapshot, {snap.version}."],
+                    f"The newest snapshot {current[0]} cannot be served", [_short(error), still]
                 )
             )
         live_error = self._live_spec_error(snap)

@@ -58,7 +58,10 @@ _DDL = (
     f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.tables (schema_name text, table_name text, "
     "columns text NOT NULL, row_count bigint NOT NULL, digest text NOT NULL, "
     "PRIMARY KEY (schema_name, table_name))",
-    f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.versions (version text PRIMARY KEY, "
+    # seq, not the version's name, orders publishes: a clock set back (or an hour repeated when
+    # daylight saving ends) must not make an older version look current.
+    f"CREATE TABLE IF NOT EXISTS {META_SCHEMA}.versions ("
+    "seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, version text NOT NULL UNIQUE, "
     "published_at timestamptz NOT NULL, last_change timestamptz, spec_text text, "
     "copied text NOT NULL, kept text NOT NULL)",
 )
@@ -267,7 +270,8 @@ class PostgresPublisher:
                 [(fp.schema, fp.table, fp.columns_json, fp.rows, fp.digest) for fp in prints],
             )
         conn.execute(
-            f"INSERT INTO {META_SCHEMA}.versions VALUES (%s, %s, %s, %s, %s, %s)",
+            f"INSERT INTO {META_SCHEMA}.versions (version, published_at, last_change, "
+            "spec_text, copied, kept) VALUES (%s, %s, %s, %s, %s, %s)",
             [
                 version,
                 datetime.now(UTC),
@@ -278,8 +282,8 @@ class PostgresPublisher:
             ],
         )
         conn.execute(
-            f"DELETE FROM {META_SCHEMA}.versions WHERE version NOT IN (SELECT version FROM "
-            f"{META_SCHEMA}.versions ORDER BY version DESC LIMIT %s)",
+            f"DELETE FROM {META_SCHEMA}.versions WHERE seq NOT IN (SELECT seq FROM "
+            f"{META_SCHEMA}.versions ORDER BY seq DESC LIMIT %s)",
             [KEEP_VERSIONS],
         )
 

@@ -2,8 +2,8 @@
 
 warehouse/pg_publish.py writes, in the transaction that swaps the tables in, schema
 `northstar_publish`:
-- `versions`: one row per publish (version, published_at, last_change, spec_text, copied, kept);
-  the newest is the current version, whose tables are the ones in `raw` and `meta` right now;
+- `versions`: one row per publish (seq, version, published_at, last_change, spec_text, copied,
+  kept); the last (highest seq) is the current version, whose tables are in `raw` and `meta`;
 - `tables`: per published table its columns, rows and digest, which the next publish compares.
 
 Unlike DuckDB snapshots, an older version's tables are gone once a newer one is swapped in:
@@ -32,7 +32,7 @@ LIVE = "live"  # the version of a database that Northstar did not publish into
 
 _CURRENT = (
     "SELECT version, published_at, last_change, copied, kept FROM northstar_publish.versions "
-    "ORDER BY version DESC LIMIT 1"
+    "ORDER BY seq DESC LIMIT 1"
 )
 
 

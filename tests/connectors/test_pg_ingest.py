@@ -87,8 +87,7 @@ def published(url: str) -> tuple[int, int]:
 def current(url: str) -> tuple[str, str, str]:
     with PostgresWarehouse(url) as pg:
         return pg.rows(
-            "SELECT version, copied, kept FROM northstar_publish.versions "
-            "ORDER BY version DESC LIMIT 1"
+            "SELECT version, copied, kept FROM northstar_publish.versions ORDER BY seq DESC LIMIT 1"
         )[0]
 
 
