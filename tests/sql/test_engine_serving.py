@@ -202,6 +202,29 @@ def test_a_database_loaded_by_other_tools_is_served_as_it_is(app, project, small
     assert (version, today) == ("live", "2026-01-08") and minute.isdigit()
 
 
+def test_ingest_on_postgres_checks_the_spec_builds_no_rollups_and_publishes_it(project) -> None:  # type: ignore[no-untyped-def]
+    from cli.rollup_commands import SpecHook, rollup_hook
+    from metric_layer.errors import SpecError
+
+    folder, url = project
+    said: list[str] = []
+    hook = rollup_hook(settings_of(folder, url), said.append)
+    assert isinstance(hook, SpecHook)
+    with Warehouse(folder / "warehouse.duckdb", read_only=True) as wh:
+        assert hook(wh) == (folder / "metrics.yml").read_text()  # published with the data
+        assert hook.stale(wh) is False
+        assert "rollup.manifest" not in wh.table_columns()
+    assert said == ["rollups not built: on postgres every query reads the raw tables"]
+    broken = folder / "broken.yml"
+    broken.write_text((folder / "metrics.yml").read_text().replace("agg: count", "agg: cnt", 1))
+    broken_hook = rollup_hook(replace(settings_of(folder, url), metrics=broken), said.append)
+    with (
+        Warehouse(folder / "warehouse.duckdb", read_only=True) as wh,
+        pytest.raises(SpecError),  # the run then publishes nothing and says why
+    ):
+        broken_hook(wh)
+
+
 def test_alerts_check_reads_postgres(project) -> None:  # type: ignore[no-untyped-def]
     folder, url = project
     result = CliRunner().invoke(build_cli(), ["alerts", "check"], env=cli_env(folder, url))
