@@ -13,7 +13,7 @@ exactly, whatever the dimensions (a buyer's channel, the same for all its rows, 
 - An entity with a few rows is compared row with row (`few`, `dup`): n rows make n(n-1)/2 pairs,
   ~118k for 209k rows at 10M orders, and one bit per set says "an earlier row shares it".
 - An entity with more than PAIRED_ROWS rows (pairs grow as rows²) is counted per set by segment
-  and entity, as before (`heavy`).
+  and entity instead (`heavy`; none at 10M orders).
 - Rows without an entity are in their segments (a raw COUNT(DISTINCT) returns their group, as 0)
   but count no entity: every bit set.
 The counts per (rows' values, bits) are then spread over the sets (`sets`, a few thousand rows ×

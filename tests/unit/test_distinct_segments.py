@@ -13,10 +13,14 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
+import duckdb
+import numpy as np
 import pandas as pd
 import pytest
+from sqlglot import exp
 
 from metric_layer import distinct_segments
+from metric_layer.distinct_segments import distinct_statement
 from metric_layer.loader import load_spec
 from metric_layer.segment_parts import segment_parts
 from tests.conftest import (
@@ -149,3 +153,37 @@ def test_distinct_buyers_per_segment_match_pandas(service, data, monkeypatch, pa
     assert _buyers(second, ("platform",))[("tablet",)] == 0.0
     assert paid[paid["customer_id"] == "c5"]["channel"].nunique() == 2
     assert len(second[second["customer_id"] == "c2"]) == 4
+
+
+def test_nine_dimensions_and_their_pairs_match_pandas():
+    """46 sets: flag bits past 31 (BIGINT), NULL values and entities, random rows."""
+    rng = np.random.default_rng(7)
+    dims = [f"d{i}" for i in range(9)]
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "__side": rng.integers(0, 2, n),
+            **{d: rng.choice(["a", "b", "c", None], n) for d in dims},
+            "__x0": rng.choice([*range(400), None], n),
+        }
+    )
+    sets = [(), *[(d,) for d in dims], *itertools.combinations(dims, 2)]
+    con = duckdb.connect()
+    con.register("rows_frame", frame)
+    rows = exp.select(*map(exp.column, ["__side", *dims, "__x0"])).from_("rows_frame")
+    got = con.execute(distinct_statement(rows, dims, sets).sql(dialect="duckdb")).fetchall()
+    have = {}
+    for side, set_id, *values, value, _rows in got:
+        dim_set = tuple(d for i, d in enumerate(dims) if not set_id >> (len(dims) - 1 - i) & 1)
+        key = tuple(
+            NULL if values[dims.index(d)] is None else values[dims.index(d)] for d in dim_set
+        )
+        have[(side, dim_set, key)] = value
+    want = {}
+    for side, part in frame.groupby("__side"):
+        part = part.rename(columns={"__x0": "customer_id"})
+        for dim_set in sets:
+            for key, value in _buyers(part, dim_set).items():
+                want[(side, dim_set, key)] = value
+    assert have == pytest.approx(want)
+    con.close()
