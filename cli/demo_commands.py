@@ -47,6 +47,7 @@ def build(
 ) -> None:
     """Build the demo warehouse (skipped when already built for the same inputs)."""
     settings = Settings.load()
+    settings.duckdb_only("`northstar demo build`")
     build_demo(settings, orders=_orders(scale), end=_end(end), seed=seed, force=force)
 
 

@@ -49,6 +49,7 @@ def ingest(
 ) -> None:
     """Load sources into the warehouse, then refresh rollups and publish a serving snapshot."""
     settings = Settings.load()
+    settings.duckdb_only("`northstar ingest`")
     config = _config_or_exit(settings)
     if source is not None:
         try:
@@ -135,6 +136,7 @@ def worker() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings.load()
+    settings.duckdb_only("`northstar worker`")
     config = _config_or_exit(settings)
     hook = rollup_hook(settings, logging.getLogger("northstar.rollups").info)
     if hook is None:

@@ -80,6 +80,7 @@ def build(
 ) -> None:
     """Rebuild the rollups that metrics.yml, new data or the as-of day made stale; publish."""
     settings = Settings.load()
+    settings.duckdb_only("`northstar rollups build`")
     if not settings.metrics.exists():
         fail(no_spec_note(settings), FAILED)
     if not settings.warehouse.exists():
@@ -121,6 +122,8 @@ def status(
         fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}")
     service = service_or_exit(settings)
     where = f"snapshot {service.snapshot}" if service.snapshot else str(settings.warehouse)
+    if service.dialect != "duckdb":  # the database, its password masked
+        where = settings.warehouse_engine().shown
     planner = service.rollup_planner
     built = f"rollups built for {planner.built_for}" if planner else "no usable rollups"
     say(f"{where}: {built}; as of {service.today()}")

@@ -40,7 +40,9 @@ def create_dash(
     settings: Settings, cache_config: dict | None = None, refuse_invalid_spec: bool = True
 ) -> Dash:
     """The Dash app for `settings`; raises SpecError (every problem listed) when neither metrics.yml
-    nor the spec published with a snapshot is valid, unless refuse_invalid_spec is False."""
+    nor the spec published with a snapshot is valid, unless refuse_invalid_spec is False.
+    ValueError when the engine is not duckdb: the pages serve published DuckDB snapshots."""
+    settings.duckdb_only("the web app")
     if refuse_invalid_spec:
         check_spec(settings)
     app = Dash(

@@ -29,6 +29,8 @@ class WarehouseLocked(WarehouseError):
 class Warehouse:
     """A DuckDB database file (or in-memory database when path is None)."""
 
+    dialect = "duckdb"  # the SQL the metric layer writes for it (metric_layer/dialects.py)
+
     def __init__(
         self,
         path: str | Path | None = None,
@@ -65,6 +67,12 @@ class Warehouse:
                 "read-write; the web app should open the published serving snapshot instead."
             ) from exc
         self._lock = threading.Lock()
+
+    @property
+    def frozen(self) -> bool:
+        """Whether its rows stay as they are while it is open: read-only, DuckDB lets no writer
+        in (the metric service then remembers answers)."""
+        return self.read_only
 
     # -- reading -----------------------------------------------------------------------------
     def frame(
