@@ -35,7 +35,7 @@ from metric_layer.query import DimensionFilter, MetricFrame, MetricQuery
 from metric_layer.query_checks import check_metric
 from metric_layer.query_plan import QueryPlan
 from metric_layer.retention_sql import retention_offsets
-from metric_layer.rollups import RollupPlanner, open_planner
+from metric_layer.rollups import ENGINE_ROLLUP_KINDS, NEVER_BUILT, RollupPlanner, open_planner
 from metric_layer.routes import Route, route_of
 from metric_layer.scope import Scope, visible_spec
 from metric_layer.semantics import Semantics
@@ -47,9 +47,12 @@ from warehouse.engines import WarehouseReader
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 ANSWERS_KEPT = 256  # answers one service remembers (see remember)
-# Rollups are DuckDB tables built by the ingest worker; other engines read raw tables until
-# rollups are built there too (docs/scale-out.md).
+# Rollups are built by the ingest worker in DuckDB, and by the publish in PostgreSQL (some kinds
+# only: rollups.ENGINE_ROLLUP_KINDS); other engines read raw tables (docs/scale-out.md).
 NO_ROLLUPS_ON = "rollups are built in DuckDB only: on {engine} every query reads the raw tables"
+NOT_PUBLISHED = (
+    "no rollups published to {engine} — the next `northstar ingest` builds them with its publish"
+)
 
 
 class MetricService:
@@ -73,12 +76,14 @@ class MetricService:
         self.semantics = Semantics(spec)
         self.dialect = warehouse.dialect  # every statement is written for the warehouse's engine
         self._planner, self._no_rollups = None, "rollups are turned off for this service"
-        if self.dialect != "duckdb":
+        if self.dialect not in ENGINE_ROLLUP_KINDS:
             self._no_rollups = NO_ROLLUPS_ON.format(engine=self.dialect)
         elif use_rollups:
             self._planner, self._no_rollups = open_planner(
-                spec, self.column_types, warehouse.rows, self.semantics
+                spec, self.column_types, warehouse.rows, self.semantics, self.dialect
             )
+            if self.dialect != "duckdb" and self._no_rollups == NEVER_BUILT:
+                self._no_rollups = NOT_PUBLISHED.format(engine=self.dialect)
 
         self._compiled = compile_cache or CompileCache()
         planner = self._planner

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import psycopg
 
@@ -48,7 +49,11 @@ from warehouse.pg_copy import (
     qualified,
 )
 from warehouse.pg_published import META_SCHEMA, PublishRecord, current_record
+from warehouse.pg_rollups import ROLLUP_SCHEMA, build_rollups, drop_rollups
 from warehouse.postgres import PostgresWarehouse
+
+if TYPE_CHECKING:
+    from metric_layer.spec import Spec
 
 PUBLISHED: dict[str, tuple[str, ...] | None] = {"raw": None, "meta": ("loads",)}  # None: all
 LOCK_KEY = 7_346_581_120_016  # pg_advisory_lock key of "a Northstar publish in this database"
@@ -116,11 +121,14 @@ class PostgresPublisher:
         source: Warehouse,
         spec_text: str | None = None,
         last_change: datetime | None = None,
+        spec: Spec | None = None,
     ) -> Published:
         """Publish `source`'s raw tables and meta.loads as a new version and return it.
         `spec_text` (the validated metrics.yml) and `last_change` (ingest_meta.last_change of
         `source`) are recorded with it. PostgresPublishError says why not; the live tables are
-        then as they were."""
+        then as they were. With `spec`, schema `rollup` is rebuilt for it in the same
+        transaction (warehouse/pg_rollups.py); without, a `rollup` schema left is dropped (its
+        tables would answer from the old rows)."""
         try:
             prints = [fingerprint(source, s, t, cols) for s, t, cols in _source_tables(source)]
             conn = self._database.connect()
@@ -129,7 +137,7 @@ class PostgresPublisher:
         try:
             self._take_lock(conn)
             self._sweep(conn)
-            return self._publish(conn, source, prints, spec_text, last_change)
+            return self._publish(conn, source, prints, spec_text, last_change, spec)
         except psycopg.Error as exc:
             raise self._failed(exc) from None
         except PostgresPublishError:
@@ -154,8 +162,10 @@ class PostgresPublisher:
         prints: list[TableFingerprint],
         spec_text: str | None,
         last_change: datetime | None,
+        spec: Spec | None,
     ) -> Published:
-        live = {(s, t) for s, t in conn.execute(_RELATIONS, [list(PUBLISHED)]).fetchall()}
+        owned = [*PUBLISHED, ROLLUP_SCHEMA]
+        live = {(s, t) for s, t in conn.execute(_RELATIONS, [owned]).fetchall()}
         recorded = _recorded(conn)
         self._refuse_foreign(live - set(recorded))
         version = _new_version()
@@ -186,7 +196,8 @@ class PostgresPublisher:
             existing = _schemas(conn, list(PUBLISHED))
             for schema, next_name in staging.items():
                 self._swap(conn, schema, next_name, schema in existing, tag)
-            self._record(conn, version, prints, copied, kept, spec_text, last_change)
+            rollups = self._rollups(conn, source, spec, tag)
+            self._record(conn, version, prints, copied, kept, spec_text, last_change, rollups)
         self._on_step("swapped", version)
         return Published(version, _names(copied), _names(kept), rows)
 
@@ -253,6 +264,23 @@ class PostgresPublisher:
                 conn.execute("DROP TABLE " + ", ".join(qualified(s, t) for s, t in tables))
             conn.execute(f"DROP SCHEMA {ident(old)}")
 
+    def _rollups(
+        self, conn: psycopg.Connection, source: Warehouse, spec: Spec | None, tag: str
+    ) -> list[str]:
+        """Replace schema `rollup` by the spec's rollups over the `raw` just swapped in (the
+        live rollup tables are locked with the raw ones); the tables built."""
+        old = f"{ROLLUP_SCHEMA}__old_{tag}"
+        had = bool(_schemas(conn, [ROLLUP_SCHEMA]))
+        if had:
+            conn.execute(f"ALTER SCHEMA {ident(ROLLUP_SCHEMA)} RENAME TO {ident(old)}")
+        built = []
+        if spec is not None:
+            built = build_rollups(conn, spec, source.table_columns())
+            self._on_step("rollups", f"{len(built)} tables")
+        if had:
+            drop_rollups(conn, old)
+        return built
+
     def _record(
         self,
         conn: psycopg.Connection,
@@ -262,12 +290,18 @@ class PostgresPublisher:
         kept: list[TableFingerprint],
         spec_text: str | None,
         last_change: datetime | None,
+        rollups: list[str],
     ) -> None:
         conn.execute(f"DELETE FROM {META_SCHEMA}.tables")
+        # Rollup tables are recorded so the next publish knows them as its own (not foreign).
+        ours = [(ROLLUP_SCHEMA, t.split(".", 1)[1], "[]", 0, "rollup") for t in rollups]
+        if rollups:
+            ours.append((ROLLUP_SCHEMA, "manifest", "[]", 0, "rollup"))
         with conn.cursor() as cur:
             cur.executemany(
                 f"INSERT INTO {META_SCHEMA}.tables VALUES (%s, %s, %s, %s, %s)",
-                [(fp.schema, fp.table, fp.columns_json, fp.rows, fp.digest) for fp in prints],
+                [(fp.schema, fp.table, fp.columns_json, fp.rows, fp.digest) for fp in prints]
+                + ours,
             )
         conn.execute(
             f"INSERT INTO {META_SCHEMA}.versions (version, published_at, last_change, "
@@ -302,7 +336,7 @@ class PostgresPublisher:
     def _sweep(self, conn: psycopg.Connection) -> None:
         """Drop what an interrupted publish left (only a publisher holding the lock runs this)."""
         patterns = [f"{s}\\_\\_next\\_%" for s in PUBLISHED]
-        patterns += [f"{s}\\_\\_old\\_%" for s in PUBLISHED]
+        patterns += [f"{s}\\_\\_old\\_%" for s in [*PUBLISHED, ROLLUP_SCHEMA]]
         for (name,) in conn.execute(_LEFTOVERS, [patterns]).fetchall():
             conn.execute(f"DROP SCHEMA {ident(name)} CASCADE")  # ours by name, never read
 
