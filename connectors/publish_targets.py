@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from metric_layer.loader import parse_spec
 from settings import EngineChoice
 from warehouse import SnapshotStore, Warehouse, WarehouseError
 from warehouse.ingest_meta import last_change
@@ -91,7 +92,11 @@ class PostgresTarget:
     def publish(self, warehouse: Warehouse, spec_text: str | None) -> str:
         changed = last_change(warehouse)
         try:
-            return self.publisher.publish(warehouse, spec_text, changed).version
+            # The hook checked spec_text against these tables: the publish builds its rollups.
+            spec = None
+            if spec_text is not None:
+                spec = parse_spec(spec_text, "metrics.yml", warehouse.table_columns())
+            return self.publisher.publish(warehouse, spec_text, changed, spec=spec).version
         finally:
             warehouse.close()
             if self._publisher is not None:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from tests.app_db_support import pg_user
 
 SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
-OWNED = ("raw", "meta", "northstar_publish")  # what a publish writes; reset() drops them
+OWNED = ("raw", "meta", "northstar_publish", "rollup")  # what a publish writes; reset() drops them
 
 
 @contextmanager

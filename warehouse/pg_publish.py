@@ -345,7 +345,7 @@ class PostgresPublisher:
             return
         names = ", ".join(f"{s}.{t}" for s, t in sorted(foreign))
         raise PostgresPublishError(
-            f"schemas {' and '.join(PUBLISHED)} of {self.shown} hold relations Northstar did not "
+            f"schemas {', '.join([*PUBLISHED, ROLLUP_SCHEMA])} of {self.shown} hold relations Northstar did not "
             f"publish: {names}. A publish replaces those schemas whole and would drop them: move "
             "them to another schema (ALTER TABLE … SET SCHEMA) or drop them, then run "
             "`northstar ingest` again (docs/scale-out.md)."

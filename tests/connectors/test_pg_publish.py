@@ -19,6 +19,7 @@ import pandas as pd
 import psycopg
 import pytest
 
+from metric_layer.loader import parse_spec
 from tests.pg_publish_support import fresh_database, reset, schemas, table_rows
 from warehouse import Warehouse
 from warehouse.ingest_meta import ensure_meta
@@ -82,13 +83,46 @@ def add_batch(path: Path, batch: int) -> None:
         tx.append_table("raw.shop__orders", orders(batch))
 
 
-def publish(url: str, path: Path, **kwargs) -> object:
+# A spec over the test's orders: the publish builds its rollups (daily, entity days) with it.
+SHOP_SPEC = """
+version: 1
+time_zone: Asia/Shanghai
+models:
+  - name: orders
+    table: raw.shop__orders
+    primary_key: order_id
+    time: {column: ordered_at, time_zone: UTC}
+    dimensions: [vip]
+metrics:
+  - {name: orders, type: simple, model: orders, agg: count}
+  - {name: buyers, type: simple, model: orders, agg: count_distinct, expr: customer}
+"""
+
+
+def publish(url: str, path: Path, *, rollups: bool = False, **kwargs) -> object:
     with Warehouse(path, read_only=True) as wh:
+        spec = parse_spec(SHOP_SPEC, "shop.yml", wh.table_columns()) if rollups else None
         publisher = PostgresPublisher(url, **kwargs)
         try:
-            return publisher.publish(wh, spec_text="metrics: []")
+            return publisher.publish(wh, spec_text="metrics: []", spec=spec)
         finally:
             publisher.close()
+
+
+def daily_orders(url: str) -> list[tuple]:
+    """rollup.orders__daily__total as published: (Shanghai day, orders)."""
+    return table_rows(url, "rollup.orders__daily__total", "day")
+
+
+def pandas_daily_orders(path: Path) -> list[tuple]:
+    """Orders per Shanghai day, by pandas from the DuckDB rows (ordered_at is UTC)."""
+    with Warehouse(path, read_only=True) as wh:
+        frame = wh.frame("SELECT ordered_at FROM raw.shop__orders")
+    local = pd.to_datetime(frame["ordered_at"]).dt.tz_localize("UTC").dt.tz_convert(
+        "Asia/Shanghai"
+    )
+    counts = local.dt.date.value_counts().sort_index()
+    return [(day, int(n)) for day, n in counts.items()]
 
 
 def published_orders(url: str) -> list[tuple]:
@@ -148,33 +182,44 @@ def test_unchanged_tables_are_moved_not_copied_and_keep_their_indexes(url, tmp_p
     assert indexes == [("shop__customers",), ("shop__orders",)]
 
 
+@pytest.mark.parametrize("failing", ["copied", "rollups"])
 def test_an_error_after_the_first_table_leaves_raw_as_it_was_and_the_next_publish_succeeds(
-    url, tmp_path
+    url, tmp_path, failing
 ):
+    """Failing after the first table is copied, or after the rollups are built over the new
+    `raw` (swapped in, not committed): raw and rollup stay as they were."""
     path = tmp_path / "warehouse.duckdb"
     make_warehouse(path)
-    first = publish(url, path)
+    first = publish(url, path, rollups=True)
     before = published_orders(url)
+    rollups_before = daily_orders(url)
+    assert rollups_before == pandas_daily_orders(path)
     add_batch(path, 1)
     with Warehouse(path) as wh:  # both raw tables change, so both are copied
         wh.execute("INSERT INTO raw.shop__customers VALUES ('c3', 'e')")
 
     def broken(event: str, detail: str) -> None:
-        if event == "copied":
+        if event == failing:
             raise RuntimeError(f"the disk filled up after {detail}")
 
     with pytest.raises(RuntimeError, match="disk filled up"):
-        publish(url, path, on_step=broken)
+        publish(url, path, on_step=broken, rollups=True)
     assert published_orders(url) == before  # row for row
     assert table_rows(url, "raw.shop__customers", "customer") == [("c1", "n"), ("c2", "s")]
-    assert schemas(url) == {"raw", "meta", "northstar_publish"}  # nothing half-built is left
+    assert daily_orders(url) == rollups_before  # the rollups of the version readers read
+    # nothing half-built is left
+    assert schemas(url) == {"raw", "meta", "northstar_publish", "rollup"}
     with PostgresWarehouse(url) as pg:
         assert pg.rows("SELECT version FROM northstar_publish.versions ORDER BY seq DESC LIMIT 1")[
             0
         ][0] == (first.version)
-    retried = publish(url, path)
+    retried = publish(url, path, rollups=True)
     assert published_orders(url) == duckdb_orders(path)
     assert len(published_orders(url)) == 600 and retried.version > first.version
+    assert daily_orders(url) == pandas_daily_orders(path) != rollups_before
+    assert sum(n for _, n in daily_orders(url)) == 600
+    retried = publish(url, path)  # published without a spec: no rollups of older rows remain
+    assert schemas(url) == {"raw", "meta", "northstar_publish"}
 
 
 CHILD = r"""

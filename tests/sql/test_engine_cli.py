@@ -92,7 +92,7 @@ def test_query_sql_shows_the_postgres_statement_and_why_raw(pg_env):
     result = run(["query", "orders", "--sql", "--from", "2026-01-01", "--to", "2026-01-07"], pg_env)
     assert result.exit_code == 0, result.output
     assert '"raw"."orders"' in result.stderr  # identifiers quoted as PostgreSQL is written
-    assert "rollups are built in DuckDB only: on postgres every query reads the raw tables" in (
+    assert "no rollups published to postgres — the next `northstar ingest` builds them" in (
         result.stderr
     )
     assert SECRET not in result.output
@@ -118,7 +118,7 @@ def test_validate_status_and_leadlag_read_postgres(pg_env):
     result = run(["rollups", "status"], pg_env)
     assert result.exit_code == 0, result.output
     assert ":***@127.0.0.1:5432/northstar_engine_" in result.stdout  # the database, masked
-    assert "orders: raw — rollups are built in DuckDB only" in result.stdout
+    assert "orders: raw — no rollups published to postgres" in result.stdout
     args = ["leadlag", "orders", "--candidate", "visitors", "--grain", "day"]
     result = run([*args, "--from", "2025-12-17", "--to", "2026-01-07"], pg_env)
     assert result.exit_code == 0, result.output

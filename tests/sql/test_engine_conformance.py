@@ -332,8 +332,9 @@ def test_the_plan_says_where_answers_come_from(shops, engine):
     if engine == "duckdb":
         assert route.reasons == ("no rollups built — run `northstar rollups build`",)
     else:
-        assert route.reasons == (
-            f"rollups are built in DuckDB only: on {engine} every query reads the raw tables",
+        assert route.reasons == (  # a database loaded without a publish: no rollups there
+            f"no rollups published to {engine} — the next `northstar ingest` builds them with its "
+            "publish",
         )
 
 

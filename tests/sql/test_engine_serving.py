@@ -214,7 +214,7 @@ def test_ingest_on_postgres_checks_the_spec_builds_no_rollups_and_publishes_it(p
         assert hook(wh) == (folder / "metrics.yml").read_text()  # published with the data
         assert hook.stale(wh) is False
         assert "rollup.manifest" not in wh.table_columns()
-    assert said == ["rollups not built: on postgres every query reads the raw tables"]
+    assert said == ["rollups: daily and entity-day tables are built in postgres with the publish"]
     broken = folder / "broken.yml"
     broken.write_text((folder / "metrics.yml").read_text().replace("agg: count", "agg: cnt", 1))
     broken_hook = rollup_hook(replace(settings_of(folder, url), metrics=broken), said.append)

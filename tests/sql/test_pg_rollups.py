@@ -43,13 +43,13 @@ ZONED = f"?options={quote(f'-c TimeZone={PG_ZONE}')}"
 
 @pytest.fixture(scope="module")
 def published(small_data):
-    """(rollup service, raw service, publish result) over the small shop published with rollups."""
+    """(rollup service, raw service, database URL) over the small shop published with rollups."""
     source = build_warehouse(small_data)
     spec = spec_for(source.table_columns())
     with fresh_database() as url:
         publisher = PostgresPublisher(url + ZONED)
         try:
-            result = publisher.publish(source, "conformance", spec=spec)
+            publisher.publish(source, "conformance", spec=spec)
         finally:
             publisher.close()
         source.close()
