@@ -176,12 +176,30 @@ def test_demo_build_publishes_the_shop_into_postgres(url, tmp_path, monkeypatch)
     with Warehouse(settings.warehouse, read_only=True) as wh:
         tables = wh.table_columns()
         duck = {t: wh.rows(f"SELECT count(*) FROM {t}")[0][0] for t in tables if t[:4] == "raw."}
-    assert "rollup.manifest" not in tables  # not built on postgres: nothing would read them
+    assert "rollup.manifest" not in tables  # on postgres the publish builds them in the database
     with PostgresWarehouse(url) as pg:
         pg_counts = {t: pg.rows(f"SELECT count(*) FROM {t}")[0][0] for t in duck}
     orders = pd.read_parquet(tmp_path / "source" / "orders")  # what the generator wrote
     assert pg_counts == duck and pg_counts["raw.shop__orders"] == len(orders)
     assert not settings.serving_dir.exists()
+    # The publish built the demo spec's daily and entity-day rollups in the database, and the
+    # service reads them: the same frames as from the raw tables.
+    from metric_layer.loader import parse_spec
+    from metric_layer.query import MetricQuery
+    from metric_layer.service import MetricService
+
+    with PostgresWarehouse(url) as pg:
+        kinds = {u.split(" ", 1)[1] for (u,) in pg.rows("SELECT unit FROM rollup.manifest")}
+        assert kinds == {"daily", "entity-days"}
+        spec = parse_spec(settings.metrics.read_text(), "metrics.yml", pg.table_columns())
+        served = MetricService(pg, spec)
+        raw = MetricService(pg, spec, use_rollups=False)
+        query = MetricQuery(
+            ("paid_orders",), grain="month", start=date(2026, 1, 1), end=date(2026, 6, 30)
+        )
+        assert served.plan("paid_orders", query).source == "rollups"
+        got, want = served.query(query).frame, raw.query(query).frame
+        assert got.equals(want) and want["paid_orders"].sum() > 0
 
 
 def test_sources_reads_the_published_loads_while_the_worker_holds_the_file(settings, url):
