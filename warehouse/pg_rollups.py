@@ -19,6 +19,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
+from sqlglot import exp
 
 from metric_layer.rollup_tables import UnitBuilder, _create
 from metric_layer.rollup_units import MANIFEST, SCHEMA, rollup_units
@@ -62,8 +63,6 @@ def build_rollups(
         if unit.kind == "daily":
             statements = [(t, s, "TABLE") for t, s in builder.daily_selects(unit.subject)]
         elif unit.view_of is not None:  # DAU, WAU and MAU read the same rows: built once
-            from sqlglot import exp
-
             statements = [(unit.tables[0], exp.select("*").from_(unit.view_of), "VIEW")]
         else:
             select = builder.entity_days_select(spec.metric(unit.subject))

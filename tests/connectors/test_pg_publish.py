@@ -118,9 +118,7 @@ def pandas_daily_orders(path: Path) -> list[tuple]:
     """Orders per Shanghai day, by pandas from the DuckDB rows (ordered_at is UTC)."""
     with Warehouse(path, read_only=True) as wh:
         frame = wh.frame("SELECT ordered_at FROM raw.shop__orders")
-    local = pd.to_datetime(frame["ordered_at"]).dt.tz_localize("UTC").dt.tz_convert(
-        "Asia/Shanghai"
-    )
+    local = pd.to_datetime(frame["ordered_at"]).dt.tz_localize("UTC").dt.tz_convert("Asia/Shanghai")
     counts = local.dt.date.value_counts().sort_index()
     return [(day, int(n)) for day, n in counts.items()]
 
@@ -416,3 +414,40 @@ def test_readers_polling_through_publishes_never_error_nor_mix(url, tmp_path):
     assert errors == []
     assert seen and all(left == right for left, right in seen), [p for p in seen if p[0] != p[1]]
     assert {left for left, _ in seen} >= {5}
+
+
+def test_readers_never_see_rollups_of_another_version(url, tmp_path):
+    """Statements reading raw orders and their daily rollup while publishes add orders and
+    rebuild the rollups: every answer has both from one version."""
+    path = tmp_path / "warehouse.duckdb"
+    make_warehouse(path)
+    publish(url, path, rollups=True)
+    stop, seen, errors = threading.Event(), [], []
+
+    def read() -> None:
+        with PostgresWarehouse(url) as reader:
+            while not stop.is_set():
+                try:
+                    seen.append(
+                        reader.rows(
+                            "SELECT (SELECT count(*) FROM raw.shop__orders), "
+                            "(SELECT sum(m_orders) FROM rollup.orders__daily__total)"
+                        )[0]
+                    )
+                except Exception as exc:  # any failure is the finding
+                    errors.append(repr(exc))
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    try:
+        for batch in range(1, 5):
+            add_batch(path, batch)
+            publish(url, path, rollups=True)
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(WAIT)
+    assert errors == []
+    assert seen and all(raw == rolled for raw, rolled in seen), [p for p in seen if p[0] != p[1]]
+    assert {raw for raw, _ in seen} >= {1500}
