@@ -139,7 +139,8 @@ class RollupPlanner:
 
     def _unusable(self, table: str) -> Declined:
         if table in self.elsewhere:
-            built = ", ".join(ENGINE_ROLLUP_KINDS.get(self.engine) or ())
+            kinds = ENGINE_ROLLUP_KINDS.get(self.engine) or ()
+            built = " and ".join(k.replace("_days", "-day") for k in kinds)
             return Declined(
                 f"on {self.engine} only {built} rollups are built: {table} is DuckDB-only, "
                 "so this reads the raw tables"
