@@ -49,7 +49,7 @@ from warehouse.pg_copy import (
     qualified,
 )
 from warehouse.pg_published import META_SCHEMA, PublishRecord, current_record
-from warehouse.pg_rollups import ROLLUP_SCHEMA, build_rollups, drop_rollups
+from warehouse.pg_rollups import ROLLUP_SCHEMA, replace_rollups
 from warehouse.postgres import PostgresWarehouse
 
 if TYPE_CHECKING:
@@ -196,7 +196,10 @@ class PostgresPublisher:
             existing = _schemas(conn, list(PUBLISHED))
             for schema, next_name in staging.items():
                 self._swap(conn, schema, next_name, schema in existing, tag)
-            rollups = self._rollups(conn, source, spec, tag)
+            # Over the `raw` just swapped in; the live rollup tables were locked with it.
+            rollups = replace_rollups(conn, spec, source.table_columns(), tag)
+            if spec is not None:
+                self._on_step("rollups", f"{len(rollups)} tables")
             self._record(conn, version, prints, copied, kept, spec_text, last_change, rollups)
         self._on_step("swapped", version)
         return Published(version, _names(copied), _names(kept), rows)
@@ -263,23 +266,6 @@ class PostgresPublisher:
             if tables:
                 conn.execute("DROP TABLE " + ", ".join(qualified(s, t) for s, t in tables))
             conn.execute(f"DROP SCHEMA {ident(old)}")
-
-    def _rollups(
-        self, conn: psycopg.Connection, source: Warehouse, spec: Spec | None, tag: str
-    ) -> list[str]:
-        """Replace schema `rollup` by the spec's rollups over the `raw` just swapped in (the
-        live rollup tables are locked with the raw ones); the tables built."""
-        old = f"{ROLLUP_SCHEMA}__old_{tag}"
-        had = bool(_schemas(conn, [ROLLUP_SCHEMA]))
-        if had:
-            conn.execute(f"ALTER SCHEMA {ident(ROLLUP_SCHEMA)} RENAME TO {ident(old)}")
-        built = []
-        if spec is not None:
-            built = build_rollups(conn, spec, source.table_columns())
-            self._on_step("rollups", f"{len(built)} tables")
-        if had:
-            drop_rollups(conn, old)
-        return built
 
     def _record(
         self,

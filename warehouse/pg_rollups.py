@@ -81,6 +81,23 @@ def build_rollups(
     return built
 
 
+def replace_rollups(
+    conn: psycopg.Connection, spec: Spec | None, types: dict[str, dict[str, str]], tag: str
+) -> list[str]:
+    """Replace schema `rollup` by `spec`'s rollups (none without a spec: rollups of older rows
+    must not outlive them); the tables built. Runs in the publish's transaction."""
+    old = f"{ROLLUP_SCHEMA}__old_{tag}"
+    had = conn.execute(
+        "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = %s", [ROLLUP_SCHEMA]
+    ).fetchone()
+    if had:
+        conn.execute(f"ALTER SCHEMA {ident(ROLLUP_SCHEMA)} RENAME TO {ident(old)}")
+    built = build_rollups(conn, spec, types) if spec is not None else []
+    if had:
+        drop_rollups(conn, old)
+    return built
+
+
 def drop_rollups(conn: psycopg.Connection, schema: str) -> None:
     """Drop a (renamed-away) rollup schema's views, then tables, then the schema. RESTRICT, not
     CASCADE: someone else's view over a rollup table fails the publish instead of vanishing."""
