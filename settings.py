@@ -6,6 +6,11 @@
 | NORTHSTAR_METRICS         | metrics.yml             | the metric layer spec                       |
 | NORTHSTAR_SOURCES         | sources.yml             | connector sources                           |
 | NORTHSTAR_WAREHOUSE       | data/warehouse.duckdb   | the read-write warehouse (ingest worker)    |
+| NORTHSTAR_ENGINE          | duckdb                  | the warehouse engine: duckdb or postgres    |
+|                           |                         | (docs/scale-out.md)                         |
+| NORTHSTAR_ENGINE_URL      | (empty)                 | postgres: postgresql://user@host:5432/db;   |
+|                           |                         | a password only as a ${VAR} reference in    |
+|                           |                         | the file; never printed                     |
 | NORTHSTAR_SERVING_DIR     | data/serving            | published read-only snapshots (web app)     |
 | NORTHSTAR_APP_DB          | sqlite:///data/app.db   | app state (alerts, check-ins, annotations)  |
 | NORTHSTAR_HOST / _PORT    | 127.0.0.1 / 8050        | where `northstar serve` listens             |
@@ -57,6 +62,9 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from env_refs import ENV_REF, MissingVariable, expand_url, mask_url, redact, url_password
 
 ENV_ONLY = {"smtp_password"}  # secrets: never read from the settings file
 MEMORY_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
@@ -67,6 +75,10 @@ class Settings:
     metrics: Path = Path("metrics.yml")
     sources: Path = Path("sources.yml")
     warehouse: Path = Path("data/warehouse.duckdb")
+    # Where metrics are computed (docs/scale-out.md): duckdb, the `warehouse` file above, or
+    # postgres, the database at engine_url (${VAR} references expand from the environment).
+    engine: str = "duckdb"
+    engine_url: str = field(default="", repr=False)  # may hold a password: never printed
     serving_dir: Path = Path("data/serving")
     app_db: str = "sqlite:///data/app.db"
     host: str = "127.0.0.1"
@@ -129,6 +141,61 @@ class Settings:
             )
         return {"threads": self.serving_threads, "memory_limit": self.serving_memory}
 
+    def warehouse_engine(self, environ: dict[str, str] | None = None) -> EngineChoice:
+        """The engine the metrics run on, its URL expanded; ValueError says what to write."""
+        name = self.engine.strip().lower()
+        if name not in ENGINES:
+            raise ValueError(
+                f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r} "
+                '(NORTHSTAR_ENGINE / engine); write engine = "postgres" with engine_url = '
+                '"postgresql://user@host:5432/db" to read a PostgreSQL database, or leave it '
+                "out for the DuckDB file"
+            )
+        if name == "duckdb":
+            return EngineChoice("duckdb", shown=str(self.warehouse))
+        if not self.engine_url.strip():
+            raise ValueError(
+                "engine = postgres needs engine_url (NORTHSTAR_ENGINE_URL / engine_url): write "
+                "postgresql://user@host:5432/db, the password as ${PGPASSWORD} or in ~/.pgpass"
+            )
+        environ = os.environ if environ is None else environ
+        try:
+            url, values = expand_url(self.engine_url.strip(), environ)
+        except MissingVariable as exc:
+            raise ValueError(f"engine_url (NORTHSTAR_ENGINE_URL / engine_url): {exc}") from None
+        password = url_password(url)
+        secrets = [v for v in values if v]  # what a reference resolved to is never printed
+        secrets += [p for p in (password, *_query_secrets(url)) if p]
+        secrets += [unquote(p) for p in secrets]
+        shown = redact(mask_url(url, SECRET_PARAMS), secrets)
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError(
+                f"engine_url must be a URL like postgresql://user@host:5432/db, not {shown!r} "
+                "(NORTHSTAR_ENGINE_URL / engine_url)"
+            )
+        if password is not None and parts.password != password:
+            raise ValueError(
+                f"the password in engine_url ({shown}) holds '/', '?', '#' or '@' as they are, "
+                "which moves the URL's host: percent-encode them (%2F, %3F, %23, %40) or write "
+                "the password as a ${VAR} reference (NORTHSTAR_ENGINE_URL / engine_url)"
+            )
+        return EngineChoice(name, url, shown, tuple(secrets))
+
+    def duckdb_only(self, what: str) -> None:
+        """ValueError when the engine is not duckdb: `what` (building rollups) works on the
+        DuckDB file only so far (docs/scale-out.md)."""
+        name = self.engine.strip().lower()
+        if name == "duckdb":
+            return
+        if name not in ENGINES:
+            self.warehouse_engine()  # says which engines there are
+        raise ValueError(
+            f"{what} works on the DuckDB warehouse only, and engine = {name}: on {name} every "
+            "query reads the raw tables, which `northstar ingest` publishes there "
+            "(docs/scale-out.md); or unset NORTHSTAR_ENGINE / engine for the DuckDB file"
+        )
+
     @classmethod
     def load(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
@@ -142,6 +209,7 @@ class Settings:
                     f"{', '.join(sorted(ENV_ONLY & set(from_file)))} may only come from the "
                     f"environment, not {file} (export NORTHSTAR_SMTP_PASSWORD instead)"
                 )
+            _check_file_url(from_file, file)
             settings = settings._with(from_file)
         from_env = {
             f.name: env[f"NORTHSTAR_{f.name.upper()}"]
@@ -157,6 +225,40 @@ class Settings:
             raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
         cast = {k: _cast(k, getattr(self, k), v) for k, v in values.items()}
         return replace(self, **cast)
+
+
+ENGINES = ("duckdb", "postgres")
+SECRET_PARAMS = ("password", "sslpassword")  # libpq URL parameters that carry a credential
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The warehouse engine of Settings.warehouse_engine: `url` expanded (empty for duckdb),
+    `shown` what messages print (the DuckDB file, or the URL with its password masked) and
+    `secrets` what must never appear in a message (env_refs.redact)."""
+
+    name: str
+    url: str = field(default="", repr=False)
+    shown: str = ""
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+
+def _query_secrets(url: str) -> list[str]:
+    query = url.partition("?")[2]
+    return [v for k, v in parse_qsl(query) if k.lower() in SECRET_PARAMS]
+
+
+def _check_file_url(values: dict[str, object], file: Path) -> None:
+    """A settings file is easily committed: a password in its engine_url must be a reference."""
+    url = str(values.get("engine_url", ""))
+    password = url_password(url)
+    literal = [p for p in (password, *_query_secrets(url)) if p and not ENV_REF.fullmatch(p)]
+    if literal:
+        raise ValueError(
+            f"engine_url in {file} holds a literal password; write it as a reference "
+            "(postgresql://user:${PGPASSWORD}@host/db), keep it in ~/.pgpass, or export "
+            "NORTHSTAR_ENGINE_URL instead"
+        )
 
 
 TRUE = {"1", "true", "yes", "on"}

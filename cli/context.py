@@ -12,10 +12,18 @@ from metric_layer.service import MetricService
 from metric_layer.spec import Spec
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError
+from warehouse.engines import WarehouseReader, open_engine
 
 
-def open_warehouse(settings: Settings) -> tuple[Warehouse | None, str | None]:
-    """The newest published snapshot, else the warehouse file, read-only; None when neither exists."""
+def open_warehouse(settings: Settings) -> tuple[WarehouseReader | None, str | None]:
+    """The newest published snapshot, else the warehouse file, read-only; None when neither exists.
+    With engine = postgres (docs/scale-out.md), the database at engine_url, read-only, no version.
+    ValueError when the engine setting is wrong (the message says what to write)."""
+    engine = settings.warehouse_engine()
+    if engine.name != "duckdb":
+        return open_engine(
+            engine.name, engine.url, shown=engine.shown, secrets=engine.secrets
+        ), None
     store = SnapshotStore(settings.serving_dir)
     current = store.current()
     if current is not None:
@@ -26,7 +34,7 @@ def open_warehouse(settings: Settings) -> tuple[Warehouse | None, str | None]:
     return None, None
 
 
-def spec_or_exit(settings: Settings, warehouse: Warehouse | None) -> Spec:
+def spec_or_exit(settings: Settings, warehouse: WarehouseReader | None) -> Spec:
     """The settings' metrics.yml; its problems end the command (one per line on stderr, exit 1)."""
     try:
         return read_spec(settings.metrics, warehouse)
@@ -34,7 +42,7 @@ def spec_or_exit(settings: Settings, warehouse: Warehouse | None) -> Spec:
         fail(describe(exc), FAILED)
 
 
-def read_spec(path: Path, warehouse: Warehouse | None) -> Spec:
+def read_spec(path: Path, warehouse: WarehouseReader | None) -> Spec:
     """load_spec, with a file that cannot be read (a folder, not UTF-8) as a SpecError too."""
     try:
         return load_spec(path, warehouse.table_columns() if warehouse else None)
@@ -48,6 +56,8 @@ def service_or_exit(settings: Settings) -> MetricService:
         warehouse, version = open_warehouse(settings)
     except WarehouseError as exc:
         fail(str(exc), FAILED)
+    except ValueError as exc:  # the engine setting
+        fail(str(exc), USAGE)
     if warehouse is None:
         fail(
             f"no warehouse at {settings.warehouse} and nothing published in "

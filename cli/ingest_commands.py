@@ -20,6 +20,7 @@ from connectors import ConnectorError, SourceConfigError, TableOutcome, load_sou
 from connectors.freshness import source_states
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError, WarehouseLocked
+from warehouse.engines import WarehouseReader, open_engine
 from warehouse.ingest_meta import source_status
 
 _STYLE = {
@@ -47,8 +48,10 @@ def ingest(
         typer.Option(help="reload every table whole, forgetting cursors and file manifests"),
     ] = False,
 ) -> None:
-    """Load sources into the warehouse, then refresh rollups and publish a serving snapshot."""
+    """Load sources into the warehouse, then refresh rollups and publish a serving snapshot
+    (with engine = postgres: publish the raw tables into the PostgreSQL database)."""
     settings = Settings.load()
+    settings.warehouse_engine()  # a wrong engine setting stops here, before loading (exit 2)
     config = _config_or_exit(settings)
     if source is not None:
         try:
@@ -85,7 +88,8 @@ def ingest(
             say(f"{outcome.source}.{outcome.table} failed: {outcome.error}", err=True, color="red")
     if report.publish_error:
         say(report.publish_error, err=True, color="red")
-    published = f", published snapshot {report.published}" if report.published else ""
+    what = "snapshot" if settings.warehouse_engine().name == "duckdb" else "to PostgreSQL, version"
+    published = f", published {what} {report.published}" if report.published else ""
     say(f"{report.rows:,} rows loaded{published}")
     if hook is None:
         say(no_spec_note(settings), err=True)
@@ -135,6 +139,7 @@ def worker() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings.load()
+    settings.warehouse_engine()  # a wrong engine setting stops here (exit 2)
     config = _config_or_exit(settings)
     hook = rollup_hook(settings, logging.getLogger("northstar.rollups").info)
     if hook is None:
@@ -182,6 +187,14 @@ def _read_status(settings: Settings) -> tuple[list, str | None]:
         with Warehouse(settings.warehouse, read_only=True) as wh:
             return _status_or_empty(wh), None
     except WarehouseError:
+        engine = settings.warehouse_engine()
+        if engine.name != "duckdb":  # meta.loads is published there with the raw tables
+            with open_engine(
+                engine.name, engine.url, shown=engine.shown, secrets=engine.secrets
+            ) as wh:
+                return _status_or_empty(
+                    wh
+                ), f"as published to {engine.shown}; the worker holds the warehouse"
         store = SnapshotStore(settings.serving_dir)
         current = store.current()
         if current is None:
@@ -192,7 +205,7 @@ def _read_status(settings: Settings) -> tuple[list, str | None]:
             ), f"from snapshot {current[0]}; the worker holds the warehouse"
 
 
-def _status_or_empty(wh: Warehouse) -> list:
+def _status_or_empty(wh: WarehouseReader) -> list:
     return source_status(wh) if wh.has_table("meta.loads") else []
 
 

@@ -61,9 +61,34 @@ class RollupHook:
         return rollups_stale(warehouse, spec, today=self.settings.as_of_date())
 
 
-def rollup_hook(settings: Settings, say: Callable[[str], None]) -> RollupHook | None:
-    """The hook for ingest and the worker; None when there is no metrics.yml (see no_spec_note)."""
-    return RollupHook(settings, say) if settings.metrics.exists() else None
+class SpecHook:
+    """run_ingest's after_load on postgres: metrics.yml checked against the loaded tables and its
+    text handed to the publish, which builds the rollups in the database (warehouse/pg_rollups.py);
+    nothing is built in DuckDB."""
+
+    def __init__(self, settings: Settings, say: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.say = say
+
+    def __call__(self, warehouse: Warehouse) -> str:
+        text = self.settings.metrics.read_text(encoding="utf-8")
+        read_spec(self.settings.metrics, warehouse)  # SpecError: not published, the run says why
+        engine = self.settings.warehouse_engine().name
+        self.say(f"rollups: daily and entity-day tables are built in {engine} with the publish")
+        return text
+
+    def stale(self, warehouse: Warehouse) -> bool:
+        return False  # nothing derived to go stale
+
+
+def rollup_hook(settings: Settings, say: Callable[[str], None]) -> RollupHook | SpecHook | None:
+    """The hook for ingest and the worker; None when there is no metrics.yml (see no_spec_note).
+    On an engine other than duckdb, SpecHook: rollups there are not built yet."""
+    if not settings.metrics.exists():
+        return None
+    if settings.warehouse_engine().name != "duckdb":
+        return SpecHook(settings, say)
+    return RollupHook(settings, say)
 
 
 def no_spec_note(settings: Settings) -> str:
@@ -80,6 +105,7 @@ def build(
 ) -> None:
     """Rebuild the rollups that metrics.yml, new data or the as-of day made stale; publish."""
     settings = Settings.load()
+    settings.duckdb_only("`northstar rollups build`")
     if not settings.metrics.exists():
         fail(no_spec_note(settings), FAILED)
     if not settings.warehouse.exists():
@@ -121,6 +147,8 @@ def status(
         fail(f"--grain must be one of {', '.join(GRAINS)}, not {grain!r}")
     service = service_or_exit(settings)
     where = f"snapshot {service.snapshot}" if service.snapshot else str(settings.warehouse)
+    if service.dialect != "duckdb":  # the database, its password masked
+        where = settings.warehouse_engine().shown
     planner = service.rollup_planner
     built = f"rollups built for {planner.built_for}" if planner else "no usable rollups"
     say(f"{where}: {built}; as of {service.today()}")

@@ -4,7 +4,9 @@ A failing table is logged in meta.loads and reported; the others go on. After a 
 data — or when the injected derived_stale(warehouse) says tables derived from the data no longer
 match their definitions (the metric layer's rollups after a metrics.yml edit) — the injected
 after_load(warehouse) hook runs (the metric layer rebuilds rollups there; this package must not
-import it), the warehouse is checkpointed and closed, and a serving snapshot is published.
+import it), and what was loaded is published (connectors/publish_targets.py): a serving snapshot
+of the checkpointed, closed file, or with engine = postgres the raw tables swapped into the
+PostgreSQL database. Loading is the same on every engine: into the DuckDB file.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from typing import Any, Protocol
 from connectors import files, http, sql
 from connectors.config import FilesSource, HttpEndpoint, HttpSource, Source, SqlSource, SqlTable
 from connectors.errors import ConnectorError
+from connectors.publish_targets import PostgresTarget, SnapshotTarget
 from connectors.sources_file import SourcesConfig, load_sources
 from settings import Settings
-from warehouse import SnapshotStore, Warehouse, WarehouseError
+from warehouse import SnapshotStore, Warehouse
 from warehouse.ingest_meta import (
     ensure_meta,
-    last_change,
     log_finished,
     log_started,
     read_cursor,
@@ -86,6 +88,7 @@ def run_ingest(
     config = config or load_sources(settings.sources, environ)
     chosen = [config.get(source)] if source else list(config.sources)
     report = IngestReport(run_id=uuid.uuid4().hex)
+    target = publish_target(settings) if publish else None
     warehouse = Warehouse(settings.warehouse)
     try:
         ensure_meta(warehouse)
@@ -95,9 +98,8 @@ def run_ingest(
                     _load_one(warehouse, config, src, table, report.run_id, full_refresh, progress)
                 )
         changed = any(o.status == "ok" and (o.rows or o.quarantined) for o in report.outcomes)
-        store = SnapshotStore(settings.serving_dir)
         stale = publish and not changed and derived_stale is not None and derived_stale(warehouse)
-        if publish and (changed or stale or _publish_pending(warehouse, store)):
+        if target is not None and (changed or stale or target.pending(warehouse)):
             spec_text = None
             if after_load is not None:
                 try:
@@ -107,36 +109,22 @@ def run_ingest(
                         f"after_load failed, snapshot not published: {exc}"
                     )
                     return report
-            warehouse.checkpoint()
-            warehouse.close()  # a closed file is a consistent file to copy
             try:
-                report.published = store.publish(settings.warehouse, spec_text=spec_text)
-            except OSError as exc:  # the next run sees the snapshot behind and publishes again
-                report.publish_error = _publish_failed(store, exc)
+                report.published = target.publish(warehouse, spec_text)
+            except target.errors as exc:  # the next run sees the publish behind and retries
+                report.publish_error = config.redact(target.failed(exc))
     finally:
         warehouse.close()
     return report
 
 
-def _publish_pending(warehouse: Warehouse, store: SnapshotStore) -> bool:
-    """Whether the newest snapshot lacks data the warehouse has (an earlier publish failed)."""
-    current = store.current()
-    if current is None:
-        return True
-    try:
-        with store.open_snapshot(current[0]) as snapshot:
-            return last_change(snapshot) != last_change(warehouse)
-    except WarehouseError:  # an unreadable snapshot is replaced by a good one
-        return True
-
-
-def _publish_failed(store: SnapshotStore, exc: OSError) -> str:
-    where = f" ({exc.filename})" if exc.filename else ""
-    return (
-        f"publishing the serving snapshot in {store.dir} failed: {exc.strerror or exc}{where}. "
-        "The data is loaded; make that directory writable (or set NORTHSTAR_SERVING_DIR) and run "
-        "`northstar ingest` again: it publishes what is pending."
-    )
+def publish_target(settings: Settings, on_step=None) -> SnapshotTarget | PostgresTarget:
+    """Where this run publishes: a serving snapshot, or the PostgreSQL database (engine =
+    postgres; `on_step` hears its progress). ValueError when the engine setting is wrong."""
+    engine = settings.warehouse_engine()
+    if engine.name == "postgres":
+        return PostgresTarget(engine, on_step)
+    return SnapshotTarget(SnapshotStore(settings.serving_dir), settings.warehouse)
 
 
 def _load_one(

@@ -40,7 +40,10 @@ def create_dash(
     settings: Settings, cache_config: dict | None = None, refuse_invalid_spec: bool = True
 ) -> Dash:
     """The Dash app for `settings`; raises SpecError (every problem listed) when neither metrics.yml
-    nor the spec published with a snapshot is valid, unless refuse_invalid_spec is False."""
+    nor the spec published with a snapshot is valid, unless refuse_invalid_spec is False.
+    ValueError when the engine setting is wrong. With engine = postgres the pages serve the
+    version published into the database (dashboard/serving.py)."""
+    settings.warehouse_engine()
     if refuse_invalid_spec:
         check_spec(settings)
     app = Dash(

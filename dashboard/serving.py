@@ -14,6 +14,13 @@ cached result and the other way round. Pages stay as they are: they ask `serving
 Faults never take the site down: a published snapshot that cannot be served (damaged file, no
 valid spec for it) is logged once and the last good one goes on serving; an invalid metrics.yml
 falls back to the spec published with the snapshot. problems() says what is wrong, for the banner.
+
+With engine = postgres the snapshots are the versions published into the database
+(warehouse/pg_published.py: the same face as SnapshotStore). A version's tables stay until the
+next publish swaps new ones in, so there is no older one to fall back to: a failed publish leaves
+the last good version current, and the banner says when the database cannot be reached. A
+database nobody published into is served as it is (version `live`), its cached answers kept for
+a minute at most since nothing tells when its tables change.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -41,10 +49,14 @@ from metric_layer.semantics import Semantics
 from metric_layer.service import MetricService
 from metric_layer.spec import Spec
 from settings import Settings
-from warehouse import SnapshotStore, Warehouse
+from warehouse import SnapshotStore, WarehouseError
+from warehouse.engines import WarehouseReader
+from warehouse.pg_published import LIVE
+from warehouse.pg_published import PostgresPublished as PublishedVersions
 from warehouse.snapshots import SnapshotError
 
 EXTENSION = "northstar"
+LIVE_CACHE_SECONDS = 60  # how long an answer from an unpublished database is kept
 SCOPE_PROVIDER = "northstar.scope"  # app.extensions key of the request → scope hook
 
 
@@ -106,6 +118,8 @@ class Snapshot:
         """What every cached result of this snapshot depends on besides its own request: the
         version, the spec, today and the scope (a scoped user must never read another's)."""
         key = f"{self.version}|{self.spec_hash}|{self.today()}"
+        if self.version == LIVE:  # tables changed by other tools: no version says when
+            key += f"|{int(time.time() // LIVE_CACHE_SECONDS)}"
         return f"{key}|scope:{self.scope.key()}" if self.scope is not None else key
 
 
@@ -113,10 +127,11 @@ class Serving:
     def __init__(self, settings: Settings, cache: Cache, warm: bool = True) -> None:
         self.settings = settings
         self.warm = warm  # run the Overview's queries in the background when a snapshot opens
-        self.store = SnapshotStore(settings.serving_dir)
+        self.store = serving_store(settings)
         self.cache = cache
         self._lock = threading.Lock()
-        self._open: list[tuple[Snapshot, Warehouse]] = []
+        self._open: list[tuple[Snapshot, WarehouseReader]] = []
+        self._unreachable: WarehouseError | None = None  # the database, on the last look
         # Versions that could not be served, with the live spec's signature when a spec was the
         # reason (fixing metrics.yml retries them); a damaged file is never retried or re-logged.
         self._rejected: dict[str, tuple[tuple | None, Exception]] = {}
@@ -131,8 +146,8 @@ class Serving:
         in the log and in problems(); the one already open goes on serving. Raises
         NoSnapshotError, SnapshotError or SpecError only when nothing can be served at all.
         """
-        current = self.store.current()
         served = self._served()
+        current = self._current(served)
         if served is not None and (current is None or not self._wants(current[0], served)):
             return served
         with self._lock:
@@ -169,9 +184,17 @@ class Serving:
         """What the banner on every page says is wrong (empty when all is well)."""
         try:
             snap = self.snapshot()
-        except (NoSnapshotError, SnapshotError, SpecError):
+        except (NoSnapshotError, SpecError, WarehouseError):  # SnapshotError included
             return []  # the pages themselves say why nothing can be shown
         found = []
+        if self._unreachable is not None:
+            found.append(
+                Problem(
+                    "The warehouse cannot be reached",
+                    [str(self._unreachable), f"Numbers shown are of version {snap.version}."],
+                )
+            )
+            return found
         current = self.store.current()
         if current is None:
             found.append(
@@ -182,10 +205,15 @@ class Serving:
             )
         elif current[0] != snap.version and current[0] in self._rejected:
             error = self._rejected[current[0]][1]
+            still = (  # a database's older version has no tables of its own any more
+                f"Its tables replaced those of version {snap.version}, still served with its "
+                "spec: what changed shows as errors until metrics.yml matches it."
+                if isinstance(self.store, PublishedVersions)
+                else f"Still serving the previous snapshot, {snap.version}."
+            )
             found.append(
                 Problem(
-                    f"The newest snapshot {current[0]} cannot be served",
-                    [_short(error), f"Still serving the previous snapshot, {snap.version}."],
+                    f"The newest snapshot {current[0]} cannot be served", [_short(error), still]
                 )
             )
         live_error = self._live_spec_error(snap)
@@ -220,10 +248,28 @@ class Serving:
             for _, warehouse in self._open:
                 warehouse.close()
             self._open.clear()
+            if isinstance(self.store, PublishedVersions):
+                self.store.close()
 
     # -- internals ---------------------------------------------------------------------------
     def _served(self) -> Snapshot | None:
         return self._open[-1][0] if self._open else None
+
+    def _current(self, served: Snapshot | None) -> tuple[str, object] | None:
+        """The store's current version. A database that cannot be reached keeps the served
+        snapshot (its queries say why they fail; the banner says it too) and raises only
+        when nothing is served yet."""
+        try:
+            current = self.store.current()
+        except WarehouseError as exc:
+            if served is None:
+                raise
+            if self._unreachable is None:
+                logger.error("the warehouse cannot be reached: %s", exc)  # once per outage
+            self._unreachable = exc
+            return None
+        self._unreachable = None
+        return current
 
     def _wants(self, version: str, served: Snapshot) -> bool:
         """Whether CURRENT's `version` should replace the served snapshot (and is worth a try)."""
@@ -411,7 +457,16 @@ def check_spec(settings: Settings) -> None:
         serving.snapshot()
     except NoSnapshotError:
         live_spec(settings.metrics, None)  # nothing published: the file alone must be valid
-    except SnapshotError:
-        pass  # nothing servable; the pages say why and serve the next good publish
+    except (SnapshotError, WarehouseError):
+        pass  # nothing servable (or the database is down); the pages say why
     finally:
         serving.close()
+
+
+def serving_store(settings: Settings) -> SnapshotStore | PublishedVersions:
+    """Where the web side finds what to serve: the DuckDB serving snapshots, or with engine =
+    postgres the versions published into the database (ValueError: a wrong engine setting)."""
+    engine = settings.warehouse_engine()
+    if engine.name == "postgres":
+        return PublishedVersions(engine.url, shown=engine.shown, secrets=engine.secrets)
+    return SnapshotStore(settings.serving_dir)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from dashboard.paths import shown
 from metric_layer.errors import SpecError, SpecIssue
 from metric_layer.loader import parse_spec
 from metric_layer.spec import Spec
-from warehouse import SnapshotStore
 
 Columns = dict[str, dict[str, str]]
 LIVE = "live"  # ServedSpec.origin: the metrics.yml on disk
@@ -41,7 +41,13 @@ def live_spec(metrics: Path, columns: Columns | None) -> Spec:
     return parse_spec(text, shown(metrics), columns)
 
 
-def resolve_spec(metrics: Path, store: SnapshotStore, version: str, columns: Columns) -> ServedSpec:
+class SpecTexts(Protocol):
+    """Where the spec published with a version is kept (SnapshotStore, PostgresPublished)."""
+
+    def spec_text(self, version: str) -> str | None: ...
+
+
+def resolve_spec(metrics: Path, store: SpecTexts, version: str, columns: Columns) -> ServedSpec:
     """The live spec if valid, else the one published with `version`; raises the live SpecError
     when neither validates against the snapshot's `columns`."""
     try:

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
+from metric_layer.dialects import render
 from metric_layer.errors import QueryError
-from metric_layer.expressions import DIALECT
 from metric_layer.query import DimensionFilter
 from metric_layer.relation import ModelRelation
 from metric_layer.semantics import Semantics
@@ -27,10 +27,11 @@ def column_values_sql(
     sem: Semantics,
     column_types: dict[str, dict[str, str]] | None,
     filters: Sequence[DimensionFilter] = (),
+    dialect: str = "duckdb",
 ) -> str:
     """SELECT the distinct non-null values of text `column` over every model `metric` counts,
     sorted, at most VALUES_SHOWN + 1 (one more tells the caller the list was cut); only of the
-    rows `filters` keep (a row-level scope's, on dimensions of those models)."""
+    rows `filters` keep (a row-level scope's, on dimensions of those models); for `dialect`."""
     kinds = filter_columns(metric, sem, column_types)
     if kinds.get(column) != "text":
         texts = sorted(c for c, k in kinds.items() if k == "text")
@@ -59,4 +60,4 @@ def column_values_sql(
         .order_by(exp.column("value", quoted=True))
         .limit(VALUES_SHOWN + 1)
     )
-    return query.sql(dialect=DIALECT)
+    return render(query, dialect)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
+from metric_layer.dialects import render
 from metric_layer.query import DimensionFilter
 from metric_layer.relation import BASE, ModelRelation, col
 from metric_layer.semantics import Semantics
@@ -49,9 +50,11 @@ def data_span_sql(
     column_types: dict[str, dict[str, str]],
     metric: str,
     filters: Sequence[DimensionFilter] = (),
+    dialect: str = "duckdb",
 ) -> list[str]:
     """One `SELECT min(day), max(day)` per timed model `metric` counts (names from the spec only),
-    over the rows `filters` keep (a row-level scope's: dimensions every such model has)."""
+    over the rows `filters` keep (a row-level scope's: dimensions every such model has), written
+    for `dialect`."""
     out = []
     for model in fact_models(sem, metric):
         if sem.models[model].time is None or sem.models[model].table not in column_types:
@@ -69,5 +72,5 @@ def data_span_sql(
         select = exp.select(first, last)
         if filters:
             select = select.where(*[rel.filter(f) for f in filters])
-        out.append(rel.from_clause(select).sql(dialect="duckdb"))
+        out.append(render(rel.from_clause(select), dialect))
     return out

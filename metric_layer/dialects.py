@@ -18,6 +18,14 @@ the DuckDB text stays what it was:
 - generate_series of DATEs (the days of a cumulative metric): PostgreSQL has no DATE variant and
   picks its TIMESTAMPTZ one, stepping through the session's zone (in Pacific/Apia it skips
   2011-12-30); a series of TIMESTAMPs steps through plain calendar days;
+- avg: DuckDB's is a DOUBLE; PostgreSQL's of integers or NUMERIC is NUMERIC, which a metric
+  frame would read as an exact decimal: the average is cast to DOUBLE PRECISION (computed exactly,
+  then rounded once);
+- round: DuckDB's result keeps its argument's type (a DOUBLE stays a DOUBLE, an integer an
+  integer), PostgreSQL's round(NUMERIC) is NUMERIC whatever went in: the rewrite is
+  `CASE WHEN FALSE THEN x ELSE round(CAST(x AS NUMERIC), n) END`, whose type PostgreSQL resolves
+  from x's (double precision for a DOUBLE; NUMERIC for integers and DECIMALs) and whose value is
+  the rounded one (the first branch is never taken);
 - approximate percentiles: PostgreSQL has no approximate quantile; the metric is refused.
 
 Spark's rewrites live in spark_sql.py (its docstring lists them).
@@ -31,6 +39,7 @@ from metric_layer.errors import QueryError
 
 DIALECTS = ("duckdb", "postgres", "spark")
 METRIC_META = "metric"  # meta key naming the metric a node computes, for errors on rendering
+DOUBLE = exp.DataType.build("DOUBLE")
 
 
 def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
@@ -61,7 +70,17 @@ def _for_postgres(tree: exp.Expression) -> exp.Expression:
     kinds = (exp.ArgMin, exp.ArgMax, exp.DateTrunc, exp.Round, exp.GenerateSeries)
     for node in reversed(list(tree.find_all(*kinds))):
         node.replace(_postgres_node(node))
+    for node in list(tree.find_all(exp.Avg)):
+        _as_double(node)
     return tree
+
+
+def _as_double(node: exp.Avg) -> None:
+    """avg(...) [FILTER (...)] [OVER (...)] as a DOUBLE PRECISION, as DuckDB's avg is."""
+    outer: exp.Expression = node
+    while isinstance(outer.parent, exp.Filter | exp.Window) and outer.parent.this is outer:
+        outer = outer.parent
+    outer.replace(exp.cast(outer.copy(), DOUBLE))
 
 
 def _postgres_node(node: exp.Expression) -> exp.Expression:
@@ -98,10 +117,13 @@ def _is_date(value: exp.Expression) -> bool:
     return isinstance(value, exp.Cast) and value.to.is_type("date")
 
 
-def _round(node: exp.Round) -> exp.Round:
-    """round on NUMERIC: PostgreSQL's round(double) takes no digits and rounds halves to even."""
-    node.set("this", exp.cast(node.this, exp.DataType.build("DECIMAL")))
-    return node
+def _round(node: exp.Round) -> exp.Expression:
+    """round on NUMERIC (PostgreSQL's round(double) takes no digits and rounds halves to even),
+    typed as its argument is, as DuckDB's round is (the module's docstring)."""
+    value = node.this.copy()
+    rounded = node.copy()
+    rounded.set("this", exp.cast(value.copy(), exp.DataType.build("DECIMAL")))
+    return exp.Case(ifs=[exp.If(this=exp.false(), true=value)], default=rounded)
 
 
 def _not_null(value: exp.Expression) -> exp.Expression:

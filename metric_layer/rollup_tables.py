@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from metric_layer.compiler import Compiler
+from metric_layer.dialects import render
 from metric_layer.periods import Window, period_start
 from metric_layer.query import MetricQuery
 from metric_layer.relation import ModelRelation, col, date_lit, ident
@@ -241,8 +242,13 @@ def in_days(day: exp.Expression, days: frozenset[date]) -> exp.Expression:
     return exp.In(this=day, expressions=[date_lit(d) for d in sorted(days)])
 
 
-def _create(table: str, select: exp.Expression, kind: str = "TABLE") -> str:
-    return exp.Create(this=exp.to_table(table), kind=kind, expression=select).sql(dialect="duckdb")
+def _create(
+    table: str, select: exp.Expression, kind: str = "TABLE", dialect: str = "duckdb"
+) -> str:
+    """CREATE TABLE (or VIEW) `table` AS `select`, written for `dialect` (PostgreSQL's rollups:
+    warehouse/pg_rollups.py)."""
+    tree = exp.Create(this=exp.to_table(table), kind=kind, expression=select)
+    return tree.sql(dialect="duckdb") if dialect == "duckdb" else render(tree, dialect)
 
 
 def existing_tables(tx) -> dict[str, str]:

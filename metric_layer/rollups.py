@@ -49,6 +49,12 @@ STALE = "spec changed since the rollups were built — run `northstar rollups bu
 NEVER_BUILT = "no rollups built — run `northstar rollups build`"
 OLD_FORMAT = "the rollups were built by an older Northstar — run `northstar rollups build`"
 MANIFEST_COLUMNS = ("table_name", "definition", "as_of", "first_day", "has_rows")
+# The kinds of rollup units each engine builds (None: all); on another engine the other kinds'
+# reads go to the raw tables (warehouse/pg_rollups.py builds PostgreSQL's, docs/scale-out.md).
+ENGINE_ROLLUP_KINDS: dict[str, tuple[str, ...] | None] = {
+    "duckdb": None,
+    "postgres": ("daily", "entity_days"),
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ def open_planner(
     column_types: dict[str, dict[str, str]],
     read_rows: Callable[[str], list[tuple]],
     semantics: Semantics | None = None,
+    engine: str = "duckdb",
 ) -> tuple[RollupPlanner | None, str | None]:
     """The planner over a warehouse's rollups, or (None, why no rollup can be used)."""
     manifest = column_types.get(MANIFEST)
@@ -71,7 +78,7 @@ def open_planner(
     if "definition" not in manifest:
         return None, OLD_FORMAT
     rows = read_rows(f"SELECT {', '.join(MANIFEST_COLUMNS)} FROM {MANIFEST}")
-    return RollupPlanner.load(spec, rows, column_types, semantics), None
+    return RollupPlanner.load(spec, rows, column_types, semantics, engine), None
 
 
 @dataclass(frozen=True)
@@ -84,6 +91,8 @@ class RollupPlanner:
     coverage: tuple[tuple[str, date], ...] = ()  # (metric, first day) of materialized results
     stale: frozenset[str] = frozenset()  # built from another definition (or not built yet)
     empty: frozenset[str] = frozenset()  # current, but there were no rows to build them from
+    elsewhere: frozenset[str] = frozenset()  # of a kind this engine does not build
+    engine: str = "duckdb"
 
     @classmethod
     def load(
@@ -92,12 +101,17 @@ class RollupPlanner:
         rows: list[tuple],
         column_types: dict[str, dict[str, str]],
         semantics: Semantics | None = None,
+        engine: str = "duckdb",
     ) -> RollupPlanner:
         """rows: rollup.manifest as MANIFEST_COLUMNS; only tables whose hash matches are used."""
         recorded = {r[0]: r for r in rows}
-        tables, stale, empty, today_bound = set(), set(), set(), []
+        tables, stale, empty, today_bound, elsewhere = set(), set(), set(), [], set()
         coverage: list[tuple[str, date]] = []
+        kinds = ENGINE_ROLLUP_KINDS.get(engine)
         for unit in rollup_units(spec, semantics or Semantics(spec), column_types):
+            if kinds is not None and unit.kind not in kinds:
+                elsewhere.update(unit.tables)
+                continue
             current = [recorded.get(t) for t in unit.tables]
             if any(r is None or r[1] != unit.definition for r in current):
                 stale.update(unit.tables)
@@ -119,9 +133,18 @@ class RollupPlanner:
             coverage=tuple(coverage),
             stale=frozenset(stale),
             empty=frozenset(empty),
+            elsewhere=frozenset(elsewhere),
+            engine=engine,
         )
 
     def _unusable(self, table: str) -> Declined:
+        if table in self.elsewhere:
+            kinds = ENGINE_ROLLUP_KINDS.get(self.engine) or ()
+            built = " and ".join(k.replace("_days", "-day") for k in kinds)
+            return Declined(
+                f"on {self.engine} only {built} rollups are built: {table} is DuckDB-only, "
+                "so this reads the raw tables"
+            )
         if table in self.empty:
             return Declined(f"{table} had no rows when the rollups were built")
         return Declined(STALE)

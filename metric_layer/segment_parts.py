@@ -29,6 +29,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from metric_layer.bounds import MAX_ROWS, check_rows
+from metric_layer.dialects import render
 from metric_layer.distinct_segments import SET, SIDE, distinct_statement
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter
@@ -113,7 +114,7 @@ def segment_parts(
     for source in _sources(service, definitions, needed, raw_only=condition is not None):
         for group in groups:
             select = _statement(service, source, group, dims, sets, list(filters), condition)
-            texts.append(select.sql(dialect="duckdb"))
+            texts.append(render(select, service.dialect))
             result = service.warehouse.arrow(texts[-1], max_rows=MAX_ROWS)
             check_rows(result.num_rows)
             _split(result, source, [i for i, _ in group], dims, sets, values)

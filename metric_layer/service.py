@@ -1,7 +1,8 @@
 """The metric service: the one door through which the CLI and the dashboard get numbers.
 
-It owns a Warehouse (the only DuckDB handle) and a validated Spec; callers ask for a MetricQuery
-and get a MetricFrame. Nothing above this layer sees SQL except as text to show users.
+It owns a warehouse (DuckDB's, or another engine's: warehouse/engines.py) and a validated Spec;
+callers ask for a MetricQuery and get a MetricFrame. Every statement is written for the warehouse's
+`dialect`. Nothing above this layer sees SQL except as text to show users.
 
 `scoped(scope)` gives the same service limited to a row-level scope (scope.py): every entry point
 below — queries, SQL shown, plans, filter-picker values, data spans, and the segment reads of
@@ -34,24 +35,30 @@ from metric_layer.query import DimensionFilter, MetricFrame, MetricQuery
 from metric_layer.query_checks import check_metric
 from metric_layer.query_plan import QueryPlan
 from metric_layer.retention_sql import retention_offsets
-from metric_layer.rollups import RollupPlanner, open_planner
+from metric_layer.rollups import ENGINE_ROLLUP_KINDS, NEVER_BUILT, RollupPlanner, open_planner
 from metric_layer.routes import Route, route_of
 from metric_layer.scope import Scope, visible_spec
 from metric_layer.semantics import Semantics
 from metric_layer.spec import ConversionMetric, RetentionMetric, Spec, zero_when_empty
 from metric_layer.statements import plan_statements
 from metric_layer.value_types import ValueType, value_type
-from warehouse import Warehouse
+from warehouse.engines import WarehouseReader
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 ANSWERS_KEPT = 256  # answers one service remembers (see remember)
+# Rollups are built by the ingest worker in DuckDB, and by the publish in PostgreSQL (some kinds
+# only: rollups.ENGINE_ROLLUP_KINDS); other engines read raw tables (docs/scale-out.md).
+NO_ROLLUPS_ON = "rollups are built in DuckDB only: on {engine} every query reads the raw tables"
+NOT_PUBLISHED = (
+    "no rollups published to {engine} — the next `northstar ingest` builds them with its publish"
+)
 
 
 class MetricService:
     def __init__(
         self,
-        warehouse: Warehouse,
+        warehouse: WarehouseReader,
         spec: Spec,
         *,
         clock: Clock | None = None,
@@ -67,11 +74,16 @@ class MetricService:
         self._clock = clock or (lambda: datetime.now(ZoneInfo(spec.time_zone)))
         self.column_types = warehouse.table_columns()
         self.semantics = Semantics(spec)
+        self.dialect = warehouse.dialect  # every statement is written for the warehouse's engine
         self._planner, self._no_rollups = None, "rollups are turned off for this service"
-        if use_rollups:
+        if self.dialect not in ENGINE_ROLLUP_KINDS:
+            self._no_rollups = NO_ROLLUPS_ON.format(engine=self.dialect)
+        elif use_rollups:
             self._planner, self._no_rollups = open_planner(
-                spec, self.column_types, warehouse.rows, self.semantics
+                spec, self.column_types, warehouse.rows, self.semantics, self.dialect
             )
+            if self.dialect != "duckdb" and self._no_rollups == NEVER_BUILT:
+                self._no_rollups = NOT_PUBLISHED.format(engine=self.dialect)
 
         self._compiled = compile_cache or CompileCache()
         planner = self._planner
@@ -82,10 +94,9 @@ class MetricService:
             planner.built_for if planner else None,
             planner.coverage if planner else None,
         )
-        # Only a read-only warehouse (a published snapshot, a file opened read-only) keeps its
-        # rows while this service lives: DuckDB lets no writer in while it is open.
-        read_only = getattr(warehouse, "read_only", False)
-        self._answers = CompileCache(ANSWERS_KEPT) if read_only else None
+        # Only a frozen warehouse (a published snapshot, a DuckDB file opened read-only) keeps its
+        # rows while this service lives; a PostgreSQL database may change under it.
+        self._answers = CompileCache(ANSWERS_KEPT) if warehouse.frozen else None
         self.scope: Scope | None = None  # row-level scope (scoped()); None: every row
         self.shown_spec = spec  # the spec as this service's user sees it (scope.visible_spec)
         self._unscoped = self
@@ -173,7 +184,8 @@ class MetricService:
         return self._answers.get_or_make((self._fingerprint, *key), make)
 
     def sql(self, metric: str, query: MetricQuery) -> str:
-        return self.compiler().compile(metric, query, self.today(query.as_of)).sql(pretty=True)
+        compiled = self.compiler().compile(metric, query, self.today(query.as_of))
+        return compiled.sql(pretty=True, dialect=self.dialect)
 
     def plan(self, metric: str, query: MetricQuery | None = None) -> Route:
         """Whether `query` (default: `metric` by week over the default range) reads rollups or raw
@@ -200,7 +212,7 @@ class MetricService:
         lo = hi = today
         key = (self._fingerprint, "statements", query, today)
         statements = self._compiled.get_or_make(
-            key, lambda: plan_statements(compiler, query, today)
+            key, lambda: plan_statements(compiler, query, today, self.dialect)
         )
         for statement in statements:
             lo, hi = statement.lo, statement.hi
@@ -258,7 +270,9 @@ class MetricService:
         was cut at VALUES_SHOWN), of the scope's rows only; QueryError for a name that is no text
         column of those rows."""
         filters = self.scope_filters((metric,))
-        sql = column_values_sql(metric, column, self.semantics, self.column_types, filters)
+        sql = column_values_sql(
+            metric, column, self.semantics, self.column_types, filters, self.dialect
+        )
         key = ("column_values", self._fingerprint, sql)
         rows = self._compiled.get_or_make(key, lambda: self.warehouse.rows(sql))
         return [str(r[0]) for r in rows[:VALUES_SHOWN]], len(rows) > VALUES_SHOWN
@@ -266,7 +280,10 @@ class MetricService:
     def _scan_span(self, metric: str) -> tuple[date, date] | None:
         firsts, lasts = [], []
         filters = self.scope_filters((metric,))
-        for sql in data_span_sql(self.spec, self.semantics, self.column_types, metric, filters):
+        spans = data_span_sql(
+            self.spec, self.semantics, self.column_types, metric, filters, self.dialect
+        )
+        for sql in spans:
             first, last = self.warehouse.rows(sql)[0]
             if first is not None:
                 firsts.append(pd.Timestamp(first).date())

@@ -29,6 +29,8 @@ class WarehouseLocked(WarehouseError):
 class Warehouse:
     """A DuckDB database file (or in-memory database when path is None)."""
 
+    dialect = "duckdb"  # the SQL the metric layer writes for it (metric_layer/dialects.py)
+
     def __init__(
         self,
         path: str | Path | None = None,
@@ -65,6 +67,12 @@ class Warehouse:
                 "read-write; the web app should open the published serving snapshot instead."
             ) from exc
         self._lock = threading.Lock()
+
+    @property
+    def frozen(self) -> bool:
+        """Whether its rows stay as they are while it is open: read-only, DuckDB lets no writer
+        in (the metric service then remembers answers)."""
+        return self.read_only
 
     # -- reading -----------------------------------------------------------------------------
     def frame(
@@ -117,6 +125,12 @@ class Warehouse:
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         with self._cursor() as cur:
             return cur.execute(sql, params or []).fetchall()
+
+    def batches(self, sql: str, batch_rows: int = 100_000) -> Iterator[pa.RecordBatch]:
+        """Run one SELECT and hand its rows over as Arrow batches of up to `batch_rows`, without
+        holding the whole result in memory (publishing a large table to another engine)."""
+        with self._cursor() as cur:
+            yield from cur.sql(sql).to_arrow_reader(batch_rows)
 
     def table_columns(self) -> dict[str, dict[str, str]]:
         """{"schema.table": {column: duckdb type}} for every table and view."""

@@ -10,9 +10,16 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from warehouse.connection import Transaction, Warehouse
+
+
+class Rows(Protocol):
+    """Anything that runs a SELECT: a DuckDB warehouse, or the PostgreSQL one."""
+
+    def rows(self, sql: str, params: Any = None) -> list[tuple]: ...
+
 
 _DDL = [
     "CREATE SCHEMA IF NOT EXISTS meta",
@@ -137,8 +144,9 @@ def log_finished(
     )
 
 
-def source_status(warehouse: Warehouse) -> list[dict[str, Any]]:
-    """Per source and table: the last attempt and the last successful load."""
+def source_status(warehouse: Rows) -> list[dict[str, Any]]:
+    """Per source and table: the last attempt and the last successful load. The SQL reads the
+    same on DuckDB and PostgreSQL, where meta.loads is published (warehouse/pg_publish.py)."""
     cols = ["source", "table", "last_status", "last_started", "last_error", "last_ok", "last_rows"]
     rows = warehouse.rows(
         """
@@ -147,10 +155,10 @@ def source_status(warehouse: Warehouse) -> list[dict[str, Any]]:
             FROM meta.loads
         ), ok AS (
             SELECT source, "table", max(finished) AS last_ok FROM meta.loads
-            WHERE status = 'ok' GROUP BY ALL
+            WHERE status = 'ok' GROUP BY source, "table"
         )
-        SELECT r.source, r."table", r.status, epoch(r.started),
-               r.error, epoch(ok.last_ok), r.rows
+        SELECT r.source, r."table", r.status, extract(epoch FROM r.started),
+               r.error, extract(epoch FROM ok.last_ok), r.rows
         FROM ranked r LEFT JOIN ok USING (source, "table")
         WHERE r.n = 1 ORDER BY r.source, r."table"
         """
@@ -159,8 +167,8 @@ def source_status(warehouse: Warehouse) -> list[dict[str, Any]]:
     for row in rows:
         item = dict(zip(cols, row, strict=True))
         for key in ("last_started", "last_ok"):
-            if item[key] is not None:
-                item[key] = datetime.fromtimestamp(item[key], UTC)
+            if item[key] is not None:  # a double on DuckDB, a numeric on PostgreSQL
+                item[key] = datetime.fromtimestamp(float(item[key]), UTC)
         out.append(item)
     return out
 

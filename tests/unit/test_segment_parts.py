@@ -304,10 +304,10 @@ def test_unknown_dimension_is_refused_with_the_metric_s_dimensions(small_service
 
 
 class _Counting:
-    """A read-only warehouse that counts the statements it runs."""
+    """A read-only (frozen: a snapshot's) warehouse that counts the statements it runs."""
 
     def __init__(self, warehouse: Warehouse) -> None:
-        self._wh, self.read_only, self.statements = warehouse, True, 0
+        self._wh, self.read_only, self.frozen, self.statements = warehouse, True, True, 0
 
     def arrow(self, *args, **kwargs):
         self.statements += 1
