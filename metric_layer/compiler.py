@@ -19,7 +19,8 @@ from metric_layer.active_window import active_from_activity
 from metric_layer.compare_sql import compared
 from metric_layer.conversion_sql import conversion_value
 from metric_layer.cumulative_sql import cumulative_value
-from metric_layer.dialects import METRIC_META, render
+from metric_layer.dialects import render
+from metric_layer.errors import METRIC_META
 from metric_layer.expressions import and_texts, parse_formula, shift_of
 from metric_layer.fused import fused_select
 from metric_layer.periods import Offset, Window

@@ -35,10 +35,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from metric_layer.errors import QueryError
+from metric_layer.errors import METRIC_META, QueryError
 
 DIALECTS = ("duckdb", "postgres", "spark")
-METRIC_META = "metric"  # meta key naming the metric a node computes, for errors on rendering
 DOUBLE = exp.DataType.build("DOUBLE")
 
 
@@ -50,7 +49,7 @@ def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) 
         # Quoted names: a metric or dimension called `user` or `order` is a reserved word there.
         return _for_postgres(tree).sql(dialect="postgres", pretty=pretty, identify=True)
     if dialect == "spark":
-        from metric_layer.spark_sql import render_spark  # it imports METRIC_META from here
+        from metric_layer.spark_sql import render_spark
 
         return render_spark(tree, pretty=pretty)
     raise QueryError(

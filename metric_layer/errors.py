@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The meta key naming the metric a sqlglot node computes, so a dialect that cannot write the node
+# (dialects.py, spark_sql.py) names the metric in its QueryError.
+METRIC_META = "metric"
+
 
 @dataclass(frozen=True)
 class SpecIssue:

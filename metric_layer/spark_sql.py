@@ -34,8 +34,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 from sqlglot.generators.spark import SparkGenerator
 
-from metric_layer.dialects import METRIC_META
-from metric_layer.errors import QueryError
+from metric_layer.errors import METRIC_META, QueryError
 from metric_layer.relation import TIMEZONE_ARG
 
 

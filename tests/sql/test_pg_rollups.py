@@ -96,7 +96,9 @@ def test_kinds_postgres_does_not_build_read_raw_and_the_plan_says_so(published, 
     query = _query(_case(small_data, "month", "total"), ("d1_retention",))
     route = rollups.plan("d1_retention", query)
     assert route.source == "raw"
-    assert any("on postgres only daily and entity-day rollups are built" in r for r in route.reasons)
+    assert any(
+        "on postgres only daily and entity-day rollups are built" in r for r in route.reasons
+    )
 
 
 def test_the_publish_recorded_its_rollups_in_schema_rollup(published):
