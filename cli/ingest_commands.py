@@ -18,6 +18,7 @@ from cli.output import FAILED, USAGE, console, fail, say
 from cli.rollup_commands import no_spec_note, rollup_hook
 from connectors import ConnectorError, SourceConfigError, TableOutcome, load_sources, run_ingest
 from connectors.freshness import source_states
+from metric_layer.engine_rollups import plan_from_text
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError, WarehouseLocked
 from warehouse.engines import WarehouseReader, open_engine
@@ -70,6 +71,7 @@ def ingest(
                 after_load=hook,
                 config=config,
                 derived_stale=hook.stale if hook else None,
+                plan_rollups=plan_from_text,
             )
         except (WarehouseError, ValueError) as exc:
             hint = (
@@ -150,6 +152,7 @@ def worker() -> None:
         config,
         after_load=hook,
         derived_stale=hook.stale if hook else None,
+        plan_rollups=plan_from_text,
         after_publish=alerts.after_publish,
         periodic=alerts.jobs,
     )

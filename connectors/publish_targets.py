@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from metric_layer.loader import parse_spec
 from settings import EngineChoice
 from warehouse import SnapshotStore, Warehouse, WarehouseError
 from warehouse.ingest_meta import last_change
 from warehouse.pg_copy import PostgresPublishError
 from warehouse.pg_publish import PostgresPublisher
+from warehouse.rollup_plan import RollupPlan
+
+# spec text, the raw tables' columns → the engine's rollups (metric_layer/engine_rollups.py); the
+# CLI hands it in, as connectors do not read metric definitions.
+PlanRollups = Callable[[str, dict[str, dict[str, str]]], RollupPlan]
 
 
 class SnapshotTarget:
@@ -64,10 +68,14 @@ class PostgresTarget:
     errors: tuple[type[Exception], ...] = (WarehouseError,)
 
     def __init__(
-        self, engine: EngineChoice, on_step: Callable[[str, str], None] | None = None
+        self,
+        engine: EngineChoice,
+        on_step: Callable[[str, str], None] | None = None,
+        plan_rollups: PlanRollups | None = None,
     ) -> None:
         self.engine = engine
         self.on_step = on_step
+        self.plan_rollups = plan_rollups
         self._publisher: PostgresPublisher | None = None
 
     @property
@@ -93,10 +101,10 @@ class PostgresTarget:
         changed = last_change(warehouse)
         try:
             # The hook checked spec_text against these tables: the publish builds its rollups.
-            spec = None
-            if spec_text is not None:
-                spec = parse_spec(spec_text, "metrics.yml", warehouse.table_columns())
-            return self.publisher.publish(warehouse, spec_text, changed, spec=spec).version
+            plan = None
+            if spec_text is not None and self.plan_rollups is not None:
+                plan = self.plan_rollups(spec_text, warehouse.table_columns())
+            return self.publisher.publish(warehouse, spec_text, changed, rollups=plan).version
         finally:
             warehouse.close()
             if self._publisher is not None:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from connectors import files, http, sql
 from connectors.config import FilesSource, HttpEndpoint, HttpSource, Source, SqlSource, SqlTable
 from connectors.errors import ConnectorError
-from connectors.publish_targets import PostgresTarget, SnapshotTarget
+from connectors.publish_targets import PlanRollups, PostgresTarget, SnapshotTarget
 from connectors.sources_file import SourcesConfig, load_sources
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse
@@ -82,13 +82,14 @@ def run_ingest(
     config: SourcesConfig | None = None,
     publish: bool = True,
     derived_stale: DerivedStale | None = None,
+    plan_rollups: PlanRollups | None = None,
 ) -> IngestReport:
     """Load one source (or all), then run after_load and publish a snapshot if data changed
     (or derived_stale says the derived tables need a rebuild)."""
     config = config or load_sources(settings.sources, environ)
     chosen = [config.get(source)] if source else list(config.sources)
     report = IngestReport(run_id=uuid.uuid4().hex)
-    target = publish_target(settings) if publish else None
+    target = publish_target(settings, plan_rollups=plan_rollups) if publish else None
     warehouse = Warehouse(settings.warehouse)
     try:
         ensure_meta(warehouse)
@@ -118,12 +119,15 @@ def run_ingest(
     return report
 
 
-def publish_target(settings: Settings, on_step=None) -> SnapshotTarget | PostgresTarget:
+def publish_target(
+    settings: Settings, on_step=None, plan_rollups: PlanRollups | None = None
+) -> SnapshotTarget | PostgresTarget:
     """Where this run publishes: a serving snapshot, or the PostgreSQL database (engine =
-    postgres; `on_step` hears its progress). ValueError when the engine setting is wrong."""
+    postgres; `on_step` hears its progress, `plan_rollups` plans the rollups it builds there).
+    ValueError when the engine setting is wrong."""
     engine = settings.warehouse_engine()
     if engine.name == "postgres":
-        return PostgresTarget(engine, on_step)
+        return PostgresTarget(engine, on_step, plan_rollups)
     return SnapshotTarget(SnapshotStore(settings.serving_dir), settings.warehouse)
 
 

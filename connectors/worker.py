@@ -22,6 +22,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.config import Source
+from connectors.publish_targets import PlanRollups
 from connectors.run import AfterLoad, DerivedStale, run_ingest
 from connectors.sources_file import SourcesConfig
 from cron_schedule import crontab_trigger
@@ -57,6 +58,7 @@ def ingest_job(
     environ: Mapping[str, str] | None = None,
     derived_stale: DerivedStale | None = None,
     after_publish: AfterPublish | None = None,
+    plan_rollups: PlanRollups | None = None,
 ) -> None:
     """One tick for one source: load it; rebuild derived tables (rollups) that data or
     definitions made stale, even when no rows came; publish when anything changed; then, when
@@ -69,6 +71,7 @@ def ingest_job(
             config=config,
             environ=environ,
             derived_stale=derived_stale,
+            plan_rollups=plan_rollups,
         )
     except Exception as exc:  # the scheduler must outlive any one source
         # One redacted line: a traceback would carry the unredacted message (and the URL).
@@ -100,6 +103,7 @@ def build_scheduler(
     derived_stale: DerivedStale | None = None,
     after_publish: AfterPublish | None = None,
     periodic: Sequence[PeriodicJob] = (),
+    plan_rollups: PlanRollups | None = None,
 ) -> BaseScheduler:
     scheduler = scheduler_class(
         executors={"default": ThreadPoolExecutor(max_workers=1)},
@@ -114,7 +118,11 @@ def build_scheduler(
             ingest_job,
             trigger,
             args=[settings, config, source.name, after_load],
-            kwargs={"derived_stale": derived_stale, "after_publish": after_publish},
+            kwargs={
+                "derived_stale": derived_stale,
+                "after_publish": after_publish,
+                "plan_rollups": plan_rollups,
+            },
             id=f"ingest:{source.name}",
             name=f"ingest {source.name}",
             misfire_grace_time=max(1, int(every)),  # a run missed by up to one interval still runs

@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 import psycopg
 
@@ -51,9 +50,7 @@ from warehouse.pg_copy import (
 from warehouse.pg_published import META_SCHEMA, PublishRecord, current_record
 from warehouse.pg_rollups import ROLLUP_SCHEMA, replace_rollups
 from warehouse.postgres import PostgresWarehouse
-
-if TYPE_CHECKING:
-    from metric_layer.spec import Spec
+from warehouse.rollup_plan import RollupPlan
 
 PUBLISHED: dict[str, tuple[str, ...] | None] = {"raw": None, "meta": ("loads",)}  # None: all
 LOCK_KEY = 7_346_581_120_016  # pg_advisory_lock key of "a Northstar publish in this database"
@@ -121,14 +118,14 @@ class PostgresPublisher:
         source: Warehouse,
         spec_text: str | None = None,
         last_change: datetime | None = None,
-        spec: Spec | None = None,
+        rollups: RollupPlan | None = None,
     ) -> Published:
         """Publish `source`'s raw tables and meta.loads as a new version and return it.
         `spec_text` (the validated metrics.yml) and `last_change` (ingest_meta.last_change of
         `source`) are recorded with it. PostgresPublishError says why not; the live tables are
-        then as they were. With `spec`, schema `rollup` is rebuilt for it in the same
-        transaction (warehouse/pg_rollups.py); without, a `rollup` schema left is dropped (its
-        tables would answer from the old rows)."""
+        then as they were. With `rollups` (metric_layer/engine_rollups.py's plan for the spec),
+        schema `rollup` is rebuilt by it in the same transaction (warehouse/pg_rollups.py);
+        without, a `rollup` schema left is dropped (its tables would answer from the old rows)."""
         try:
             prints = [fingerprint(source, s, t, cols) for s, t, cols in _source_tables(source)]
             conn = self._database.connect()
@@ -137,7 +134,7 @@ class PostgresPublisher:
         try:
             self._take_lock(conn)
             self._sweep(conn)
-            return self._publish(conn, source, prints, spec_text, last_change, spec)
+            return self._publish(conn, source, prints, spec_text, last_change, rollups)
         except psycopg.Error as exc:
             raise self._failed(exc) from None
         except PostgresPublishError:
@@ -162,7 +159,7 @@ class PostgresPublisher:
         prints: list[TableFingerprint],
         spec_text: str | None,
         last_change: datetime | None,
-        spec: Spec | None,
+        plan: RollupPlan | None,
     ) -> Published:
         owned = [*PUBLISHED, ROLLUP_SCHEMA]
         live = {(s, t) for s, t in conn.execute(_RELATIONS, [owned]).fetchall()}
@@ -197,8 +194,8 @@ class PostgresPublisher:
             for schema, next_name in staging.items():
                 self._swap(conn, schema, next_name, schema in existing, tag)
             # Over the `raw` just swapped in; the live rollup tables were locked with it.
-            rollups = replace_rollups(conn, spec, source.table_columns(), tag)
-            if spec is not None:
+            rollups = replace_rollups(conn, plan, tag)
+            if plan is not None:
                 self._on_step("rollups", f"{len(rollups)} tables")
             self._record(conn, version, prints, copied, kept, spec_text, last_change, rollups)
         self._on_step("swapped", version)

@@ -1,35 +1,21 @@
 """Rollups in PostgreSQL (engine = postgres): built by the publish, inside its transaction.
 
-warehouse/pg_publish.py calls build_rollups right after it has swapped the new `raw` in, before
+warehouse/pg_publish.py calls replace_rollups right after it has swapped the new `raw` in, before
 COMMIT: the statements read `raw.*` as readers will see it, and schema `rollup` is replaced whole
 in the same transaction, so a reader sees the rollups of the version it reads or none, and a
-publish that fails leaves the rollups as they were.
-
-Built here: the kinds in metric_layer.rollups.ENGINE_ROLLUP_KINDS["postgres"] — the daily tables
-per model (additive metrics re-aggregate them at any grain, breakdown and filter) and the
-entity-day tables of distinct-count and active metrics. Their SQL is rollup_tables.UnitBuilder's,
-the same trees as DuckDB's, written for PostgreSQL by metric_layer/dialects.render (days in the
-spec's zone whatever the session's). Cohorts and materialized results stay DuckDB-only: the
-service reads the raw tables for them and its plan says so.
+publish that fails leaves the rollups as they were. What to build, and its SQL written for
+PostgreSQL, is the metric layer's plan (metric_layer/engine_rollups.py → rollup_plan.RollupPlan).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 import psycopg
-from sqlglot import exp
 
-from metric_layer.rollup_tables import UnitBuilder, _create
-from metric_layer.rollup_units import MANIFEST, SCHEMA, rollup_units
-from metric_layer.rollups import ENGINE_ROLLUP_KINDS
-from metric_layer.semantics import Semantics
-from metric_layer.spec import Spec
 from warehouse.pg_copy import ident, qualified
+from warehouse.rollup_plan import RollupPlan
 
-KINDS = ENGINE_ROLLUP_KINDS["postgres"] or ()
-ROLLUP_SCHEMA = SCHEMA
+ROLLUP_SCHEMA = "rollup"  # metric_layer/rollup_units.SCHEMA: the schema the planner reads
+MANIFEST = f"{ROLLUP_SCHEMA}.manifest"
 # The manifest rollup.py's planner reads (rollups.MANIFEST_COLUMNS), as rollup_build.py's.
 _MANIFEST_DDL = (
     f"CREATE TABLE {MANIFEST} (table_name text, unit text, definition text, data_version text, "
@@ -42,49 +28,26 @@ WHERE n.nspname = %s AND c.relkind IN ('r', 'v', 'p')
 """
 
 
-def build_rollups(
-    conn: psycopg.Connection,
-    spec: Spec,
-    types: dict[str, dict[str, str]],
-    as_of: date | None = None,
-) -> list[str]:
-    """Create schema `rollup` with the spec's daily and entity-day tables and their manifest;
-    returns the tables built. `types`: the raw tables' columns (the DuckDB warehouse's, which the
-    publish gave the PostgreSQL tables). Runs in the caller's transaction."""
-    sem = Semantics(spec)
-    as_of = as_of or datetime.now(ZoneInfo(spec.time_zone)).date()
-    builder = UnitBuilder(None, spec, sem, types, as_of)  # the SELECTs only: no DuckDB handle
-    conn.execute(f"CREATE SCHEMA {ident(SCHEMA)}")
+def build_rollups(conn: psycopg.Connection, plan: RollupPlan) -> list[str]:
+    """Create schema `rollup` with the plan's tables and views and their manifest; returns the
+    tables built. Runs in the caller's transaction."""
+    conn.execute(f"CREATE SCHEMA {ident(ROLLUP_SCHEMA)}")
     conn.execute(_MANIFEST_DDL)
-    built: list[str] = []
-    for unit in rollup_units(spec, sem, types):
-        if unit.kind not in KINDS:
-            continue
-        if unit.kind == "daily":
-            statements = [(t, s, "TABLE") for t, s in builder.daily_selects(unit.subject)]
-        elif unit.view_of is not None:  # DAU, WAU and MAU read the same rows: built once
-            statements = [(unit.tables[0], exp.select("*").from_(unit.view_of), "VIEW")]
-        else:
-            select = builder.entity_days_select(spec.metric(unit.subject))
-            statements = [(unit.tables[0], select, "TABLE")]
-        for table, select, kind in statements:
-            conn.execute(_create(table, select, kind, dialect="postgres"))
-            if kind == "TABLE":
-                # Without statistics the planner guesses row counts of a fresh table.
-                conn.execute(f"ANALYZE {qualified(*table.split('.', 1))}")
-        for table in unit.tables:
-            conn.execute(
-                f"INSERT INTO {MANIFEST} VALUES (%s, %s, %s, '', %s, NULL, TRUE, now())",
-                [table, unit.label, unit.definition, as_of],
-            )
-            built.append(table)
-    return built
+    for statement in plan.statements:
+        conn.execute(statement.sql)
+        if statement.kind == "TABLE":
+            # Without statistics the planner guesses row counts of a fresh table.
+            conn.execute(f"ANALYZE {qualified(*statement.table.split('.', 1))}")
+    for row in plan.manifest:
+        conn.execute(
+            f"INSERT INTO {MANIFEST} VALUES (%s, %s, %s, '', %s, NULL, TRUE, now())",
+            [row.table, row.unit, row.definition, plan.as_of],
+        )
+    return [row.table for row in plan.manifest]
 
 
-def replace_rollups(
-    conn: psycopg.Connection, spec: Spec | None, types: dict[str, dict[str, str]], tag: str
-) -> list[str]:
-    """Replace schema `rollup` by `spec`'s rollups (none without a spec: rollups of older rows
+def replace_rollups(conn: psycopg.Connection, plan: RollupPlan | None, tag: str) -> list[str]:
+    """Replace schema `rollup` by the plan's rollups (none without a plan: rollups of older rows
     must not outlive them); the tables built. Runs in the publish's transaction."""
     old = f"{ROLLUP_SCHEMA}__old_{tag}"
     had = conn.execute(
@@ -92,7 +55,7 @@ def replace_rollups(
     ).fetchone()
     if had:
         conn.execute(f"ALTER SCHEMA {ident(ROLLUP_SCHEMA)} RENAME TO {ident(old)}")
-    built = build_rollups(conn, spec, types) if spec is not None else []
+    built = build_rollups(conn, plan) if plan is not None else []
     if had:
         drop_rollups(conn, old)
     return built

@@ -19,6 +19,7 @@ import pandas as pd
 import psycopg
 import pytest
 
+from metric_layer.engine_rollups import plan_rollups
 from metric_layer.loader import parse_spec
 from tests.pg_publish_support import fresh_database, reset, schemas, table_rows
 from warehouse import Warehouse
@@ -101,10 +102,11 @@ metrics:
 
 def publish(url: str, path: Path, *, rollups: bool = False, **kwargs) -> object:
     with Warehouse(path, read_only=True) as wh:
-        spec = parse_spec(SHOP_SPEC, "shop.yml", wh.table_columns()) if rollups else None
+        types = wh.table_columns()
+        plan = plan_rollups(parse_spec(SHOP_SPEC, "shop.yml", types), types) if rollups else None
         publisher = PostgresPublisher(url, **kwargs)
         try:
-            return publisher.publish(wh, spec_text="metrics: []", spec=spec)
+            return publisher.publish(wh, spec_text="metrics: []", rollups=plan)
         finally:
             publisher.close()
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
+from metric_layer.engine_rollups import plan_rollups
 from metric_layer.service import MetricService
 from tests.conftest import NOW, build_warehouse
 from tests.engine_shops import PG_ZONE
@@ -49,7 +50,9 @@ def published(small_data):
     with fresh_database() as url:
         publisher = PostgresPublisher(url + ZONED)
         try:
-            publisher.publish(source, "conformance", spec=spec)
+            publisher.publish(
+                source, "conformance", rollups=plan_rollups(spec, source.table_columns())
+            )
         finally:
             publisher.close()
         source.close()

@@ -33,16 +33,6 @@ BANNED = {
     "reviews": {"duckdb", "dashboard", "connectors", "dash", "flask", "plotly", "auth"},
 }
 
-# Known debt, named so it cannot grow unseen (issue 16, stop 22): the PostgreSQL publish plans its
-# rollups with the metric layer from inside warehouse/ and connectors/. The plan (statements for
-# the engine) should come from the CLI's after-load hook, as DuckDB's rollups do; until then these
-# three modules, and only these, may import metric_layer.
-KNOWN_DEBT = {
-    "connectors/publish_targets.py": {"metric_layer"},
-    "warehouse/pg_publish.py": {"metric_layer"},  # a type only (TYPE_CHECKING)
-    "warehouse/pg_rollups.py": {"metric_layer"},
-}
-
 # dashboard modules the report must not import: pages and components are Dash layouts.
 REPORT_BANNED_MODULES = ("dashboard.pages", "dashboard.components", "dashboard.server")
 
@@ -61,9 +51,7 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("package", sorted(BANNED))
 def test_package_respects_boundaries(package: str) -> None:
     offenders = {
-        str(path.relative_to(ROOT)): sorted(
-            _imports(path) & BANNED[package] - KNOWN_DEBT.get(str(path.relative_to(ROOT)), set())
-        )
+        str(path.relative_to(ROOT)): sorted(_imports(path) & BANNED[package])
         for path in (ROOT / package).rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}

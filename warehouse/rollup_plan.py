@@ -1,0 +1,36 @@
+"""Rollups for another engine, as statements: what the metric layer plans and the publish runs.
+
+The metric layer writes each rollup's SELECT for the engine's dialect (metric_layer/
+engine_rollups.py); the engine's publish (warehouse/pg_rollups.py) creates them inside its
+transaction. This module is the hand-over between the two, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class RollupStatement:
+    """CREATE TABLE|VIEW <table> AS …, written for the engine."""
+
+    table: str  # schema-qualified, e.g. rollup.orders__daily
+    kind: str  # "TABLE" or "VIEW"
+    sql: str
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    """One row of the rollup manifest the service's planner reads."""
+
+    table: str
+    unit: str
+    definition: str
+
+
+@dataclass(frozen=True)
+class RollupPlan:
+    statements: tuple[RollupStatement, ...]
+    manifest: tuple[ManifestRow, ...]
+    as_of: date
