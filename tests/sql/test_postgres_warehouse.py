@@ -3,6 +3,7 @@ Arrow results typed as DuckDB's are, bounded reads, read-only sessions, masked e
 
 from __future__ import annotations
 
+import math
 import threading
 import uuid
 from datetime import UTC, date, datetime
@@ -13,7 +14,8 @@ import pytest
 
 from tests.app_db_support import pg_user
 from warehouse import Warehouse, WarehouseError
-from warehouse.postgres import PostgresWarehouse, duckdb_type_name
+from warehouse.engines import open_engine
+from warehouse.postgres import PostgresWarehouse, _decimal_array, duckdb_type_name
 
 pytestmark = [pytest.mark.db, pytest.mark.xdist_group("postgres_warehouse")]
 SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
@@ -174,3 +176,61 @@ def test_a_database_that_cannot_be_reached_says_which_and_what_to_check(url):
     missing = url.rsplit("/", 1)[0] + "/northstar_missing_db"
     with pytest.raises(WarehouseError, match=r"cannot connect.*northstar_missing_db.*engine_url"):
         PostgresWarehouse(missing, shown=missing)
+
+
+def test_open_engine_opens_postgres_read_only_under_its_shown_name(url):
+    wh = open_engine("postgres", url, shown="postgresql://u:***@h/db", secrets=["hunter22"])
+    try:
+        assert isinstance(wh, PostgresWarehouse) and wh.read_only is True
+        assert repr(wh) == "PostgresWarehouse('postgresql://u:***@h/db', read_only=True)"
+        assert wh.rows("SELECT 2 + 3") == [(5,)]
+        with pytest.raises(WarehouseError, match="read-only"):
+            wh.rows("CREATE TABLE raw.sneaky (x int)")
+        with pytest.raises(WarehouseError) as caught:
+            wh.rows("SELECT 'hunter22'::int")  # the secret it was given is masked
+        assert "hunter22" not in str(caught.value) and "***" in str(caught.value)
+    finally:
+        wh.close()
+
+
+def test_open_engine_refuses_an_engine_it_does_not_open_by_url():
+    with pytest.raises(WarehouseError) as caught:
+        open_engine("spark", "sc://nowhere")
+    message = str(caught.value)
+    assert "'spark'" in message and "duckdb, postgres" in message
+    assert "NORTHSTAR_WAREHOUSE" in message  # where the DuckDB file is named instead
+    with pytest.raises(WarehouseError, match="'duckdb'"):
+        open_engine("duckdb", "warehouse.duckdb")  # the file is opened through its snapshots
+
+
+def test_decimals_take_the_largest_scale_among_the_values():
+    got = _decimal_array([Decimal("1.5"), None, Decimal("2.125"), Decimal("-3")])
+    assert got.type == pa.decimal128(38, 3)
+    assert got.to_pylist() == [Decimal("1.500"), None, Decimal("2.125"), Decimal("-3.000")]
+    whole = _decimal_array([Decimal(28), Decimal("1E+2")])  # integers (and 100 as 1E+2): scale 0
+    assert whole.type == pa.decimal128(38, 0) and whole.to_pylist() == [28, 100]
+    nothing = _decimal_array([None, None])
+    assert nothing.type == pa.decimal128(38, 0) and nothing.to_pylist() == [None, None]
+
+
+def test_nan_or_infinity_make_the_column_a_double():
+    got = _decimal_array([Decimal("1.25"), None, Decimal("NaN")])
+    assert got.type == pa.float64()
+    first, missing, nan = got.to_pylist()
+    assert first == 1.25 and missing is None and math.isnan(nan)
+    inf = _decimal_array([Decimal("-Infinity"), Decimal(2)])
+    assert inf.type == pa.float64() and inf.to_pylist() == [-math.inf, 2.0]
+
+
+def test_decimals_past_38_digits_widen_to_256_bits():
+    # 37 whole digits and 1 decimal: 38 digits, the most decimal128 holds
+    edge = Decimal("1" * 37 + ".5")
+    fits = _decimal_array([edge])
+    assert fits.type == pa.decimal128(38, 1) and fits.to_pylist() == [edge]
+    # 30 whole digits and 9 decimals: 39 digits (30 - 9 would fit, 30 + 9 does not)
+    wide = Decimal("9" * 30 + "." + "1" * 9)
+    got = _decimal_array([wide, None, Decimal("0.5")])
+    assert got.type == pa.decimal256(76, 9)
+    assert got.to_pylist() == [wide, None, Decimal("0.500000000")]
+    huge = Decimal("1" * 39)  # 39 whole digits at scale 0: past decimal128 too
+    assert _decimal_array([huge]).type == pa.decimal256(76, 0)
