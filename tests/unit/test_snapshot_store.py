@@ -15,10 +15,11 @@ from cli.rollup_commands import rollup_hook
 from connectors import run_ingest
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse, WarehouseError
-from warehouse.snapshots import SnapshotError
+from warehouse.snapshots import SnapshotError, _reason
 
 SPEC = Path(__file__).parents[1] / "fixtures" / "small_spec.yml"
 PER_VERSION = [".duckdb", ".metrics.yml", ".segments.json", ".lock"]
+DAMAGED = "it is not a valid DuckDB database file (damaged, or not a snapshot)"
 
 
 def warehouse_file(folder: Path) -> Path:
@@ -46,9 +47,9 @@ def test_publish_writes_the_spec_beside_the_snapshot_and_prunes_it_with_it(tmp_p
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        (b"", "not a valid DuckDB database file"),
-        (b"garbage" * 500, "not a valid DuckDB database file"),
-        (None, "holds no tables"),
+        (b"", DAMAGED),
+        (b"garbage" * 500, DAMAGED),
+        (None, "it holds no tables"),
     ],
     ids=["empty file", "garbage", "no tables"],
 )
@@ -63,7 +64,7 @@ def test_open_snapshot_refuses_what_cannot_be_served(tmp_path, content, reason):
         path.write_bytes(content)
     with pytest.raises(SnapshotError) as caught:
         store.validate(version)
-    assert reason in caught.value.reason
+    assert caught.value.reason == reason  # the engine's own words replaced by what to know
     assert str(tmp_path) not in caught.value.reason and version in str(caught.value)
     assert "nother process" not in str(caught.value)
 
@@ -146,3 +147,22 @@ def test_versions_published_across_a_second_boundary_sort_in_publish_order(tmp_p
     before, after = store.publish(file), store.publish(file)
     assert before.endswith("-999999999") and after.endswith("-000000001")
     assert store.versions()[:2] == [after, before]
+
+
+def test_a_held_snapshot_is_reported_as_held_not_as_the_engine_words_it():
+    held = WarehouseError('IO Error: Could not set lock on file "/srv/s/v1.duckdb": Conflicting')
+    assert _reason(held, Path("/srv/s/v1.duckdb")) == "another process holds it read-write"
+
+
+def test_other_reasons_name_the_file_but_not_its_directory(tmp_path, monkeypatch):
+    folder = tmp_path / "serving"
+    folder.mkdir()
+    path = folder / "v1.duckdb"
+    failed = WarehouseError(f"cannot open warehouse v1.duckdb: IO Error: short read in {path}.")
+    assert _reason(failed, path) == "IO Error: short read in v1.duckdb"
+    # the same file reached by a relative path: its directory is left out in each spelling
+    monkeypatch.chdir(tmp_path)
+    relative = Path("serving") / "v1.duckdb"
+    for spelled in (str(path), "serving/v1.duckdb"):
+        failed = WarehouseError(f"IO Error: cannot read {spelled}!")
+        assert _reason(failed, relative) == "IO Error: cannot read v1.duckdb"
