@@ -160,9 +160,12 @@ def test_other_reasons_name_the_file_but_not_its_directory(tmp_path, monkeypatch
     path = folder / "v1.duckdb"
     failed = WarehouseError(f"cannot open warehouse v1.duckdb: IO Error: short read in {path}.")
     assert _reason(failed, path) == "IO Error: short read in v1.duckdb"
-    # the same file reached by a relative path: its directory is left out in each spelling
+    # reached by a relative path through a link, the directory is left out in each spelling
+    # the engine may use: resolved, absolute through the link, or as given
+    (tmp_path / "current").symlink_to(folder)
     monkeypatch.chdir(tmp_path)
-    relative = Path("serving") / "v1.duckdb"
-    for spelled in (str(path), "serving/v1.duckdb"):
+    relative = Path("current") / "v1.duckdb"
+    resolved = folder.resolve() / "v1.duckdb"
+    for spelled in (str(resolved), str(tmp_path / "current" / "v1.duckdb"), "current/v1.duckdb"):
         failed = WarehouseError(f"IO Error: cannot read {spelled}!")
         assert _reason(failed, relative) == "IO Error: cannot read v1.duckdb"
