@@ -234,3 +234,26 @@ def test_decimals_past_38_digits_widen_to_256_bits():
     assert got.to_pylist() == [wide, None, Decimal("0.500000000")]
     huge = Decimal("1" * 39)  # 39 whole digits at scale 0: past decimal128 too
     assert _decimal_array([huge]).type == pa.decimal256(76, 0)
+
+
+def test_the_server_s_reason_reaches_the_message(url):
+    missing = url.rsplit("/", 1)[0] + "/northstar_missing_db"
+    with pytest.raises(WarehouseError) as caught:
+        PostgresWarehouse(missing)  # nothing shown: the reason alone names the database
+    message = str(caught.value)
+    assert message.startswith("cannot connect to the PostgreSQL warehouse")
+    assert 'database "northstar_missing_db" does not exist' in message
+    assert "NORTHSTAR_ENGINE_URL" in message
+
+
+def test_connections_are_autocommit_bounded_and_read_only_when_asked(url):
+    with PostgresWarehouse(url, connect_timeout=7) as wh:
+        conn = wh.connect()
+        try:
+            assert conn.autocommit is True  # no transaction left open between reads
+            assert conn.info.get_parameters()["connect_timeout"] == "7"
+            assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("on",)
+        finally:
+            conn.close()
+    with PostgresWarehouse(url, read_only=False) as wh, wh.connect() as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone() == ("off",)
