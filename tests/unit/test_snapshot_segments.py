@@ -410,3 +410,21 @@ def test_the_writers_own_schemas_are_not_published(tmp_path):
     assert "raw.orders" in tables and "raw.small" in tables
     assert not [t for t in tables if t.startswith("_rollup_state.")]
     assert "_rollup_state.hours" not in manifest(store, version).tables
+
+
+def test_an_exclusive_lease_creates_its_lock_file_and_refuses_a_second_holder(tmp_path):
+    from warehouse.leases import Lease
+
+    lock = tmp_path / "v1.lock"
+    old = os.umask(0o022)
+    try:
+        first = Lease.exclusive_now(lock)
+    finally:
+        os.umask(old)
+    assert first is not None
+    assert lock.stat().st_mode & 0o777 == 0o644  # readable by the serving processes, no more
+    assert Lease.exclusive_now(lock) is None  # held: never waits, says so
+    first.release()
+    again = Lease.exclusive_now(lock)  # released: the lock is free again
+    assert again is not None
+    again.release()
