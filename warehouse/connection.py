@@ -159,7 +159,16 @@ class Warehouse:
             cur = self._con.cursor()
             cur.begin()
             try:
-                yield Transaction(cur)
+                tx = Transaction(cur)
+                yield tx
+                if tx.failed is not None:
+                    # DuckDB aborts a transaction at its first error and its COMMIT then rolls
+                    # back without a word: a caller that caught the error must not believe the
+                    # statements before it were written.
+                    raise WarehouseError(
+                        f"a statement of this transaction failed ({tx.failed}), so none of it "
+                        "was written; fix the statement, or run it outside the transaction"
+                    )
                 cur.commit()
             except BaseException:
                 cur.rollback()
@@ -207,18 +216,24 @@ class Transaction:
 
     def __init__(self, cursor: duckdb.DuckDBPyConnection) -> None:
         self._cur = cursor
+        self.failed: str | None = None  # the first error: the transaction can only roll back
 
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> None:
         try:
             self._cur.execute(sql, params or [])
         except duckdb.Error as exc:
-            raise WarehouseError(str(exc)) from exc
+            raise self._error(exc) from exc
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         try:
             return self._cur.execute(sql, params or []).fetchall()
         except duckdb.Error as exc:
-            raise WarehouseError(str(exc)) from exc
+            raise self._error(exc) from exc
+
+    def _error(self, exc: duckdb.Error) -> WarehouseError:
+        message = str(exc)
+        self.failed = self.failed or message.splitlines()[0]
+        return WarehouseError(message)
 
     def replace_table(self, qualified: str, data: pa.Table | pd.DataFrame) -> None:
         schema, table = _split(qualified)
