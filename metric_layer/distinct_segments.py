@@ -85,11 +85,14 @@ def distinct_statement(
             exp.alias_(exp.cast(exp.Sum(this=col("__v")), "DOUBLE"), "__v0"),
             exp.alias_(exp.Sum(this=col("__p")), "__n0"),
         )
-        .from_(both.subquery("counted"))
-        .group_by(*[k.copy() for k in out_keys])
+        .from_(both.subquery("counted"), copy=False)
+        .group_by(*[k.copy() for k in out_keys], copy=False)
     )
     for name, body in ctes.items():
-        select = select.with_(name, as_=body, materialized=name in MATERIALIZED | {"few"})
+        # copy=False: each with_ would copy the statement so far (the dup CTE is large)
+        select = select.with_(
+            name, as_=body, materialized=name in MATERIALIZED | {"few"}, copy=False
+        )
     return select
 
 
@@ -142,11 +145,12 @@ def _earlier_rows_sharing(dims, chunks, flags) -> exp.Select:
         total = bits[0]
         for bit in bits[1:]:
             total = exp.Add(this=total, expression=bit)
-        select = select.select(exp.alias_(exp.func("BIT_OR", total), flag))
+        select = select.select(exp.alias_(exp.func("BIT_OR", total), flag), copy=False)
+    # copy=False: the builders would copy the sum of bits, which is large, at every step
     return (
-        select.from_(exp.to_table("few").as_("i"))
-        .join(exp.to_table("few").as_("j"), on=pair, join_type="inner")
-        .group_by(col(ID, "i"))
+        select.from_(exp.to_table("few").as_("i"), copy=False)
+        .join(exp.to_table("few").as_("j"), on=pair, join_type="inner", copy=False)
+        .group_by(col(ID, "i"), copy=False)
     )
 
 
