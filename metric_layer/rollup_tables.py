@@ -133,7 +133,9 @@ class UnitBuilder:
             entity.as_("entity"),
             *[rel.dimension(d).as_(ident(d)) for d in dims],
         ).distinct()
-        return rel.from_clause(select.where(*conds))
+        # Stored in day order: a range read (root cause, a week's actives) then skips the row
+        # groups outside it by their min/max day instead of scanning the whole table.
+        return rel.from_clause(select.where(*conds)).order_by(exp.Literal.number(1), copy=False)
 
     def cohorts_select(self, metric: RetentionMetric, lo: date, hi: date) -> exp.Select:
         """Cohort size and retained count per cohort day in [lo, hi] and every dimension:
