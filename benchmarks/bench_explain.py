@@ -83,6 +83,12 @@ def main() -> None:
         "--metrics", help="comma-separated metrics of QUESTIONS to ask (default: all of them)"
     )
     parser.add_argument("--no-tree", action="store_true", help="skip the whole-tree timing")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        help="time this demo warehouse as it is (read only; its rollups must be current for the "
+        "day its data ends) instead of building one at --scale",
+    )
     args = parser.parse_args()
     if args.metrics:
         unknown = set(args.metrics.split(",")) - set(QUESTIONS)
@@ -90,6 +96,9 @@ def main() -> None:
             parser.error(f"unknown metrics {sorted(unknown)}; choose from {sorted(QUESTIONS)}")
         for name in set(QUESTIONS) - set(args.metrics.split(",")):
             del QUESTIONS[name]
+    if args.warehouse:
+        run_on(args.warehouse, args)
+        return
     folder = ROOT / "benchmarks" / "output" / args.scale
     folder.mkdir(parents=True, exist_ok=True)
     settings = Settings(
@@ -106,6 +115,26 @@ def main() -> None:
         )
     bring_rollups_up_to_date(args.scale, settings)
     run(args.scale, settings, max(5, args.runs), max(5, args.per_set_runs), not args.no_tree)
+
+
+def run_on(path: Path, args) -> None:
+    """The same questions over a warehouse built elsewhere (e.g. `northstar demo build --scale
+    10M`, whose data ends on its build day): the last full week before that day."""
+    global END, AS_OF, WEEK, PREVIOUS, FOUR_WEEKS
+    if not path.is_file():
+        raise SystemExit(f"no warehouse file {path}: build one with `northstar demo build`")
+    with Warehouse(path, read_only=True) as warehouse:
+        # The day its rollups were built for ("today" in the spec's zone at the build)
+        AS_OF = warehouse.rows("SELECT max(as_of) FROM rollup.manifest")[0][0]
+        spec = load_spec(ROOT / "metrics.yml", warehouse.table_columns())
+        if AS_OF is None or rollups_stale(warehouse, spec, AS_OF):
+            raise SystemExit(f"{path}: rollups are not current; run `northstar rollups build`")
+    END = AS_OF - timedelta(days=(AS_OF.weekday() + 1) % 7 or 7)  # the last Sunday before it
+    WEEK = (END - timedelta(days=6), END)
+    PREVIOUS = (END - timedelta(days=13), END - timedelta(days=7))
+    FOUR_WEEKS = (END - timedelta(days=34), END - timedelta(days=7))
+    settings = Settings(metrics=ROOT / "metrics.yml", warehouse=path)
+    run(path.name, settings, max(5, args.runs), max(5, args.per_set_runs), not args.no_tree)
 
 
 def bring_rollups_up_to_date(scale: str, settings: Settings) -> None:
