@@ -92,10 +92,18 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
+# On a callback's refusal here (signed out, screen revoked…) the open page can no longer be
+# drawn: dashboard/assets/reload_when_refused.js reloads it, and the page's own request then
+# gets the sign-in redirect or the message. A role or CSRF refusal (dash_error) is not marked:
+# the page stays and shows it.
+RELOAD_HEADER = "X-Northstar-Reload"
+
+
 def refuse(why: Refusal, mode: str = "") -> Response:
     if request.path == UPDATE_PATH or request.path.startswith(DASH_INTERNALS):
         response = jsonify(error=why.title, message=why.text)
         response.status_code = why.status
+        response.headers[RELOAD_HEADER] = "1"
         return response
     if why.status == 401 and mode != PROXY and request.method == "GET":
         target = request.full_path if request.query_string else request.path

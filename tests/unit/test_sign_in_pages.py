@@ -21,6 +21,7 @@ from sqlalchemy import select
 from appdb import AppDb, AuditEntry, audit
 from auth import current_principal, require_role
 from auth.accounts import add_user
+from auth.gate import RELOAD_HEADER
 from auth.screens import add_screen, revoke_screen
 from settings import Settings
 
@@ -139,20 +140,24 @@ def test_every_callback_is_refused_without_a_session(dash_app) -> None:  # type:
     client.get("/login")  # a session with a CSRF token but nobody signed in
     token = {"X-CSRFToken": client.get_cookie("_csrf_token").value}
     for headers in ({}, token):
-        statuses = {
-            output: client.post(UPDATE, json=body, headers=headers).status_code
+        answers = {
+            output: client.post(UPDATE, json=body, headers=headers)
             for output, body in callback_payloads(dash_app).items()
         }
-        assert {o: s for o, s in statuses.items() if s != 401} == {}
+        assert {o: a.status_code for o, a in answers.items() if a.status_code != 401} == {}
+        # The open page reloads (assets/reload_when_refused.js) and meets the sign-in page.
+        assert {o for o, a in answers.items() if a.headers.get(RELOAD_HEADER) != "1"} == set()
 
 
 def test_every_callback_needs_the_csrf_token(dash_app) -> None:  # type: ignore[no-untyped-def]
     client = signed_in(dash_app, "vera")
-    statuses = {
-        output: client.post(UPDATE, json=body).status_code
+    answers = {
+        output: client.post(UPDATE, json=body)
         for output, body in callback_payloads(dash_app).items()
     }
-    assert {o: s for o, s in statuses.items() if s != 400} == {}
+    assert {o: a.status_code for o, a in answers.items() if a.status_code != 400} == {}
+    # Still signed in: the page stays and shows the refusal instead of reloading.
+    assert {o for o, a in answers.items() if RELOAD_HEADER in a.headers} == set()
 
 
 def test_a_signed_in_viewer_reads_every_page(dash_app) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +184,7 @@ def test_a_viewers_write_is_refused_with_and_without_the_token(dash_app, db: App
     viewer = signed_in(dash_app, "vera")
     assert viewer.post(UPDATE, json=body).status_code == 400
     refused = viewer.post(UPDATE, json=body, headers=csrf_header(viewer))
-    assert refused.status_code == 403
+    assert refused.status_code == 403 and RELOAD_HEADER not in refused.headers
     assert "editor" in json.loads(refused.get_data(as_text=True))["message"]
     editor = signed_in(dash_app, "eddie")
     assert editor.post(UPDATE, json=body).status_code == 400
@@ -249,7 +254,7 @@ def test_a_screen_link_shows_review_mode_until_revoked(dash_app, db: AppDb) -> N
 
     revoke_screen(db, screen.id, by="test")
     slide = tv.post(UPDATE, json=_review_body(payloads["review-slide.children"]), headers=headers)
-    assert slide.status_code == 403
+    assert slide.status_code == 403 and slide.headers.get(RELOAD_HEADER) == "1"
     page = tv.get("/review")
     assert page.status_code == 403 and "revoked" in page.get_data(as_text=True)
     tv.delete_cookie("northstar_session")
