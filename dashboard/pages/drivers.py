@@ -16,6 +16,7 @@ from typing import Any
 
 import dash
 import dash_mantine_components as dmc
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -27,6 +28,7 @@ from dashboard.components.address_error import address_error
 from dashboard.components.filter_builder import filter_label
 from dashboard.components.segment_panel import segments_panel
 from dashboard.components.states import failure_state, guarded, guarded_outputs, loading
+from dashboard.conditions import query_parts
 from dashboard.explanations import explanation
 from dashboard.explorer_filters import filter_columns_of
 from dashboard.serving import serving
@@ -260,10 +262,7 @@ def render_leadlag(data: object) -> Any:
     if not candidates:
         return None
     end = current.end
-    start = end - timedelta(weeks=LEADLAG_WEEKS)
-    query = MetricQuery((name, *candidates), "week", start, end, as_of=view.as_of)
-    frame = serving().frame(query).frame
-    frame = frame[~frame["is_partial"]]
+    frame, notes = _weekly_series(view, (name, *candidates), end - timedelta(weeks=LEADLAG_WEEKS))
     results = [
         lead_lag(frame[name], frame[c], names=(_title(spec, name), _title(spec, c)))
         for c in candidates
@@ -290,6 +289,7 @@ def render_leadlag(data: object) -> Any:
         [
             dmc.Title("Which driver leads?", order=3),
             dmc.Stack([dmc.Text(r.verdict("week")) for r in results], gap=2, mb="sm"),
+            *[dmc.Text(note, c="dimmed", size="sm") for note in notes],
             dcc.Graph(figure=figure, config={"displayModeBar": False}),
             dmc.Text(
                 "Correlation is not causation: an A/B test that moves the driver shows whether it "
@@ -342,6 +342,33 @@ def _drivers_panel(d: WhyDisplay, view: DriversView, spec: Any) -> Any:
             )
         )
     return dmc.Paper(parts, p="md", withBorder=True, mb="md")
+
+
+def _weekly_series(view: DriversView, names: tuple[str, ...], start: date):
+    """Whole weeks of each metric from `start` to the view's end, each with the view's filters it
+    can take (one query per set of filters), and a note where a metric cannot take one."""
+    assert view.current is not None
+    by_filters: dict[tuple, list[str]] = {}
+    for name in names:
+        by_filters.setdefault(descend(view, name).filters, []).append(name)
+    frames, notes = [], []
+    for filters, group in by_filters.items():
+        kept, where = query_parts(filters)
+        query = MetricQuery(
+            tuple(group),
+            "week",
+            start,
+            view.current.end,
+            filters=kept,
+            where=where,
+            as_of=view.as_of,
+        )
+        frame = serving().frame(query).frame
+        frames.append(frame[~frame["is_partial"]].set_index("period")[group])
+        left = [filter_label(f) for f in view.filters if f not in filters]
+        if left:
+            notes.append(f"{', '.join(group)}: without {', '.join(left)} (it cannot take it)")
+    return pd.concat(frames, axis=1, join="inner").reset_index(), notes
 
 
 def descend(view: DriversView, metric: str) -> DriversView:
