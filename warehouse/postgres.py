@@ -97,7 +97,7 @@ class PostgresWarehouse:
         that must never reach a message (the password, what ${VAR} references resolved to)."""
         self._url = url
         self.read_only = read_only
-        self.shown = shown or "the PostgreSQL warehouse"
+        self.shown = shown or _without_password(url)
         self._secrets = tuple(secrets)
         self._timeout = connect_timeout
         self._idle: list[psycopg.Connection] = []
@@ -277,3 +277,15 @@ def _scale(value: Decimal) -> int:
 def _whole_digits(value: Decimal) -> int:
     _, digits, exponent = value.as_tuple()
     return max(0, len(digits) + int(exponent))
+
+
+def _without_password(url: str) -> str:
+    """The URL as a message may print it when the caller gave none: user, host, port and
+    database, never the password (nor any other parameter, which may hold one)."""
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "(an unreadable URL)"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{parts.get('host', '')}{port}/{parts.get('dbname', '')}"

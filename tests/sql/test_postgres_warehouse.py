@@ -15,7 +15,12 @@ import pytest
 from tests.app_db_support import pg_user
 from warehouse import Warehouse, WarehouseError
 from warehouse.engines import open_engine
-from warehouse.postgres import PostgresWarehouse, _decimal_array, duckdb_type_name
+from warehouse.postgres import (
+    PostgresWarehouse,
+    _decimal_array,
+    _without_password,
+    duckdb_type_name,
+)
 
 pytestmark = [pytest.mark.db, pytest.mark.xdist_group("postgres_warehouse")]
 SERVER = "postgresql://{user}@127.0.0.1:5432/{db}"
@@ -241,9 +246,20 @@ def test_the_server_s_reason_reaches_the_message(url):
     with pytest.raises(WarehouseError) as caught:
         PostgresWarehouse(missing)  # nothing shown: the reason alone names the database
     message = str(caught.value)
-    assert message.startswith("cannot connect to the PostgreSQL warehouse")
+    # Named once, by its address without any password (it said "the PostgreSQL warehouse" twice)
+    assert message.startswith("cannot connect to the PostgreSQL warehouse postgresql://")
+    assert message.count("PostgreSQL warehouse") == 1 and "/northstar_missing_db:" in message
     assert 'database "northstar_missing_db" does not exist' in message
     assert "NORTHSTAR_ENGINE_URL" in message
+
+
+def test_an_unnamed_url_is_shown_without_its_password():
+    shown = _without_password(
+        "postgresql://bob:hunter22@db.example:6543/shop?password=x2&sslmode=require"
+    )
+    assert shown == "postgresql://bob@db.example:6543/shop"
+    assert _without_password("host=h dbname=d user=u password=hunter22") == "postgresql://u@h/d"
+    assert _without_password("not = a url =") == "(an unreadable URL)"
 
 
 def test_connections_are_autocommit_bounded_and_read_only_when_asked(url):
