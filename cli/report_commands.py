@@ -20,6 +20,7 @@ from report.channels import load_plan
 from report.offline import offline_serving
 from report.pdf import PdfError
 from report.runs import build_week, channels_of, queue_to
+from report.weeks import ReportWeekError, parse_week
 from settings import Settings
 
 DESTINATIONS = ("file", "email", "webhook")
@@ -49,6 +50,11 @@ def report(
         fail(f"--to must be one of {', '.join(DESTINATIONS)}, not {to!r}", USAGE)
     if out is not None and to != "file":
         fail("--out is where --to file writes; email and webhook send the report instead", USAGE)
+    if week is not None:
+        try:  # its spelling first: "no data published" would hide a typo behind another fix
+            parse_week(week)
+        except ReportWeekError as exc:
+            fail(str(exc), USAGE)
     settings = Settings.load()
     db = open_app_db(settings)
     try:

@@ -139,6 +139,14 @@ def test_email_and_webhook_queue_outbox_rows(
     assert "/outbox/" in payload["pdf_path"]  # a copy no later build replaces
 
 
+def test_a_misspelt_week_is_refused_before_looking_for_data(tmp_path: Path) -> None:
+    empty = {"NORTHSTAR_SERVING_DIR": str(tmp_path / "nothing"), "NORTHSTAR_APP_DB": ""}
+    result = run(["--week", "abc"], empty)
+    assert result.exit_code == 2
+    assert "week 'abc' is not an ISO week; write it as YEAR-Wnn" in result.stderr
+    assert "no data published" not in result.stderr
+
+
 def test_a_destination_without_a_channel_says_where_to_add_one(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
