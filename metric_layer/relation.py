@@ -199,14 +199,27 @@ def timezone_call(zone: str, value: exp.Expression, given: str) -> exp.Expressio
 
 
 def filter_condition(target: exp.Expression, f: DimensionFilter) -> exp.Expression:
-    """`target op values` with every value a sqlglot literal (never spliced text)."""
+    """`target op values` with every value a sqlglot literal (never spliced text).
+
+    "Not web" keeps the rows without a platform, as a reader of "everything but web" expects (and
+    Metabase's "is not" does); SQL's `<>` would drop them silently. `:notnull` drops them."""
     values = [exp.convert(v) for v in f.values]
     if not values:
         raise QueryError(f"filter on `{f.dimension}` has no value")
     if f.op in ("in", "not in") or (f.op in ("=", "!=") and len(values) > 1):
         cond: exp.Expression = exp.In(this=target, expressions=values)
-        return exp.not_(cond) if f.op in ("not in", "!=") else cond
-    ops = {"=": exp.EQ, "!=": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+        if f.op in ("not in", "!="):
+            missing = exp.Is(this=target.copy(), expression=exp.Null())
+            return exp.paren(exp.or_(exp.not_(cond), missing))
+        return cond
+    ops = {
+        "=": exp.EQ,
+        "!=": exp.NullSafeNEQ,
+        ">": exp.GT,
+        ">=": exp.GTE,
+        "<": exp.LT,
+        "<=": exp.LTE,
+    }
     return ops[f.op](this=target, expression=values[0])
 
 

@@ -36,6 +36,7 @@ _NODES = (
     exp.Not,
     exp.EQ,
     exp.NEQ,
+    exp.NullSafeNEQ,  # `dimension!=value` keeps rows without a value (relation.filter_condition)
     exp.GT,
     exp.GTE,
     exp.LT,

@@ -350,3 +350,28 @@ def test_what_an_engine_cannot_compute_is_refused_naming_the_metric(shops, engin
         service.query(query)
     with pytest.raises(QueryError, match=message):
         service.sql("p90_approx", query)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("values", [("web",), ("web", "ios")])
+def test_not_a_value_keeps_rows_without_one_on_every_engine(shops, engine, small_data, values):
+    """`platform!=web` is "everything but web": orders with no platform stay (o09), as pandas'
+    `~isin` keeps NaN; one value is IS DISTINCT FROM, several NOT IN … OR IS NULL."""
+    o = small_data.orders
+    day = (o["ordered_at"] + pd.Timedelta(hours=8)).dt.date  # the spec's Asia/Shanghai days
+    paid = o[(o["status"] == "paid") & (day >= small_data.start) & (day <= small_data.end)]
+    kept = paid[~paid["platform"].isin(values)]
+    assert kept["platform"].isna().any()  # the case the rule is about is in the data
+    for op in ("!=", "not in") if len(values) > 1 else ("!=",):
+        f = DimensionFilter("platform", op, values)
+        q = MetricQuery(
+            ("orders", "revenue_exact"),
+            grain="all",
+            start=small_data.start,
+            end=small_data.end,
+            filters=(f,),
+        )
+        row = shops(engine, "small").query(q).frame.iloc[0]
+        assert int(row["orders"]) == len(kept), (engine, op)
+        want = sum(Decimal(str(a)).quantize(CENT) for a in kept["amount"])
+        assert row["revenue_exact"] == want, (engine, op)

@@ -245,10 +245,11 @@ def test_leadlag_json_and_errors(env):
     ("where", "before", "after"),
     [
         # previous week over 50 and not web: o05 80 android, o11 60 ios (o09's NULL platform is
-        # not "not web" in SQL) → 140; this week o14 150 is web → 0
+        # not "not web" in SQL, which the user wrote) → 140; this week o14 150 is web → 0
         (["--where", "amount > 50 AND platform != 'web'"], 140.0, 0.0),
-        # a column typed as a filter, and a dimension filter (`!=` keeps no NULL either)
-        (["--where", "amount>50", "--where", "platform!=web"], 140.0, 0.0),
+        # a column typed as a filter, and a dimension filter: `platform!=web` keeps the rows
+        # without a platform (o09 100) → 240
+        (["--where", "amount>50", "--where", "platform!=web"], 240.0, 0.0),
         (["--where", "amount>50"], 440.0, 150.0),  # o05 80, o06 200, o09 100, o11 60; o14 150
     ],
 )
