@@ -6,11 +6,14 @@
 | NORTHSTAR_METRICS         | metrics.yml             | the metric layer spec                       |
 | NORTHSTAR_SOURCES         | sources.yml             | connector sources                           |
 | NORTHSTAR_WAREHOUSE       | data/warehouse.duckdb   | the read-write warehouse (ingest worker)    |
-| NORTHSTAR_ENGINE          | duckdb                  | the warehouse engine: duckdb or postgres    |
-|                           |                         | (docs/scale-out.md)                         |
+| NORTHSTAR_ENGINE          | duckdb                  | the warehouse engine: duckdb, postgres or   |
+|                           |                         | spark (docs/scale-out.md)                   |
 | NORTHSTAR_ENGINE_URL      | (empty)                 | postgres: postgresql://user@host:5432/db;   |
 |                           |                         | a password only as a ${VAR} reference in    |
-|                           |                         | the file; never printed                     |
+|                           |                         | the file; never printed. spark: local[N]    |
+|                           |                         | (default local[2]) or sc://host:15002       |
+| NORTHSTAR_SPARK_DIR       | data/spark              | spark: the Parquet tables, one folder per   |
+|                           |                         | table (<dir>/raw/orders/…)                  |
 | NORTHSTAR_SERVING_DIR     | data/serving            | published read-only snapshots (web app)     |
 | NORTHSTAR_APP_DB          | sqlite:///data/app.db   | app state (alerts, check-ins, annotations)  |
 | NORTHSTAR_HOST / _PORT    | 127.0.0.1 / 8050        | where `northstar serve` listens             |
@@ -79,6 +82,7 @@ class Settings:
     # postgres, the database at engine_url (${VAR} references expand from the environment).
     engine: str = "duckdb"
     engine_url: str = field(default="", repr=False)  # may hold a password: never printed
+    spark_dir: Path = Path("data/spark")  # engine = spark: its tables as Parquet folders
     serving_dir: Path = Path("data/serving")
     app_db: str = "sqlite:///data/app.db"
     host: str = "127.0.0.1"
@@ -148,11 +152,13 @@ class Settings:
             raise ValueError(
                 f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r} "
                 '(NORTHSTAR_ENGINE / engine); write engine = "postgres" with engine_url = '
-                '"postgresql://user@host:5432/db" to read a PostgreSQL database, or leave it '
-                "out for the DuckDB file"
+                '"postgresql://user@host:5432/db" to read a PostgreSQL database, engine = '
+                '"spark" to read Parquet tables with Spark, or leave it out for the DuckDB file'
             )
         if name == "duckdb":
             return EngineChoice("duckdb", shown=str(self.warehouse))
+        if name == "spark":
+            return self._spark_engine(os.environ if environ is None else environ)
         if not self.engine_url.strip():
             raise ValueError(
                 "engine = postgres needs engine_url (NORTHSTAR_ENGINE_URL / engine_url): write "
@@ -181,6 +187,24 @@ class Settings:
                 "the password as a ${VAR} reference (NORTHSTAR_ENGINE_URL / engine_url)"
             )
         return EngineChoice(name, url, shown, tuple(secrets))
+
+    def _spark_engine(self, environ) -> EngineChoice:  # type: ignore[no-untyped-def]
+        """local[N] in this process (pyspark), or a Spark Connect server (sc://host:port, whose
+        `;token=` is a secret); the tables are Parquet folders under spark_dir."""
+        try:
+            url, values = expand_url(self.engine_url.strip() or "local[2]", environ)
+        except MissingVariable as exc:
+            raise ValueError(f"engine_url (NORTHSTAR_ENGINE_URL / engine_url): {exc}") from None
+        secrets = [v for v in values if v]
+        secrets += [m.group(1) for m in _SPARK_TOKEN.finditer(url)]
+        shown = redact(url, secrets)
+        if not (_SPARK_LOCAL.fullmatch(url) or url.startswith("sc://")):
+            raise ValueError(
+                f"engine = spark needs engine_url local[N] (Spark in this process, e.g. local[2]) "
+                f"or sc://host:15002 (a Spark Connect server), not {shown!r} "
+                "(NORTHSTAR_ENGINE_URL / engine_url)"
+            )
+        return EngineChoice("spark", url, shown, tuple(secrets), str(self.spark_dir))
 
     def duckdb_only(self, what: str) -> None:
         """ValueError when the engine is not duckdb: `what` (building rollups) works on the
@@ -227,7 +251,9 @@ class Settings:
         return replace(self, **cast)
 
 
-ENGINES = ("duckdb", "postgres")
+ENGINES = ("duckdb", "postgres", "spark")
+_SPARK_LOCAL = re.compile(r"local(\[(\d+|\*)\])?")  # as warehouse/spark_session.py reads it
+_SPARK_TOKEN = re.compile(r";token=([^;]+)")  # a Spark Connect URL's credential
 SECRET_PARAMS = ("password", "sslpassword")  # libpq URL parameters that carry a credential
 
 
@@ -241,6 +267,7 @@ class EngineChoice:
     url: str = field(default="", repr=False)
     shown: str = ""
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    directory: str = ""  # spark: where its Parquet tables are
 
 
 def _query_secrets(url: str) -> list[str]:
@@ -252,7 +279,10 @@ def _check_file_url(values: dict[str, object], file: Path) -> None:
     """A settings file is easily committed: a password in its engine_url must be a reference."""
     url = str(values.get("engine_url", ""))
     password = url_password(url)
-    literal = [p for p in (password, *_query_secrets(url)) if p and not ENV_REF.fullmatch(p)]
+    tokens = [m.group(1) for m in _SPARK_TOKEN.finditer(url)]  # a Spark Connect credential
+    literal = [
+        p for p in (password, *_query_secrets(url), *tokens) if p and not ENV_REF.fullmatch(p)
+    ]
     if literal:
         raise ValueError(
             f"engine_url in {file} holds a literal password; write it as a reference "

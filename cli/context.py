@@ -22,7 +22,11 @@ def open_warehouse(settings: Settings) -> tuple[WarehouseReader | None, str | No
     engine = settings.warehouse_engine()
     if engine.name != "duckdb":
         return open_engine(
-            engine.name, engine.url, shown=engine.shown, secrets=engine.secrets
+            engine.name,
+            engine.url,
+            shown=engine.shown,
+            secrets=engine.secrets,
+            directory=engine.directory,
         ), None
     store = SnapshotStore(settings.serving_dir)
     current = store.current()

@@ -193,7 +193,11 @@ def _read_status(settings: Settings) -> tuple[list, str | None]:
         engine = settings.warehouse_engine()
         if engine.name != "duckdb":  # meta.loads is published there with the raw tables
             with open_engine(
-                engine.name, engine.url, shown=engine.shown, secrets=engine.secrets
+                engine.name,
+                engine.url,
+                shown=engine.shown,
+                secrets=engine.secrets,
+                directory=engine.directory,
             ) as wh:
                 return _status_or_empty(
                     wh

@@ -128,6 +128,13 @@ def publish_target(
     engine = settings.warehouse_engine()
     if engine.name == "postgres":
         return PostgresTarget(engine, on_step, plan_rollups)
+    if engine.name == "spark":
+        raise ValueError(
+            "engine = spark reads Parquet tables other tools write under spark_dir "
+            f"({engine.directory}/<schema>/<table>/); Northstar does not publish to Spark yet, so "
+            "`northstar ingest` and `demo build` run with engine duckdb or postgres "
+            "(docs/scale-out.md, Spark)"
+        )
     return SnapshotTarget(SnapshotStore(settings.serving_dir), settings.warehouse)
 
 

@@ -50,7 +50,7 @@ from metric_layer.service import MetricService
 from metric_layer.spec import Spec
 from settings import Settings
 from warehouse import SnapshotStore, WarehouseError
-from warehouse.engines import WarehouseReader
+from warehouse.engines import LiveTables, WarehouseReader, open_engine
 from warehouse.pg_published import LIVE
 from warehouse.pg_published import PostgresPublished as PublishedVersions
 from warehouse.snapshots import SnapshotError
@@ -248,7 +248,7 @@ class Serving:
             for _, warehouse in self._open:
                 warehouse.close()
             self._open.clear()
-            if isinstance(self.store, PublishedVersions):
+            if not isinstance(self.store, SnapshotStore):
                 self.store.close()
 
     # -- internals ---------------------------------------------------------------------------
@@ -463,10 +463,14 @@ def check_spec(settings: Settings) -> None:
         serving.close()
 
 
-def serving_store(settings: Settings) -> SnapshotStore | PublishedVersions:
+def serving_store(settings: Settings) -> SnapshotStore | PublishedVersions | LiveTables:
     """Where the web side finds what to serve: the DuckDB serving snapshots, or with engine =
     postgres the versions published into the database (ValueError: a wrong engine setting)."""
     engine = settings.warehouse_engine()
     if engine.name == "postgres":
         return PublishedVersions(engine.url, shown=engine.shown, secrets=engine.secrets)
+    if engine.name == "spark":  # Parquet tables loaded by other tools, served as they are
+        return LiveTables(
+            lambda: open_engine("spark", engine.url, shown=engine.shown, directory=engine.directory)
+        )
     return SnapshotStore(settings.serving_dir)

@@ -4,6 +4,7 @@
 |----------|-------------------------------------|--------------------------------------------|
 | duckdb   | an embedded file (the default)      | Warehouse / SnapshotStore (connection.py)   |
 | postgres | a database reached by a libpq URL   | PostgresWarehouse (postgres.py)             |
+| spark    | Parquet folders read by Spark       | SparkWarehouse (spark.py), local[N] or sc://  |
 
 Each warehouse names its `dialect` (metric_layer/dialects.py writes the SQL for it) and whether
 its rows are `frozen` while open. A new engine (Spark next) adds a module with a class that
@@ -12,7 +13,9 @@ satisfies WarehouseReader, a row above, a branch in open_engine and a dialect in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib.util
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
@@ -20,7 +23,7 @@ import pyarrow as pa
 
 from warehouse.connection import WarehouseError
 
-ENGINES = ("duckdb", "postgres")
+ENGINES = ("duckdb", "postgres", "spark")
 
 
 class WarehouseReader(Protocol):
@@ -60,16 +63,59 @@ class WarehouseReader(Protocol):
 
 
 def open_engine(
-    engine: str, url: str, *, shown: str = "", secrets: Sequence[str] = ()
+    engine: str,
+    url: str,
+    *,
+    shown: str = "",
+    secrets: Sequence[str] = (),
+    directory: str | Path | None = None,
 ) -> WarehouseReader:
     """A read-only warehouse on a database engine reached by URL (not the DuckDB file: that is
     opened through its serving snapshots). `shown` and `secrets` as settings.EngineChoice has
-    them: what messages print and what they never hold. WarehouseError when it cannot open."""
+    them: what messages print and what they never hold; `directory` Spark's Parquet tables.
+    WarehouseError when it cannot open."""
     if engine == "postgres":
         from warehouse.postgres import PostgresWarehouse  # psycopg only when it is used
 
         return PostgresWarehouse(url, read_only=True, shown=shown, secrets=secrets)
+    if engine == "spark":
+        if importlib.util.find_spec("pyspark") is None:
+            raise WarehouseError(
+                "engine = spark needs pyspark: pip install -e '.[spark]' (or `make spark`, "
+                "which also installs Java 17 where it is missing)"
+            )
+        from warehouse.spark import SparkWarehouse  # pyspark only when it is used
+
+        return SparkWarehouse(url, directory=directory, read_only=True)
     raise WarehouseError(
         f"no engine {engine!r} is opened by URL; engines: {', '.join(ENGINES)} (the duckdb "
         "warehouse is a file: NORTHSTAR_WAREHOUSE)"
     )
+
+
+LIVE = "live"  # the version of tables Northstar did not publish (loaded by other tools)
+
+
+class LiveTables:
+    """Tables loaded by other tools (Spark's Parquet folders), in SnapshotStore's words for the
+    web side: always one version, LIVE, opened anew on each (re)open; no spec published with
+    them, so metrics.yml is read from its file."""
+
+    def __init__(self, open_reader: Callable[[], WarehouseReader]) -> None:
+        self._open_reader = open_reader
+
+    def current(self) -> tuple[str, None]:
+        return (LIVE, None)
+
+    def versions(self) -> list[str]:
+        return [LIVE]
+
+    def spec_text(self, version: str) -> None:
+        return None
+
+    def open_snapshot(self, version: str, config: object = None) -> WarehouseReader:
+        """`config` (DuckDB's settings) does not apply here."""
+        return self._open_reader()
+
+    def close(self) -> None:
+        return None

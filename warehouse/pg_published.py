@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from warehouse.engines import LIVE  # the version of a database nobody published into
 from warehouse.snapshots import SnapshotError
 
 if TYPE_CHECKING:
     from warehouse.postgres import PostgresWarehouse
 
 META_SCHEMA = "northstar_publish"
-LIVE = "live"  # the version of a database that Northstar did not publish into
 
 _CURRENT = (
     "SELECT version, published_at, last_change, copied, kept FROM northstar_publish.versions "

@@ -65,7 +65,13 @@ def test_a_literal_password_in_the_settings_file_is_refused(tmp_path, url):
 @pytest.mark.parametrize(
     ("engine", "url", "message"),
     [
-        ("mysql", "", r"engine must be one of duckdb, postgres, not 'mysql' \(NORTHSTAR_ENGINE"),
+        (
+            "mysql",
+            "",
+            r"engine must be one of duckdb, postgres, spark, not 'mysql' \(NORTHSTAR_ENGINE",
+        ),
+        ("spark", "yarn", r"engine = spark needs engine_url local\[N\].*sc://host:15002.*'yarn'"),
+        ("spark", "sc://h/;token=${NOPE}", r"environment variable NOPE is not set"),
         ("postgres", "", r"engine = postgres needs engine_url \(NORTHSTAR_ENGINE_URL"),
         ("postgres", "  ", r"write postgresql://user@host:5432/db"),
         ("postgres", "mysql://u:hunter22@h/db", r"must be a URL like postgresql://.*u:\*\*\*@h"),
@@ -129,12 +135,49 @@ def test_only_references_in_the_user_part_are_encoded():
     assert values == ["me@corp", "a:b", "db.local", "analytics", "north star"]
 
 
+def test_spark_runs_in_this_process_by_default_over_its_parquet_folder(tmp_path):
+    choice = load(tmp_path, NORTHSTAR_ENGINE="spark").warehouse_engine({})
+    assert (choice.name, choice.url, choice.shown) == ("spark", "local[2]", "local[2]")
+    assert choice.directory == "data/spark"
+    choice = load(
+        tmp_path,
+        NORTHSTAR_ENGINE="spark",
+        NORTHSTAR_ENGINE_URL="local[*]",
+        NORTHSTAR_SPARK_DIR=str(tmp_path / "lake"),
+    ).warehouse_engine({})
+    assert (choice.url, choice.directory) == ("local[*]", str(tmp_path / "lake"))
+
+
+def test_a_spark_connect_token_is_a_secret(tmp_path):
+    settings = load(
+        tmp_path,
+        NORTHSTAR_ENGINE="spark",
+        NORTHSTAR_ENGINE_URL="sc://spark.internal:15002/;token=${SPARK_TOKEN};user_id=ns",
+    )
+    choice = settings.warehouse_engine({"SPARK_TOKEN": "hunter22"})
+    assert choice.url == "sc://spark.internal:15002/;token=hunter22;user_id=ns"
+    assert choice.shown == "sc://spark.internal:15002/;token=***;user_id=ns"
+    assert "hunter22" in choice.secrets and "hunter22" not in repr(choice)
+    literal = 'engine = "spark"\nengine_url = "sc://h:15002/;token=hunter22"\n'
+    with pytest.raises(ValueError, match=r"literal password") as caught:
+        load(tmp_path, literal)
+    assert "hunter22" not in str(caught.value)
+
+
+def test_ingest_does_not_publish_to_spark_and_says_what_to_do(tmp_path):
+    from connectors.run import publish_target
+
+    settings = load(tmp_path, NORTHSTAR_ENGINE="spark", NORTHSTAR_SPARK_DIR="/lake")
+    with pytest.raises(ValueError, match=r"other tools write under spark_dir \(/lake/<schema>"):
+        publish_target(settings)
+
+
 def test_the_engine_settings_are_documented():
     docs = (ROOT / "docs" / "scale-out.md").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     source = (ROOT / "settings.py").read_text(encoding="utf-8")
     for field in fields(Settings):
-        if field.name.startswith("engine"):
+        if field.name.startswith(("engine", "spark")):
             variable = f"NORTHSTAR_{field.name.upper()}"
             assert f"`{variable}`" in docs and f"`{variable}`" in readme, variable
             assert variable in source

@@ -1,0 +1,144 @@
+"""engine = spark behind the setting: the fixture shop (tests/browser/fixture_shop.py) written as
+Parquet folders into a Spark warehouse directory, then read through the settings as a user would:
+`northstar query` and `alerts check` with NORTHSTAR_ENGINE=spark, and the web app's Explorer through
+the Flask test client. Numbers are worked out with pandas from the shop's rows (the helpers of
+test_engine_serving.py, written by hand for the PostgreSQL twin of this module).
+Needs pyspark and Java (`make spark`); shares the process's local Spark session with
+test_spark_portability.py (one xdist group).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from page_client import join_warm_ups, register_page_callbacks
+from typer.testing import CliRunner
+
+from app import build_cli
+from dashboard.serving import EXTENSION
+from settings import Settings
+from tests.browser.fixture_shop import AS_OF, SPEC, shop_tables
+from tests.report_support import W11, week_numbers
+from tests.sql.test_engine_serving import (
+    ALERTS_YML,
+    BY_REGION,
+    END,
+    START,
+    paid_by_month_and_region,
+    traces,
+)
+
+pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
+pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e '.[spark]'")
+if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+    pytest.skip("no Java for Spark's local session (make spark)", allow_module_level=True)
+
+from warehouse.spark import SparkWarehouse  # noqa: E402  (after the skips)
+
+FAST = {  # tiny tables: interpreting beats compiling (test_spark_portability.py)
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.shuffle.partitions": "1",
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder with metrics.yml, alerts.yml and lake/ (the shop as Parquet folders)."""
+    folder = tmp_path_factory.mktemp("spark_engine")
+    shutil.copy(SPEC, folder / "metrics.yml")
+    (folder / "alerts.yml").write_text(ALERTS_YML)
+    writer = SparkWarehouse("local[2]", directory=folder / "lake", read_only=False, conf=FAST)
+    try:
+        for table, frame in shop_tables().items():
+            writer.replace_table(table, frame)
+    finally:
+        writer.close()  # its registrations go; the files stay for the readers below
+    yield folder
+
+
+def env_of(folder: Path) -> dict[str, str]:
+    return {
+        "NORTHSTAR_METRICS": str(folder / "metrics.yml"),
+        "NORTHSTAR_WAREHOUSE": str(folder / "no-duckdb-here.duckdb"),
+        "NORTHSTAR_SERVING_DIR": str(folder / "no-snapshots-here"),
+        "NORTHSTAR_ENGINE": "spark",
+        "NORTHSTAR_ENGINE_URL": "local[2]",
+        "NORTHSTAR_SPARK_DIR": str(folder / "lake"),
+        "NORTHSTAR_AS_OF": AS_OF.isoformat(),
+        "NORTHSTAR_APP_DB": f"sqlite:///{folder / 'app.db'}",
+        "NORTHSTAR_SETTINGS": "/nonexistent/northstar.toml",
+    }
+
+
+def test_query_reads_spark_with_numbers_equal_to_pandas(project) -> None:
+    args = ["query", "orders", "--grain", "month", "--by", "region", "--from", str(START)]
+    args += ["--to", str(END), "--format", "json"]
+    result = CliRunner().invoke(build_cli(), args, env=env_of(project))
+    assert result.exit_code == 0, result.output
+    got: dict[str, dict[str, int]] = {}
+    for row in json.loads(result.stdout):
+        if row["orders"]:
+            got.setdefault(row["region"], {})[row["period"]] = row["orders"]
+    assert got == paid_by_month_and_region()
+
+
+def test_alerts_check_reads_spark(project) -> None:
+    result = CliRunner().invoke(build_cli(), ["alerts", "check"], env=env_of(project))
+    assert result.exit_code == 1, result.output  # firing: fewer than 100 orders a week
+    week = week_numbers(W11)["orders"]  # the last complete week as of 18 Mar, by hand
+    assert "orders_under_100" in result.output and str(week) in result.output
+
+
+def test_ingest_refuses_spark_and_says_what_to_do(project) -> None:
+    result = CliRunner().invoke(build_cli(), ["ingest"], env=env_of(project))
+    assert result.exit_code == 1, result.output  # before loading anything (publish_target)
+    assert "Northstar does not publish to Spark yet" in result.stderr
+    assert str(project / "lake") in result.stderr
+
+
+def test_a_missing_directory_says_what_it_should_hold(project, tmp_path) -> None:
+    env = {**env_of(project), "NORTHSTAR_SPARK_DIR": str(tmp_path / "nowhere")}
+    result = CliRunner().invoke(build_cli(), ["query", "orders"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "nowhere does not exist; it holds one folder of Parquet files per table" in (
+        result.stderr
+    )
+
+
+@pytest.fixture(scope="module")
+def app(project):  # type: ignore[no-untyped-def]
+    from dashboard.server import create_dash
+
+    register_page_callbacks()
+    env = env_of(project)
+    settings = Settings(
+        metrics=Path(env["NORTHSTAR_METRICS"]),
+        serving_dir=Path(env["NORTHSTAR_SERVING_DIR"]),
+        engine="spark",
+        engine_url="local[2]",
+        spark_dir=project / "lake",
+        as_of=AS_OF.isoformat(),
+        cache="simple",
+        app_db=env["NORTHSTAR_APP_DB"],
+    )
+    dash_app = create_dash(settings)
+    yield dash_app
+    join_warm_ups()
+    dash_app.server.extensions[EXTENSION].close()
+
+
+def test_the_explorer_serves_spark_numbers_equal_to_pandas(app) -> None:  # type: ignore[no-untyped-def]
+    got = traces(app, "/metric/orders", BY_REGION)
+    expected = paid_by_month_and_region()
+    assert set(got) == set(expected) == {"north", "south"}
+    for region, months in expected.items():
+        assert {m: v for m, v in got[region].items() if v} == months, region
+    assert app.server.extensions[EXTENSION].snapshot().version == "live"
