@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCALE ?= 1M
 
-.PHONY: demo test install install-test browser spark lint format bench bench-refresh mutation clean
+.PHONY: demo test install install-test browser spark lint format bench bench-refresh mutation mutation-sample clean
 
 $(BIN)/northstar: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -65,6 +65,14 @@ bench-refresh: install
 # connectors/, warehouse/ and metric_layer/ ([tool.mutmut] in pyproject.toml), runs the fast tests
 # against each mutant, then prints the kill rate per package (a timeout counts as killed).
 # `mutmut results` lists the survivors, `mutmut show NAME` shows one.
+# One package's kill rate from a seeded sample of its mutants (minutes to an hour, not hours):
+# `make mutation-sample PKG=connectors N=150`; scripts/mutation_sample.py says how.
+PKG ?= connectors
+N ?= 150
+mutation-sample: install-test
+	$(BIN)/pip install -q -e '.[mutation]'
+	$(BIN)/python scripts/mutation_sample.py $(PKG) --n $(N)
+
 mutation: install-test
 	$(BIN)/pip install -q -e '.[mutation]'
 	@mkdir -p mutants/data  # mutmut copies data/README.md but does not make its folder

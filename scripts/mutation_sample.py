@@ -1,0 +1,143 @@
+"""Kill rate of one package by a seeded random sample of its mutants (issue 8).
+
+`make mutation` runs every mutant of connectors/, warehouse/ and metric_layer/ against the fast
+tests: hours on a 2-core machine, mostly mutmut's first pass over the whole test selection. This
+measures one package in a fraction of that: a copy of the repository (`git clone` of HEAD) whose
+[tool.mutmut] mutates only PACKAGE and runs only the tests that exercise it, then N mutants drawn
+with SEED, and prints killed / survived / no tests with a 95 % (Wilson) interval for the rate.
+
+    .venv/bin/python scripts/mutation_sample.py connectors --n 150 --seed 8 [--keep DIR]
+    make mutation-sample PKG=connectors N=150
+
+A survivor is listed with `mutmut show NAME` run in the copy (kept with --keep).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("connectors", "warehouse", "metric_layer")
+# The tests that exercise each package (the whole suite would take the machine for hours).
+TESTS = {
+    "connectors": ["tests/connectors"],
+    "warehouse": [
+        "tests/connectors",
+        "tests/unit/test_snapshot_store.py",
+        "tests/unit/test_snapshot_segments.py",
+        "tests/unit/test_serving_faults.py",
+        "tests/unit/test_engine_setting.py",
+        "tests/sql/test_postgres_warehouse.py",
+        "tests/sql/test_engine_serving.py",
+    ],
+    "metric_layer": [
+        "tests/unit/" + name
+        for name in [
+            "test_metric_values.py",
+            "test_conversion_metrics.py",
+            "test_cumulative_metrics.py",
+            "test_distinct_grains.py",
+            "test_distinct_segments.py",
+            "test_fused_queries.py",
+            "test_query_plan.py",
+            "test_rollup_fused.py",
+            "test_rollup_paths.py",
+            "test_rollup_refresh.py",
+            "test_scope.py",
+            "test_segment_parts.py",
+            "test_snapshot_metrics.py",
+            "test_spec_validation.py",
+            "test_where_filters.py",
+            "test_cli_query_input.py",
+        ]
+    ]
+    + ["tests/sql/test_sql_snapshots.py"],
+}
+MUTMUT = [sys.executable, "-m", "mutmut"]
+
+
+def narrowed(pyproject: str, package: str) -> str:
+    """[tool.mutmut] mutating `package` only (the others copied as they are), its tests only."""
+    others = [f'"{p}/"' for p in PACKAGES if p != package]
+    text = re.sub(r"(?m)^source_paths = .*$", f'source_paths = ["{package}/"]', pyproject)
+    text = text.replace("also_copy = [\n", f"also_copy = [\n  {', '.join(others)},\n", 1)
+    tests = ", ".join(f'"{t}"' for t in TESTS[package])
+    return re.sub(
+        r"(?m)^pytest_add_cli_args_test_selection = .*$",
+        f"pytest_add_cli_args_test_selection = [{tests}]",
+        text,
+    )
+
+
+def statuses(copy: Path) -> dict[str, str]:
+    out = subprocess.run(
+        [*MUTMUT, "results", "--all", "true"], cwd=copy, capture_output=True, text=True, check=True
+    ).stdout
+    found = {}
+    for line in out.splitlines():
+        name, _, status = line.strip().partition(": ")
+        if "__mutmut_" in name:
+            found[name] = status
+    return found
+
+
+def wilson(killed: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 0.0
+    p = killed / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("package", choices=PACKAGES)
+    parser.add_argument("--n", type=int, default=150, help="mutants to run")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--children", type=int, default=1, help="mutmut --max-children")
+    parser.add_argument("--keep", type=Path, help="make the copy here and keep it")
+    args = parser.parse_args()
+    copy = args.keep or Path(tempfile.mkdtemp(prefix=f"mutation-{args.package}-"))
+    try:
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(copy)], check=True)
+        pyproject = copy / "pyproject.toml"
+        pyproject.write_text(narrowed(pyproject.read_text(), args.package))
+        (copy / "mutants" / "data").mkdir(parents=True)  # mutmut copies data/README.md only
+        # Generate every mutant and map tests to functions; a name matching nothing runs none.
+        subprocess.run([*MUTMUT, "run", f"{args.package}.nothing"], cwd=copy, capture_output=True)
+        everything = sorted(statuses(copy))
+        if not everything:
+            raise SystemExit(f"mutmut generated no mutants of {args.package} (see {copy})")
+        sample = random.Random(args.seed).sample(everything, min(args.n, len(everything)))
+        run = [*MUTMUT, "run", "--max-children", str(args.children), *sample]
+        subprocess.run(run, cwd=copy, capture_output=True)
+        got = statuses(copy)
+        counts: dict[str, int] = {}
+        for name in sample:
+            counts[got.get(name, "not checked")] = counts.get(got.get(name, "not checked"), 0) + 1
+        killed = counts.get("killed", 0) + counts.get("timeout", 0)
+        lo, hi = wilson(killed, len(sample))
+        print(
+            f"{args.package}: {len(everything)} mutants; sample of {len(sample)} (seed {args.seed})"
+        )
+        print("  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        print(f"  kill rate {killed / len(sample):.1%} (95% interval {lo:.1%}..{hi:.1%})")
+        for name in sample:
+            if got.get(name) in ("survived", "no tests"):
+                print(f"  {got[name]}: {name}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(copy, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
