@@ -95,6 +95,40 @@ def test_link_header_pagination(httpserver):
     assert _ids(_source(httpserver, {"style": "link"})) == list(range(1, 8))
 
 
+def test_a_next_link_is_followed_as_given_without_the_first_pages_params(httpserver):
+    # The next link carries its own query (here the filter too); sending the endpoint's params
+    # again would repeat `status` in the query string of every page after the first.
+    seen = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request.query_string.decode())
+        page = int(_args(request).get("p", 1))
+        headers = {}
+        if page * 3 < len(PEOPLE):
+            link = f"{httpserver.url_for('/people')}?status=active&p={page + 1}"
+            headers["Link"] = f'<{link}>; rel="next"'
+        return Response(json.dumps({"data": PEOPLE[(page - 1) * 3 : page * 3]}), headers=headers)
+
+    httpserver.expect_request("/people").respond_with_handler(handler)
+    source = _source(httpserver, {"style": "link"}, params={"status": "active"})
+    assert _ids(source) == list(range(1, 8))
+    assert seen == ["status=active", "status=active&p=2", "status=active&p=3"]
+
+
+def test_max_pages_is_the_number_of_pages_read(httpserver):
+    def handler(request: Request) -> Response:
+        page = int(_args(request)["page"])
+        return Response(json.dumps({"data": PEOPLE[(page - 1) * 2 : page * 2]}))
+
+    httpserver.expect_request("/people").respond_with_handler(handler)
+    # 7 people in pages of 2: the 4th page is the last (shorter); max_pages 4 reads all of them
+    assert _ids(_source(httpserver, {"style": "page", "page_size": 2, "max_pages": 4})) == list(
+        range(1, 8)
+    )
+    with pytest.raises(ConnectorError, match=r"people: stopped after max_pages=3; raise it"):
+        _ids(_source(httpserver, {"style": "page", "page_size": 2, "max_pages": 3}))
+
+
 def test_429_and_503_then_success(httpserver):
     calls = []
     slept = []
