@@ -64,9 +64,7 @@ def test_sign_in_page_at_tv_and_laptop_sizes(tab) -> None:  # type: ignore[no-un
 
 def test_sign_in_use_the_pages_and_sign_out(tab) -> None:  # type: ignore[no-untyped-def]
     tab.goto("/tree")
-    tab.get_by_label("Name").fill("vera")
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Sign in").click()
+    sign_in(tab)
     # Back on the page asked for, drawn by callbacks that carried the CSRF header.
     tab.wait_for_url("**/tree")
     expect(tab.locator(".ns-tree-contribution").first).not_to_be_empty()
@@ -99,11 +97,15 @@ def test_a_screen_link_shows_review_mode_until_revoked(browser, signed_server) -
     context.close()
 
 
-def test_a_page_left_open_after_the_session_ended_goes_to_sign_in(tab) -> None:  # type: ignore[no-untyped-def]
-    tab.goto("/tree")
+def sign_in(tab) -> None:  # type: ignore[no-untyped-def]
     tab.get_by_label("Name").fill("vera")
     tab.get_by_label("Password").fill(PASSWORD)
     tab.get_by_role("button", name="Sign in").click()
+
+
+def test_a_page_left_open_after_the_session_ended_goes_to_sign_in(tab) -> None:  # type: ignore[no-untyped-def]
+    tab.goto("/tree")
+    sign_in(tab)
     tab.wait_for_url("**/tree")
     expect(tab.locator(".ns-tree-contribution").first).not_to_be_empty()
     # The session ends while the page stays open (expired, or signed out in another tab).
@@ -111,8 +113,6 @@ def test_a_page_left_open_after_the_session_ended_goes_to_sign_in(tab) -> None: 
     tab.locator("#nav-overview").click()  # a client-side move: only callbacks are sent
     # Their refusal reloads the page, whose own request meets the sign-in page; back after it.
     tab.wait_for_url("**/login?next=**")
-    tab.get_by_label("Name").fill("vera")
-    tab.get_by_label("Password").fill(PASSWORD)
-    tab.get_by_role("button", name="Sign in").click()
+    sign_in(tab)
     tab.wait_for_url(lambda url: not url.endswith(("/tree", "/login")) and "/login" not in url)
     expect(tab.locator("#nsm-value")).to_be_visible()

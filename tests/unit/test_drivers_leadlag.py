@@ -4,33 +4,17 @@ fixture shop's orders (as of 2026-03-18), and its verdicts are those of lead_lag
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from urllib.parse import quote
 
 import pandas as pd
 import pytest
-from page_client import join_warm_ups, register_page_callbacks
 
 from analysis.leadlag import lead_lag
-from tests.browser.fixture_shop import AS_OF, SPEC, build_shop, shop_tables
+from tests.browser.fixture_shop import shop_tables
+from tests.unit.test_why_filters import app  # noqa: F401  (the fixture shop served, as there)
 
 END = date(2026, 3, 15)  # the Sunday ending the page's range
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator:  # type: ignore[type-arg]
-    from dashboard.server import create_dash
-    from settings import Settings
-
-    register_page_callbacks()
-    serving = build_shop(tmp_path_factory.mktemp("shop"))
-    app = create_dash(Settings(metrics=SPEC, serving_dir=serving, as_of=AS_OF.isoformat()))
-    app.server.test_client().get("/")  # registers the pages
-    with app.server.app_context():
-        yield app
-    join_warm_ups()
-    app.server.extensions["northstar"].close()
 
 
 def weekly(keep) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -61,7 +45,7 @@ def weekly(keep) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return frame
 
 
-def shown(app, filters: str) -> tuple[list[str], list]:  # type: ignore[no-untyped-def]
+def shown(filters: str) -> tuple[list[str], list]:
     """The panel's sentences, and the bars of its chart (r at each lag of the best driver)."""
     from dashboard.pages.drivers import render_leadlag
 
@@ -106,8 +90,9 @@ def by_hand(frame: pd.DataFrame) -> tuple[list[str], list]:
         ("amount>100", lambda o: o["amount"] > 100),
     ],
 )
-def test_leadlag_series_take_the_pages_filters(app, filters, keep) -> None:  # type: ignore[no-untyped-def]
-    texts, bars = shown(app, filters)
+@pytest.mark.usefixtures("app")  # the page reads the served shop in the app's context
+def test_leadlag_series_take_the_pages_filters(filters, keep) -> None:  # type: ignore[no-untyped-def]
+    texts, bars = shown(filters)
     sentences, r_by_lag = by_hand(weekly(keep))
     assert texts[: len(sentences)] == sentences
     assert bars == pytest.approx(r_by_lag, abs=1e-12, nan_ok=True)
