@@ -31,6 +31,7 @@ PAGES = {
     "review-why": ("/review?slides=why&interval=600", "#review-why-mover"),
     "review-okrs": ("/review?slides=okrs&interval=600", "#review-okrs"),
     "drivers": ("/drivers", "#drivers-segment-trend"),
+    "drivers-filtered": ("/drivers?metric=orders&filters=platform%3Dios", "#drivers-leadlag"),
     "okrs": ("/okrs", "#okr-objective-basket_size"),
 }
 OPEN = {"explorer-why": ("#explorer-why button[data-accordion-control]", "#explorer-why-summary")}
