@@ -68,3 +68,33 @@ def _walk(node: yaml.Node, path: KeyPath, doc: LocatedYaml) -> Any:
 def _scalar(node: yaml.Node) -> Any:
     # Resolve the scalar the way safe_load would (ints, floats, bools, dates, null).
     return yaml.SafeLoader(stream="").construct_object(node, deep=True)
+
+
+@dataclass(frozen=True)
+class YamlProblem:
+    """A YAML syntax error in one line's words: where, what, and what to do (PyYAML's own text
+    spans several lines, with a caret drawing, which breaks `file:line: message` output)."""
+
+    line: int | None
+    message: str
+    hint: str
+
+
+def yaml_problem(exc: yaml.YAMLError) -> YamlProblem:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+    context = getattr(exc, "context", None) or ""
+    hint = "check indentation and quotes"
+    if "'\\t'" in problem:  # PyYAML writes the tab as '\\t'
+        problem = "a tab character where YAML expects spaces"
+        hint = "indent with spaces; YAML does not allow tabs"
+    elif "quoted scalar" in context:
+        # The end of the file is where PyYAML gives up; the unclosed quote is where to look.
+        mark = getattr(exc, "context_mark", None) or mark
+        problem = "a quoted string is never closed"
+        hint = "add the closing quote"
+    elif "mapping values are not allowed" in problem:
+        hint = "indent this key like its siblings, or quote a value that contains ': '"
+    line = mark.line + 1 if mark else None
+    where = f" (column {mark.column + 1})" if mark else ""
+    return YamlProblem(line, f"YAML syntax error{where}: {problem}", hint)

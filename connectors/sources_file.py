@@ -17,7 +17,7 @@ from connectors import credentials
 from connectors.config import FilesSource, HttpSource, Source, SourcesFile, SqlSource
 from connectors.errors import ConfigIssue, ConnectorError, SourceConfigError
 from env_refs import ENV_REF
-from located_yaml import KeyPath, LocatedYaml, format_path, load_located
+from located_yaml import KeyPath, LocatedYaml, format_path, load_located, yaml_problem
 
 # Fields that may carry credentials: they must be ${ENV_VAR} references, never literals.
 _SECRET_KEYS = {"token", "password", "value"}
@@ -56,10 +56,9 @@ def load_sources(path: str | Path, environ: Mapping[str, str] | None = None) -> 
     try:
         doc = load_located(file.read_text())
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
+        found = yaml_problem(exc)  # one line: PyYAML's own text spans several
         raise SourceConfigError(
-            [ConfigIssue(str(file), line, "", f"invalid YAML: {exc}")]
+            [ConfigIssue(str(file), found.line, "", f"{found.message} ({found.hint})")]
         ) from None
     issues: list[ConfigIssue] = []
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from located_yaml import LocatedYaml, format_path
+from located_yaml import LocatedYaml, format_path, yaml_problem
 from located_yaml import load_located as parse_yaml
 from metric_layer.errors import SpecIssue
 
@@ -39,20 +39,5 @@ def load_located(text: str, file: str = "metrics.yml") -> LocatedDocument:
 
 
 def _syntax_issue(exc: yaml.YAMLError, file: str) -> SpecIssue:
-    mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None) or ""
-    hint = "check indentation and quotes"
-    if "'\\t'" in problem:  # PyYAML writes the tab as '\\t'
-        problem = "a tab character where YAML expects spaces"
-        hint = "indent with spaces; YAML does not allow tabs"
-    elif "quoted scalar" in context:
-        # The end of the file is where PyYAML gives up; the unclosed quote is where to look.
-        mark = getattr(exc, "context_mark", None) or mark
-        problem = "a quoted string is never closed"
-        hint = "add the closing quote"
-    elif "mapping values are not allowed" in problem:
-        hint = "indent this key like its siblings, or quote a value that contains ': '"
-    line = mark.line + 1 if mark else None
-    where = f" (column {mark.column + 1})" if mark else ""
-    return SpecIssue(file, line, "", f"YAML syntax error{where}: {problem}", hint)
+    found = yaml_problem(exc)
+    return SpecIssue(file, found.line, "", found.message, found.hint)
