@@ -12,11 +12,14 @@ A cache that fails (Redis down) costs speed, never a page: `get` answers None an
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask
 from flask_caching import Cache
+
+from metric_layer.query import MetricFrame, MetricQuery
 
 logger = logging.getLogger(__name__)
 
@@ -84,3 +87,22 @@ def cache_set(cache: Cache, key: str, value: Any) -> None:
         cache.set(key, value)
     except Exception as exc:
         logger.warning("result cache write failed: %s", exc)
+
+
+class Answering(Protocol):
+    """What cached_frame needs of a served snapshot (dashboard.serving.Snapshot)."""
+
+    service: Any
+
+    def key(self) -> str: ...
+
+
+def cached_frame(cache: Cache, snap: Answering, query: MetricQuery) -> MetricFrame:
+    """`snap`'s service's answer to `query`, cached under the snapshot's key (scope included)."""
+    key = "mf:" + hashlib.sha1(f"{snap.key()}|{query!r}".encode()).hexdigest()
+    hit = cache_get(cache, key)
+    if hit is not None:
+        return hit
+    result = snap.service.query(query)
+    cache_set(cache, key, result)
+    return result

@@ -29,18 +29,23 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
 
-from flask import Flask, current_app, has_request_context
+from flask import current_app
 from flask_caching import Cache
 
-from dashboard.lookback import lookback_queries
 from dashboard.paths import shown
-from dashboard.result_cache import cache_get, cache_set
+from dashboard.request_scope import (  # noqa: F401  (imported from here by pages and tests)
+    NoRequestScopeError,
+    current_scope,
+    set_scope_provider,
+)
+from dashboard.result_cache import cached_frame
+from dashboard.serving_store import duckdb_config, serving_store
 from dashboard.spec_source import PUBLISHED, Columns, live_spec, resolve_spec, signature
+from dashboard.warm_up import warm_up
 from metric_layer.compile_cache import CompileCache
 from metric_layer.errors import SpecError
 from metric_layer.query import MetricFrame, MetricQuery
@@ -50,14 +55,13 @@ from metric_layer.service import MetricService
 from metric_layer.spec import Spec
 from settings import Settings
 from warehouse import SnapshotStore, WarehouseError
-from warehouse.engines import LiveTables, WarehouseReader, open_engine
+from warehouse.engines import WarehouseReader
 from warehouse.pg_published import LIVE
 from warehouse.pg_published import PostgresPublished as PublishedVersions
 from warehouse.snapshots import SnapshotError
 
 EXTENSION = "northstar"
 LIVE_CACHE_SECONDS = 60  # how long an answer from an unpublished database is kept
-SCOPE_PROVIDER = "northstar.scope"  # app.extensions key of the request → scope hook
 
 
 class NoSnapshotError(RuntimeError):
@@ -309,7 +313,7 @@ class Serving:
             self._open.pop(0)[1].close()
         self._rejected.pop(version, None)
         if self.warm:
-            threading.Thread(target=_warm, args=(snap,), daemon=True, name="warm-up").start()
+            threading.Thread(target=warm_up, args=(snap,), daemon=True, name="warm-up").start()
         return snap
 
     def _live_spec_error(self, snap: Snapshot) -> SpecError | None:
@@ -360,17 +364,6 @@ class ScopedServing:
         return self.base.service_for(scope)
 
 
-def cached_frame(cache: Cache, snap: Snapshot, query: MetricQuery) -> MetricFrame:
-    """`snap`'s service's answer to `query`, cached under the snapshot's key (scope included)."""
-    key = "mf:" + hashlib.sha1(f"{snap.key()}|{query!r}".encode()).hexdigest()
-    hit = cache_get(cache, key)
-    if hit is not None:
-        return hit
-    result = snap.service.query(query)
-    cache_set(cache, key, result)
-    return result
-
-
 @dataclass(frozen=True)
 class Problem:
     """One thing the banner reports: a title and the lines that explain it."""
@@ -385,68 +378,9 @@ def _short(error: Exception) -> str:
     return str(error)
 
 
-def _warm(snap: Snapshot) -> None:
-    """Compile and run once what the Overview and Tree ask first, in the background, so the first
-    visitor after a publish does not pay for compiling a dozen queries (best effort)."""
-    ns = snap.spec.north_star
-    if ns is None:
-        return
-    nodes = [ns.tree] if ns.tree else []
-    metrics = [ns.metric]
-    while nodes:
-        node = nodes.pop(0)
-        metrics.append(node.metric)
-        nodes.extend(node.children)
-    try:
-        for metric in dict.fromkeys(metrics):
-            for query in lookback_queries(metric, ns.grain, snap.today(), snap.spec.week_start):
-                snap.service.query(query)
-    except Exception:  # a real request will show the error properly
-        logger.warning("warming snapshot %s failed", snap.version, exc_info=True)
-
-
-def duckdb_config(settings: Settings) -> dict[str, str | int]:
-    """DuckDB settings of a snapshot connection: the configured threads and memory ceiling, and
-    DuckDB's allocator handing memory back after each query above 4 MB rather than 128 MB (on the
-    1M demo that keeps about 10 MB less in each worker; bench_load.py)."""
-    return {**settings.serving_duckdb(), "allocator_flush_threshold": "4MB"}
-
-
 def serving() -> Serving | ScopedServing:
     """The Serving of the Flask app handling this request, limited to the request's scope."""
     return current_app.extensions[EXTENSION].for_scope(current_scope())
-
-
-ScopeProvider = Callable[[], Scope | None]
-
-
-def set_scope_provider(server: Flask, provider: ScopeProvider) -> None:
-    """Install the hook that tells the scope of the request being handled (the sign-in side:
-    the signed-in user's and their role's scope, None for an unlimited user). It is called
-    inside the request, possibly before any other before_request hook has run (the view cache
-    asks first), so it must read the request itself (session, user loader), not something a
-    later hook sets; raising refuses the request (nothing cached is served to it)."""
-    server.extensions[SCOPE_PROVIDER] = provider
-
-
-class NoRequestScopeError(RuntimeError):
-    """serving() was asked outside a request while sign-in decides scopes: whose data is it?"""
-
-
-def current_scope() -> Scope | None:
-    """The scope of the request being handled; None when no provider is installed (sign-in
-    off). Outside a request with a provider installed it refuses (NoRequestScopeError) rather
-    than guess "everything": a worker thread gets the ScopedServing handed to it, and jobs
-    without a request (alerts, reports) ask Serving.service_for(scope) for their recipient."""
-    provider = current_app.extensions.get(SCOPE_PROVIDER)
-    if provider is None:
-        return None
-    if not has_request_context():
-        raise NoRequestScopeError(
-            "serving() outside a request: pass the request's serving() down, or ask "
-            "Serving.service_for(scope) for a known user's scope"
-        )
-    return provider()
 
 
 def check_spec(settings: Settings) -> None:
@@ -461,16 +395,3 @@ def check_spec(settings: Settings) -> None:
         pass  # nothing servable (or the database is down); the pages say why
     finally:
         serving.close()
-
-
-def serving_store(settings: Settings) -> SnapshotStore | PublishedVersions | LiveTables:
-    """Where the web side finds what to serve: the DuckDB serving snapshots, or with engine =
-    postgres the versions published into the database (ValueError: a wrong engine setting)."""
-    engine = settings.warehouse_engine()
-    if engine.name == "postgres":
-        return PublishedVersions(engine.url, shown=engine.shown, secrets=engine.secrets)
-    if engine.name == "spark":  # Parquet tables loaded by other tools, served as they are
-        return LiveTables(
-            lambda: open_engine("spark", engine.url, shown=engine.shown, directory=engine.directory)
-        )
-    return SnapshotStore(settings.serving_dir)

@@ -1,0 +1,30 @@
+"""Where the web side finds what to serve, per warehouse engine, and how it opens a DuckDB
+snapshot: the serving snapshots (duckdb), the versions published into a PostgreSQL database, or
+tables other tools load (Spark's Parquet folders), all in SnapshotStore's words."""
+
+from __future__ import annotations
+
+from settings import Settings
+from warehouse import SnapshotStore
+from warehouse.engines import LiveTables, open_engine
+from warehouse.pg_published import PostgresPublished as PublishedVersions
+
+
+def duckdb_config(settings: Settings) -> dict[str, str | int]:
+    """DuckDB settings of a snapshot connection: the configured threads and memory ceiling, and
+    DuckDB's allocator handing memory back after each query above 4 MB rather than 128 MB (on the
+    1M demo that keeps about 10 MB less in each worker; bench_load.py)."""
+    return {**settings.serving_duckdb(), "allocator_flush_threshold": "4MB"}
+
+
+def serving_store(settings: Settings) -> SnapshotStore | PublishedVersions | LiveTables:
+    """Where the web side finds what to serve: the DuckDB serving snapshots, or with engine =
+    postgres the versions published into the database (ValueError: a wrong engine setting)."""
+    engine = settings.warehouse_engine()
+    if engine.name == "postgres":
+        return PublishedVersions(engine.url, shown=engine.shown, secrets=engine.secrets)
+    if engine.name == "spark":  # Parquet tables loaded by other tools, served as they are
+        return LiveTables(
+            lambda: open_engine("spark", engine.url, shown=engine.shown, directory=engine.directory)
+        )
+    return SnapshotStore(settings.serving_dir)
