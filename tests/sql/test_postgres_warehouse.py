@@ -200,9 +200,9 @@ def test_open_engine_opens_postgres_read_only_under_its_shown_name(url):
 
 def test_open_engine_refuses_an_engine_it_does_not_open_by_url():
     with pytest.raises(WarehouseError) as caught:
-        open_engine("spark", "sc://nowhere")
+        open_engine("oracle", "oracle://nowhere")
     message = str(caught.value)
-    assert "'spark'" in message and "duckdb, postgres" in message
+    assert "'oracle'" in message and "duckdb, postgres, spark" in message
     assert "NORTHSTAR_WAREHOUSE" in message  # where the DuckDB file is named instead
     with pytest.raises(WarehouseError, match="'duckdb'"):
         open_engine("duckdb", "warehouse.duckdb")  # the file is opened through its snapshots

@@ -38,7 +38,8 @@ pytest.importorskip("pyspark", reason="pyspark is not installed: pip install -e 
 if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
     pytest.skip("no Java for Spark's local session (make spark)", allow_module_level=True)
 
-from warehouse.spark import SparkWarehouse  # noqa: E402  (after the skips)
+from warehouse import spark as spark_module  # noqa: E402  (after the skips)
+from warehouse.spark import SparkWarehouse  # noqa: E402
 
 FAST = {  # tiny tables: interpreting beats compiling (test_spark_portability.py)
     "spark.sql.codegen.wholeStage": "false",
@@ -62,6 +63,22 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     finally:
         writer.close()  # its registrations go; the files stay for the readers below
     yield folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def release_what_commands_left(project: Path) -> Iterator[None]:
+    """The CLI commands run in this process (CliRunner) leave their Spark warehouse's tables
+    registered until the process ends, as a real command's process does (the object itself is
+    gone). Release the names registered from this module's lake, or the next module of this
+    process could not register its own tables under them."""
+    yield
+    session = SparkWarehouse("local[2]")  # the process's session, no directory of its own
+    with spark_module._registered_lock:
+        for name, (folder, _) in list(spark_module._registered.items()):
+            if folder.is_relative_to(project / "lake"):
+                del spark_module._registered[name]
+                session._run(spark_module._drop(name))
+    session.close()
 
 
 def env_of(folder: Path) -> dict[str, str]:
