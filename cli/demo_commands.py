@@ -15,7 +15,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.context import spec_or_exit
-from cli.ingest_commands import IngestProgress
+from cli.ingest_commands import PUBLISHED_AS, IngestProgress
 from cli.output import console, fail, say
 from metric_layer.engine_rollups import plan_from_text
 from metric_layer.rollup_build import build_rollups
@@ -47,7 +47,8 @@ def build(
     force: Annotated[bool, typer.Option(help="rebuild even when current")] = False,
 ) -> None:
     """Build the demo warehouse (skipped when already built for the same inputs); with engine =
-    postgres, its raw tables are published into the PostgreSQL database (docs/scale-out.md)."""
+    postgres | spark, its raw tables are published into the PostgreSQL database or the Spark
+    warehouse directory (docs/scale-out.md)."""
     settings = Settings.load()
     settings.warehouse_engine()  # a wrong engine setting stops here (exit 2)
     build_demo(settings, orders=_orders(scale), end=_end(end), seed=seed, force=force)
@@ -162,7 +163,7 @@ def _load(settings: Settings, source_dir: Path, as_of: date) -> None:
         failed = [f"{o.table}: {o.error}" for o in report.outcomes if o.status != "ok"]
         raise typer.Exit(_fail("demo ingest failed", [*failed, report.publish_error or ""]))
     tmp.replace(settings.warehouse)
-    what = "snapshot" if settings.warehouse_engine().name == "duckdb" else "to PostgreSQL, version"
+    what = PUBLISHED_AS[settings.warehouse_engine().name]
     say(f"ingested {report.rows:,} rows; published {what} {report.published}")
 
 

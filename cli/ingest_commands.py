@@ -34,6 +34,14 @@ _STYLE = {
 }
 
 
+# How a run's output names what it published, per engine (ingest and demo build).
+PUBLISHED_AS = {
+    "duckdb": "snapshot",
+    "postgres": "to PostgreSQL, version",
+    "spark": "to Spark, version",
+}
+
+
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
     app.command("sources")(sources)
@@ -50,7 +58,8 @@ def ingest(
     ] = False,
 ) -> None:
     """Load sources into the warehouse, then refresh rollups and publish a serving snapshot
-    (with engine = postgres: publish the raw tables into the PostgreSQL database)."""
+    (with engine = postgres | spark: publish the raw tables and their rollups into the
+    PostgreSQL database, or as a new version of the Spark warehouse directory)."""
     settings = Settings.load()
     settings.warehouse_engine()  # a wrong engine setting stops here, before loading (exit 2)
     config = _config_or_exit(settings)
@@ -90,7 +99,7 @@ def ingest(
             say(f"{outcome.source}.{outcome.table} failed: {outcome.error}", err=True, color="red")
     if report.publish_error:
         say(report.publish_error, err=True, color="red")
-    what = "snapshot" if settings.warehouse_engine().name == "duckdb" else "to PostgreSQL, version"
+    what = PUBLISHED_AS[settings.warehouse_engine().name]
     published = f", published {what} {report.published}" if report.published else ""
     say(f"{report.rows:,} rows loaded{published}")
     if hook is None:

@@ -62,9 +62,9 @@ class RollupHook:
 
 
 class SpecHook:
-    """run_ingest's after_load on postgres: metrics.yml checked against the loaded tables and its
-    text handed to the publish, which builds the rollups in the database (warehouse/pg_rollups.py);
-    nothing is built in DuckDB."""
+    """run_ingest's after_load on postgres and spark: metrics.yml checked against the loaded
+    tables and its text handed to the publish, which builds the rollups in the engine
+    (warehouse/pg_rollups.py, warehouse/spark_publish.py); nothing is built in DuckDB."""
 
     def __init__(self, settings: Settings, say: Callable[[str], None]) -> None:
         self.settings = settings
@@ -83,7 +83,7 @@ class SpecHook:
 
 def rollup_hook(settings: Settings, say: Callable[[str], None]) -> RollupHook | SpecHook | None:
     """The hook for ingest and the worker; None when there is no metrics.yml (see no_spec_note).
-    On an engine other than duckdb, SpecHook: rollups there are not built yet."""
+    On an engine other than duckdb, SpecHook: that engine's publish builds the rollups."""
     if not settings.metrics.exists():
         return None
     if settings.warehouse_engine().name != "duckdb":

@@ -4,7 +4,9 @@
   app opens read-only;
 - engine = postgres: the raw tables and meta.loads, into the PostgreSQL database
   (warehouse/pg_publish.py), which the web app, `query` and the alert checks read there. Only
-  there: nothing reads DuckDB snapshots on that engine, and two published copies could disagree.
+  there: nothing reads DuckDB snapshots on that engine, and two published copies could disagree;
+- engine = spark: the same tables as a new version of Parquet folders in the Spark warehouse
+  directory (warehouse/spark_publish.py), with the rollups Spark builds over them.
 
 Both load into the DuckDB file first (cursors and crash safety stay one code path). Each target
 says whether a publish is pending (an earlier one failed, so the next run publishes even with no
@@ -21,10 +23,12 @@ from warehouse.ingest_meta import last_change
 from warehouse.pg_copy import PostgresPublishError
 from warehouse.pg_publish import PostgresPublisher
 from warehouse.rollup_plan import RollupPlan
+from warehouse.spark_publish import SparkPublisher, recorded_change
 
-# spec text, the raw tables' columns → the engine's rollups (metric_layer/engine_rollups.py); the
-# CLI hands it in, as connectors do not read metric definitions.
-PlanRollups = Callable[[str, dict[str, dict[str, str]]], RollupPlan]
+# spec text, the raw tables' columns, the engine's SQL dialect → the engine's rollups
+# (metric_layer/engine_rollups.py); the CLI hands it in, as connectors do not read metric
+# definitions.
+PlanRollups = Callable[[str, dict[str, dict[str, str]], str], RollupPlan]
 
 
 class SnapshotTarget:
@@ -103,7 +107,7 @@ class PostgresTarget:
             # The hook checked spec_text against these tables: the publish builds its rollups.
             plan = None
             if spec_text is not None and self.plan_rollups is not None:
-                plan = self.plan_rollups(spec_text, warehouse.table_columns())
+                plan = self.plan_rollups(spec_text, warehouse.table_columns(), "postgres")
             return self.publisher.publish(warehouse, spec_text, changed, rollups=plan).version
         finally:
             warehouse.close()
@@ -117,3 +121,40 @@ class PostgresTarget:
             f"publishing to PostgreSQL failed: {exc}. The data is loaded; run `northstar ingest` "
             "again when the database answers: it publishes what is pending."
         )
+
+
+class SparkTarget:
+    """engine = spark: a new version of Parquet folders (and rollups) behind CURRENT."""
+
+    errors: tuple[type[Exception], ...] = (WarehouseError,)
+
+    def __init__(
+        self,
+        engine: EngineChoice,
+        on_step: Callable[[str, str], None] | None = None,
+        plan_rollups: PlanRollups | None = None,
+    ) -> None:
+        self.publisher = SparkPublisher(engine.directory, url=engine.url, on_step=on_step)
+        self.plan_rollups = plan_rollups
+
+    def pending(self, warehouse: Warehouse) -> bool:
+        """Whether the current version lacks data the warehouse has."""
+        try:
+            current = self.publisher.current()
+        except WarehouseError:
+            return True  # an unreadable CURRENT is replaced by a good version
+        return current is None or recorded_change(current) != last_change(warehouse)
+
+    def publish(self, warehouse: Warehouse, spec_text: str | None) -> str:
+        try:
+            plan = None
+            if spec_text is not None and self.plan_rollups is not None:
+                plan = self.plan_rollups(spec_text, warehouse.table_columns(), "spark")
+            return self.publisher.publish(
+                warehouse, spec_text, last_change(warehouse), plan
+            ).version
+        finally:
+            warehouse.close()
+
+    def failed(self, exc: Exception) -> str:
+        return str(exc)  # SparkPublishError names the directory and what to do

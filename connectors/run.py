@@ -5,8 +5,8 @@ data — or when the injected derived_stale(warehouse) says tables derived from 
 match their definitions (the metric layer's rollups after a metrics.yml edit) — the injected
 after_load(warehouse) hook runs (the metric layer rebuilds rollups there; this package must not
 import it), and what was loaded is published (connectors/publish_targets.py): a serving snapshot
-of the checkpointed, closed file, or with engine = postgres the raw tables swapped into the
-PostgreSQL database. Loading is the same on every engine: into the DuckDB file.
+of the checkpointed, closed file, or with engine = postgres | spark the raw tables swapped into
+the PostgreSQL database or published as a new version of Parquet folders for Spark. Loading is the same on every engine: into the DuckDB file.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from connectors import files, http, sql
 from connectors.config import FilesSource, HttpEndpoint, HttpSource, Source, SqlSource, SqlTable
 from connectors.errors import ConnectorError
-from connectors.publish_targets import PlanRollups, PostgresTarget, SnapshotTarget
+from connectors.publish_targets import PlanRollups, PostgresTarget, SnapshotTarget, SparkTarget
 from connectors.sources_file import SourcesConfig, load_sources
 from settings import Settings
 from warehouse import SnapshotStore, Warehouse
@@ -121,20 +121,15 @@ def run_ingest(
 
 def publish_target(
     settings: Settings, on_step=None, plan_rollups: PlanRollups | None = None
-) -> SnapshotTarget | PostgresTarget:
-    """Where this run publishes: a serving snapshot, or the PostgreSQL database (engine =
-    postgres; `on_step` hears its progress, `plan_rollups` plans the rollups it builds there).
-    ValueError when the engine setting is wrong."""
+) -> SnapshotTarget | PostgresTarget | SparkTarget:
+    """Where this run publishes: a serving snapshot, the PostgreSQL database or the Spark
+    warehouse directory (engine = postgres | spark; `on_step` hears its progress,
+    `plan_rollups` plans the rollups it builds there). ValueError: a wrong engine setting."""
     engine = settings.warehouse_engine()
     if engine.name == "postgres":
         return PostgresTarget(engine, on_step, plan_rollups)
     if engine.name == "spark":
-        raise ValueError(
-            "engine = spark reads Parquet tables other tools write under spark_dir "
-            f"({engine.directory}/<schema>/<table>/); Northstar does not publish to Spark yet, so "
-            "`northstar ingest` and `demo build` run with engine duckdb or postgres "
-            "(docs/scale-out.md, Spark)"
-        )
+        return SparkTarget(engine, on_step, plan_rollups)
     return SnapshotTarget(SnapshotStore(settings.serving_dir), settings.warehouse)
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlglot import exp
 
+from metric_layer.dialects import render
 from metric_layer.loader import parse_spec
 from metric_layer.rollup_tables import UnitBuilder, _create
 from metric_layer.rollup_units import rollup_units
@@ -50,7 +51,11 @@ def plan_rollups(
             select = builder.entity_days_select(spec.metric(unit.subject))
             selects = [(unit.tables[0], select, "TABLE")]
         for table, select, kind in selects:
-            statements.append(RollupStatement(table, kind, _create(table, select, kind, dialect)))
+            statements.append(
+                RollupStatement(
+                    table, kind, _create(table, select, kind, dialect), render(select, dialect)
+                )
+            )
         manifest += [ManifestRow(t, unit.label, unit.definition) for t in unit.tables]
     return RollupPlan(tuple(statements), tuple(manifest), as_of)
 

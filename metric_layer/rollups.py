@@ -54,6 +54,7 @@ MANIFEST_COLUMNS = ("table_name", "definition", "as_of", "first_day", "has_rows"
 ENGINE_ROLLUP_KINDS: dict[str, tuple[str, ...] | None] = {
     "duckdb": None,
     "postgres": ("daily", "entity_days"),
+    "spark": ("daily", "entity_days"),
 }
 
 

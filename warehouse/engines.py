@@ -7,7 +7,7 @@
 | spark    | Parquet folders read by Spark       | SparkWarehouse (spark.py), local[N] or sc://  |
 
 Each warehouse names its `dialect` (metric_layer/dialects.py writes the SQL for it) and whether
-its rows are `frozen` while open. A new engine (Spark next) adds a module with a class that
+its rows are `frozen` while open. A new engine adds a module with a class that
 satisfies WarehouseReader, a row above, a branch in open_engine and a dialect in dialects.py.
 """
 
@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from warehouse.connection import WarehouseError
+from warehouse.spark_versions import VersionError, current_version, kept_versions, read_version
 
 ENGINES = ("duckdb", "postgres", "spark")
 
@@ -69,10 +70,12 @@ def open_engine(
     shown: str = "",
     secrets: Sequence[str] = (),
     directory: str | Path | None = None,
+    version: str | None = None,
 ) -> WarehouseReader:
     """A read-only warehouse on a database engine reached by URL (not the DuckDB file: that is
     opened through its serving snapshots). `shown` and `secrets` as settings.EngineChoice has
-    them: what messages print and what they never hold; `directory` Spark's Parquet tables.
+    them: what messages print and what they never hold; `directory` Spark's Parquet tables and
+    `version` the published version of them to read (None: the current one).
     WarehouseError when it cannot open."""
     if engine == "postgres":
         from warehouse.postgres import PostgresWarehouse  # psycopg only when it is used
@@ -86,7 +89,7 @@ def open_engine(
             )
         from warehouse.spark import SparkWarehouse  # pyspark only when it is used
 
-        return SparkWarehouse(url, directory=directory, read_only=True)
+        return SparkWarehouse(url, directory=directory, read_only=True, version=version)
     raise WarehouseError(
         f"no engine {engine!r} is opened by URL; engines: {', '.join(ENGINES)} (the duckdb "
         "warehouse is a file: NORTHSTAR_WAREHOUSE)"
@@ -96,26 +99,43 @@ def open_engine(
 LIVE = "live"  # the version of tables Northstar did not publish (loaded by other tools)
 
 
-class LiveTables:
-    """Tables loaded by other tools (Spark's Parquet folders), in SnapshotStore's words for the
-    web side: always one version, LIVE, opened anew on each (re)open; no spec published with
-    them, so metrics.yml is read from its file."""
+class SparkVersions:
+    """engine = spark in SnapshotStore's words: the versions `northstar ingest` published into
+    the directory (warehouse/spark_versions.py), or LIVE while it holds only tables other tools
+    load (no spec published with those: metrics.yml is read from its file)."""
 
-    def __init__(self, open_reader: Callable[[], WarehouseReader]) -> None:
+    def __init__(
+        self, directory: str | Path, open_reader: Callable[[str | None], WarehouseReader]
+    ) -> None:
+        """`open_reader(version)`: a warehouse on that version (None: the tables as they are)."""
+        self._directory = Path(directory)
         self._open_reader = open_reader
 
-    def current(self) -> tuple[str, None]:
-        return (LIVE, None)
+    def current(self) -> tuple[str, str | None]:
+        """(version, its metrics.yml text); WarehouseError when CURRENT is unreadable."""
+        name = self._current()
+        return (LIVE, None) if name is None else (name, self.spec_text(name))
 
     def versions(self) -> list[str]:
-        return [LIVE]
+        return kept_versions(self._directory) or [LIVE]
 
-    def spec_text(self, version: str) -> None:
-        return None
+    def spec_text(self, version: str) -> str | None:
+        if version == LIVE:
+            return None
+        try:
+            return read_version(self._directory, version).spec_text
+        except VersionError as exc:
+            raise WarehouseError(f"Spark warehouse: {exc}") from None
 
     def open_snapshot(self, version: str, config: object = None) -> WarehouseReader:
         """`config` (DuckDB's settings) does not apply here."""
-        return self._open_reader()
+        return self._open_reader(None if version == LIVE else version)
 
     def close(self) -> None:
         return None
+
+    def _current(self) -> str | None:
+        try:
+            return current_version(self._directory)
+        except VersionError as exc:
+            raise WarehouseError(f"Spark warehouse: {exc}") from None

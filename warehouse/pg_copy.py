@@ -15,17 +15,14 @@ sources.yml names) and are checked again here, then quoted by sqlglot.
 from __future__ import annotations
 
 import io
-import json
-import re
-from dataclasses import dataclass
 
 import psycopg
 import pyarrow.csv as pcsv
 from sqlglot import exp
 
-from warehouse.connection import Warehouse, WarehouseError
+from warehouse.connection import Warehouse
+from warehouse.fingerprints import PublishError, TableFingerprint, check_name, duck_table
 
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 COPY_BATCH_ROWS = 100_000
 # DuckDB types PostgreSQL has under another name (or no name: the nearest that holds every value).
 _PG_TYPES = {
@@ -45,39 +42,9 @@ _AS_TEXT = ("UUID", "TIME", "TIME WITH TIME ZONE", "INTERVAL", "JSON")
 _NESTED = ("[", "STRUCT", "MAP", "UNION", "ENUM", "BIT", "VARIANT")
 
 
-class PostgresPublishError(WarehouseError):
+class PostgresPublishError(PublishError):
     """Publishing to PostgreSQL failed or was refused; the live tables are as they were and the
     message says what to do (the next `northstar ingest` publishes what is pending)."""
-
-
-@dataclass(frozen=True)
-class TableFingerprint:
-    """What a published table holds, as the DuckDB side computes it: equal fingerprints mean
-    the table need not be copied again."""
-
-    schema: str
-    table: str
-    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type) in order
-    rows: int
-    digest: str  # sum of row hashes (as text: it overflows 64 bits)
-
-    @property
-    def columns_json(self) -> str:
-        return json.dumps([list(c) for c in self.columns])
-
-    def same_as(self, recorded: tuple[str, int, str] | None) -> bool:
-        """Whether `recorded` (columns JSON, rows, digest, as the database keeps them) is this."""
-        return recorded is not None and recorded == (self.columns_json, self.rows, self.digest)
-
-
-def fingerprint(source: Warehouse, schema: str, table: str, columns: list[tuple[str, str]]):
-    """Rows and the sum of row hashes of `schema.table` (one scan; DuckDB hashes fast)."""
-    alias = _row_alias(columns)
-    rows, digest = source.rows(
-        f"SELECT count(*), CAST(coalesce(sum(hash({alias})::HUGEINT), 0) AS VARCHAR) "
-        f"FROM {duck_table(schema, table)} AS {alias}"
-    )[0]
-    return TableFingerprint(schema, table, tuple(columns), int(rows), digest)
 
 
 def create_table(target: str, columns: tuple[tuple[str, str], ...], where: str) -> str:
@@ -125,21 +92,6 @@ def qualified(schema: str, table: str) -> str:
     return f"{ident(schema)}.{ident(table)}"
 
 
-def duck_table(schema: str, table: str) -> str:
-    check_name(schema)
-    check_name(table)
-    return exp.table_(table, db=schema, quoted=True).sql(dialect="duckdb")
-
-
-def check_name(name: str) -> str:
-    if not NAME.fullmatch(name):
-        raise PostgresPublishError(
-            f"name {name!r} cannot be published: names are letters, digits and _ (rename the "
-            "source or table in sources.yml)"
-        )
-    return name
-
-
 def _readable(name: str, dtype: str) -> str:
     """The column as the CSV writer should see it (text PostgreSQL parses, for a few types)."""
     column = exp.column(name, quoted=True).sql(dialect="duckdb")
@@ -149,13 +101,3 @@ def _readable(name: str, dtype: str) -> str:
     if upper in _AS_TEXT:
         return f"CAST({column} AS VARCHAR) AS {column}"
     return column
-
-
-def _row_alias(columns: list[tuple[str, str]]) -> str:
-    """A table alias naming the whole row (hash(alias) hashes every column) that no column
-    shadows."""
-    taken = {c.lower() for c, _ in columns}
-    alias = "northstar_row"
-    while alias in taken:
-        alias += "_"
-    return alias

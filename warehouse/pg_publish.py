@@ -38,21 +38,13 @@ import psycopg
 
 from env_refs import redact
 from warehouse.connection import Warehouse, WarehouseError
-from warehouse.pg_copy import (
-    PostgresPublishError,
-    TableFingerprint,
-    copy_rows,
-    create_table,
-    fingerprint,
-    ident,
-    qualified,
-)
+from warehouse.fingerprints import PUBLISHED, TableFingerprint, fingerprint, published_tables
+from warehouse.pg_copy import PostgresPublishError, copy_rows, create_table, ident, qualified
 from warehouse.pg_published import META_SCHEMA, PublishRecord, current_record
 from warehouse.pg_rollups import ROLLUP_SCHEMA, replace_rollups
 from warehouse.postgres import PostgresWarehouse
 from warehouse.rollup_plan import RollupPlan
 
-PUBLISHED: dict[str, tuple[str, ...] | None] = {"raw": None, "meta": ("loads",)}  # None: all
 LOCK_KEY = 7_346_581_120_016  # pg_advisory_lock key of "a Northstar publish in this database"
 KEEP_VERSIONS = 50  # rows of northstar_publish.versions kept (the history is only for people)
 _DDL = (
@@ -127,7 +119,7 @@ class PostgresPublisher:
         schema `rollup` is rebuilt by it in the same transaction (warehouse/pg_rollups.py);
         without, a `rollup` schema left is dropped (its tables would answer from the old rows)."""
         try:
-            prints = [fingerprint(source, s, t, cols) for s, t, cols in _source_tables(source)]
+            prints = [fingerprint(source, s, t, cols) for s, t, cols in published_tables(source)]
             conn = self._database.connect()
         except WarehouseError as exc:
             raise self._failed(exc) from None
@@ -341,17 +333,6 @@ class PostgresPublisher:
             "are as they were; the data is loaded: run `northstar ingest` again to publish "
             "what is pending."
         )
-
-
-def _source_tables(source: Warehouse) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """(schema, table, columns) of what is published, from the DuckDB warehouse's catalog."""
-    out = []
-    for name, columns in sorted(source.table_columns().items()):
-        schema, table = name.split(".", 1)
-        wanted = PUBLISHED.get(schema, ())
-        if wanted is None or table in (wanted or ()):
-            out.append((schema, table, list(columns.items())))
-    return out
 
 
 def _recorded(conn: psycopg.Connection) -> dict[tuple[str, str], tuple[str, int, str]]:

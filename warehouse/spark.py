@@ -16,9 +16,15 @@ first). What a caller can rely on:
 - arrow() keeps DECIMAL exact and integers integers (Spark's Arrow, as it comes);
 - frame() turns DECIMAL into floats, as DuckDB's .df() does.
 
-Rows may change while it is open (files replaced under the directory), so `frozen` is False:
-the service keeps no answers for it. Loading (ingest) and publishing by manifest are a later step
-(issue 16); replace_table() is the plain writer tests and small loads use.
+Two kinds of directory:
+- published by Northstar (`northstar ingest` with engine = spark: warehouse/spark_publish.py):
+  it holds `_northstar/CURRENT`, and a warehouse opens one version (the current one unless
+  `version` names another) and reads each of its tables from that version's folder, named in
+  the SQL itself (parquet.`<folder>`), so nothing enters the process's catalog, versions open
+  side by side, and a version's rows never change: `frozen` is True, answers may be kept;
+- loaded by other tools (no CURRENT): the tables are registered as described above; their files
+  may be replaced while it is open, so `frozen` is False and the service keeps no answers.
+  replace_table() is the plain writer tests and small loads use there.
 """
 
 from __future__ import annotations
@@ -36,7 +42,9 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from warehouse.connection import WarehouseError, _split
+from warehouse.spark_publish import as_files
 from warehouse.spark_session import duckdb_type_name, spark_session
+from warehouse.spark_versions import SparkVersion, VersionError, current_version, read_version
 
 _registered_lock = threading.Lock()
 # Table registered from a directory → (its folder, the warehouses open on it): the catalog is the
@@ -48,7 +56,6 @@ class SparkWarehouse:
     """Spark at `url` (local[N] or sc://…), raw tables from `directory` (Parquet per table)."""
 
     dialect = "spark"
-    frozen = False  # files may be replaced while it is open: answers are not kept
 
     def __init__(
         self,
@@ -57,8 +64,10 @@ class SparkWarehouse:
         directory: str | Path | None = None,
         read_only: bool = True,
         conf: Mapping[str, str] | None = None,
+        version: str | None = None,
     ) -> None:
-        """`conf`: Spark settings for the session, applied when this process starts it."""
+        """`conf`: Spark settings for the session, applied when this process starts it;
+        `version`: the published version to read (a directory Northstar publishes into)."""
         self.url = url
         self.read_only = read_only
         self.directory = Path(directory).resolve() if directory is not None else None
@@ -69,10 +78,21 @@ class SparkWarehouse:
                     "folder of Parquet files per table (raw/orders/…), docs/scale-out.md"
                 )
             self.directory.mkdir(parents=True)
+        self.published: SparkVersion | None = None
+        if self.directory is not None:
+            try:
+                name = version or current_version(self.directory)
+                self.published = read_version(self.directory, name) if name else None
+            except VersionError as exc:
+                raise WarehouseError(f"Spark warehouse: {exc}") from None
+        self.version = self.published.version if self.published else None
+        # A published version's folders are never rewritten; other tools' files may be.
+        self.frozen = self.published is not None
+        self._files_sql: dict[str, str] = {}  # SQL as sent → SQL reading the version's folders
         self._spark = spark_session(url, conf)
         self._token = uuid.uuid4().hex  # this warehouse among a registration's owners
         self._mine: list[str] = []  # tables this warehouse registered, dropped on close
-        if self.directory is None:
+        if self.directory is None or self.published is not None:
             return
         try:
             for schema_dir in _folders(self.directory):
@@ -98,6 +118,8 @@ class SparkWarehouse:
         """Run one SELECT; DECIMAL stays exact. With `max_rows`, at most max_rows + 1 rows are
         read, so a caller can refuse an oversized answer without holding all of it in memory.
         `params`: a list for `?` markers, a dict for `:name` markers (Spark's)."""
+        if self.published is not None:
+            sql = self._reading_version(sql)
         with self._errors():
             frame = self._spark.sql(sql, args=params or None)
             if max_rows is not None:
@@ -126,6 +148,8 @@ class SparkWarehouse:
         """{"schema.table": {column: type}} of every table and view in the catalog (temporary
         views have no schema and are left out), the types named as DuckDB names them. SHOW and
         a frame's schema, not spark.catalog: its listings fail when code generation is off."""
+        if self.published is not None:
+            return {name: dict(t.columns) for name, t in sorted(self.published.tables.items())}
         out: dict[str, dict[str, str]] = {}
         with self._errors():
             for (database,) in self._spark.sql("SHOW DATABASES").collect():
@@ -142,6 +166,8 @@ class SparkWarehouse:
         return dict(sorted(out.items()))
 
     def has_table(self, qualified: str) -> bool:
+        if self.published is not None:
+            return qualified in self.published.tables
         with self._errors():
             return bool(self._spark.catalog.tableExists(qualified))
 
@@ -153,6 +179,11 @@ class SparkWarehouse:
             raise WarehouseError("this warehouse is open read-only; only the ingest worker writes")
         if self.directory is None:
             raise WarehouseError("replace_table needs the warehouse directory (directory=…)")
+        if self.published is not None:
+            raise WarehouseError(
+                f"{self.directory} is published by `northstar ingest` (engine = spark): load "
+                "tables through sources.yml, not into a version"
+            )
         schema, table = _split(qualified)
         if isinstance(data, pd.DataFrame):
             data = pa.Table.from_pandas(data, preserve_index=False)
@@ -224,6 +255,17 @@ class SparkWarehouse:
             _registered[qualified] = (folder, owners)
             if qualified not in self._mine:
                 self._mine.append(qualified)
+
+    def _reading_version(self, sql: str) -> str:
+        """`sql` reading the published version's folders (parsed once per distinct text)."""
+        found = self._files_sql.get(sql)
+        if found is None:
+            with self._errors():
+                found = as_files(sql, self.published.tables, self.directory)
+            if len(self._files_sql) > 1024:  # the service sends a bounded set of statements
+                self._files_sql.clear()
+            self._files_sql[sql] = found
+        return found
 
     def _run(self, statement: exp.Expression) -> None:
         with self._errors():

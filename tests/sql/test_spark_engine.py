@@ -39,7 +39,9 @@ if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
     pytest.skip("no Java for Spark's local session (make spark)", allow_module_level=True)
 
 from warehouse import spark as spark_module  # noqa: E402  (after the skips)
+from warehouse.engines import SparkVersions  # noqa: E402
 from warehouse.spark import SparkWarehouse  # noqa: E402
+from warehouse.spark_versions import current_version, read_version  # noqa: E402
 
 FAST = {  # tiny tables: interpreting beats compiling (test_spark_portability.py)
     "spark.sql.codegen.wholeStage": "false",
@@ -114,11 +116,65 @@ def test_alerts_check_reads_spark(project) -> None:
     assert "orders_under_100" in result.output and str(week) in result.output
 
 
-def test_ingest_refuses_spark_and_says_what_to_do(project) -> None:
-    result = CliRunner().invoke(build_cli(), ["ingest"], env=env_of(project))
-    assert result.exit_code == 1, result.output  # before loading anything (publish_target)
-    assert "Northstar does not publish to Spark yet" in result.stderr
-    assert str(project / "lake") in result.stderr
+def shop_as_files(folder: Path) -> dict[str, str]:
+    """The shop as a files source `shop` (raw.shop__orders…), metrics.yml reading those tables,
+    and the environment of `northstar ingest` publishing to Spark at folder/lake."""
+    for qualified, frame in shop_tables().items():
+        table = qualified.split(".", 1)[1]
+        (folder / "shop" / table).mkdir(parents=True)
+        frame.to_parquet(folder / "shop" / table / "part.parquet", index=False)
+    tables = ", ".join(
+        f"{{name: {t}, glob: '{t}/*.parquet'}}" for t in ("customers", "orders", "sessions")
+    )
+    (folder / "sources.yml").write_text(
+        f"sources:\n  - name: shop\n    kind: files\n    path: shop\n    tables: [{tables}]\n"
+    )
+    spec = SPEC.read_text(encoding="utf-8")
+    for t in ("customers", "orders", "sessions"):
+        spec = spec.replace(f"table: raw.{t}\n", f"table: raw.shop__{t}\n")
+    (folder / "metrics.yml").write_text(spec)
+    return {
+        **env_of(folder),
+        "NORTHSTAR_SOURCES": str(folder / "sources.yml"),
+        "NORTHSTAR_WAREHOUSE": str(folder / "warehouse.duckdb"),
+    }
+
+
+def test_ingest_publishes_to_spark_and_query_reads_the_version(tmp_path) -> None:
+    env = shop_as_files(tmp_path)
+    first = CliRunner().invoke(build_cli(), ["ingest"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "published to Spark, version " in first.output
+    version = current_version(tmp_path / "lake")
+    assert version is not None and version in first.output
+    assert not (tmp_path / "no-snapshots-here").exists()  # Spark is where it goes
+    listing = read_version(tmp_path / "lake", version)
+    assert "rollup.orders__daily__all" in listing.tables  # the rollups Spark built
+    assert "meta.loads" in listing.tables  # freshness, published with the rows
+
+    args = ["query", "orders", "--grain", "month", "--by", "region", "--from", str(START)]
+    args += ["--to", str(END), "--format", "json"]
+    result = CliRunner().invoke(build_cli(), args, env=env)
+    assert result.exit_code == 0, result.output
+    got: dict[str, dict[str, int]] = {}
+    for row in json.loads(result.stdout):
+        if row["orders"]:
+            got.setdefault(row["region"], {})[row["period"]] = row["orders"]
+    assert got == paid_by_month_and_region()
+
+    idle = CliRunner().invoke(build_cli(), ["ingest"], env=env)
+    assert idle.exit_code == 0, idle.output
+    assert "0 rows loaded" in idle.output and "published" not in idle.output
+    assert current_version(tmp_path / "lake") == version
+
+    # The web side's store serves the version with the metrics.yml it was published with.
+    lake = tmp_path / "lake"
+    store = SparkVersions(lake, lambda v: SparkWarehouse("local[2]", directory=lake, version=v))
+    assert store.current() == (version, (tmp_path / "metrics.yml").read_text())
+    assert store.versions() == [version]
+    with store.open_snapshot(version) as served:
+        assert served.frozen and served.version == version
+        assert served.has_table("raw.shop__orders") and not served.has_table("raw.orders")
 
 
 def test_a_missing_directory_says_what_it_should_hold(project, tmp_path) -> None:

@@ -164,12 +164,15 @@ def test_a_spark_connect_token_is_a_secret(tmp_path):
     assert "hunter22" not in str(caught.value)
 
 
-def test_ingest_does_not_publish_to_spark_and_says_what_to_do(tmp_path):
+def test_ingest_publishes_to_the_spark_directory_of_the_setting(tmp_path):
+    from connectors.publish_targets import SparkTarget
     from connectors.run import publish_target
 
-    settings = load(tmp_path, NORTHSTAR_ENGINE="spark", NORTHSTAR_SPARK_DIR="/lake")
-    with pytest.raises(ValueError, match=r"other tools write under spark_dir \(/lake/<schema>"):
-        publish_target(settings)
+    settings = load(tmp_path, NORTHSTAR_ENGINE="spark", NORTHSTAR_SPARK_DIR=str(tmp_path / "lake"))
+    target = publish_target(settings)
+    assert isinstance(target, SparkTarget)
+    assert target.publisher.directory == (tmp_path / "lake").resolve()
+    assert target.publisher.url == "local[2]"
 
 
 def test_the_engine_settings_are_documented():
