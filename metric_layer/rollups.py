@@ -12,8 +12,9 @@ What each kind of table holds (rollup_units.py says which a spec wants and how t
   count per cohort day and dimensions, which add up to any grain.
 - materialized results of distinct-count and active metrics per grain (day, week, month, quarter,
   year) for no breakdown and each single dimension, without filters
-  (`rollup.m__<metric>__<grain>__<dim>`), valid for the `today` they were built for and from their
-  first covered day. Grain `all`, two dimensions and dimension filters are answered from the
+  (`rollup.m__<metric>__<grain>__<dim>`), valid from their first covered day; a rolling window's
+  results for the `today` they were built for, and for any other today where the periods asked
+  ended before both days. Grain `all`, two dimensions and dimension filters are answered from the
   entity-day rows (exact; `all` spans whatever range is asked, so no result can be kept for it;
   pairs of dimensions would multiply the tables by every pair).
 A table is used only while its recorded definition hash matches the spec being served. The methods
@@ -197,8 +198,9 @@ class RollupPlanner:
     ) -> str | Declined:
         """The materialized result of a distinct-count or active metric answering `w`."""
         # Rolling windows depend on `today` (the current period is cut there); distinct counts
-        # per period do not, so they stay usable when the clock passes the build day.
-        if self.today_bound(name) and self.built_for != w.today:
+        # per period do not, so they stay usable when the clock passes the build day. A rolling
+        # window's periods that ended before both days are the same whichever day is today.
+        if self.today_bound(name) and self.built_for != w.today and not self._settled(w):
             return Declined(f"results were built for {self.built_for}, not {w.today}")
         if filters or extra or len(dims) > 1:
             return Declined("results are kept for no filter and at most one breakdown")
@@ -212,6 +214,10 @@ class RollupPlanner:
         if first_day is None or w.lo < first_day:
             return Declined(f"results start on {first_day}")
         return table
+
+    def _settled(self, w) -> bool:
+        """Whether every period of `w` ended before both the build's today and the query's."""
+        return self.built_for is not None and w.hi <= min(self.built_for, w.today)
 
     def today_bound(self, name: str) -> bool:
         """Whether `name`'s materialized results hold only for the day they were built for."""

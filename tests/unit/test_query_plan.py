@@ -205,10 +205,18 @@ def test_a_ratio_input_filter_is_part_of_its_read(spec, types):
     assert den_source.table == "rollup.orders__daily__total"
 
 
-def test_rolling_windows_hold_only_for_the_day_they_were_built_for(spec, types):
+def test_rolling_windows_hold_for_the_day_they_were_built_for_and_periods_ended_before(
+    spec, types
+):
     state = rollups(spec, built_for=TODAY - timedelta(days=1))
-    p = plan(spec, types, "wau", state=state)
+    end = TODAY - timedelta(days=1)  # a week of the range is still open on the build day
+    p = plan(spec, types, "wau", state=state, end=end)
     assert sources(p, "wau") == [("wau", "entity_days", "rollup.wau__entity_days")]
+    assert p.metrics["wau"].reasons == ()
+    # Weeks that ended before both the build day and today are the same whichever is today.
+    closed = end - timedelta(days=end.weekday() + 1)  # the Sunday before
+    p = plan(spec, types, "wau", state=state, end=closed)
+    assert sources(p, "wau") == [("wau", "materialized", "rollup.m__wau__week__total")]
     gone = rollups(spec, tables=ALL_TABLES - {"rollup.wau__entity_days"}, built_for=None)
     p = plan(spec, types, "wau", "buyers", state=gone)
     assert p.metrics["wau"].reasons == (f"wau: {STALE}",)

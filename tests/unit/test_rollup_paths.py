@@ -140,3 +140,24 @@ def test_active_metrics_past_the_last_day_of_data(paths, metric, grain, dims):
     )
     assert_same(raw, fast, query)
     assert '"rollup".' in fast.sql(metric, query)  # answered from rollups, not raw tables
+
+
+@pytest.mark.parametrize("metric", ["wau", "mau"])
+@pytest.mark.parametrize("grain", ["day", "week", "month"])
+@pytest.mark.parametrize("as_of", [LATER - timedelta(days=5), LATER + timedelta(days=9)])
+def test_rolling_windows_built_for_another_day(paths, metric, grain, as_of):
+    """Rollups built for LATER, today another day: periods that ended before both days come from
+    the materialized results, the rest from entity days, and the frame is the raw path's."""
+    raw, fast = paths[LATER, "monday"]
+    used = []
+    for end in (
+        as_of - timedelta(days=40),
+        as_of - timedelta(days=1),
+        LATER - timedelta(days=1),
+        LATER + timedelta(days=3),
+    ):
+        query = MetricQuery((metric,), grain=grain, start=date(2025, 11, 3), end=end, as_of=as_of)
+        assert_same(raw, fast, query)
+        used.append("m__" in fast.sql(metric, query))
+    assert used[0]  # the earliest range ended before both days: the materialized results
+    assert not used[-1]  # one reaching past the build day: entity days
