@@ -20,12 +20,11 @@ import argparse
 import math
 import statistics
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import psycopg
+from scratch_database import SERVER, scratch_database
 
 from cli.demo_commands import build_demo
 from metric_layer.engine_rollups import plan_rollups
@@ -51,22 +50,14 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--spark", default="local[2]")
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--server", default=SERVER)
     args = parser.parse_args()
-    name = f"northstar_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(args.server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')  # a generated name
-    url = args.server.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        with TemporaryDirectory() as folder:
-            source = args.warehouse
-            if source is None:
-                source = Path(folder) / "warehouse.duckdb"
-                build(source, args.orders)
-            run(source, Path(folder) / "lake", url, args.spark, args.repeat)
-    finally:
-        with psycopg.connect(args.server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(args.server) as url, TemporaryDirectory() as folder:
+        source = args.warehouse
+        if source is None:
+            source = Path(folder) / "warehouse.duckdb"
+            build(source, args.orders)
+        run(source, Path(folder) / "lake", url, args.spark, args.repeat)
 
 
 def build(path: Path, orders: int) -> None:

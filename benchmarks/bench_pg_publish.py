@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import time
-import uuid
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import psycopg
+from scratch_database import SERVER, scratch_database
 
 from warehouse import Warehouse
 from warehouse.ingest_meta import ensure_meta
@@ -53,18 +53,10 @@ BASELINE_TABLE = """CREATE TABLE baseline (order_id text, customer_id text, orde
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--server", default=SERVER)
     args = parser.parse_args()
-    name = f"northstar_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(args.server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')  # a generated name
-    url = args.server.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        with TemporaryDirectory() as folder:
-            run(Path(folder) / "warehouse.duckdb", url, args.rows)
-    finally:
-        with psycopg.connect(args.server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(args.server) as url, TemporaryDirectory() as folder:
+        run(Path(folder) / "warehouse.duckdb", url, args.rows)
 
 
 def run(path: Path, url: str, rows: int) -> None:

@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-import psycopg
+from scratch_database import SERVER, scratch_database
 
 from cli.demo_commands import build_demo
 from metric_layer.engine_rollups import plan_rollups
@@ -42,18 +41,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--server", default=SERVER)
     args = parser.parse_args()
-    name = f"northstar_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(args.server, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')  # a generated name
-    url = args.server.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        with TemporaryDirectory() as folder:
-            run(Path(folder), url, args.orders, args.repeat)
-    finally:
-        with psycopg.connect(args.server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(args.server) as url, TemporaryDirectory() as folder:
+        run(Path(folder), url, args.orders, args.repeat)
 
 
 def run(folder: Path, url: str, orders: int, repeat: int) -> None:

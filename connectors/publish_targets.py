@@ -104,10 +104,7 @@ class PostgresTarget:
     def publish(self, warehouse: Warehouse, spec_text: str | None) -> str:
         changed = last_change(warehouse)
         try:
-            # The hook checked spec_text against these tables: the publish builds its rollups.
-            plan = None
-            if spec_text is not None and self.plan_rollups is not None:
-                plan = self.plan_rollups(spec_text, warehouse.table_columns(), "postgres")
+            plan = _plan(self.plan_rollups, spec_text, warehouse, "postgres")
             return self.publisher.publish(warehouse, spec_text, changed, rollups=plan).version
         finally:
             warehouse.close()
@@ -158,3 +155,12 @@ class SparkTarget:
 
     def failed(self, exc: Exception) -> str:
         return str(exc)  # SparkPublishError names the directory and what to do
+
+
+def _plan(
+    plan_rollups: PlanRollups | None, spec_text: str | None, warehouse: Warehouse, dialect: str
+) -> RollupPlan | None:
+    """The rollups the publish builds: the hook checked spec_text against these tables."""
+    if spec_text is None or plan_rollups is None:
+        return None
+    return plan_rollups(spec_text, warehouse.table_columns(), dialect)

@@ -83,6 +83,12 @@ def test_rollups_in_postgres_answer_as_raw_tables_and_pandas(
     published, ref, small_data, metric, grain, variant
 ):
     rollups, raw, _ = published
+    check_rollup_case(rollups, raw, ref, small_data, metric, grain, variant)
+
+
+def check_rollup_case(rollups, raw, ref, small_data, metric, grain, variant) -> None:
+    """The rollup service reads rollups only, and answers as the raw one and as pandas (the
+    Spark publish's test asks its rollups the same)."""
     c = _case(small_data, grain, variant)
     query = _query(c, (metric,))
     route = rollups.plan(metric, query)

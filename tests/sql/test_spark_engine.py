@@ -98,15 +98,20 @@ def env_of(folder: Path) -> dict[str, str]:
 
 
 def test_query_reads_spark_with_numbers_equal_to_pandas(project) -> None:
+    assert orders_by_month_and_region(env_of(project)) == paid_by_month_and_region()
+
+
+def orders_by_month_and_region(env: dict[str, str]) -> dict[str, dict[str, int]]:
+    """`northstar query orders --by region` by month over the shop's range, as the CLI prints it."""
     args = ["query", "orders", "--grain", "month", "--by", "region", "--from", str(START)]
     args += ["--to", str(END), "--format", "json"]
-    result = CliRunner().invoke(build_cli(), args, env=env_of(project))
+    result = CliRunner().invoke(build_cli(), args, env=env)
     assert result.exit_code == 0, result.output
     got: dict[str, dict[str, int]] = {}
     for row in json.loads(result.stdout):
         if row["orders"]:
             got.setdefault(row["region"], {})[row["period"]] = row["orders"]
-    assert got == paid_by_month_and_region()
+    return got
 
 
 def test_alerts_check_reads_spark(project) -> None:
@@ -152,15 +157,7 @@ def test_ingest_publishes_to_spark_and_query_reads_the_version(tmp_path) -> None
     assert "rollup.orders__daily__all" in listing.tables  # the rollups Spark built
     assert "meta.loads" in listing.tables  # freshness, published with the rows
 
-    args = ["query", "orders", "--grain", "month", "--by", "region", "--from", str(START)]
-    args += ["--to", str(END), "--format", "json"]
-    result = CliRunner().invoke(build_cli(), args, env=env)
-    assert result.exit_code == 0, result.output
-    got: dict[str, dict[str, int]] = {}
-    for row in json.loads(result.stdout):
-        if row["orders"]:
-            got.setdefault(row["region"], {})[row["period"]] = row["orders"]
-    assert got == paid_by_month_and_region()
+    assert orders_by_month_and_region(env) == paid_by_month_and_region()
 
     idle = CliRunner().invoke(build_cli(), ["ingest"], env=env)
     assert idle.exit_code == 0, idle.output

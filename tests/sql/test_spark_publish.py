@@ -32,15 +32,8 @@ import pytest
 from metric_layer.engine_rollups import plan_rollups
 from metric_layer.service import MetricService
 from tests.conftest import NOW, build_warehouse
-from tests.sql.test_engine_conformance import (
-    GRAINS,
-    VARIANTS,
-    _case,
-    _query,
-    assert_pandas,
-    assert_same_frame,
-    spec_for,
-)
+from tests.sql.test_engine_conformance import _case, _query, spec_for
+from tests.sql.test_pg_rollups import CASES, check_rollup_case
 from tests.unit.test_metric_values import Reference
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark")]
@@ -54,8 +47,6 @@ from warehouse.spark import SparkWarehouse  # noqa: E402
 from warehouse.spark_publish import SparkPublisher, SparkPublishError  # noqa: E402
 from warehouse.spark_versions import current_version, home, kept_versions  # noqa: E402
 
-DAILY = ["orders", "revenue", "avg_amount", "max_amount", "aov", "revenue_exact"]
-ENTITY_DAYS = ["buyers", "wau"]
 ROOT = Path(__file__).parents[2]
 
 
@@ -88,28 +79,12 @@ def ref(small_data) -> Reference:
     return Reference(small_data.customers, small_data.orders, small_data.sessions)
 
 
-CASES = [
-    pytest.param(metric, grain, variant, id=f"{metric}-{grain}-{variant}")
-    for metric in DAILY + ENTITY_DAYS
-    for grain in GRAINS
-    for variant in VARIANTS
-]
-
-
 @pytest.mark.parametrize(("metric", "grain", "variant"), CASES)
 def test_rollups_built_by_spark_answer_as_raw_tables_and_pandas(
     published, ref, small_data, metric, grain, variant
 ):
     rollups, raw, _ = published
-    c = _case(small_data, grain, variant)
-    query = _query(c, (metric,))
-    route = rollups.plan(metric, query)
-    assert route.source == "rollups", route.describe()
-    kind = "__daily__" if metric in DAILY else "__entity_days"
-    assert all(kind in t for t in route.rollup_tables), route.rollup_tables
-    frame = rollups.query(query).frame
-    assert_same_frame(frame, raw.query(query).frame, f"rollups vs raw {metric} {grain} {variant}")
-    assert_pandas(rollups, frame, ref, metric, c)
+    check_rollup_case(rollups, raw, ref, small_data, metric, grain, variant)
 
 
 def test_kinds_spark_does_not_build_read_raw_and_the_plan_says_so(published, small_data):
