@@ -307,15 +307,20 @@ def _name(table: exp.Table) -> str:
 
 
 def _as_spark_reads(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(name, _SPARK_CASTS.get(dtype.upper(), dtype)) for name, dtype in columns]
+    """The columns as readers of the published table see them."""
+    return [(name, _cast_for_spark(dtype) or dtype) for name, dtype in columns]
+
+
+def _cast_for_spark(dtype: str) -> str | None:
+    """The type a DuckDB column is cast to before Spark reads it; None: written as it is."""
+    upper = dtype.upper()
+    return "VARCHAR" if upper.startswith("ENUM") else _SPARK_CASTS.get(upper)
 
 
 def _readable(name: str, dtype: str) -> str:
     """The column as Parquet for Spark should hold it (a few types cast first)."""
     column = exp.column(name, quoted=True).sql(dialect="duckdb")
-    cast = _SPARK_CASTS.get(dtype.upper())
-    if dtype.upper().startswith("ENUM"):
-        cast = "VARCHAR"
+    cast = _cast_for_spark(dtype)
     return f"CAST({column} AS {cast}) AS {column}" if cast else column
 
 

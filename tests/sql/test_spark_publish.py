@@ -276,3 +276,67 @@ def test_a_publish_killed_at_random_points_leaves_a_whole_version(tmp_path):
     folders = {p.name for p in (home(directory) / "tables").iterdir()}
     assert Path(published.tables["raw.numbers"].folder).name in folders
     assert not list((home(directory) / "versions").glob("*.tmp"))
+
+
+def test_column_types_spark_reads_otherwise_are_cast_and_recorded_as_read(tmp_path):
+    """Each DuckDB type reaches Spark with its values, and the version records the type Spark
+    reads (what table_columns() tells the metric layer), checked against Spark's own schema."""
+    from warehouse import Warehouse
+    from warehouse.spark_session import duckdb_type_name
+
+    with Warehouse(tmp_path / "typed.duckdb") as source:
+        with source.transaction() as tx:
+            tx.execute("CREATE SCHEMA raw")
+            tx.execute("CREATE TYPE mood AS ENUM ('calm', 'busy')")
+            tx.execute(
+                "CREATE TABLE raw.typed AS SELECT * FROM (VALUES "
+                "('00000000-0000-0000-0000-000000000001'::UUID, 99999999999999999999999999999999999999::HUGEINT, "
+                "200::UTINYINT, TIMESTAMP_NS '2026-03-01 10:00:00.123456789', 'busy'::mood, "
+                "TIMESTAMPTZ '2026-03-01 10:00:00+00', 12.34::DECIMAL(12,2), 'ünï'), "
+                "(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+                ") t(u, h, small, ns, feeling, instant, amount, text)"
+            )
+        published = SparkPublisher(tmp_path / "lake").publish(source)
+    recorded = dict(published.tables["raw.typed"].columns)
+    assert recorded == {
+        "u": "VARCHAR",
+        "h": "DECIMAL(38,0)",
+        "small": "SMALLINT",
+        "ns": "TIMESTAMP",
+        "feeling": "VARCHAR",
+        "instant": "TIMESTAMP WITH TIME ZONE",
+        "amount": "DECIMAL(12,2)",
+        "text": "VARCHAR",
+    }
+    with SparkWarehouse("local[2]", directory=tmp_path / "lake", conf=FAST) as spark:
+        assert spark.table_columns()["raw.typed"] == recorded
+        frame = spark._spark.sql(as_files_sql(spark, "SELECT * FROM raw.typed"))
+        assert {f.name: duckdb_type_name(f.dataType.simpleString()) for f in frame.schema} == (
+            recorded
+        )
+        rows = spark.rows("SELECT * FROM raw.typed ORDER BY u NULLS LAST")
+    first = rows[0]
+    assert first[0] == "00000000-0000-0000-0000-000000000001"
+    assert first[1] == 10**38 - 1  # 38 digits: Spark's widest DECIMAL
+    assert first[2] == 200 and first[4] == "busy" and first[7] == "ünï"
+    assert str(first[3]) == "2026-03-01 10:00:00.123457"  # to microseconds: Spark's precision
+    assert str(first[6]) == "12.34"
+    assert rows[1] == (None,) * 8
+
+
+def test_a_value_spark_cannot_hold_fails_the_publish_naming_the_column(tmp_path):
+    from warehouse import Warehouse
+
+    with Warehouse(tmp_path / "wide.duckdb") as source:
+        source.execute("CREATE SCHEMA raw")
+        source.execute(
+            "CREATE TABLE raw.wide AS SELECT 100000000000000000000000000000000000000::HUGEINT AS h"
+        )
+        with pytest.raises(SparkPublishError) as failed:
+            SparkPublisher(tmp_path / "lake").publish(source)
+    assert "column h" in str(failed.value) and "DECIMAL(38,0)" in str(failed.value)
+    assert current_version(tmp_path / "lake") is None  # nothing published, nothing half-done
+
+
+def as_files_sql(spark: SparkWarehouse, sql: str) -> str:
+    return spark._reading_version(sql)
