@@ -44,6 +44,7 @@ from warehouse.spark_versions import (
     VersionError,
     current_version,
     home,
+    kept_versions,
     read_version,
     sweep,
     table_folder,
@@ -141,8 +142,11 @@ class SparkPublisher:
         last_change: datetime | None,
         plan: RollupPlan | None,
     ) -> SparkVersion:
-        before = self.current()
-        version = _new_version(before.version if before else None)
+        try:
+            before = self.current()
+        except SparkPublishError:  # a damaged CURRENT: this publish writes every table anew
+            before = None
+        version = _new_version(max(kept_versions(self.directory), default=None))
         tables: dict[str, PublishedTable] = {}
         for schema, table, columns in published_tables(source):
             fp = fingerprint(source, schema, table, _as_spark_reads(columns))

@@ -129,7 +129,10 @@ def sweep(directory: Path, keep: int = KEEP) -> list[str]:
     """Delete versions beyond the newest `keep` (never the current one), then every table folder
     no kept version lists (a killed publish's half-written ones among them); what was deleted.
     Only a publisher holding the publish lock calls this."""
-    current = current_version(directory)
+    try:
+        current = current_version(directory)
+    except VersionError:  # the publish under way replaces it; keep the newest versions
+        current = None
     names = kept_versions(directory)
     kept = [n for n in names if n == current or names.index(n) < keep]
     deleted = []

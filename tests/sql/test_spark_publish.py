@@ -340,3 +340,15 @@ def test_a_value_spark_cannot_hold_fails_the_publish_naming_the_column(tmp_path)
 
 def as_files_sql(spark: SparkWarehouse, sql: str) -> str:
     return spark._reading_version(sql)
+
+
+def test_a_damaged_current_is_a_clear_error_and_the_next_publish_mends_it(
+    shop_source, small_data, tmp_path
+):
+    directory = tmp_path / "lake"
+    publisher(directory).publish(shop_source)
+    (home(directory) / "CURRENT").write_text("../../etc\n")
+    with pytest.raises(WarehouseError, match=r"CURRENT names no version"):
+        order_count(directory)
+    publisher(directory).publish(shop_source)
+    assert order_count(directory) == len(small_data.orders)
