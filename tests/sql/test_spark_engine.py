@@ -184,31 +184,48 @@ def test_a_missing_directory_says_what_it_should_hold(project, tmp_path) -> None
 
 
 @pytest.fixture(scope="module")
-def app(project):  # type: ignore[no-untyped-def]
+def published_lake(project: Path) -> tuple[Path, str]:
+    """The shop published by Northstar (a version behind CURRENT), beside the other tools' lake."""
+    from warehouse import Warehouse
+    from warehouse.spark_publish import SparkPublisher
+
+    with Warehouse(project / "shop.duckdb") as source:
+        for table, frame in shop_tables().items():
+            source.replace_table(table, frame)
+        version = SparkPublisher(project / "published", conf=FAST).publish(source).version
+    return project / "published", version
+
+
+@pytest.fixture(scope="module", params=["other tools' tables", "published by Northstar"])
+def app(request, project, published_lake):  # type: ignore[no-untyped-def]
     from dashboard.server import create_dash
 
     register_page_callbacks()
     env = env_of(project)
+    lake, version = (
+        (project / "lake", "live") if request.param.startswith("other") else published_lake
+    )
     settings = Settings(
         metrics=Path(env["NORTHSTAR_METRICS"]),
         serving_dir=Path(env["NORTHSTAR_SERVING_DIR"]),
         engine="spark",
         engine_url="local[2]",
-        spark_dir=project / "lake",
+        spark_dir=lake,
         as_of=AS_OF.isoformat(),
         cache="simple",
         app_db=env["NORTHSTAR_APP_DB"],
     )
     dash_app = create_dash(settings)
-    yield dash_app
+    yield dash_app, version
     join_warm_ups()
     dash_app.server.extensions[EXTENSION].close()
 
 
 def test_the_explorer_serves_spark_numbers_equal_to_pandas(app) -> None:  # type: ignore[no-untyped-def]
+    app, version = app
     got = traces(app, "/metric/orders", BY_REGION)
     expected = paid_by_month_and_region()
     assert set(got) == set(expected) == {"north", "south"}
     for region, months in expected.items():
         assert {m: v for m, v in got[region].items() if v} == months, region
-    assert app.server.extensions[EXTENSION].snapshot().version == "live"
+    assert app.server.extensions[EXTENSION].snapshot().version == version
