@@ -24,6 +24,9 @@ Spark lacks or reads differently from DuckDB is rewritten here, in the tree, bef
 - CTEs inside subqueries (a ratio of two active metrics holds two `spine`s): sqlglot's spark
   writer hoists every CTE to the top, where equal names collide; Spark 3+ reads nested WITH, so
   they stay where they are;
+- GROUPING(a, b, …) of several columns (which segments of an explanation a row belongs to):
+  Spark's grouping takes one column (and grouping_id all of them at once): the bits are added up
+  from grouping() of each;
 - approximate percentiles: Spark's approx_percentile is another estimator than DuckDB's t-digest
   (a value of the data, not an interpolation), so the numbers would differ: refused.
 """
@@ -71,6 +74,7 @@ def for_spark(tree: exp.Expression) -> exp.Expression:
             "on Spark (exact percentile)"
         )
     kinds = (exp.DataType, exp.Anonymous, exp.GenerateSeries, exp.Avg, exp.PercentileCont)
+    kinds += (exp.Grouping,)
     # Deepest first, so a rewritten node's arguments are already rewritten.
     for node in reversed(list(tree.find_all(*kinds, exp.ArgMin, exp.ArgMax))):
         replaced = _spark_node(node)
@@ -95,12 +99,31 @@ def _spark_node(node: exp.Expression) -> exp.Expression:
         return node
     if isinstance(node, exp.PercentileCont):
         return exp.Quantile(this=node.this, quantile=node.expression)
+    if isinstance(node, exp.Grouping) and len(node.expressions) > 1:
+        return _grouping_bits(node.expressions)
     if isinstance(node, exp.ArgMin | exp.ArgMax):
         value, key = node.this, node.expression
         known = exp.If(this=_is_null(value.copy()), true=exp.Null(), false=key)
         node.set("expression", known)
         return node
     return node
+
+
+def _grouping_bits(columns: list[exp.Expression]) -> exp.Expression:
+    """DuckDB's GROUPING(a, b, …): one bit per column, the first the highest. Spark's grouping()
+    takes one column, and its grouping_id() only all the grouping columns at once."""
+    last = len(columns) - 1
+    bits = [
+        exp.Mul(
+            this=exp.cast(exp.Grouping(expressions=[c]), _type("BIGINT")),
+            expression=exp.Literal.number(1 << (last - i)),
+        )
+        for i, c in enumerate(columns)
+    ]
+    total = bits[0]
+    for bit in bits[1:]:
+        total = exp.Add(this=total, expression=bit)
+    return exp.Paren(this=total)
 
 
 def _timezone(node: exp.Anonymous) -> exp.Expression:

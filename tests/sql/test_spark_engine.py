@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,35 @@ def test_alerts_check_reads_spark(project) -> None:
     assert result.exit_code == 1, result.output  # firing: fewer than 100 orders a week
     week = week_numbers(W11)["orders"]  # the last complete week as of 18 Mar, by hand
     assert "orders_under_100" in result.output and str(week) in result.output
+
+
+def test_the_weekly_report_reads_spark(project, tmp_path) -> None:
+    args = ["report", "--week", "2026-W11", "--out", str(tmp_path)]
+    result = CliRunner().invoke(build_cli(), args, env=env_of(project))
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "report-2026-W11.html").read_text()
+    assert f'id="nsm-value">{week_numbers(W11)["orders"]}<' in html  # pandas, by hand
+
+
+def test_explain_reads_spark(project, tmp_path) -> None:
+    w10 = W11 - timedelta(days=7)
+    args = ["explain", "orders", "--from", str(W11), "--to", str(W11 + timedelta(days=6))]
+    args += ["--vs-from", str(w10), "--vs-to", str(w10 + timedelta(days=6)), "--format", "json"]
+    result = CliRunner().invoke(build_cli(), args, env=env_of(project))
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    before, after = week_numbers(w10)["orders"], week_numbers(W11)["orders"]
+    assert (answer["before"], answer["after"], answer["change"]) == (before, after, after - before)
+    assert answer["segments"], "no segment found"
+    # The segments (which rows GROUPING's bits put in which) as DuckDB finds them, to the text.
+    from warehouse import Warehouse
+
+    duck = tmp_path / "shop.duckdb"
+    with Warehouse(duck) as wh:
+        for table, frame in shop_tables().items():
+            wh.replace_table(table, frame)
+    env = {**env_of(project), "NORTHSTAR_ENGINE": "duckdb", "NORTHSTAR_WAREHOUSE": str(duck)}
+    assert CliRunner().invoke(build_cli(), args, env=env).stdout == result.stdout
 
 
 def shop_as_files(folder: Path) -> dict[str, str]:
