@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from scratch_database import SERVER, scratch_database
+from timing import once as timed  # benchmarks/: this script's own folder
 
 from cli.demo_commands import build_demo
 from metric_layer.engine_rollups import plan_rollups
@@ -192,12 +192,6 @@ def _missing(value) -> bool:  # type: ignore[no-untyped-def]
             "<NA>",
         }
     )
-
-
-def timed(work):  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    result = work()
-    return time.perf_counter() - started, result
 
 
 if __name__ == "__main__":

@@ -18,12 +18,12 @@ Prints seconds and rows/s of each, and the ratios to the baseline.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import psycopg
 from scratch_database import SERVER, scratch_database
+from timing import once as timed  # benchmarks/: this script's own folder
 
 from warehouse import Warehouse
 from warehouse.ingest_meta import ensure_meta
@@ -98,12 +98,6 @@ def baseline(wh: Warehouse, url: str) -> None:
                 for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
                     copy.write_row(row)
         conn.execute("DROP TABLE baseline")
-
-
-def timed(work):  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    result = work()
-    return time.perf_counter() - started, result
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from datetime import date
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from scratch_database import SERVER, scratch_database
+from timing import once as timed  # benchmarks/: this script's own folder
 
 from cli.demo_commands import build_demo
 from metric_layer.engine_rollups import plan_rollups
@@ -97,12 +97,6 @@ def query_times(wh, spec, repeat: int, rollups: bool) -> dict[str, float]:  # ty
                 runs.append(timed(lambda s=service, q=query: s.query(q))[0])
             out[f"{metric} {'by ' + dims[0] if dims else 'total'}"] = statistics.median(runs)
     return out
-
-
-def timed(work):  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
-    result = work()
-    return time.perf_counter() - started, result
 
 
 if __name__ == "__main__":

@@ -20,3 +20,10 @@ def timed(run, repeat: int) -> list[float]:
 def p50_p95(ms: list[float]) -> tuple[float, float]:
     ordered = sorted(ms)
     return statistics.median(ms), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def once(work):  # type: ignore[no-untyped-def]
+    """(seconds, result) of one run of `work`."""
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result

@@ -51,7 +51,7 @@ class TableFingerprint:
 
 def fingerprint(source: Warehouse, schema: str, table: str, columns: list[tuple[str, str]]):
     """Rows and the sum of row hashes of `schema.table` (one scan; DuckDB hashes fast)."""
-    alias = _row_alias(columns)
+    alias = row_alias(columns)
     rows, digest = source.rows(
         f"SELECT count(*), CAST(coalesce(sum(hash({alias})::HUGEINT), 0) AS VARCHAR) "
         f"FROM {duck_table(schema, table)} AS {alias}"
@@ -85,7 +85,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def _row_alias(columns: list[tuple[str, str]]) -> str:
+def row_alias(columns: list[tuple[str, str]]) -> str:
     """A table alias naming the whole row (hash(alias) hashes every column) that no column
     shadows."""
     taken = {c.lower() for c, _ in columns}

@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 
 from warehouse.connection import Warehouse, WarehouseError
+from warehouse.fingerprints import row_alias
 from warehouse.manifest import Manifest, Segment, TableSegments
 
 SEGMENT_DIR = "segments"
@@ -153,7 +154,7 @@ class _TableExport:
 
     def _fingerprints(self, key: str) -> list[tuple[str | None, int, str]]:
         """(partition as text, rows, sum of row hashes as text) for every partition."""
-        row = _row_alias(self.columns)
+        row = row_alias(self.columns)
         return self.cat.rows(
             f"SELECT CAST(part AS VARCHAR), rows, CAST(total AS VARCHAR) FROM ("
             f"SELECT {key} AS part, count(*) AS rows, sum(hash({row})::HUGEINT) AS total "
@@ -248,16 +249,6 @@ def _view_columns(cat: Warehouse, schema: str, table: str) -> Columns:
             [schema, table],
         )
     ]
-
-
-def _row_alias(columns: Columns) -> str:
-    """A table alias naming the whole row (hash(alias) hashes every column) that no column
-    shadows."""
-    taken = {c.lower() for c, _ in columns}
-    alias = "northstar_row"
-    while alias in taken:
-        alias += "_"
-    return alias
 
 
 def _ident(name: str) -> str:
