@@ -20,7 +20,9 @@ import re
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from warehouse.connection import WarehouseError
@@ -81,6 +83,8 @@ def _start(url: str, local: bool, conf: dict[str, str]) -> Any:
             "local session)"
         ) from None
     _quiet_query_errors()
+    # pyspark warns that pandas 3 is newer than it knows; the suites here run on pandas 3.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     builder = SparkSession.builder.appName("northstar")
     if local:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -96,6 +100,7 @@ def _start(url: str, local: bool, conf: dict[str, str]) -> Any:
             "spark.sql.warehouse.dir": scratch,
             **SESSION_CONF,
         }
+        conf = _quiet_start(conf, Path(scratch))
         builder = builder.master(url)
     else:
         settings = dict(SESSION_CONF)
@@ -118,6 +123,34 @@ def _start(url: str, local: bool, conf: dict[str, str]) -> Any:
         for key, value in SESSION_CONF.items():
             session.conf.set(key, value)
     return session
+
+
+# Errors only, on stderr: without a configuration of its own the JVM prints which default it
+# uses and how to change the level on every start, before setLogLevel can be called.
+_LOG4J2 = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = stderr
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = error
+logger.submit.name = org.apache.spark.deploy.SparkSubmit
+logger.submit.level = error
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = error
+"""
+
+
+def _quiet_start(conf: dict[str, str], scratch: Path) -> dict[str, str]:
+    """`conf` with the local JVM's logging configured (added to any Java options it has)."""
+    config = scratch / "log4j2.properties"
+    config.write_text(_LOG4J2, encoding="utf-8")
+    option = f"-Dlog4j2.configurationFile={config.as_uri()}"
+    given = conf.get("spark.driver.extraJavaOptions", "")
+    return {**conf, "spark.driver.extraJavaOptions": f"{given} {option}".strip()}
 
 
 def _quiet_query_errors() -> None:

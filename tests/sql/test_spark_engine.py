@@ -259,3 +259,25 @@ def test_the_explorer_serves_spark_numbers_equal_to_pandas(app) -> None:  # type
     for region, months in expected.items():
         assert {m: v for m, v in got[region].items() if v} == months, region
     assert app.server.extensions[EXTENSION].snapshot().version == version
+
+
+def test_a_command_on_spark_keeps_stderr_for_errors(project) -> None:
+    """Run as a process (its own JVM): Spark's start-up chatter does not reach stderr."""
+    import subprocess
+    import sys
+
+    code = "from app import main; main()"
+    args = [sys.executable, "-c", code, "query", "orders", "--grain", "month", "--format", "csv"]
+    args += ["--from", str(START), "--to", str(END)]
+    done = subprocess.run(
+        args,
+        env={**os.environ, **env_of(project)},
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("period,orders,is_partial\n")
+    chatter = ("log4j", "setLogLevel", "Setting default log level", "FutureWarning", "WARN ")
+    assert not [line for line in done.stderr.splitlines() if any(c in line for c in chatter)]
