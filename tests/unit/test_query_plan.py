@@ -205,9 +205,7 @@ def test_a_ratio_input_filter_is_part_of_its_read(spec, types):
     assert den_source.table == "rollup.orders__daily__total"
 
 
-def test_rolling_windows_hold_for_the_day_they_were_built_for_and_periods_ended_before(
-    spec, types
-):
+def test_rolling_windows_hold_for_their_build_day_and_periods_ended_before(spec, types):
     state = rollups(spec, built_for=TODAY - timedelta(days=1))
     end = TODAY - timedelta(days=1)  # a week of the range is still open on the build day
     p = plan(spec, types, "wau", state=state, end=end)
