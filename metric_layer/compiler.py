@@ -35,6 +35,7 @@ from metric_layer.rollup_sql import (
     daily_select,
     distinct_select,
     materialized_select,
+    segments_select,
 )
 from metric_layer.rollups import RollupPlanner
 from metric_layer.scope import Scope
@@ -150,6 +151,8 @@ class Compiler:
         if source.kind == "materialized":
             today_bound = isinstance(metric, ActiveMetric)
             return materialized_select(source.table, w, dims, today_bound)
+        if source.kind == "segments":
+            return segments_select(source.table, w, dims, filters)
         if isinstance(metric, SimpleMetric):
             return self._simple(metric, w, dims, filters, extra, source)
         if isinstance(metric, RatioMetric):

@@ -50,9 +50,10 @@ from metric_layer.spec import (
     Spec,
 )
 
-SourceKind = Literal["materialized", "entity_days", "daily", "cohorts", "raw", "inputs"]
+SourceKind = Literal["materialized", "segments", "entity_days", "daily", "cohorts", "raw", "inputs"]
 KIND_WORDS = {
     "materialized": "materialized result",
+    "segments": "segment counts",
     "entity_days": "entity-day rows",
     "daily": "daily rollup",
     "cohorts": "cohort-day rows",
@@ -272,6 +273,9 @@ class _Walk:
             table = r.materialized_for(m.name, w, dims, filters, extra)
             if isinstance(table, str):
                 return Source("materialized", table)
+            counts = r.segments_for(m.name, w, dims, filters, extra)
+            if isinstance(counts, str):
+                return Source("segments", counts)
         if isinstance(m, SimpleMetric):
             if m.quantile is not None:
                 return _raw(m.name, PERCENTILES_RAW)

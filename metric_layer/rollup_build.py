@@ -175,7 +175,7 @@ def refresh_rollups(
                         _data_version(unit, plan.versions),
                         as_of,
                         first_day,
-                        has_rows,
+                        has_rows and table not in builder.ambiguous,
                     ],
                 )
         for model in models:  # the rows every rollup of these models now stands for

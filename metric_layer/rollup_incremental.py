@@ -125,6 +125,8 @@ class IncrementalRefresh:
                         exp.LTE(this=col("period"), expression=date_lit(hi)),
                     )
                     self._replace(table, since, select)
+        if not active:
+            self.builder.check_segments(metric)
         if active:
             for dim in self.builder.materialized_dimensions(metric):
                 if dim is not None:

@@ -86,6 +86,21 @@ def materialized_select(table: str, w, dims: list[str], today_bound: bool) -> ex
     return select
 
 
+def segments_select(table: str, w, dims: list[str], filters: list) -> exp.Select:
+    """(period, dims, value) of a distinct count summed from its segment counts over the
+    periods of `w`: each entity is in one segment, so the sum over the segments the filters
+    keep, per period and breakdown, counts each entity once."""
+    total = exp.cast(exp.Sum(this=col("value", BASE)), exp.DataType.build("BIGINT"))
+    select = exp.select(
+        col("period", BASE).as_("period"),
+        *[col(d, BASE).as_(ident(d)) for d in dims],
+        exp.alias_(total, "value"),
+    )
+    conds = day_range("period", w.lo, w.hi) + rollup_filters(filters, None)
+    select = select.from_(table_ref(table, BASE), copy=False).where(*conds, copy=False)
+    return group_days(select, len(dims))
+
+
 def cohorts_select(table: str, w, dims: list[str], filters: list, extra: str | None) -> exp.Select:
     """(cohort_day, dims, cohort_size, retained) re-aggregated from a cohort-day rollup."""
     conds = day_range("cohort_day", w.lo, w.hi) + rollup_filters(filters, extra)

@@ -27,9 +27,11 @@ from metric_layer.rollup_units import (
     RollupUnit,
     additive,
     daily_table,
+    entity_dimensions,
     materialized_table,
     model_dimensions,
     retention_dimensions,
+    segments_table,
 )
 from metric_layer.rollups import RollupPlanner
 from metric_layer.semantics import Semantics
@@ -45,6 +47,9 @@ class UnitBuilder:
 
     def __init__(self, tx, spec: Spec, sem: Semantics, types, as_of: date) -> None:
         self.tx, self.spec, self.sem, self.types, self.as_of = tx, spec, sem, types, as_of
+        # Segment-count tables dropped because some entity had two values of an entity
+        # dimension (check_segments): recorded as without rows, so readers decline them.
+        self.ambiguous: set[str] = set()
 
     def build(self, unit: RollupUnit) -> tuple[date | None, bool]:
         """Create the unit's tables; (first covered day, whether there were rows to build from)."""
@@ -151,7 +156,34 @@ class UnitBuilder:
         start, end = self.materialized_span(metric, lo, hi)
         for table, select in self.materialized_selects(metric, start, end, MATERIALIZED_GRAINS):
             self.tx.execute(_create(table, select))
+        self.check_segments(metric)
         return start, True
+
+    def check_segments(self, metric) -> None:
+        """Drop a metric's segment counts of a grain where, in some period, they do not add up
+        to its total: an entity with two values of an entity dimension (a duplicated key in the
+        joined table) would be counted twice when they are summed."""
+        existing = existing_tables(self.tx)
+        for grain in MATERIALIZED_GRAINS:
+            table = segments_table(metric.name, grain)
+            if table not in existing:
+                continue
+            total = exp.to_table(materialized_table(metric.name, grain, None))
+            summed = group_by(
+                exp.select(col("period"), exp.alias_(exp.Sum(this=col("value")), "value")).from_(
+                    exp.to_table(table)
+                ),
+                0,
+            )
+            differ = (
+                exp.select(exp.Count(this=exp.Star()))
+                .from_(total.as_("t"))
+                .join(summed.subquery("s"), on="t.period = s.period", join_type="full")
+                .where("t.value IS DISTINCT FROM s.value")
+            )
+            if self.tx.rows(differ.sql(dialect="duckdb"))[0][0]:
+                self.tx.execute(f"DROP TABLE {exp.to_table(table).sql(dialect='duckdb')}")
+                self.ambiguous.add(table)
 
     def materialized_span(self, metric, lo: date, hi: date) -> tuple[date, date]:
         """[start, end] (inclusive) of a metric's materialized results over data from lo to hi.
@@ -198,6 +230,12 @@ class UnitBuilder:
                         tree.subquery("daily")
                     )
                 out.append((table, tree))
+        own = () if active else tuple(entity_dimensions(self.sem, metric))
+        for grain in grains if own else ():
+            query = MetricQuery((metric.name,), grain=grain, start=start, end=end, dimensions=own)
+            # no coverage in this planner: these read the entity-day rows, never themselves
+            tree = compiler.compile(metric.name, query, self.as_of).tree
+            out.append((segments_table(metric.name, grain), tree))
         return out
 
     def cohort_data_last(self, metric: RetentionMetric) -> date | None:

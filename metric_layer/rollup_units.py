@@ -98,6 +98,22 @@ def materialized_table(metric: str, grain: str, dimension: str | None) -> str:
     return f"{SCHEMA}.m__{metric}__{grain}__{dimension or 'total'}"
 
 
+def segments_table(metric: str, grain: str) -> str:
+    return f"{SCHEMA}.s__{metric}__{grain}"
+
+
+def entity_dimensions(sem: Semantics, m: object) -> list[str]:
+    """The dimensions of a distinct count that belong to the entity it counts: those reached
+    through its model's join on the entity column (orders → customers on customer_id, for
+    distinct customers). Every entity has one value of each, so its counts per combination of
+    them add up over any of them (segment counts); the build checks the data agrees."""
+    if not (isinstance(m, SimpleMetric) and m.agg == "count_distinct" and m.expr):
+        return []
+    joined = {j.model for j in sem.model(m.model).joins if j.foreign_key == m.expr.strip()}
+    dims = sem.dimensions_of_metric(m.name)
+    return sorted(n for n, d in dims.items() if "." not in n and d.path and d.path[0] in joined)
+
+
 def rollup_units(
     spec: Spec, sem: Semantics, column_types: dict[str, dict[str, str]] | None
 ) -> list[RollupUnit]:
@@ -144,8 +160,13 @@ def rollup_units(
             continue
         dims = [None, *sorted(d for d in sem.dimensions_of_metric(m.name) if "." not in d)]
         tables = tuple(materialized_table(m.name, g, d) for d in dims for g in MATERIALIZED_GRAINS)
+        own = entity_dimensions(sem, m)
+        if own:
+            tables += tuple(segments_table(m.name, g) for g in MATERIALIZED_GRAINS)
         source = entity_units[m.name]
-        definition = hasher.of("materialized", source.definition, _keys(m), spec.week_start, dims)
+        definition = hasher.of(
+            "materialized", source.definition, _keys(m), spec.week_start, dims, own
+        )
         today_bound = isinstance(m, ActiveMetric)
         units.append(
             RollupUnit("materialized", m.name, tables, definition, source.reads, today_bound)

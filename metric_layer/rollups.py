@@ -17,6 +17,10 @@ What each kind of table holds (rollup_units.py says which a spec wants and how t
   ended before both days. Grain `all`, two dimensions and dimension filters are answered from the
   entity-day rows (exact; `all` spans whatever range is asked, so no result can be kept for it;
   pairs of dimensions would multiply the tables by every pair).
+- segment counts of a distinct count per grain (`rollup.s__<metric>__<grain>`): the count per
+  period and combination of the dimensions that belong to the counted entity (rollup_units.
+  entity_dimensions); each entity has one value of each, so sums over them answer breakdowns and
+  filters by those dimensions exactly. Dropped by the build where they do not add up to the total.
 A table is used only while its recorded definition hash matches the spec being served. The methods
 here decide which table answers one read of a query, or why none does (Declined); query_plan.py
 asks them once per read before any SQL is built, and rollup_sql.py reads the table chosen. A read
@@ -38,16 +42,19 @@ from metric_layer.rollup_units import (
     cohort_table,
     daily_table,
     entity_days_table,
+    entity_dimensions,
     materialized_table,
     model_dimensions,
     retention_dimensions,
     rollup_units,
+    segments_table,
 )
 from metric_layer.semantics import Semantics
 from metric_layer.spec import ActiveMetric, RetentionMetric, SimpleMetric, Spec
 
 STALE = "spec changed since the rollups were built — run `northstar rollups build`"
 NEVER_BUILT = "no rollups built — run `northstar rollups build`"
+AMBIGUOUS = "some entity has two values of a dimension of its own: its segment counts do not add up"
 OLD_FORMAT = "the rollups were built by an older Northstar — run `northstar rollups build`"
 MANIFEST_COLUMNS = ("table_name", "definition", "as_of", "first_day", "has_rows")
 # The kinds of rollup units each engine builds (None: all); on another engine the other kinds'
@@ -211,6 +218,30 @@ class RollupPlanner:
             return self._unusable(table)
         first_day = dict(self.coverage).get(name)
         # Before the first materialized day a direct query still has rows (zero actives).
+        if first_day is None or w.lo < first_day:
+            return Declined(f"results start on {first_day}")
+        return table
+
+    def segments_for(
+        self, name: str, w, dims: list[str], filters: list, extra: str | None
+    ) -> str | Declined:
+        """The segment counts of a distinct count answering `w` when every dimension it is
+        broken down and filtered by belongs to the counted entity (rollup_units.
+        entity_dimensions): summed over the others, they are the distinct count."""
+        sem = Semantics(self.spec)
+        own = entity_dimensions(sem, sem.metrics[name])
+        needed = {*dims, *(f.dimension for f in filters)}
+        if not own or extra or not needed <= set(own):
+            return Declined(f"segment counts are kept by {', '.join(own) or 'no dimension'} only")
+        if w.grain not in MATERIALIZED_GRAINS or (w.week_start != "monday" and w.grain == "week"):
+            return Declined(f"results are kept per {', '.join(MATERIALIZED_GRAINS)}")
+        table = segments_table(name, w.grain)
+        if table not in self.tables:
+            total = materialized_table(name, w.grain, None)
+            if table in self.empty and total in self.tables:
+                return Declined(f"{AMBIGUOUS} ({', '.join(own)})")
+            return self._unusable(table)
+        first_day = dict(self.coverage).get(name)
         if first_day is None or w.lo < first_day:
             return Declined(f"results start on {first_day}")
         return table
