@@ -140,6 +140,9 @@ class StatementPlan:
     fused: bool  # one scan of `model` for all of them (fused.py); else one metric alone
     model: str | None = None
     table: str | None = None  # fused over this daily rollup table (rollup_fused.py), not raw
+    # A ratio of two other metrics of the query, read alike: divided from their columns
+    # (numerator, denominator), no statement of its own
+    composed: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,9 @@ class QueryPlan:
                 lines.append(
                     f"{', '.join(st.metrics)}: one scan of model `{st.model}` (raw tables)"
                 )
+            elif st.composed:
+                num, den = st.composed
+                lines.append(f"{st.metrics[0]}: {num} ÷ {den}, from their columns of this query")
             else:
                 lines.append(f"{st.metrics[0]}: {self.metrics[st.metrics[0]].describe()}")
         return lines
@@ -232,8 +238,33 @@ def _statements(sem: Semantics, query: MetricQuery, plans: dict[str, MetricPlan]
             continue
         out.append(StatementPlan(tuple(names), True, model, table))
         fused.update(names)
-    out += [StatementPlan((n,), False) for n in plans if n not in fused]
+    for name in plans:
+        if name not in fused:
+            inputs = _composable(sem, query, plans, name)
+            out.append(StatementPlan((name,), False, composed=inputs))
     return tuple(out)
+
+
+def _composable(
+    sem: Semantics, query: MetricQuery, plans: dict[str, MetricPlan], name: str
+) -> tuple[str, str] | None:
+    """(numerator, denominator) when `name` is a ratio whose two inputs are metrics of the query
+    read exactly as the ratio reads them (no input filter, the same filters): its value is
+    their columns divided, with no statement of its own (its SQL would read them again)."""
+    m = sem.metrics[name]
+    if query.compare is not None or not isinstance(m, RatioMetric):
+        return None
+    if m.numerator.filter or m.denominator.filter:
+        return None
+    inputs = (m.numerator.metric, m.denominator.metric)
+    own = plans[name]
+    for i in inputs:
+        plan = plans.get(i)
+        if plan is None or isinstance(sem.metrics[i], RatioMetric):
+            return None  # not asked for, or composed itself
+        if (plan.filters, plan.where) != (own.filters, own.where):
+            return None
+    return inputs
 
 
 class _Walk:

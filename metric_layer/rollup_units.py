@@ -164,9 +164,9 @@ def rollup_units(
         if own:
             tables += tuple(segments_table(m.name, g) for g in MATERIALIZED_GRAINS)
         source = entity_units[m.name]
-        definition = hasher.of(
-            "materialized", source.definition, _keys(m), spec.week_start, dims, own
-        )
+        # `own` only where there are segment counts: other units keep their hash (no rebuild)
+        parts = [dims, own] if own else [dims]
+        definition = hasher.of("materialized", source.definition, _keys(m), spec.week_start, *parts)
         today_bound = isinstance(m, ActiveMetric)
         units.append(
             RollupUnit("materialized", m.name, tables, definition, source.reads, today_bound)

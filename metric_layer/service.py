@@ -214,10 +214,16 @@ class MetricService:
         statements = self._compiled.get_or_make(
             key, lambda: plan_statements(compiler, query, today, self.dialect)
         )
+        composed: dict[str, tuple[str, str]] = {}
         for statement in statements:
             lo, hi = statement.lo, statement.hi
             for name in statement.metrics:
                 sql[name] = statement.sql  # the text users read is the text that runs
+            if statement.composed:  # divided from its inputs' columns below: nothing runs
+                name = statement.metrics[0]
+                composed[name] = statement.composed
+                types[name] = value_type(self.spec.metric(name), query.grain, pa.float64())
+                continue
             # arrow keeps DECIMAL exact (.df() floats it)
             result = self.warehouse.arrow(statement.sql, max_rows=MAX_ROWS)
             check_rows(result.num_rows)
@@ -243,6 +249,9 @@ class MetricService:
             for column in (name, f"{name}__compare"):
                 if column in merged:
                     merged[column] = types[name].column(merged[column])
+        for name, (num, den) in composed.items():
+            merged[name] = _divided(merged[num], merged[den])
+        merged = merged[[*keys, *_value_columns(merged, query.metrics)]]
         merged["is_partial"] = [self._partial(p, query, today, hi) for p in merged["period"]]
         return MetricFrame(
             frame=merged,
@@ -344,6 +353,14 @@ class MetricService:
             if isinstance(metric, ConversionMetric):  # its last visits may still convert
                 extra = max(extra, metric.window)
         return is_partial(period, query.grain, today, extra, end)
+
+
+def _divided(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """A ratio's values from its inputs' typed columns, as its SQL computes them: both as doubles
+    (a DECIMAL through its exact value), no value where the denominator is 0 or has none."""
+    num = pd.to_numeric(numerator.astype(object), errors="coerce").astype("float64")
+    den = pd.to_numeric(denominator.astype(object), errors="coerce").astype("float64")
+    return num / den.where(den != 0)
 
 
 def _value_type(result: pa.Table) -> pa.DataType | None:

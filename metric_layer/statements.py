@@ -18,6 +18,7 @@ class Statement:
     lo: date
     hi: date
     fused: bool  # columns are named by metric; else one `value` (and `compare_value`) column
+    composed: tuple[str, str] | None = None  # numerator ÷ denominator columns; nothing runs
 
 
 def plan_statements(
@@ -27,6 +28,12 @@ def plan_statements(
     plan = compiler.plan(query, today)  # checks every metric first (QueryError)
     out: list[Statement] = []
     for planned in plan.statements:
+        if planned.composed:
+            num, den = planned.composed
+            text = f"-- {planned.metrics[0]} = {num} / {den}, from their columns of this query"
+            w = plan.window
+            out.append(Statement(planned.metrics, text, w.lo, w.hi, False, planned.composed))
+            continue
         if planned.fused:
             c = compiler.compile_fused(plan, planned.metrics)
         else:
