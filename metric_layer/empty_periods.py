@@ -35,15 +35,18 @@ def fill_empty_periods(
     `zeros` maps each value column that is 0 when empty to its zero (0, 0.0 or Decimal("0.00")).
     Rows of `frame` outside `periods` are kept, never dropped.
     """
-    spine = pd.DataFrame({"period": periods})
     if dimensions:
         if frame.empty:
             return frame.copy()  # no known segment: nothing to fill
+        spine = pd.DataFrame({"period": periods})
         grid = spine.merge(frame[dimensions].drop_duplicates(), how="cross")
-    else:
-        grid = spine
-    out = grid.merge(frame, on=["period", *dimensions], how="outer")
+        out = grid.merge(frame, on=["period", *dimensions], how="outer")
+    elif set(periods) <= set(frame["period"]):
+        out = frame  # one segment with a row in every period (the usual case): nothing to add
+    else:  # one segment: the periods and the frame's own, in that order, as the merge gives
+        keys = list(dict.fromkeys([*periods, *frame["period"]]))
+        out = frame.set_index("period").reindex(pd.Index(keys, name="period")).reset_index()
     for column, zero in zeros.items():
-        if column in out:
+        if column in out and out[column].isna().any():
             out[column] = out[column].astype(object).where(out[column].notna(), zero)
     return out

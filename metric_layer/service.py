@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -252,7 +253,7 @@ class MetricService:
         for name, (num, den) in composed.items():
             merged[name] = _divided(merged[num], merged[den])
         merged = merged[[*keys, *_value_columns(merged, query.metrics)]]
-        merged["is_partial"] = [self._partial(p, query, today, hi) for p in merged["period"]]
+        merged["is_partial"] = self._partial_periods(merged["period"], query, today, hi)
         return MetricFrame(
             frame=merged,
             query=query,
@@ -303,9 +304,10 @@ class MetricService:
         self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date
     ) -> str | None:
         """When no metric has a value in the range, say where the data is and how to get there."""
-        values = frame[list(query.metrics)]
-        if len(values) and (values.fillna(0) != 0).to_numpy().any():
-            return None
+        for name in query.metrics:  # column by column: no copy of the whole frame
+            values = frame[name]
+            if (values.notna() & (values != 0)).any():
+                return None
         spans = [s for s in (self.data_span(m) for m in query.metrics) if s is not None]
         last = hi - timedelta(days=1)
         if not spans:
@@ -344,7 +346,16 @@ class MetricService:
         check_rows(grid_rows(frame, periods, list(query.dimensions)))  # before building it
         return fill_empty_periods(frame, periods, list(query.dimensions), zeros)
 
-    def _partial(self, period: date, query: MetricQuery, today: date, end: date) -> bool:
+    def _partial_periods(
+        self, periods: pd.Series, query: MetricQuery, today: date, end: date
+    ) -> pd.Series:
+        """is_partial of each row's period (computed once per distinct period)."""
+        extra = self._maturity_days(query)
+        flags = {p: is_partial(p, query.grain, today, extra, end) for p in periods.unique()}
+        return periods.map(flags).astype(bool)
+
+    def _maturity_days(self, query: MetricQuery) -> int:
+        """Days after a period's end before its value stops changing."""
         extra = 0
         for name in query.metrics:
             metric = self.spec.metric(name)
@@ -352,15 +363,20 @@ class MetricService:
                 extra = max(extra, retention_offsets(metric)[1])
             if isinstance(metric, ConversionMetric):  # its last visits may still convert
                 extra = max(extra, metric.window)
-        return is_partial(period, query.grain, today, extra, end)
+        return extra
 
 
 def _divided(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """A ratio's values from its inputs' typed columns, as its SQL computes them: both as doubles
     (a DECIMAL through its exact value), no value where the denominator is 0 or has none."""
-    num = pd.to_numeric(numerator.astype(object), errors="coerce").astype("float64")
-    den = pd.to_numeric(denominator.astype(object), errors="coerce").astype("float64")
+    num, den = _doubles(numerator), _doubles(denominator)
     return num / den.where(den != 0)
+
+
+def _doubles(values: pd.Series) -> pd.Series:
+    if values.dtype == object:  # Decimal or mixed: each value's float (correctly rounded)
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    return values.astype("float64")  # Int64's <NA> becomes NaN
 
 
 def _value_type(result: pa.Table) -> pa.DataType | None:
@@ -373,8 +389,26 @@ def _outer_join(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
     columns so far). Keys are unique within a statement's frame (it is grouped by them)."""
     if len(frames) == 1:
         return frames[0]
+    if _same_keys(frames, keys):  # the same keys in the same order (each statement orders by
+        # them; usually every one has every period): their columns side by side, no index built
+        columns = {k: frames[0][k] for k in keys}
+        columns.update({c: f[c] for f in frames for c in f.columns if c not in keys})
+        return pd.DataFrame(columns, copy=False)
     indexed = [f.set_index(keys) for f in frames]
     return pd.concat(indexed, axis=1, join="outer", sort=False).reset_index()
+
+
+def _same_keys(frames: list[pd.DataFrame], keys: list[str]) -> bool:
+    """Whether every frame has the first one's key values, row for row (a missing value, NaN or
+    <NA>, never counts as the same: such frames take the aligned path)."""
+    try:
+        return all(
+            np.array_equal(f[k].to_numpy(), frames[0][k].to_numpy())
+            for f in frames[1:]
+            for k in keys
+        )
+    except TypeError:  # <NA> has no truth value
+        return False
 
 
 def _value_columns(frame: pd.DataFrame, metrics: tuple[str, ...]) -> list[str]:
