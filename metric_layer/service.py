@@ -237,9 +237,10 @@ class MetricService:
             else:
                 name = statement.metrics[0]
                 types[name] = value_type(self.spec.metric(name), query.grain, _value_type(result))
-                frame = result.to_pandas().rename(
-                    columns={"value": name, "compare_value": f"{name}__compare"}
-                )
+                names = {"value": name, "compare_value": f"{name}__compare"}
+                # renamed in Arrow: a pandas rename copies the frame and costs more than the read
+                frame = result.rename_columns([names.get(c, c) for c in result.column_names])
+                frame = frame.to_pandas()
             frames.append(frame)
         merged = _outer_join(frames, keys)
         merged = merged[[*keys, *_value_columns(merged, query.metrics)]]
@@ -374,9 +375,9 @@ def _divided(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 
 def _doubles(values: pd.Series) -> pd.Series:
-    if values.dtype == object:  # Decimal or mixed: each value's float (correctly rounded)
-        return pd.to_numeric(values, errors="coerce").astype("float64")
-    return values.astype("float64")  # Int64's <NA> becomes NaN
+    """As float64, NaN where missing; a Decimal through float() (correctly rounded, as DuckDB
+    casts a DECIMAL to DOUBLE)."""
+    return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
 
 
 def _value_type(result: pa.Table) -> pa.DataType | None:
