@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -31,6 +30,7 @@ from metric_layer.compiler import Compiler
 from metric_layer.data_span import data_span_sql
 from metric_layer.empty_periods import fill_empty_periods, grid_rows
 from metric_layer.errors import QueryError
+from metric_layer.frame_join import divided, outer_join, value_columns
 from metric_layer.periods import is_partial, periods_between
 from metric_layer.query import DimensionFilter, MetricFrame, MetricQuery
 from metric_layer.query_checks import check_metric
@@ -242,8 +242,8 @@ class MetricService:
                 frame = result.rename_columns([names.get(c, c) for c in result.column_names])
                 frame = frame.to_pandas()
             frames.append(frame)
-        merged = _outer_join(frames, keys)
-        merged = merged[[*keys, *_value_columns(merged, query.metrics)]]
+        merged = outer_join(frames, keys)
+        merged = merged[[*keys, *value_columns(merged, query.metrics)]]
         merged["period"] = pd.to_datetime(merged["period"]).dt.date
         merged = self._fill_periods(merged, query, lo, hi, types)
         merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
@@ -252,8 +252,8 @@ class MetricService:
                 if column in merged:
                     merged[column] = types[name].column(merged[column])
         for name, (num, den) in composed.items():
-            merged[name] = _divided(merged[num], merged[den])
-        merged = merged[[*keys, *_value_columns(merged, query.metrics)]]
+            merged[name] = divided(merged[num], merged[den])
+        merged = merged[[*keys, *value_columns(merged, query.metrics)]]
         merged["is_partial"] = self._partial_periods(merged["period"], query, today, hi)
         return MetricFrame(
             frame=merged,
@@ -367,51 +367,5 @@ class MetricService:
         return extra
 
 
-def _divided(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """A ratio's values from its inputs' typed columns, as its SQL computes them: both as doubles
-    (a DECIMAL through its exact value), no value where the denominator is 0 or has none."""
-    num, den = _doubles(numerator), _doubles(denominator)
-    return num / den.where(den != 0)
-
-
-def _doubles(values: pd.Series) -> pd.Series:
-    """As float64, NaN where missing; a Decimal through float() (correctly rounded, as DuckDB
-    casts a DECIMAL to DOUBLE)."""
-    return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
-
-
 def _value_type(result: pa.Table) -> pa.DataType | None:
     return result.schema.field("value").type if "value" in result.column_names else None
-
-
-def _outer_join(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
-    """The statements' frames side by side on (period, dims), every key of any of them kept:
-    one aligned concat rather than a merge per statement (each merge copies and re-indexes all
-    columns so far). Keys are unique within a statement's frame (it is grouped by them)."""
-    if len(frames) == 1:
-        return frames[0]
-    if _same_keys(frames, keys):  # the same keys in the same order (each statement orders by
-        # them; usually every one has every period): their columns side by side, no index built
-        columns = {k: frames[0][k] for k in keys}
-        columns.update({c: f[c] for f in frames for c in f.columns if c not in keys})
-        return pd.DataFrame(columns, copy=False)
-    indexed = [f.set_index(keys) for f in frames]
-    return pd.concat(indexed, axis=1, join="outer", sort=False).reset_index()
-
-
-def _same_keys(frames: list[pd.DataFrame], keys: list[str]) -> bool:
-    """Whether every frame has the first one's key values, row for row (a missing value, NaN or
-    <NA>, never counts as the same: such frames take the aligned path)."""
-    try:
-        return all(
-            np.array_equal(f[k].to_numpy(), frames[0][k].to_numpy())
-            for f in frames[1:]
-            for k in keys
-        )
-    except TypeError:  # <NA> has no truth value
-        return False
-
-
-def _value_columns(frame: pd.DataFrame, metrics: tuple[str, ...]) -> list[str]:
-    """Each metric's column (and its comparison), in the order asked."""
-    return [c for m in metrics for c in (m, f"{m}__compare") if c in frame.columns]

@@ -118,9 +118,19 @@ class Warehouse:
         with self._cursor() as cur:
             # A relation, not execute(): DuckDB copies (and warns about) DB-API results to Arrow.
             relation = cur.sql(sql, params=params or None)
-            if max_rows is not None:
-                relation = relation.limit(max_rows + 1)
-            return relation.to_arrow_table()
+            if max_rows is None:
+                return relation.to_arrow_table()
+            # Streamed and cut here, not relation.limit(): limit() binds the statement again,
+            # which doubled the time of the metric service's small statements (≈ 4 → 8.5 ms).
+            reader = relation.to_arrow_reader(max_rows + 1)
+            batches: list[pa.RecordBatch] = []
+            read = 0
+            for batch in reader:
+                batches.append(batch)
+                read += batch.num_rows
+                if read > max_rows:
+                    break
+            return pa.Table.from_batches(batches, schema=reader.schema).slice(0, max_rows + 1)
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         with self._cursor() as cur:

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from metric_layer.frame_join import divided
 from metric_layer.query import DimensionFilter, MetricQuery
-from metric_layer.service import _divided
 from tests.conftest import make_service
 from tests.unit.test_metric_values import local_day
 
@@ -122,8 +122,8 @@ def test_dividing_columns_follows_the_sql_ratio():
     DECIMAL numerators through their exact value, integer columns with <NA>."""
     num = pd.Series([Decimal("10.10"), Decimal("5.00"), None, Decimal("0.00")], dtype=object)
     den = pd.Series(pd.array([0, 4, 2, None], dtype="Int64"))
-    got = _divided(num, den)
+    got = divided(num, den)
     assert got.dtype == "float64"
     assert got.isna().tolist() == [True, False, True, True]
     assert got[1] == 1.25
-    assert _divided(pd.Series([3.0]), pd.Series([-0.0])).isna().all()
+    assert divided(pd.Series([3.0]), pd.Series([-0.0])).isna().all()
