@@ -8,7 +8,7 @@ benchmarks/metricflow/generate.sh from semantic models equivalent to metrics.yml
 every query's numbers from the three paths are checked equal.
 
     .venv/bin/python benchmarks/bench_metricflow.py --warehouse 1M=path/warehouse.duckdb \
-        --warehouse 10M=benchmarks/output/10M/warehouse.duckdb [--repeat 15]
+        --warehouse 10M=benchmarks/output/10M/warehouse.duckdb [--repeat 15] [--threads 1 --threads 2]
 
 Each warehouse is copied to a temporary file first (a serving process may hold the original); the
 copy gets the time spine table MetricFlow's growth metrics join (a dbt run would build it).
@@ -172,7 +172,7 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def bench(label: str, source: Path, repeat: int) -> list[tuple]:
+def bench(label: str, source: Path, repeat: int, threads: int | None = None) -> list[tuple]:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "warehouse.duckdb"
         shutil.copyfile(source, copy)
@@ -181,7 +181,9 @@ def bench(label: str, source: Path, repeat: int) -> list[tuple]:
                 f"CREATE TABLE {TIME_SPINE} AS SELECT CAST(range AS DATE) AS date_day "
                 "FROM range(DATE '2020-01-01', DATE '2031-01-01', INTERVAL 1 DAY)"
             )
-        wh = Warehouse(copy, read_only=True)
+        # threads=None: DuckDB's default (one per core), as the CLI runs; the web app serves
+        # with serving_threads (1 by default: gunicorn's workers give the parallelism)
+        wh = Warehouse(copy, read_only=True, config={"threads": threads} if threads else None)
         try:
             return _bench_open(label, wh, repeat)
         finally:
@@ -285,6 +287,13 @@ def main() -> None:
         help="a demo warehouse to copy and time (repeat the option for several scales)",
     )
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        action="append",
+        help="DuckDB threads (repeat for several; default: DuckDB's, one per core; the web app "
+        "serves with 1)",
+    )
     args = parser.parse_args()
     targets = args.warehouse or [f"demo={ROOT / 'data' / 'warehouse.duckdb'}"]
     rows = []
@@ -292,7 +301,10 @@ def main() -> None:
         label, _, path = target.rpartition("=")
         if not Path(path).exists():
             raise SystemExit(f"no warehouse at {path}: build one with `northstar demo build`")
-        rows += bench(label or Path(path).parent.name, Path(path), args.repeat)
+        for threads in args.threads or [None]:
+            name = label or Path(path).parent.name
+            name += f", {threads} thread{'s' if threads > 1 else ''}" if threads else ""
+            rows += bench(name, Path(path), args.repeat, threads)
     report(rows)
 
 
