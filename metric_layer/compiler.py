@@ -22,7 +22,7 @@ from metric_layer.cumulative_sql import cumulative_value
 from metric_layer.dialects import render
 from metric_layer.errors import METRIC_META
 from metric_layer.expressions import and_texts, parse_formula, shift_of
-from metric_layer.fused import fused_select
+from metric_layer.fused import fused_select, guard_division
 from metric_layer.periods import Offset, Window
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.query_plan import QueryPlan, plan_query
@@ -30,6 +30,7 @@ from metric_layer.read_windows import shifted_window
 from metric_layer.relation import ModelRelation, col, date_lit, ident
 from metric_layer.retention_sql import group_by, nullif_zero, retention_counts, retention_value
 from metric_layer.rollup_fused import daily_fused_select
+from metric_layer.rollup_shifted import daily_shifted_select, shifted_refs
 from metric_layer.rollup_sql import (
     activity_select,
     daily_select,
@@ -124,7 +125,12 @@ class Compiler:
         first, w = plan.metrics[metrics[0]], plan.window
         dims = list(plan.query.dimensions)
         table = first.daily_table
-        if table is not None:  # all read one daily rollup table: one scan of it
+        shifts = any(shifted_refs(self.sem, m, w.grain) for m in metrics)
+        if table is not None and shifts:  # previous(m) and the like among them
+            tree = daily_shifted_select(
+                self.sem, list(metrics), table, w, dims, list(first.filters), first.where
+            )
+        elif table is not None:  # all read one daily rollup table: one scan of it
             tree = daily_fused_select(
                 self.sem, list(metrics), table, w, dims, list(first.filters), first.where
             )
@@ -255,9 +261,9 @@ class Compiler:
             return node
 
         # Inputs keep their types (counts add up to counts, DECIMAL money stays exact); only a
-        # division turns the value into a double (_guard_division).
+        # division turns the value into a double (guard_division in fused.py).
 
-        value = tree.transform(rewrite).transform(_guard_division)
+        value = tree.transform(rewrite).transform(guard_division)
         # Periods come from unshifted inputs, and from shifted ones whose no-row value is 0
         # (revenue 0 after a week of sales is -100%, not no value).
         keyed = [
@@ -350,13 +356,3 @@ def _quantile(m: SimpleMetric, value: exp.Expression) -> exp.Expression:
         approx.meta[METRIC_META] = m.name  # PostgreSQL has none: dialects.py names the metric
         return approx
     return exp.PercentileCont(this=value, expression=q)
-
-
-def _guard_division(node: exp.Expression) -> exp.Expression:
-    """x / 0 is no value (NULL); a quotient is a double (integer division would truncate)."""
-    if isinstance(node, exp.Div):
-        return exp.Div(
-            this=exp.cast(node.this.copy(), DOUBLE),
-            expression=nullif_zero(node.expression.copy()),
-        )
-    return node

@@ -132,17 +132,19 @@ def _value(
         def rewrite(node: exp.Expression) -> exp.Expression:
             return inputs[node.name].copy() if isinstance(node, exp.Column) else node
 
-        def guard(node: exp.Expression) -> exp.Expression:
-            if isinstance(node, exp.Div):  # x / 0 is NULL; a quotient is a double
-                return exp.Div(
-                    this=exp.cast(node.this.copy(), DOUBLE),
-                    expression=nullif_zero(node.expression.copy()),
-                )
-            return node
-
         # two passes, as the compiler's: a node replaced by transform is not walked again
-        return exp.paren(tree.transform(rewrite).transform(guard))
+        return exp.paren(tree.transform(rewrite).transform(guard_division))
     return None
+
+
+def guard_division(node: exp.Expression) -> exp.Expression:
+    """x / 0 is no value (NULL); a quotient is a double (integer division would truncate)."""
+    if isinstance(node, exp.Div):
+        return exp.Div(
+            this=exp.cast(node.this.copy(), DOUBLE),
+            expression=nullif_zero(node.expression.copy()),
+        )
+    return node
 
 
 def _aggregate(rel: ModelRelation, m: SimpleMetric, condition: exp.Expression | None):

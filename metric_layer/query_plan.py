@@ -34,6 +34,7 @@ from metric_layer.read_windows import (
     formula_inputs,
     shifted_window,
 )
+from metric_layer.rollup_shifted import shifted_model
 from metric_layer.rollup_units import is_materialized
 from metric_layer.rollups import Declined, RollupPlanner
 from metric_layer.scope import Scope
@@ -227,6 +228,8 @@ def _statements(sem: Semantics, query: MetricQuery, plans: dict[str, MetricPlan]
     if query.compare is None:
         for name, plan in plans.items():
             model = model_of(sem, name)
+            if model is None and plan.daily_table:  # previous(m) …: rollup_shifted.py
+                model = shifted_model(sem, name, query.grain)
             if model is not None and (plan.raw_only or plan.daily_table):
                 key = (model, plan.daily_table, plan.filters, plan.where)
                 groups.setdefault(key, []).append(name)

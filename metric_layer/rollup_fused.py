@@ -2,13 +2,14 @@
 table, in one statement, the rollup twin of fused.py (which reads the raw rows). The plan
 (query_plan.py) groups them; fused.py gives each metric's value over its leaf aggregates; here
 each leaf is re-aggregated from the table's columns as rollup_sql.daily_select does alone.
+Derived metrics with shifted inputs (previous(m) …) join the scan in rollup_shifted.py.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from metric_layer.fused import metric_values
+from metric_layer.fused import Leaf, metric_values
 from metric_layer.relation import BASE, col, ident, table_ref
 from metric_layer.rollup_sql import day_period, day_range, group_days, reaggregate, rollup_filters
 from metric_layer.semantics import Semantics
@@ -24,23 +25,36 @@ def daily_fused_select(
     row, as each daily_select keeps its own (count > 0, else a value); fused.py's outer values
     then give an unmatched input 0 or NULL exactly as Compiler._input_value does."""
     values, leaves = metric_values(sem, names)
-    aggregates, matched = [], []
+    inner = leaves_select(sem, leaves, table, w, dims, filters, where, day_range("day", w.lo, w.hi))
+    return (
+        exp.select(
+            col("period"), *[col(d) for d in dims], *[exp.alias_(values[n], n) for n in names]
+        )
+        .from_(inner.subquery("leaves"), copy=False)
+        .where(exp.or_(*[matched(sem, leaf, a) for leaf, a in leaves.items()]), copy=False)
+    )
+
+
+def leaves_select(
+    sem: Semantics, leaves: dict[Leaf, str], table: str, w, dims, filters, where, days: list
+) -> exp.Select:
+    """(period, dims, one column per leaf) grouped from the table's rows on `days` (conditions)."""
+    aggregates = []
     for leaf, alias in leaves.items():
         m = sem.metrics[leaf.metric]
         assert isinstance(m, SimpleMetric), "fused leaves are simple metrics"
         own = rollup_filters([], leaf.extra)[0] if leaf.extra else None
         aggregates.append(exp.alias_(reaggregate(m, own), alias))
-        if m.agg == "count":
-            matched.append(exp.GT(this=col(alias), expression=exp.Literal.number(0)))
-        else:
-            matched.append(exp.Not(this=exp.Is(this=col(alias), expression=exp.Null())))
     inner = exp.select(day_period(w), *[col(d, BASE).as_(ident(d)) for d in dims], *aggregates)
-    conds = day_range("day", w.lo, w.hi) + rollup_filters(filters, where)
+    conds = days + rollup_filters(filters, where)
     inner = inner.from_(table_ref(table, BASE), copy=False).where(*conds, copy=False)
-    return (
-        exp.select(
-            col("period"), *[col(d) for d in dims], *[exp.alias_(values[n], n) for n in names]
-        )
-        .from_(group_days(inner, len(dims)).subquery("leaves"), copy=False)
-        .where(exp.or_(*matched), copy=False)
-    )
+    return group_days(inner, len(dims))
+
+
+def matched(sem: Semantics, leaf: Leaf, alias: str, table: str | None = None) -> exp.Expression:
+    """Whether a leaf's group had a row for its metric, as daily_select's HAVING decides alone:
+    a count above 0, any other value not NULL (NULL also where the group is missing)."""
+    value = col(alias, table)
+    if sem.metrics[leaf.metric].agg == "count":  # type: ignore[union-attr]
+        return exp.GT(this=value, expression=exp.Literal.number(0))
+    return exp.Not(this=exp.Is(this=value, expression=exp.Null()))

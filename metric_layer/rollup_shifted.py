@@ -1,0 +1,160 @@
+"""Derived metrics with shifted inputs in their daily rollup table's one scan (rollup_fused.py).
+
+Alone, `revenue_growth = (revenue - previous(revenue)) / previous(revenue)` scans its table
+twice (revenue over the range, and over the range one period back) and joins the two; beside
+revenue and orders it scans a third time. Here the table is grouped once over the range and every
+shifted range the query's formulas need; the current periods and each shifted copy (its periods
+moved forward one step) are joined on (period, dims), and each metric's value is computed from
+those columns.
+
+Semantics kept equal to each metric's own statement (compiler.Compiler._derived):
+- a key exists where a metric of the current periods matched a row, or a shifted input did in
+  its period (revenue 0 after a week of sales is -100%, not no value);
+- a derived value is NULL where none of its own inputs has a row, as its own statement has no
+  row there; an input without a row is 0.
+What joins: derived formulas whose inputs are all counts or sums of the table's model (0 when
+they have no row), at a grain other than `all`, where each shift maps periods one to one (a day
+a year back does not: 29 February and 1 March 2024 both move to a day of 2025). Others keep their
+own statements.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from metric_layer.expressions import parse_formula, shift_of
+from metric_layer.fused import Leaf, guard_division, metric_values
+from metric_layer.periods import Offset, Window
+from metric_layer.read_windows import formula_inputs, shifted_window
+from metric_layer.relation import col, ident
+from metric_layer.rollup_fused import leaves_select, matched
+from metric_layer.rollup_sql import day_range
+from metric_layer.semantics import Semantics
+from metric_layer.spec import DerivedMetric, SimpleMetric
+from metric_layer.sql_time import shift_expr
+
+Shift = str | Offset
+ZERO_WHEN_EMPTY = ("count", "count_distinct", "sum")
+CURRENT = "cur"
+
+
+def shifted_refs(sem: Semantics, name: str, grain: str) -> tuple[tuple[str, Shift | None], ...]:
+    """(input, shift or None) of a derived metric that can join a daily rollup scan with its
+    shifted inputs; () when it has none or cannot (see the module's rules)."""
+    m = sem.metrics.get(name)
+    if not isinstance(m, DerivedMetric) or grain == "all":
+        return ()
+    refs = formula_inputs(m.formula)
+    if all(shift is None for _, shift in refs):
+        return ()
+    models = set()
+    for ref, shift in refs:
+        r = sem.metrics.get(ref)
+        if not isinstance(r, SimpleMetric) or r.agg not in ZERO_WHEN_EMPTY:
+            return ()
+        if shift == "last_year" and grain == "day":  # not one to one (29 February)
+            return ()
+        models.add(r.model)
+    return tuple(refs) if len(models) == 1 else ()
+
+
+def shifted_model(sem: Semantics, name: str, grain: str) -> str | None:
+    """The model whose daily rollup a shifted derived metric reads (None: it does not join)."""
+    refs = shifted_refs(sem, name, grain)
+    return sem.metrics[refs[0][0]].model if refs else None  # type: ignore[union-attr]
+
+
+def daily_shifted_select(
+    sem: Semantics, names: list[str], table: str, w: Window, dims: list[str], filters, where
+) -> exp.Select:
+    """SELECT period, <dims>, <one column per name> from one scan of a daily rollup table, for
+    names of which at least one is a derived metric with shifted inputs (shifted_refs)."""
+    shifted = {n: shifted_refs(sem, n, w.grain) for n in names}
+    plain = [n for n in names if not shifted[n]]
+    values, leaves = metric_values(sem, plain) if plain else ({}, {})
+    steps: dict[Shift, str] = {}  # each shift's alias
+    for refs in shifted.values():
+        for ref, step in refs:
+            leaves.setdefault(Leaf(ref), f"leaf_{len(leaves)}")
+            if step is not None:
+                steps.setdefault(step, f"s{len(steps)}")
+    windows = {step: shifted_window(w, step) for step in steps}
+    days = [exp.and_(*day_range("day", lo, hi)) for lo, hi in _spans([w, *windows.values()])]
+    grouped = leaves_select(sem, leaves, table, w, dims, filters, where, [exp.or_(*days)])
+
+    def part(v: Window, period: exp.Expression, used: list[Leaf]) -> exp.Select:
+        """Rows of the grouped leaves in `v`'s periods where one of `used` matched."""
+        kept = [matched(sem, leaf, leaves[leaf]) for leaf in used]
+        return (
+            exp.select(period.as_("period"), *[col(d) for d in dims], *map(col, leaves.values()))
+            .from_(exp.Table(this=ident("leaves")), copy=False)
+            .where(*day_range("period", v.lo, v.hi, None), exp.or_(*kept), copy=False)
+        )
+
+    parts = {CURRENT: part(w, col("period"), list(leaves))}
+    for step, alias in steps.items():
+        used = [Leaf(r) for refs in shifted.values() for r, s in refs if s == step]
+        moved = shift_expr(col("period"), w, step, forward=True)
+        parts[alias] = part(windows[step], moved, used)
+
+    columns = {n: _qualified(values[n]) for n in plain}
+    for name, refs in shifted.items():
+        if refs:
+            columns[name] = _shifted_value(sem, name, refs, leaves, steps)
+    keys = None
+    for alias in parts:
+        select = exp.select(col("period"), *[col(d) for d in dims]).from_(ident(alias))
+        keys = select if keys is None else exp.union(keys, select, distinct=True)
+    out = exp.select(
+        col("period", "k").as_("period"),
+        *[col(d, "k").as_(ident(d)) for d in dims],
+        *[exp.alias_(columns[n], n) for n in names],
+    ).from_(exp.Table(this=ident("keys"), alias=exp.TableAlias(this=ident("k"))), copy=False)
+    for alias in parts:
+        on = [exp.NullSafeEQ(this=col(k, alias), expression=col(k, "k")) for k in ["period", *dims]]
+        out = out.join(exp.Table(this=ident(alias)), on=exp.and_(*on), join_type="left", copy=False)
+    out = out.with_("leaves", as_=grouped, copy=False)
+    for alias, select in parts.items():
+        out = out.with_(alias, as_=select, copy=False)
+    out = out.with_("keys", as_=keys, copy=False)
+    return exp.select("*").from_(out.subquery("shifted"), copy=False)
+
+
+def _spans(windows: list[Window]) -> list[tuple]:
+    """The days the windows cover, as few [lo, hi) spans as possible (one when they touch: a
+    range and the range a period back read as one range, which prunes on the table's days)."""
+    spans: list[list] = []
+    for v in sorted(windows, key=lambda v: v.lo):
+        if spans and v.lo <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], v.hi)
+        else:
+            spans.append([v.lo, v.hi])
+    return [tuple(s) for s in spans]
+
+
+def _qualified(value: exp.Expression) -> exp.Expression:
+    """A fused value over the current periods' leaf columns (fused.py leaves them unqualified)."""
+    return value.transform(
+        lambda n: col(n.name, CURRENT) if isinstance(n, exp.Column) and not n.table else n
+    )
+
+
+def _shifted_value(
+    sem: Semantics, name: str, refs, leaves: dict[Leaf, str], steps: dict[Shift, str]
+) -> exp.Expression:
+    """The formula over leaf columns, each input 0 without a row; NULL where none has one."""
+
+    def source(ref: str, step: Shift | None) -> exp.Column:
+        return col(leaves[Leaf(ref)], CURRENT if step is None else steps[step])
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        found = shift_of(node)
+        ref, step = found if found is not None else (node.name, None)
+        if found is None and not isinstance(node, exp.Column):
+            return node
+        return exp.func("coalesce", source(ref, step), exp.Literal.number(0))
+
+    tree = parse_formula(sem.metrics[name].formula)  # type: ignore[union-attr]
+    value = exp.paren(tree.transform(rewrite).transform(guard_division))
+    present = [matched(sem, Leaf(r), leaves[Leaf(r)], source(r, s).table) for r, s in refs]
+    return exp.Case(ifs=[exp.If(this=exp.or_(*present), true=value)])

@@ -1,0 +1,207 @@
+"""Derived metrics with shifted inputs (previous, last_year, offset) in their daily rollup table's
+one scan (rollup_shifted.py): one statement with the query's other metrics of that table, values
+equal to pandas by hand and to the raw path (each metric's own SQL), and the shifts that do not map
+periods one to one keep their own statement."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from metric_layer.loader import load_spec
+from metric_layer.query import DimensionFilter, MetricQuery
+from metric_layer.service import MetricService
+from tests.conftest import NOW, SPEC_PATH, property_settings
+from tests.unit.test_metric_values import local_day
+
+EXTRA = """\
+  - {name: revenue_change, type: derived, formula: "revenue - previous(revenue)"}
+  - {name: orders_vs_week_ago, type: derived, formula: "orders - offset(orders, 7 days)"}
+  - {name: paid_mix_shift, type: derived, formula: "orders / previous(orders) - revenue / previous(revenue)"}
+"""
+SHIFTED = [
+    "revenue_growth",
+    "revenue_change",
+    "orders_vs_week_ago",
+    "paid_mix_shift",
+    "revenue_yoy",
+]
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory, medium_warehouse):
+    text = SPEC_PATH.read_text(encoding="utf-8").replace("north_star:", EXTRA + "north_star:", 1)
+    path = Path(tmp_path_factory.mktemp("spec")) / "metrics.yml"
+    path.write_text(text, encoding="utf-8")
+    return load_spec(path, medium_warehouse.table_columns())
+
+
+@pytest.fixture(scope="module")
+def rolled(medium_rollup_warehouse, spec) -> MetricService:
+    svc = MetricService(medium_rollup_warehouse, spec, clock=lambda: NOW)
+    assert svc.rollup_planner is not None
+    return svc
+
+
+@pytest.fixture(scope="module")
+def raw(medium_warehouse, spec) -> MetricService:
+    return MetricService(medium_warehouse, spec, clock=lambda: NOW, use_rollups=False)
+
+
+def paid_by(data, grain: str, dims: list[str]) -> pd.DataFrame:
+    """orders and revenue of paid orders per (period, dims), by the spec's local day; a group
+    has revenue only where some amount is known (SUM over no value is no value)."""
+    o = data.orders[data.orders["status"] == "paid"].copy()
+    day = local_day(o["ordered_at"])
+    o["period"] = (day.dt.to_period("W-SUN").dt.start_time if grain == "week" else day).dt.date
+    for d in dims:
+        o[d] = o[d].fillna("<NULL>")
+    o["amount"] = o["amount"].astype(float)
+    g = o.groupby(["period", *dims])
+    return pd.DataFrame({"orders": g["order_id"].count(), "revenue": g["amount"].sum(min_count=1)})
+
+
+def shifted_values(paid: pd.DataFrame, step: timedelta, dims, periods) -> pd.DataFrame:
+    """Each (period, dims) of the periods with the period `step` back; rows where either has
+    paid orders, every input 0 where its period has none."""
+    back = paid.reset_index()
+    back["period"] = back["period"] + step
+    both = paid.reset_index().merge(back, on=["period", *dims], how="outer", suffixes=("", "_prev"))
+    both = both[both["period"].isin(periods)]
+    return both.fillna({"orders": 0, "orders_prev": 0}).set_index(["period", *dims])
+
+
+def _grid(frame: pd.DataFrame, dims) -> pd.DataFrame:
+    frame = frame.copy()
+    for d in dims:
+        frame[d] = frame[d].fillna("<NULL>")
+    return frame.set_index(["period", *dims])
+
+
+def test_growth_shares_its_inputs_scan_and_equals_pandas(rolled, medium_data):
+    query = MetricQuery(
+        ("orders", "revenue", "revenue_growth", "revenue_change", "paid_mix_shift"),
+        grain="week",
+        start=date(2025, 9, 29),
+        end=date(2025, 12, 28),
+        dimensions=("platform",),
+    )
+    got = rolled.query(query)
+    assert len(set(got.sql.values())) == 1  # one statement for all five
+    sql = got.sql["revenue_growth"]
+    assert sql.count('FROM "rollup".') == 1 and '"raw"' not in sql  # one scan of one table
+    lines = rolled.query_plan(query).describe()
+    assert len(lines) == 1 and lines[0].startswith(
+        "orders, revenue, revenue_growth, revenue_change, paid_mix_shift: one scan of daily rollup"
+    )
+
+    periods = [date(2025, 9, 29) + timedelta(weeks=i) for i in range(13)]
+    v = shifted_values(
+        paid_by(medium_data, "week", ["platform"]), timedelta(weeks=1), ["platform"], periods
+    )
+    rev, prev = v["revenue"].fillna(0), v["revenue_prev"].fillna(0)
+    has_revenue = v["revenue"].notna() | v["revenue_prev"].notna()
+    want = pd.DataFrame(index=v.index)
+    want["revenue_growth"] = ((rev - prev) / prev.where(prev != 0)).where(has_revenue)
+    want["revenue_change"] = (rev - prev).where(has_revenue)
+    o, o_prev = v["orders"], v["orders_prev"]
+    mix = o / o_prev.where(o_prev != 0) - rev / prev.where(prev != 0)
+    want["paid_mix_shift"] = mix.where(has_revenue | (o > 0) | (o_prev > 0))
+    frame = _grid(got.frame, ["platform"])
+    assert set(want.index) <= set(frame.index)  # every key the shifted inputs give has a row
+    rest = frame.drop(index=want.index)
+    assert rest[["revenue_growth", "revenue_change", "paid_mix_shift"]].isna().all().all()
+    pd.testing.assert_frame_equal(
+        frame.loc[want.index, want.columns].astype(float), want, check_names=False, rtol=1e-12
+    )
+    assert (rest["orders"] == 0).all() and (rest["revenue"] == 0).all()
+
+
+def test_a_segment_with_sales_only_the_period_before_falls_100_percent(rolled, medium_data):
+    """By day and platform: a platform with paid orders on the day before the range and none
+    on its first day gets a row there, revenue 0 and growth −100 % (as its own statement)."""
+    paid = paid_by(medium_data, "day", ["platform"]).reset_index()
+    seen = paid.groupby("period")["platform"].apply(set)
+    days = sorted(seen.index)
+    pick = next(
+        (d, (seen[d] - seen.get(d + timedelta(days=1), set())))
+        for d in days
+        if seen[d] - seen.get(d + timedelta(days=1), set())
+    )
+    day, gone = pick[0] + timedelta(days=1), sorted(pick[1])[0]
+    query = MetricQuery(
+        ("revenue", "revenue_growth"), grain="day", start=day, end=day, dimensions=("platform",)
+    )
+    frame = _grid(rolled.query(query).frame, ["platform"])
+    row = frame.loc[(day, gone)]
+    assert row["revenue"] == 0 and row["revenue_growth"] == -1
+
+
+def test_offset_by_days_at_day_grain_equals_pandas(rolled, medium_data):
+    start, end = date(2025, 11, 1), date(2025, 12, 31)
+    query = MetricQuery(("orders", "orders_vs_week_ago"), grain="day", start=start, end=end)
+    got = rolled.query(query)
+    assert got.sql["orders"] == got.sql["orders_vs_week_ago"]
+    periods = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    counts = paid_by(medium_data, "day", [])["orders"]
+    counts.index = counts.index.get_level_values("period")
+    now = counts.reindex(periods)
+    before = counts.reindex([p - timedelta(days=7) for p in periods]).to_numpy()
+    want = (now.fillna(0) - np.nan_to_num(before)).where(now.notna() | ~np.isnan(before))
+    frame = got.frame.set_index("period")
+    pd.testing.assert_series_equal(
+        frame["orders_vs_week_ago"].astype(float), want.astype(float), check_names=False
+    )
+
+
+def test_a_day_a_year_back_keeps_its_own_statement(rolled):
+    """29 February and 1 March 2024 both move to 1 March 2025 a year on: not one to one."""
+    day = MetricQuery(("revenue", "revenue_yoy"), grain="day", start=date(2025, 12, 1))
+    got = rolled.query(day)
+    assert got.sql["revenue"] != got.sql["revenue_yoy"]
+    month = MetricQuery(("revenue", "revenue_yoy"), grain="month", start=date(2025, 6, 1))
+    got = rolled.query(month)
+    assert got.sql["revenue"] == got.sql["revenue_yoy"]
+
+
+@given(
+    metrics=st.lists(
+        st.sampled_from(["orders", "revenue", "aov", "avg_amount", "ios_share", *SHIFTED]),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    ),
+    grain=st.sampled_from(["day", "week", "month", "quarter", "year"]),
+    dims=st.sampled_from([(), ("platform",), ("channel", "platform")]),
+    filtered=st.booleans(),
+    start=st.dates(date(2024, 10, 1), date(2026, 2, 1)),
+    days=st.integers(0, 200),
+)
+@property_settings(30)
+def test_shifted_metrics_on_rollups_equal_the_raw_path(
+    rolled, raw, metrics, grain, dims, filtered, start, days
+):
+    """Any range (before the first order, across it, after the last), breakdown and filter."""
+    if "orders_vs_week_ago" in metrics and grain not in ("day", "week"):  # 7 days: refused
+        metrics = [m for m in metrics if m != "orders_vs_week_ago"] or ["orders"]
+    filters = (DimensionFilter("region", "in", ("north",)),) if filtered else ()
+    query = MetricQuery(
+        tuple(metrics),
+        grain=grain,
+        start=start,
+        end=start + timedelta(days=days),
+        dimensions=dims,
+        filters=filters,
+    )
+    keys = ["period", *dims]
+    got, want = (
+        _grid(svc.query(query).frame, dims).sort_index()[list(metrics)] for svc in (rolled, raw)
+    )
+    pd.testing.assert_frame_equal(got.astype(float), want.astype(float), rtol=1e-12)
+    assert keys == list(got.index.names)
