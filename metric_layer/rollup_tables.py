@@ -26,6 +26,7 @@ from metric_layer.rollup_units import (
     SCHEMA,
     RollupUnit,
     additive,
+    daily_sets,
     daily_table,
     entity_dimensions,
     materialized_table,
@@ -109,14 +110,14 @@ class UnitBuilder:
             for m in metrics
             for column, agg in _measures(m)
         ]
-        for subset in [[], *[[d] for d in dims]]:
+        for kept in daily_sets(self.sem, model)[1:]:
+            subset = [kept] if isinstance(kept, str) else list(kept or ())
             small = exp.select(
                 col("day"), *[col(d) for d in subset], *[r.copy() for r in reagg]
             ).from_(exp.to_table(all_table))
             if days is not None:
                 small = small.where(in_days(col("day"), days), copy=False)
-            table = daily_table(model, subset[0] if subset else None)
-            statements.append((table, group_by(small, len(subset))))
+            statements.append((daily_table(model, kept), group_by(small, len(subset))))
         return statements
 
     def entity_days_select(self, metric, days: frozenset[date] | None = None) -> exp.Select:

@@ -19,6 +19,7 @@ hash matches the spec it serves. Nothing here touches the warehouse.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Literal
@@ -81,9 +82,35 @@ def retention_dimensions(sem: Semantics, m: RetentionMetric) -> list[str]:
     return [k for k in sem.dimensions_of_metric(m.name) if "." not in k]
 
 
-def daily_table(model: str, dimension: str | None) -> str:
-    """`all` holds every dimension of the model, `total` none, any other name just that one."""
+def daily_table(model: str, dimension: str | tuple[str, ...] | None) -> str:
+    """`all` holds every dimension of the model, `total` none, any other name just that one, a
+    pair of names those two (`orders__daily__channel__region`)."""
+    if isinstance(dimension, tuple):
+        dimension = "__".join(sorted(dimension)) if dimension else None
     return f"{SCHEMA}.{model}__daily__{dimension or 'total'}"
+
+
+def daily_sets(sem: Semantics, model: str) -> list[str | tuple[str, ...] | None]:
+    """The dimension sets a model's daily tables are kept for: all, none, each one, and each
+    pair (a breakdown filtered on another dimension reads days × the pair's values, not every
+    combination of every dimension: at 10M orders 18 thousand rows instead of 770 thousand).
+    Pairs are left out where they are all, and for names with `__` (the table's separator)."""
+    dims = model_dimensions(sem, model)
+    plain = sorted(d for d in dims if "__" not in d)
+    pairs = list(itertools.combinations(plain, 2)) if len(dims) > 2 else []
+    return ["all", None, *dims, *pairs]
+
+
+def daily_set(needed: set[str], dims: list[str]) -> str | tuple[str, ...] | None:
+    """The smallest daily table holding the dimensions `needed` (those of `dims`, the model's):
+    total (None), one dimension, a pair, or all."""
+    if not needed:
+        return None
+    if len(needed) == 1:
+        return next(iter(needed))
+    if len(needed) == 2 and len(dims) > 2 and not any("__" in d for d in needed):
+        return tuple(sorted(needed))
+    return "all"
 
 
 def cohort_table(metric: str) -> str:
@@ -124,7 +151,7 @@ def rollup_units(
         metrics = [m for m in spec.metrics if additive(m) and m.model == model.name]
         if not metrics or model.time is None:
             continue
-        sets = ["all", None, *model_dimensions(sem, model.name)]
+        sets = daily_sets(sem, model.name)
         units.append(
             RollupUnit(
                 "daily",

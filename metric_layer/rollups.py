@@ -5,7 +5,7 @@ What each kind of table holds (rollup_units.py says which a spec wants and how t
   dimension values, with one measure column per additive simple or snapshot metric (count, sum, avg
   as sum and count, min, max). Any grain, breakdown and filter over the set's dimensions
   re-aggregates them; cumulative metrics add their inputs' days up, snapshot metrics read one day.
-  Sets: `all` dimensions, each single dimension, and `total` (no dimension).
+  Sets: `all` dimensions, each single dimension, each pair of them, and `total` (no dimension).
 - entity-day tables per distinct-count or active metric (`rollup.<metric>__entity_days`): the
   metric's filter applied, dimensions joined, day in the spec's zone; any query on them is exact.
 - cohort-day tables per retention metric (`rollup.<metric>__cohorts`): cohort size and retained
@@ -40,6 +40,7 @@ from metric_layer.rollup_units import (
     MANIFEST,
     MATERIALIZED_GRAINS,
     cohort_table,
+    daily_set,
     daily_table,
     entity_days_table,
     entity_dimensions,
@@ -181,18 +182,13 @@ class RollupPlanner:
     def _daily_table(self, model: str, needed: set[str], sem: Semantics) -> str | Declined:
         if not needed <= set(model_dimensions(sem, model)):
             return _qualified(needed - set(model_dimensions(sem, model)))
-        if not needed:
-            candidates = [daily_table(model, None)]
-        elif len(needed) == 1:
-            candidates = [daily_table(model, next(iter(needed)))]
-        else:
-            candidates = []
-        if needed <= set(model_dimensions(sem, model)):
-            candidates.append(daily_table(model, "all"))
+        smallest = daily_set(needed, model_dimensions(sem, model))
+        candidates = [] if smallest == "all" else [daily_table(model, smallest)]
+        candidates.append(daily_table(model, "all"))
         usable = [c for c in candidates if c in self.tables]
         if usable:
             return usable[0]
-        return self._unusable(candidates[-1]) if candidates else _qualified(needed)
+        return self._unusable(candidates[-1])
 
     def snapshot_days_for(self, model: str) -> str | Declined:
         """The table listing the local days on which `model`'s table has rows, whatever the

@@ -35,7 +35,7 @@ from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter
 from metric_layer.relation import BASE, ModelRelation, col, date_lit, filter_condition, table_ref
 from metric_layer.rollup_sql import measures as _measures
-from metric_layer.rollup_units import daily_table, entity_days_table, model_dimensions
+from metric_layer.rollup_units import daily_set, daily_table, entity_days_table, model_dimensions
 from metric_layer.rollups import RollupPlanner
 from metric_layer.spec import SimpleMetric
 from metric_layer.where import query_filters
@@ -163,7 +163,7 @@ def _sources(
             if entity_days_table(m.name) in planner.tables:
                 kind, name = "entity_days", entity_days_table(m.name)
         elif usable:
-            table = daily_table(m.model, _daily_set(needed))
+            table = daily_table(m.model, daily_set(needed, model_dimensions(sem, m.model)))
             if table not in planner.tables:
                 table = daily_table(m.model, "all")
             if table in planner.tables:
@@ -173,13 +173,6 @@ def _sources(
         own = m.name if kind in ("entity_days", "raw_distinct") else ""
         keyed.setdefault((kind, name, own), []).append(m)
     return [_Source(kind, name, tuple(ms)) for (kind, name, _), ms in keyed.items()]  # type: ignore[arg-type]
-
-
-def _daily_set(needed: set[str]) -> str | None:
-    """The smallest daily table holding `needed`: total (None), one dimension, or all."""
-    if not needed:
-        return None
-    return next(iter(needed)) if len(needed) == 1 else "all"
 
 
 # -- one statement per source ------------------------------------------------------------------
