@@ -117,3 +117,21 @@ def test_the_publish_recorded_its_rollups_in_schema_rollup(published):
         schemas = {s for (s,) in pg.rows("SELECT nspname FROM pg_namespace")}
     assert "rollup.orders__daily__all" in tables and "rollup.buyers__entity_days" in tables
     assert not any("__next_" in s or "__old_" in s for s in schemas)
+
+
+@pytest.mark.parametrize("grain", GRAINS)
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_growth_beside_its_input_runs_as_one_postgres_statement(
+    published, ref, small_data, grain, variant
+):
+    """revenue_growth (previous()) joins revenue's daily scan (rollup_shifted.py): the one
+    statement, written for PostgreSQL, answers as the raw tables and as pandas."""
+    rollups, raw, _ = published
+    c = _case(small_data, grain, variant)
+    query = _query(c, ("revenue", "revenue_growth"))
+    frame = rollups.query(query)
+    assert frame.sql["revenue"] == frame.sql["revenue_growth"]
+    assert "__daily__" in frame.sql["revenue"] and '"raw"' not in frame.sql["revenue"]
+    assert_same_frame(frame.frame, raw.query(query).frame, f"rollups vs raw {grain} {variant}")
+    for metric in query.metrics:
+        assert_pandas(rollups, frame.frame, ref, metric, c)
