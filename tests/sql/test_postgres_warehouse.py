@@ -260,6 +260,9 @@ def test_an_unnamed_url_is_shown_without_its_password():
     assert shown == "postgresql://bob@db.example:6543/shop"
     assert _without_password("host=h dbname=d user=u password=hunter22") == "postgresql://u@h/d"
     assert _without_password("not = a url =") == "(an unreadable URL)"
+    # no host (the local socket): nothing between // and /, never "None"
+    assert _without_password("postgresql:///test") == "postgresql:///test"
+    assert _without_password("postgresql://u:pw@/d") == "postgresql://u@/d"
 
 
 def test_connections_are_autocommit_bounded_and_read_only_when_asked(url):
