@@ -13,7 +13,10 @@ Semantics kept equal to the per-metric SQL (compiler.py):
 - a group exists where at least one of the fused aggregates has a row: the WHERE clause keeps rows
   matching any of their filters, so a segment seen only in rows no metric counts gets no row;
 - an input with no matching rows in a group is 0 for count/count_distinct/sum (as
-  Compiler._input_value) and NULL otherwise; x / 0 is NULL.
+  Compiler._input_value) and NULL otherwise; x / 0 is NULL;
+- a derived formula has a value only where one of its inputs' aggregates had a row (when_present):
+  alone, its statement has no row elsewhere. A group whose matching rows all have a NULL value
+  counts as no row for that input, as the rollup path's own statements count it.
 """
 
 from __future__ import annotations
@@ -133,8 +136,32 @@ def _value(
             return inputs[node.name].copy() if isinstance(node, exp.Column) else node
 
         # two passes, as the compiler's: a node replaced by transform is not walked again
-        return exp.paren(tree.transform(rewrite).transform(guard_division))
+        value = exp.paren(tree.transform(rewrite).transform(guard_division))
+        return when_present(sem, value, leaves)
     return None
+
+
+def when_present(
+    sem: Semantics, value: exp.Expression, leaves: dict[Leaf, str], table: str | None = None
+) -> exp.Expression:
+    """A formula's value only where one of the leaves it reads had a row, else NULL: alone, its
+    statement has no row there (its inputs' keys), so `revenue - refunds` on a segment only a
+    neighbour metric counts is no value, not 0."""
+    by_alias = {alias: leaf for leaf, alias in leaves.items()}
+    used = dict.fromkeys(c.name for c in value.find_all(exp.Column) if c.name in by_alias)
+    present = [leaf_present(sem, by_alias[a], a, table) for a in used]
+    return exp.Case(ifs=[exp.If(this=exp.or_(*present), true=value)]) if present else value
+
+
+def leaf_present(
+    sem: Semantics, leaf: Leaf, alias: str, table: str | None = None
+) -> exp.Expression:
+    """Whether a leaf's group had a row for its metric, as the metric's own statement keeps one:
+    a count above 0, any other value not NULL (NULL also where the group is missing)."""
+    value = col(alias, table)
+    if sem.metrics[leaf.metric].agg in ("count", "count_distinct"):  # type: ignore[union-attr]
+        return exp.GT(this=value, expression=exp.Literal.number(0))
+    return exp.Not(this=exp.Is(this=value, expression=exp.Null()))
 
 
 def guard_division(node: exp.Expression) -> exp.Expression:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from metric_layer.fused import Leaf, metric_values
+from metric_layer.fused import Leaf, leaf_present, metric_values
 from metric_layer.relation import BASE, col, ident, table_ref
 from metric_layer.rollup_sql import day_period, day_range, group_days, reaggregate, rollup_filters
 from metric_layer.semantics import Semantics
@@ -31,7 +31,7 @@ def daily_fused_select(
             col("period"), *[col(d) for d in dims], *[exp.alias_(values[n], n) for n in names]
         )
         .from_(inner.subquery("leaves"), copy=False)
-        .where(exp.or_(*[matched(sem, leaf, a) for leaf, a in leaves.items()]), copy=False)
+        .where(exp.or_(*[leaf_present(sem, leaf, a) for leaf, a in leaves.items()]), copy=False)
     )
 
 
@@ -49,12 +49,3 @@ def leaves_select(
     conds = days + rollup_filters(filters, where)
     inner = inner.from_(table_ref(table, BASE), copy=False).where(*conds, copy=False)
     return group_days(inner, len(dims))
-
-
-def matched(sem: Semantics, leaf: Leaf, alias: str, table: str | None = None) -> exp.Expression:
-    """Whether a leaf's group had a row for its metric, as daily_select's HAVING decides alone:
-    a count above 0, any other value not NULL (NULL also where the group is missing)."""
-    value = col(alias, table)
-    if sem.metrics[leaf.metric].agg == "count":  # type: ignore[union-attr]
-        return exp.GT(this=value, expression=exp.Literal.number(0))
-    return exp.Not(this=exp.Is(this=value, expression=exp.Null()))

@@ -23,11 +23,11 @@ from __future__ import annotations
 from sqlglot import exp
 
 from metric_layer.expressions import parse_formula, shift_of
-from metric_layer.fused import Leaf, guard_division, metric_values
+from metric_layer.fused import Leaf, guard_division, leaf_present, metric_values
 from metric_layer.periods import Offset, Window
 from metric_layer.read_windows import formula_inputs, shifted_window
 from metric_layer.relation import col, ident
-from metric_layer.rollup_fused import leaves_select, matched
+from metric_layer.rollup_fused import leaves_select
 from metric_layer.rollup_sql import day_range
 from metric_layer.semantics import Semantics
 from metric_layer.spec import DerivedMetric, SimpleMetric
@@ -84,7 +84,7 @@ def daily_shifted_select(
 
     def part(v: Window, period: exp.Expression, used: list[Leaf]) -> exp.Select:
         """Rows of the grouped leaves in `v`'s periods where one of `used` matched."""
-        kept = [matched(sem, leaf, leaves[leaf]) for leaf in used]
+        kept = [leaf_present(sem, leaf, leaves[leaf]) for leaf in used]
         return (
             exp.select(period.as_("period"), *[col(d) for d in dims], *map(col, leaves.values()))
             .from_(exp.Table(this=ident("leaves")), copy=False)
@@ -156,5 +156,5 @@ def _shifted_value(
 
     tree = parse_formula(sem.metrics[name].formula)  # type: ignore[union-attr]
     value = exp.paren(tree.transform(rewrite).transform(guard_division))
-    present = [matched(sem, Leaf(r), leaves[Leaf(r)], source(r, s).table) for r, s in refs]
+    present = [leaf_present(sem, Leaf(r), leaves[Leaf(r)], source(r, s).table) for r, s in refs]
     return exp.Case(ifs=[exp.If(this=exp.or_(*present), true=value)])
