@@ -8,7 +8,7 @@ import sqlite3
 from types import SimpleNamespace
 
 import pytest
-from ingest_helpers import write_sources
+from ingest_helpers import query, write_sources
 
 from connectors import run_ingest, worker
 from connectors.sql_query import FilterError, parse_filter
@@ -36,6 +36,10 @@ def test_a_table_the_source_lacks_is_named_with_where_to_fix_it(settings, tmp_pa
     [outcome] = report.outcomes
     assert outcome.status != "ok"
     assert "table order_lines not found; check `table:` in the sources file" in outcome.error
+    # the run log records the failure with nothing loaded: no rows, no bytes
+    logged = query(settings, 'SELECT "table", rows, bytes, status, error FROM meta.loads')
+    assert [row[:4] for row in logged] == [("orders", 0, 0, "failed")]
+    assert "order_lines not found" in logged[0][4]
 
 
 def test_the_worker_logs_a_publish_that_failed(settings, monkeypatch, caplog):

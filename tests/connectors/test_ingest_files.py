@@ -100,10 +100,11 @@ def test_corrupt_file_is_quarantined_and_the_rest_load(settings):
     )
     assert outcomes["things"].status == "ok" and outcomes["things"].quarantined
     assert query(settings, "SELECT order_id FROM raw.shop__orders") == [(1,)]
-    status, reason = query(
-        settings, "SELECT status, reason FROM meta.files WHERE path LIKE '%bad.parquet'"
+    status, reason, size = query(
+        settings, "SELECT status, reason, size FROM meta.files WHERE path LIKE '%bad.parquet'"
     )[0]
     assert status == "quarantined" and reason
+    assert size == len(b"PAR1 this is not parquet")  # as stat gave it: a change is seen by it
 
     # Still broken and unchanged: skipped silently. Fixed: loads.
     assert run_ingest(settings).rows == 0
