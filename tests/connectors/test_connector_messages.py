@@ -52,3 +52,21 @@ def test_the_worker_logs_a_publish_that_failed(settings, monkeypatch, caplog):
         worker.ingest_job(settings, SimpleNamespace(), "shop", None)
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert errors == ["publish failed: serving folder is read-only"]
+
+
+def test_a_value_that_does_not_fit_its_declared_type_names_the_column(settings, tmp_path):
+    """SQLite keeps any value in any column: text in an INTEGER one cannot become a number."""
+    db = tmp_path / "app.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, qty INTEGER)")
+    con.execute("INSERT INTO orders VALUES (1, 2), (2, 'three')")
+    con.commit()
+    con.close()
+    write_sources(
+        settings,
+        f"sources:\n  - name: legacy\n    kind: sql\n    url: sqlite:///{db}\n    tables:\n"
+        "      - {name: orders, table: orders, primary_key: [id]}\n",
+    )
+    [outcome] = run_ingest(settings).outcomes
+    assert outcome.status != "ok"
+    assert "column qty: value does not fit int64: " in outcome.error
