@@ -101,3 +101,13 @@ def test_a_whole_reload_that_changes_or_drops_a_column_is_refused(wh):
     # A full refresh (no drift check) takes the new shape as it is.
     _load(wh, pa.table({"id": [1], "amount": pa.array([10.5], pa.float64())}), "replace", False)
     assert _rows(wh) == [(1, 10.5)] and _type(wh) == "DOUBLE"
+
+
+@pytest.mark.parametrize("mode", ["merge", "append"])
+def test_a_column_all_null_in_a_later_batch_keeps_its_type(wh, mode):
+    """A batch where `amount` has no value at all (Arrow type null, as JSON pages give it) is
+    stored as NULLs of the column's existing type: no drift, no VARCHAR, no error."""
+    _load(wh, pa.table({"id": [1], "amount": pa.array([1.5], pa.float64())}), "replace")
+    _load(wh, pa.table({"id": [2], "amount": pa.array([None], pa.null())}), mode)
+    assert _type(wh) == "DOUBLE"
+    assert _rows(wh) == [(1, 1.5), (2, None)]
