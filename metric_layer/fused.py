@@ -141,15 +141,16 @@ def _value(
     return None
 
 
-def when_present(
-    sem: Semantics, value: exp.Expression, leaves: dict[Leaf, str], table: str | None = None
-) -> exp.Expression:
+def when_present(sem: Semantics, value: exp.Expression, leaves: dict[Leaf, str]) -> exp.Expression:
     """A formula's value only where one of the leaves it reads had a row, else NULL: alone, its
     statement has no row there (its inputs' keys), so `revenue - refunds` on a segment only a
-    neighbour metric counts is no value, not 0."""
+    neighbour metric counts is no value, not 0. A leaf column keeps its table (rollup_shifted.py
+    reads one leaf in the current periods and in shifted ones)."""
     by_alias = {alias: leaf for leaf, alias in leaves.items()}
-    used = dict.fromkeys(c.name for c in value.find_all(exp.Column) if c.name in by_alias)
-    present = [leaf_present(sem, by_alias[a], a, table) for a in used]
+    used = dict.fromkeys(
+        (c.name, c.table or None) for c in value.find_all(exp.Column) if c.name in by_alias
+    )
+    present = [leaf_present(sem, by_alias[a], a, table) for a, table in used]
     return exp.Case(ifs=[exp.If(this=exp.or_(*present), true=value)]) if present else value
 
 

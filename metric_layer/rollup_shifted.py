@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from metric_layer.expressions import parse_formula, shift_of
-from metric_layer.fused import Leaf, guard_division, leaf_present, metric_values
+from metric_layer.fused import Leaf, guard_division, leaf_present, metric_values, when_present
 from metric_layer.periods import Offset, Window
 from metric_layer.read_windows import formula_inputs, shifted_window
 from metric_layer.relation import col, ident
@@ -100,7 +100,7 @@ def daily_shifted_select(
     columns = {n: _qualified(values[n]) for n in plain}
     for name, refs in shifted.items():
         if refs:
-            columns[name] = _shifted_value(sem, name, refs, leaves, steps)
+            columns[name] = _shifted_value(sem, name, leaves, steps)
     keys = None
     for alias in parts:
         select = exp.select(col("period"), *[col(d) for d in dims]).from_(ident(alias))
@@ -140,7 +140,7 @@ def _qualified(value: exp.Expression) -> exp.Expression:
 
 
 def _shifted_value(
-    sem: Semantics, name: str, refs, leaves: dict[Leaf, str], steps: dict[Shift, str]
+    sem: Semantics, name: str, leaves: dict[Leaf, str], steps: dict[Shift, str]
 ) -> exp.Expression:
     """The formula over leaf columns, each input 0 without a row; NULL where none has one."""
 
@@ -156,5 +156,4 @@ def _shifted_value(
 
     tree = parse_formula(sem.metrics[name].formula)  # type: ignore[union-attr]
     value = exp.paren(tree.transform(rewrite).transform(guard_division))
-    present = [leaf_present(sem, Leaf(r), leaves[Leaf(r)], source(r, s).table) for r, s in refs]
-    return exp.Case(ifs=[exp.If(this=exp.or_(*present), true=value)])
+    return when_present(sem, value, leaves)
