@@ -114,6 +114,10 @@ def build_scheduler(
         if trigger is None:
             continue
         every = source.schedule.every.total_seconds() if source.schedule.every else 3600
+        # An interval source runs once at start; a cron source waits for its first cron time.
+        # APScheduler reads an explicit next_run_time=None as "add paused" (the job would never
+        # run), so a cron job leaves it out and the trigger computes it.
+        first_run = {} if source.schedule.cron else {"next_run_time": _now()}
         scheduler.add_job(
             ingest_job,
             trigger,
@@ -126,7 +130,7 @@ def build_scheduler(
             id=f"ingest:{source.name}",
             name=f"ingest {source.name}",
             misfire_grace_time=max(1, int(every)),  # a run missed by up to one interval still runs
-            next_run_time=None if source.schedule.cron else _now(),
+            **first_run,
         )
     for job in periodic:
         seconds = max(1, int(job.every.total_seconds()))

@@ -117,10 +117,17 @@ def test_freshness_rule():
 def test_worker_schedules_each_source_and_survives_failures(settings, caplog):
     _setup(settings)
     config = load_sources(settings.sources)
+    started = datetime.now(UTC)
     scheduler = build_scheduler(settings, config, scheduler_class=BackgroundScheduler)
     scheduler.start(paused=True)  # jobs get their final settings once the scheduler starts
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
+    # The interval source runs at start; the cron source at its next cron time (the top of the
+    # next hour), not never: a job added with next_run_time=None is paused for good.
+    assert started <= jobs["ingest:fresh"].next_run_time <= datetime.now(UTC)
+    cron_run = jobs["ingest:stale"].next_run_time
+    assert cron_run is not None and (cron_run.minute, cron_run.second) == (0, 0)
+    assert started < cron_run <= datetime.now(UTC) + timedelta(hours=1)
     assert set(jobs) == {"ingest:fresh", "ingest:stale"}  # `dead` has no schedule
     assert isinstance(jobs["ingest:fresh"].trigger, IntervalTrigger)
     assert isinstance(jobs["ingest:stale"].trigger, CronTrigger)
