@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -152,6 +153,10 @@ def _to_arrow(rows: list, schema: pa.Schema) -> pa.Table:
     for f, values in zip(schema, columns, strict=True):
         if pa.types.is_string(f.type):
             values = [_text(v) for v in values]
+        elif pa.types.is_floating(f.type):
+            # NUMERIC without a precision (or wider than 38 digits) lands as DOUBLE, as DuckDB's
+            # own PostgreSQL scanner reads it; the driver still hands over Decimals.
+            values = [float(v) if isinstance(v, Decimal) else v for v in values]
         try:
             arrays.append(pa.array(values, type=f.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:

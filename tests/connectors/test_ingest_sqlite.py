@@ -75,3 +75,30 @@ def test_a_late_row_stamped_exactly_at_the_cursor_is_loaded(settings, tmp_path):
         (3, "c"),
         (4, "late"),
     ]
+
+
+def test_numeric_without_precision_loads_as_double(settings, tmp_path):
+    # The driver returns Decimals for NUMERIC with no precision (and for wider than 38 digits);
+    # such a column lands as DOUBLE, the value intact, instead of failing the table.
+    db = tmp_path / "app.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE rates (id INTEGER PRIMARY KEY, ratio NUMERIC, wide NUMERIC(50, 4))")
+    con.execute("INSERT INTO rates VALUES (1, 0.125, 12345.5), (2, NULL, NULL), (3, 7, -2.25)")
+    con.commit()
+    write_sources(
+        settings,
+        f"sources:\n  - name: legacy\n    kind: sql\n    url: sqlite:///{db}\n    tables:\n"
+        "      - {name: rates, table: rates, primary_key: [id]}\n",
+    )
+    report = run_ingest(settings)
+    assert report.ok, report.outcomes
+    assert query(
+        settings,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'legacy__rates' ORDER BY ordinal_position",
+    ) == [("id", "BIGINT"), ("ratio", "DOUBLE"), ("wide", "DOUBLE")]
+    assert query(settings, "SELECT id, ratio, wide FROM raw.legacy__rates ORDER BY id") == [
+        (1, 0.125, 12345.5),
+        (2, None, None),
+        (3, 7.0, -2.25),
+    ]
