@@ -101,22 +101,51 @@ def daily_shifted_select(
     for name, refs in shifted.items():
         if refs:
             columns[name] = _shifted_value(sem, name, leaves, steps)
-    keys = None
-    for alias in parts:
-        select = exp.select(col("period"), *[col(d) for d in dims]).from_(ident(alias))
-        keys = select if keys is None else exp.union(keys, select, distinct=True)
+    return _side_by_side(grouped, parts, dims, {n: columns[n] for n in names})
+
+
+def _side_by_side(
+    grouped: exp.Select, parts: dict[str, exp.Select], dims: list[str], columns: dict
+) -> exp.Select:
+    """The parts' rows stacked (UNION ALL, each tagged with its part) and grouped on (period,
+    dims): one row per key any part has, each part's leaf column beside the others (MAX of the
+    part's one row, NULL where it has none); then each metric's value over those columns.
+    Stacking and grouping costs half what a key list joined to every part did (3 vs 6 ms for
+    the benchmark's day query), and each part has at most one row per key (one-to-one shifts)."""
+    tags = {alias: exp.Literal.number(i) for i, alias in enumerate(parts)}
+    stacked = None
+    for alias, select in parts.items():
+        tagged = select.select(tags[alias].as_("part"), copy=False)
+        stacked = tagged if stacked is None else exp.union(stacked, tagged, distinct=False)
+    assert stacked is not None, "the current periods are always a part"
+    used = dict.fromkeys(
+        (c.table, c.name)
+        for value in columns.values()
+        for c in value.find_all(exp.Column)
+        if c.table in parts
+    )
+
+    def one_part(alias: str, leaf: str) -> exp.Expression:
+        where = exp.Where(this=exp.EQ(this=col("part"), expression=tags[alias].copy()))
+        return exp.Filter(this=exp.Max(this=col(leaf)), expression=where).as_(f"{alias}__{leaf}")
+
+    keyed = (
+        exp.select(col("period"), *[col(d) for d in dims], *[one_part(a, c) for a, c in used])
+        .from_(stacked.subquery("parts"), copy=False)
+        .group_by(*[exp.Literal.number(i) for i in range(1, len(dims) + 2)], copy=False)
+    )
+
+    def side(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.table in parts:
+            return col(f"{node.table}__{node.name}", "k")
+        return node
+
     out = exp.select(
         col("period", "k").as_("period"),
         *[col(d, "k").as_(ident(d)) for d in dims],
-        *[exp.alias_(columns[n], n) for n in names],
-    ).from_(exp.Table(this=ident("keys"), alias=exp.TableAlias(this=ident("k"))), copy=False)
-    for alias in parts:
-        on = [exp.NullSafeEQ(this=col(k, alias), expression=col(k, "k")) for k in ["period", *dims]]
-        out = out.join(exp.Table(this=ident(alias)), on=exp.and_(*on), join_type="left", copy=False)
+        *[exp.alias_(value.transform(side), n) for n, value in columns.items()],
+    ).from_(keyed.subquery("k"), copy=False)
     out = out.with_("leaves", as_=grouped, copy=False)
-    for alias, select in parts.items():
-        out = out.with_(alias, as_=select, copy=False)
-    out = out.with_("keys", as_=keys, copy=False)
     return exp.select("*").from_(out.subquery("shifted"), copy=False)
 
 
