@@ -196,7 +196,7 @@ def query(
             routes = [f"-- plan: {p.sources}" for p in plans if p.sources]  # each read's source
             routes += [f"-- {n}: {p.describe()}" for n, p in zip(names, plans, strict=True)]
             if len(names) > 1:
-                routes.append(f"-- one statement (one scan) for {', '.join(names)}")
+                routes.append(f"-- one statement for {', '.join(names)}")
             say("\n".join(routes) + f"\n{text}", err=True)  # verbatim: the text that ran
 
 

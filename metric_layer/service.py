@@ -216,6 +216,7 @@ class MetricService:
             key, lambda: plan_statements(compiler, query, today, self.dialect)
         )
         composed: dict[str, tuple[str, str]] = {}
+        dates = True  # every statement's period is a DATE: pandas holds datetime.date already
         for statement in statements:
             lo, hi = statement.lo, statement.hi
             for name in statement.metrics:
@@ -228,6 +229,7 @@ class MetricService:
             # arrow keeps DECIMAL exact (.df() floats it)
             result = self.warehouse.arrow(statement.sql, max_rows=MAX_ROWS)
             check_rows(result.num_rows)
+            dates = dates and pa.types.is_date32(result.schema.field("period").type)
             if statement.fused:
                 for name in statement.metrics:
                     types[name] = value_type(
@@ -243,8 +245,8 @@ class MetricService:
                 frame = frame.to_pandas()
             frames.append(frame)
         merged = outer_join(frames, keys)
-        merged = merged[[*keys, *value_columns(merged, query.metrics)]]
-        merged["period"] = pd.to_datetime(merged["period"]).dt.date
+        if not dates:  # a TIMESTAMP period (a raw path's date_trunc) as the day it starts
+            merged["period"] = pd.to_datetime(merged["period"]).dt.date
         merged = self._fill_periods(merged, query, lo, hi, types)
         merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
         for name in query.metrics:

@@ -45,8 +45,12 @@ class ValueType:
     def column(self, values: pd.Series) -> pd.Series:
         """`values` (as fetched, merged and filled: NaN/None where missing) in this type."""
         if self.kind == "double":
+            if values.dtype == "float64":
+                return values
             return pd.to_numeric(values, errors="coerce").astype("float64")
         if self.kind == "integer":
+            if values.dtype.kind == "i":  # BIGINT with no missing value: no Python objects
+                return values.astype("Int64")
             ints = [None if _missing(v) else int(v) for v in values]
             return pd.Series(pd.array(ints, dtype="Int64"), index=values.index)
         exact = [None if _missing(v) else _decimal(v, self.scale) for v in values]

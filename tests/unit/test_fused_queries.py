@@ -58,10 +58,29 @@ def assert_same(svc: MetricService, query: MetricQuery) -> None:
 
 
 def test_metrics_of_one_model_run_as_one_statement(raw_service):
-    frame = raw_service.query(MetricQuery(("orders", "revenue", "aov", "visitors"), grain="month"))
-    assert frame.sql["orders"] == frame.sql["revenue"] == frame.sql["aov"]
-    assert frame.sql["visitors"] != frame.sql["orders"]  # another model: its own statement
-    assert frame.sql["aov"].count('"raw"."orders"') == 1  # aov reads its inputs in that scan
+    metrics = ("orders", "revenue", "aov", "visitors")
+    by = raw_service.query(MetricQuery(metrics, grain="month", dimensions=("platform",)))
+    assert by.sql["orders"] == by.sql["revenue"] == by.sql["aov"]
+    assert by.sql["visitors"] != by.sql["orders"]  # another model: its own statement
+    assert by.sql["aov"].count('"raw"."orders"') == 1  # aov reads its inputs in that scan
+
+
+def test_a_trend_without_breakdown_runs_as_one_statement(raw_service):
+    # The model's scan and the other model's statement side by side, joined on the period: one
+    # run, each table read once; the values are those asked one by one (the property below).
+    frame = raw_service.query(MetricQuery(("orders", "aov", "visitors"), grain="month"))
+    assert len(set(frame.sql.values())) == 1
+    text = frame.sql["orders"]
+    assert text.count('"raw"."orders"') == 1 and text.count('"raw"."sessions"') == 1
+    assert "USING (period)" in text
+    # Days with sessions and no order (December 2024): the period comes from the second
+    # statement alone, and keeps its visitors (a left join would drop them to 0).
+    early = MetricQuery(
+        ("orders", "aov", "visitors"), grain="day", start=date(2024, 12, 1), end=date(2025, 1, 15)
+    )
+    assert_same(raw_service, early)
+    compared = raw_service.query(MetricQuery(("orders", "visitors"), compare="previous"))
+    assert compared.sql["orders"] != compared.sql["visitors"]  # a comparison: statements apart
 
 
 @given(
