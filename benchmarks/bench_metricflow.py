@@ -36,7 +36,7 @@ from unittest import mock
 
 import pandas as pd
 
-from metric_layer import query_plan
+from metric_layer import query_plan, statements
 from metric_layer.loader import load_spec
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.service import MetricService
@@ -136,9 +136,13 @@ def _same(a, b, *, filled: bool) -> bool:
 @contextmanager
 def per_metric_rollups():
     """The baseline plan: no metric counts as reading one daily rollup table, so each rollup
-    metric gets its own statement (as before rollup_fused.py). Plans are cached per service, so
-    a baseline service planned under this keeps its statements after it exits."""
-    with mock.patch.object(query_plan.MetricPlan, "daily_table", property(lambda self: None)):
+    metric gets its own statement (as before rollup_fused.py), run apart (as before
+    statements.side_by_side). Plans are cached per service, so a baseline service planned under
+    this keeps its statements after it exits."""
+    with (
+        mock.patch.object(query_plan.MetricPlan, "daily_table", property(lambda self: None)),
+        mock.patch.object(statements, "_one_statement", lambda query, runs: False),
+    ):
         yield
 
 
