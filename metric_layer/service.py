@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -248,7 +249,9 @@ class MetricService:
         if not dates:  # a TIMESTAMP period (a raw path's date_trunc) as the day it starts
             merged["period"] = pd.to_datetime(merged["period"]).dt.date
         merged = self._fill_periods(merged, query, lo, hi, types)
-        merged = merged.sort_values(keys, kind="stable").reset_index(drop=True)
+        if query.dimensions or not merged["period"].is_monotonic_increasing:
+            merged = merged.sort_values(keys, kind="stable")
+        merged = merged.reset_index(drop=True)
         for name in query.metrics:
             for column in (name, f"{name}__compare"):
                 if column in merged:
@@ -352,10 +355,17 @@ class MetricService:
     def _partial_periods(
         self, periods: pd.Series, query: MetricQuery, today: date, end: date
     ) -> pd.Series:
-        """is_partial of each row's period (computed once per distinct period)."""
+        """is_partial of each row's period. A later period is never less partial (its end is
+        later), so the flags are `period >= the first partial period`, found by bisection."""
         extra = self._maturity_days(query)
-        flags = {p: is_partial(p, query.grain, today, extra, end) for p in periods.unique()}
-        return periods.map(flags).astype(bool)
+        distinct = sorted(set(periods.to_numpy()))
+        first = bisect_left(
+            distinct, True, key=lambda p: is_partial(p, query.grain, today, extra, end)
+        )
+        if first == len(distinct):
+            return pd.Series(False, index=periods.index, dtype=bool)
+        flags = periods.to_numpy() >= distinct[first]
+        return pd.Series(flags.astype(bool), index=periods.index)
 
     def _maturity_days(self, query: MetricQuery) -> int:
         """Days after a period's end before its value stops changing."""
