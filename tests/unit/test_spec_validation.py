@@ -240,3 +240,16 @@ def test_error_text_names_file_line_path_and_hint() -> None:
     )
     assert "(did you mean `revenue`?)" in text
     assert "northstar validate" in text
+
+
+def test_a_qualified_name_in_a_filter_must_be_a_dimension_of_a_joined_model() -> None:
+    text = (BROKEN / "50_warehouse_unknown_filter_column.yml").read_text()
+    text = text.replace("filter: \"state = 'paid'\"", "filter: \"customers.chanel = 'ads'\"")
+    with pytest.raises(SpecError) as info:
+        parse_spec(text, "metrics.yml", COLUMNS)
+    (issue,) = info.value.issues
+    assert (issue.line, issue.path) == (19, "metrics[0].filter")
+    assert issue.message == "unknown dimension `customers.chanel`"
+    assert issue.hint == "did you mean `customers.channel`?"
+    # spelled right it is valid: customers.channel is a dimension of orders through its join
+    parse_spec(text.replace("customers.chanel", "customers.channel"), "metrics.yml", COLUMNS)
