@@ -63,6 +63,9 @@ TESTS = {
             "test_percentiles.py",  # median / percentile values and their spec rules
             "test_rollup_shifted.py",
             "test_semantics.py",
+            "test_spark_sql.py",  # the Spark and PostgreSQL rewrites, as text
+            "test_postgres_text.py",
+            "test_value_types.py",  # frame_json and value types
         ]
     ]
     + ["tests/sql/test_sql_snapshots.py"],
