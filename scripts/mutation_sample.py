@@ -66,6 +66,7 @@ TESTS = {
             "test_spark_sql.py",  # the Spark and PostgreSQL rewrites, as text
             "test_postgres_text.py",
             "test_value_types.py",  # frame_json and value types
+            "test_hour_days.py",
         ]
     ]
     + ["tests/sql/test_sql_snapshots.py"],
