@@ -58,6 +58,15 @@ TESTS = {
             "test_spec_validation.py",
             "test_where_filters.py",
             "test_cli_query_input.py",
+            "test_daily_pairs.py",
+            "test_grain_all.py",  # grain `all`, offsets (periods.Offset)
+            "test_percentiles.py",  # median / percentile values and their spec rules
+            "test_rollup_shifted.py",
+            "test_semantics.py",
+            "test_spark_sql.py",  # the Spark and PostgreSQL rewrites, as text
+            "test_postgres_text.py",
+            "test_value_types.py",  # frame_json and value types
+            "test_hour_days.py",
         ]
     ]
     + ["tests/sql/test_sql_snapshots.py"],

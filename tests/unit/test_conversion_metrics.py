@@ -153,6 +153,11 @@ def test_conversion_reads_raw_tables_and_says_why(service, medium_data):
     [
         ("entity: customer_idd", "entity", "did you mean `customer_id`"),
         ("constant_properties: [platfrom]", "constant_properties[0]", "did you mean `platform`"),
+        (
+            "constant_properties: [platfrom]",
+            "constant_properties[0]",
+            "unknown dimension or column `platfrom` in model `sessions`",
+        ),
         ("window: 0", "window", "greater than or equal to 1"),
         ("calculation: rate", "calculation", "conversion_rate"),
     ],

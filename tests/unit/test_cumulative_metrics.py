@@ -319,3 +319,17 @@ def test_catalogue_words_and_breakdown_folding(spec):
     assert words["ios_orders_to_date"] == "running total of orders [platform = 'ios']"
     # running totals of counts and sums add up across segments: "Other" folds them
     assert all(is_additive(spec.metric(name)) for name in DEFINITIONS)
+
+
+def test_an_input_filter_on_an_unknown_dimension_names_its_key(medium_warehouse):
+    from metric_layer.errors import SpecError
+
+    bad = CUMULATIVE.replace("filter: \"platform = 'ios'\"", "filter: \"platfrom = 'ios'\"")
+    text = SPEC_PATH.read_text(encoding="utf-8").replace("\nnorth_star:", bad + "north_star:")
+    with pytest.raises(SpecError) as err:
+        parse_spec(text, "cumulative.yml", medium_warehouse.table_columns())
+    (issue,) = err.value.issues
+    # ios_orders_to_date is the 28th metric: 19 of small_spec.yml, then the 9th above
+    assert issue.path == "metrics[27].input_metric.filter"
+    assert issue.message == "unknown dimension `platfrom` in metric `orders`"
+    assert issue.hint == "did you mean `platform`?"

@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 
 from metric_layer.query import DimensionFilter, MetricQuery
+from metric_layer.rollup_units import daily_set
 from metric_layer.service import MetricService
 from tests.conftest import NOW
 from tests.unit.test_metric_values import local_day
@@ -60,3 +61,15 @@ def test_a_breakdown_filtered_on_another_dimension_reads_their_pair(
         ("orders",), grain="month", dimensions=("channel", "region"), filters=query.filters
     )
     assert '"rollup"."orders__daily__all"' in svc.query(three).sql["orders"]
+
+
+def test_a_dimension_whose_name_holds_the_separator_gets_no_pair_table():
+    # `pay__method` beside `platform` would be orders__daily__pay__method__platform, a name that
+    # does not say which two dimensions it holds: such a dimension is kept in `all` only
+    dims = ["pay__method", "platform", "size"]
+    assert daily_set({"platform", "size"}, dims) == ("platform", "size")
+    assert daily_set({"pay__method", "platform"}, dims) == "all"
+    assert daily_set({"pay__method", "size"}, dims) == "all"
+    assert daily_set({"pay__method"}, dims) == "pay__method"
+    # two dimensions are the model's all: no pair table
+    assert daily_set({"platform", "size"}, ["platform", "size"]) == "all"

@@ -245,6 +245,20 @@ def test_compare_by_an_offset_at_day_grain(medium_service, ref):
     assert frame["orders"].astype(int).tolist() == counts[counts.index >= pd.Timestamp(lo)].tolist()
 
 
+def test_compare_by_a_quarter_at_quarter_grain_is_vs_the_quarter_before(medium_service, ref):
+    lo, hi = date(2025, 4, 1), date(2025, 12, 31)
+    frame = medium_service.query(
+        MetricQuery(("orders",), grain="quarter", start=lo, end=hi, compare="1 quarter")
+    ).frame.set_index("period")
+    paid = ref.orders[ref.orders["status"] == "paid"]
+    quarters = pd.period_range("2025Q1", "2025Q4", freq="Q")
+    counts = paid.groupby(paid["day"].dt.to_period("Q"))["order_id"].count()
+    counts = counts.reindex(quarters, fill_value=0)
+    assert frame.index.tolist() == [date(2025, 4, 1), date(2025, 7, 1), date(2025, 10, 1)]
+    assert frame["orders"].astype(int).tolist() == counts.iloc[1:].tolist()
+    assert frame["orders__compare"].astype(int).tolist() == counts.iloc[:-1].tolist()
+
+
 @pytest.mark.parametrize(
     "grain, compare, words",
     [
@@ -253,6 +267,9 @@ def test_compare_by_an_offset_at_day_grain(medium_service, ref):
         ("month", "10 days", "months, quarters or years"),
         ("week", "fortnight", "not a step back in time"),
         ("week", "0 days", "not a step back in time"),
+        ("quarter", "1 month", "does not move whole quarter periods"),
+        ("quarter", "4 months", "use quarters or years"),
+        ("year", "2 quarters", "at year grain use years"),
     ],
 )
 def test_offsets_that_do_not_fit_the_grain_are_refused(medium_service, grain, compare, words):

@@ -176,6 +176,15 @@ def test_distinct_counts_fall_back_from_results_to_entity_days(spec, types):
     assert sources(early, "buyers")[0][1] == "entity_days"  # before the results' first day
 
 
+def test_a_window_starting_on_the_results_first_day_reads_them(spec, types):
+    # FIRST_DAY is a Monday: the week starting on it is the first one the results hold
+    on_first = plan(spec, types, "buyers", state=rollups(spec), start=FIRST_DAY)
+    assert sources(on_first, "buyers") == [
+        ("buyers", "materialized", "rollup.m__buyers__week__total")
+    ]
+    assert on_first.metrics["buyers"].reasons == ()
+
+
 def test_a_comparison_reads_back_one_period_and_that_can_leave_the_results(spec, types):
     state = rollups(spec)
     p = plan(spec, types, "buyers", compare="previous", state=state)

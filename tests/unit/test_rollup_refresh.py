@@ -73,6 +73,25 @@ def test_a_new_metric_rebuilds_only_what_it_touches(warehouse):
     assert not rollups_stale(warehouse, spec, TODAY)
 
 
+def test_a_changed_model_rebuilds_the_entity_days_of_its_distinct_counts(warehouse):
+    build_rollups(warehouse, spec_of(BASE_TEXT, warehouse), today=TODAY)
+    # orders' timestamps read as Shanghai wall time, not UTC: every order's local day moves
+    moved = BASE_TEXT.replace(
+        "time: {column: ordered_at, time_zone: UTC}", "time: {column: ordered_at, time_zone: local}"
+    )
+    assert moved != BASE_TEXT
+    spec = spec_of(moved, warehouse)
+    refresh = refresh_rollups(warehouse, spec, TODAY)
+    # buyers counts distinct customers of orders: its entity-day rows and results are rebuilt;
+    # sessions' and customers' units read nothing of orders and are kept
+    assert built(refresh) == {
+        "orders daily": "spec changed",
+        "buyers entity-days": "spec changed",
+        "buyers materialized": "spec changed",
+    }
+    assert not rollups_stale(warehouse, spec, TODAY)
+
+
 def test_a_removed_metric_drops_its_tables(warehouse):
     build_rollups(warehouse, spec_of(with_new_metrics(), warehouse), today=TODAY)
     spec = spec_of(BASE_TEXT, warehouse)

@@ -318,6 +318,30 @@ def test_a_snapshot_table_with_timestamps_in_another_zone(medium_data, table):
         wh.close()
 
 
+def test_a_date_column_is_its_day_whatever_zone_the_model_names(medium_data, table):
+    """A DATE holds the local day itself: `time_zone: UTC` on it moves no row, even where the
+    spec's zone is behind UTC (midnight UTC is the evening before in New York)."""
+    wh = with_subscriptions(medium_data, table)
+    try:
+        text = SPEC_PATH.read_text(encoding="utf-8")
+        text = text.replace("time_zone: Asia/Shanghai", "time_zone: America/New_York", 1)
+        model = MODEL.replace("time_zone: local", "time_zone: UTC")
+        text = text.replace("\nmetrics:", model + "metrics:", 1)
+        text = text.replace("\nnorth_star:", METRICS + "north_star:", 1)
+        spec = parse_spec(text, "dated.yml", wh.table_columns())
+        assert wh.table_columns()["raw.subscription_days"]["day"] == "DATE"
+        lo, hi = date(2025, 12, 1), date(2025, 12, 10)
+        frame = query(make_service(wh, spec), "subscribers", "day", lo, hi)
+        days = pd.to_datetime(table["day"])
+        want = days[(days >= pd.Timestamp(lo)) & (days <= pd.Timestamp(hi))].value_counts()
+        got = frame.set_index("period")["subscribers"].dropna()
+        assert {d: int(v) for d, v in got.items()} == {
+            d.date(): int(n) for d, n in want.sort_index().items()
+        }
+    finally:
+        wh.close()
+
+
 def test_as_of_an_earlier_day_ignores_later_snapshots(services, rows):
     as_of = date(2025, 12, 20)
     for svc in services.values():

@@ -75,6 +75,8 @@ def test_avg_is_of_doubles_and_arg_min_skips_null_values():
     sql = render(tree, "spark")
     assert "AVG(CAST(`mrr` AS DOUBLE))" in sql
     assert "MIN_BY(`platform`, IF(`platform` IS NULL, NULL, `at`))" in sql
+    distinct = exp.select(exp.Avg(this=exp.Distinct(expressions=[exp.column("seats")])))
+    assert render(distinct, "spark") == "SELECT AVG(DISTINCT CAST(`seats` AS DOUBLE))"
 
 
 def test_ctes_stay_inside_their_subqueries(compile_for_spark):

@@ -126,15 +126,23 @@ CASES: list[tuple[str, int, str, str]] = [
 ]  # fmt: skip
 
 WAREHOUSE_ONLY = sorted({c[0] for c in CASES if "_warehouse_" in c[0]})
-_issues_cache: dict[str, list[SpecIssue]] = {}
 
 
-def issues_of(name: str) -> list[SpecIssue]:
-    if name not in _issues_cache:
-        with pytest.raises(SpecError) as info:
-            load_spec(BROKEN / f"{name}.yml", columns=COLUMNS)
-        _issues_cache[name] = info.value.issues
-    return _issues_cache[name]
+@pytest.fixture(scope="module")
+def issues_of():
+    """Each fixture's issues, loaded once per run of this module. Not a module-level dict:
+    mutmut runs each mutant's tests in a fork of the process that already ran them, which would
+    inherit the issues the unmutated code found and never validate under the mutant."""
+    cache: dict[str, list[SpecIssue]] = {}
+
+    def issues(name: str) -> list[SpecIssue]:
+        if name not in cache:
+            with pytest.raises(SpecError) as info:
+                load_spec(BROKEN / f"{name}.yml", columns=COLUMNS)
+            cache[name] = info.value.issues
+        return cache[name]
+
+    return issues
 
 
 def _matches(issue: SpecIssue, line: int, text: str, where: str) -> bool:
@@ -148,13 +156,13 @@ def _matches(issue: SpecIssue, line: int, text: str, where: str) -> bool:
 @pytest.mark.parametrize(
     ("name", "line", "text", "where"), CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES]
 )
-def test_broken_file_reports_issue(name: str, line: int, text: str, where: str) -> None:
+def test_broken_file_reports_issue(issues_of, name: str, line: int, text: str, where: str) -> None:
     issues = issues_of(name)
     assert any(_matches(i, line, text, where) for i in issues), "\n".join(map(str, issues))
 
 
 @pytest.mark.parametrize("name", sorted(Counter(c[0] for c in CASES)))
-def test_exactly_the_expected_issues_in_line_order(name: str) -> None:
+def test_exactly_the_expected_issues_in_line_order(issues_of, name: str) -> None:
     expected = [c for c in CASES if c[0] == name]
     issues = issues_of(name)
     assert len(issues) == len(expected), "\n".join(map(str, issues))
@@ -196,7 +204,7 @@ def test_reference_to_a_structurally_broken_metric_is_not_reported_again() -> No
     assert "revenue" not in " ".join(i.message for i in issues)
 
 
-def test_names_in_a_hint_are_listed_once() -> None:
+def test_names_in_a_hint_are_listed_once(issues_of) -> None:
     # `status` and `platform` are both columns and dimensions of the same name
     (issue,) = issues_of("61_warehouse_unknown_column_names_listed_once")
     names = (issue.hint or "").removeprefix("it has ").removesuffix(", …").split(", ")
@@ -232,3 +240,16 @@ def test_error_text_names_file_line_path_and_hint() -> None:
     )
     assert "(did you mean `revenue`?)" in text
     assert "northstar validate" in text
+
+
+def test_a_qualified_name_in_a_filter_must_be_a_dimension_of_a_joined_model() -> None:
+    text = (BROKEN / "50_warehouse_unknown_filter_column.yml").read_text()
+    text = text.replace("filter: \"state = 'paid'\"", "filter: \"customers.chanel = 'ads'\"")
+    with pytest.raises(SpecError) as info:
+        parse_spec(text, "metrics.yml", COLUMNS)
+    (issue,) = info.value.issues
+    assert (issue.line, issue.path) == (19, "metrics[0].filter")
+    assert issue.message == "unknown dimension `customers.chanel`"
+    assert issue.hint == "did you mean `customers.channel`?"
+    # spelled right it is valid: customers.channel is a dimension of orders through its join
+    parse_spec(text.replace("customers.chanel", "customers.channel"), "metrics.yml", COLUMNS)
