@@ -242,6 +242,15 @@ def test_a_failed_publish_says_the_version_is_as_it_was_on_one_line(source, tmp_
     assert current_version(lake) == first.version
 
 
+def test_a_version_of_another_format_says_which_format(tmp_path):
+    versions = home(tmp_path) / "versions"
+    versions.mkdir(parents=True)
+    (versions / "new.json").write_text(json.dumps({"format": 2}))
+    with pytest.raises(VersionError) as caught:
+        read_version(tmp_path, "new")
+    assert str(caught.value) == f"{versions / 'new.json'} has format 2, this Northstar reads 1"
+
+
 def test_a_file_error_names_the_file(source, tmp_path):
     lake = tmp_path / "lake"
     home(lake).mkdir(parents=True)
