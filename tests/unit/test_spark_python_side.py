@@ -89,6 +89,8 @@ def session(monkeypatch):
         return fake
 
     monkeypatch.setattr(spark_module, "spark_session", start)
+    # the process's registrations: a warehouse a test leaves open must not refuse the next test's
+    monkeypatch.setattr(spark_module, "_registered", {})
     fake.started = started
     return fake
 
