@@ -89,3 +89,17 @@ def test_without_a_spec_or_a_planner_a_target_publishes_no_rollups(target_class,
         target.publish(open_warehouse(tmp_path / "w.duckdb"), spec_text)
         assert publisher.published[0][2] is None
     assert calls == []
+
+
+def test_a_failed_postgres_publish_says_what_readers_see_and_what_to_do():
+    from warehouse.pg_publish import PostgresPublisher
+
+    publisher = object.__new__(PostgresPublisher)  # no database: the message alone
+    publisher.shown, publisher._secrets = "postgresql://ns:***@db/analytics", ("hunter22",)
+    error = publisher._failed(RuntimeError(" server closed the connection (hunter22)\n"))
+    assert str(error) == (
+        "publishing to PostgreSQL postgresql://ns:***@db/analytics failed: server closed the "
+        "connection (***). The tables readers see are as they were; the data is loaded: run "
+        "`northstar ingest` again to publish what is pending."
+    )
+    assert PostgresTarget(EngineChoice("postgres", "x")).failed(error) == str(error)
