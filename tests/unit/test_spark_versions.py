@@ -370,3 +370,70 @@ def test_published_tables_are_read_from_their_folders_under_their_own_names():
     assert as_files("SELECT count(*) FROM raw.orders", tables, Path("/lake")) == (
         "SELECT COUNT(*) FROM parquet.`/lake/_northstar/tables/raw.orders.v1` AS orders"
     )
+
+
+def test_rollups_are_built_by_the_session_from_the_new_version_s_folders(
+    source, tmp_path, monkeypatch
+):
+    """A stand-in session (tests/sql/test_spark_publish.py builds them on a real one): each
+    TABLE's SELECT reads the version's folders and its rows are written as the rollup's folder,
+    never over an existing one; a VIEW is the table it selects; the manifest comes last."""
+    import types
+
+    import warehouse.spark_session as session_module
+
+    sent, modes, started = [], [], []
+
+    class Writer:
+        def mode(self, mode):
+            modes.append(mode)
+            return self
+
+        def parquet(self, path):
+            Path(path).mkdir(parents=True)
+
+    def field(name, spark_type):
+        return types.SimpleNamespace(
+            name=name, dataType=types.SimpleNamespace(simpleString=lambda: spark_type)
+        )
+
+    def sql(text):
+        sent.append(text)
+        schema = [field("day", "date"), field("amount", "decimal(12,2)")]
+        return types.SimpleNamespace(write=Writer(), schema=schema)
+
+    def session(url, conf):
+        started.append((url, conf))
+        return types.SimpleNamespace(sql=sql)
+
+    monkeypatch.setattr(session_module, "spark_session", session)
+    plan = RollupPlan(
+        (
+            RollupStatement("rollup.daily", "TABLE", "", "SELECT day FROM raw.orders"),
+            RollupStatement("rollup.dau", "VIEW", "", "SELECT * FROM rollup.daily"),
+        ),
+        (ManifestRow("rollup.daily", "orders", "{}"),),
+        date(2026, 3, 1),
+    )
+    steps: list[tuple[str, str]] = []
+    lake = (tmp_path / "lake").resolve()
+    publisher = SparkPublisher(
+        lake, url="local[3]", conf={"a": "b"}, on_step=lambda e, d: steps.append((e, d))
+    )
+    published = publisher.publish(source, rollups=plan)
+    v = published.version
+    assert started == [("local[3]", {"a": "b"})]
+    assert sent == [f"SELECT day FROM parquet.`{lake}/_northstar/tables/raw.orders.{v}` AS orders"]
+    assert [m.lower() in ("error", "errorifexists") for m in modes] == [True]
+    daily = published.tables["rollup.daily"]
+    assert daily == PublishedTable(
+        f"_northstar/tables/rollup.daily.{v}",
+        [("day", "DATE"), ("amount", "DECIMAL(12,2)")],
+        -1,
+        "",
+    )
+    assert (lake / daily.folder).is_dir()
+    assert published.tables["rollup.dau"] is daily
+    assert published.tables[ROLLUP_MANIFEST].rows == 1
+    assert ("rollups", "1 tables") in steps and steps[-1] == ("switched", v)
+    assert read_version(lake, v).tables["rollup.dau"] == daily
