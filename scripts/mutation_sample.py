@@ -36,6 +36,9 @@ TESTS = {
         "tests/unit/test_snapshot_segments.py",
         "tests/unit/test_serving_faults.py",
         "tests/unit/test_engine_setting.py",
+        # the Spark modules without a JVM (tests/sql/test_spark_*.py need one: marker spark)
+        "tests/unit/test_spark_versions.py",
+        "tests/unit/test_spark_python_side.py",
         "tests/sql/test_postgres_warehouse.py",
         "tests/sql/test_engine_serving.py",
     ],

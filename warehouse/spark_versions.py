@@ -103,6 +103,8 @@ def read_version(directory: Path, version: str) -> SparkVersion:
         return SparkVersion(
             data["version"], data["published_at"], data["last_change"], data["spec_text"], tables
         )
+    except VersionError:  # a ValueError too: its own message, not "malformed (VersionError(…))"
+        raise
     except (KeyError, TypeError, ValueError) as exc:
         raise VersionError(f"{path} is malformed ({exc!r})") from None
 

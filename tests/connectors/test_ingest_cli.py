@@ -142,3 +142,16 @@ def test_worker_schedules_each_source_and_survives_failures(settings, caplog):
         ingest_job(settings, config, "stale", broken)
     assert "ingest of no-such-source failed" in caplog.text
     assert "ingest of fresh: 3 rows" in caplog.text
+
+
+def test_the_worker_schedules_sources_listed_after_one_without_a_schedule(settings):
+    _setup(settings)
+    unscheduled_first = SOURCES.replace("  - name: dead", "  - name: zzz").split("  - name: ")
+    write_sources(settings, "sources:\n  - name: " + "  - name: ".join(unscheduled_first[:0:-1]))
+    config = load_sources(settings.sources)
+    assert [s.name for s in config.sources] == ["zzz", "stale", "fresh"]
+    scheduler = build_scheduler(settings, config, scheduler_class=BackgroundScheduler)
+    scheduler.start(paused=True)
+    jobs = {job.id for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
+    assert jobs == {"ingest:fresh", "ingest:stale"}

@@ -242,3 +242,55 @@ def test_records_become_arrow_with_nested_json_and_mixed_types():
     assert table.column("tags").to_pylist() == ['["a", "b"]', None]
     assert table.column("code").to_pylist() == ["7", "B7"]
     assert table.column("extra").to_pylist() == [None, True]
+
+
+class _Recorder:
+    """run_ingest's progress: what each table reported."""
+
+    def __init__(self) -> None:
+        self.reported: list[tuple[str, str, int]] = []
+        self.finished = []
+
+    def table_started(self, source: str, table: str) -> None:
+        pass
+
+    def rows(self, source: str, table: str, rows: int, nbytes: int) -> None:
+        self.reported.append((source, table, rows))
+
+    def table_finished(self, outcome) -> None:
+        self.finished.append(outcome)
+
+
+API = """\
+sources:
+  - name: api
+    kind: http
+    base_url: {url}
+    endpoints:
+      - name: people
+        path: /people
+        records_path: data
+        primary_key: [id]
+"""
+
+
+def test_an_endpoint_s_rows_are_reported_as_they_load(httpserver, settings):
+    httpserver.expect_request("/people").respond_with_json({"data": PEOPLE})
+    write_sources(settings, API.format(url=httpserver.url_for("/")))
+    progress = _Recorder()
+    assert run_ingest(settings, progress=progress).ok
+    assert {(s, t) for s, t, _ in progress.reported} == {("api", "people")}
+    assert sum(r for _, _, r in progress.reported) == len(PEOPLE)
+
+
+def test_a_refused_token_fails_the_endpoint_naming_the_auth_settings(httpserver, settings):
+    httpserver.expect_request("/people").respond_with_data("no", status=401)
+    write_sources(settings, API.format(url=httpserver.url_for("/")))
+    progress = _Recorder()
+    report = run_ingest(settings, progress=progress)
+    (outcome,) = report.outcomes
+    assert outcome.status == "failed" and progress.finished == [outcome]
+    assert outcome.error.endswith(
+        "answered 401: check the credentials in the environment variables named under `auth:`"
+    )
+    assert 0 <= outcome.seconds < 60  # how long the failed table took, not a clock reading

@@ -102,3 +102,26 @@ def test_numeric_without_precision_loads_as_double(settings, tmp_path):
         (2, None, None),
         (3, 7.0, -2.25),
     ]
+
+
+def test_a_column_without_a_type_loads_its_values_as_text(settings, tmp_path):
+    # SQLite keeps a number as a number in a column declared without a type; SQLAlchemy has no
+    # type for it, so it lands as VARCHAR, each value as its text (not dropped, not "None").
+    db = tmp_path / "app.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE parts (id INTEGER PRIMARY KEY, code)")
+    con.execute("INSERT INTO parts VALUES (1, 42), (2, 2.5), (3, 'x-1'), (4, NULL)")
+    con.commit()
+    write_sources(
+        settings,
+        f"sources:\n  - name: legacy\n    kind: sql\n    url: sqlite:///{db}\n    tables:\n"
+        "      - {name: parts, table: parts, primary_key: [id]}\n",
+    )
+    report = run_ingest(settings)
+    assert report.ok, report.outcomes
+    assert query(settings, "SELECT id, code FROM raw.legacy__parts ORDER BY id") == [
+        (1, "42"),
+        (2, "2.5"),
+        (3, "x-1"),
+        (4, None),
+    ]

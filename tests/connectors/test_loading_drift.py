@@ -111,3 +111,21 @@ def test_a_column_all_null_in_a_later_batch_keeps_its_type(wh, mode):
     _load(wh, pa.table({"id": [2], "amount": pa.array([None], pa.null())}), mode)
     assert _type(wh) == "DOUBLE"
     assert _rows(wh) == [(1, 1.5), (2, None)]
+
+
+@pytest.mark.parametrize("mode", ["merge", "replace"])
+def test_json_for_a_varchar_column_is_no_drift(wh, mode):
+    """A source whose column turned JSON (a SQLAlchemy JSON type is cast to JSON) keeps loading
+    into the VARCHAR column it landed in before: the text is the same (JSON → VARCHAR likewise)."""
+    _load(wh, pa.table({"id": [1], "amount": ['{"a": 1}']}), "replace")
+    request = LoadRequest(
+        source="app",
+        table="t",
+        run_id="r",
+        chunks=[pa.table({"id": [2], "amount": ['{"b": 2}']})],
+        mode=mode,
+        primary_key=("id",),
+        casts={"amount": "JSON"},
+    )
+    load_table(wh, request)
+    assert _rows(wh)[-1] == (2, '{"b": 2}')

@@ -83,3 +83,16 @@ def test_the_select_keeps_names_as_written_and_bounds_the_cursor():
     assert build_select(t, "postgresql://h/db", AT, keys_only=True) == (
         'SELECT "OrderID" FROM "shop"."Orders"'  # soft-delete detection reads every key
     )
+
+
+def test_mysql_live_keys_read_every_key_through_connectorx(monkeypatch):
+    """Soft-delete detection on MySQL (the db-marked MariaDB tests run it against a server)."""
+    import connectors.sql as sql
+    from connectors.config import SqlSource
+
+    seen = []
+    monkeypatch.setattr(sql, "_cx", lambda url, query: seen.append((url, query)) or "keys")
+    t = table(primary_key=["OrderID"])
+    source = SqlSource(kind="sql", name="shop", url="mysql://u@h/db", tables=[t])
+    assert sql.live_keys(source, t) == "keys"
+    assert seen == [("mysql://u@h/db", "SELECT `OrderID` FROM `shop`.`Orders`")]
