@@ -8,7 +8,7 @@ import sqlite3
 from types import SimpleNamespace
 
 import pytest
-from ingest_helpers import query, write_sources
+from ingest_helpers import query, sqlite_source, write_sources
 
 from connectors import run_ingest, worker
 from connectors.sql_query import FilterError, parse_filter
@@ -56,16 +56,12 @@ def test_the_worker_logs_a_publish_that_failed(settings, monkeypatch, caplog):
 
 def test_a_value_that_does_not_fit_its_declared_type_names_the_column(settings, tmp_path):
     """SQLite keeps any value in any column: text in an INTEGER one cannot become a number."""
-    db = tmp_path / "app.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, qty INTEGER)")
-    con.execute("INSERT INTO orders VALUES (1, 2), (2, 'three')")
-    con.commit()
-    con.close()
-    write_sources(
+    sqlite_source(
         settings,
-        f"sources:\n  - name: legacy\n    kind: sql\n    url: sqlite:///{db}\n    tables:\n"
-        "      - {name: orders, table: orders, primary_key: [id]}\n",
+        tmp_path,
+        "orders",
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, qty INTEGER)",
+        "INSERT INTO orders VALUES (1, 2), (2, 'three')",
     )
     [outcome] = run_ingest(settings).outcomes
     assert outcome.status != "ok"

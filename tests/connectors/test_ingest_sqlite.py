@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 from decimal import Decimal
 
-from ingest_helpers import query, write_sources
+from ingest_helpers import query, sqlite_source, write_sources
 
 from connectors import run_ingest
 
@@ -80,15 +80,12 @@ def test_a_late_row_stamped_exactly_at_the_cursor_is_loaded(settings, tmp_path):
 def test_numeric_without_precision_loads_as_double(settings, tmp_path):
     # The driver returns Decimals for NUMERIC with no precision (and for wider than 38 digits);
     # such a column lands as DOUBLE, the value intact, instead of failing the table.
-    db = tmp_path / "app.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE rates (id INTEGER PRIMARY KEY, ratio NUMERIC, wide NUMERIC(50, 4))")
-    con.execute("INSERT INTO rates VALUES (1, 0.125, 12345.5), (2, NULL, NULL), (3, 7, -2.25)")
-    con.commit()
-    write_sources(
+    sqlite_source(
         settings,
-        f"sources:\n  - name: legacy\n    kind: sql\n    url: sqlite:///{db}\n    tables:\n"
-        "      - {name: rates, table: rates, primary_key: [id]}\n",
+        tmp_path,
+        "rates",
+        "CREATE TABLE rates (id INTEGER PRIMARY KEY, ratio NUMERIC, wide NUMERIC(50, 4))",
+        "INSERT INTO rates VALUES (1, 0.125, 12345.5), (2, NULL, NULL), (3, 7, -2.25)",
     )
     report = run_ingest(settings)
     assert report.ok, report.outcomes
@@ -107,15 +104,12 @@ def test_numeric_without_precision_loads_as_double(settings, tmp_path):
 def test_a_column_without_a_type_loads_its_values_as_text(settings, tmp_path):
     # SQLite keeps a number as a number in a column declared without a type; SQLAlchemy has no
     # type for it, so it lands as VARCHAR, each value as its text (not dropped, not "None").
-    db = tmp_path / "app.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE parts (id INTEGER PRIMARY KEY, code)")
-    con.execute("INSERT INTO parts VALUES (1, 42), (2, 2.5), (3, 'x-1'), (4, NULL)")
-    con.commit()
-    write_sources(
+    sqlite_source(
         settings,
-        f"sources:\n  - name: legacy\n    kind: sql\n    url: sqlite:///{db}\n    tables:\n"
-        "      - {name: parts, table: parts, primary_key: [id]}\n",
+        tmp_path,
+        "parts",
+        "CREATE TABLE parts (id INTEGER PRIMARY KEY, code)",
+        "INSERT INTO parts VALUES (1, 42), (2, 2.5), (3, 'x-1'), (4, NULL)",
     )
     report = run_ingest(settings)
     assert report.ok, report.outcomes
