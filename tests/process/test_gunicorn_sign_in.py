@@ -5,14 +5,21 @@ others, and a revoked screen link is refused by every worker on its very next re
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 from shop_project import make_project, publish
-from test_gunicorn_faults import BOOT_TIMEOUT, GUNICORN, ROOT, free_port, project_env, wait_for
+from test_gunicorn_faults import (
+    BOOT_TIMEOUT,
+    GUNICORN,
+    ROOT,
+    free_port,
+    project_env,
+    stop_gunicorn,
+    wait_for,
+)
 
 from appdb import AppDb
 from auth.accounts import add_user
@@ -63,8 +70,7 @@ def signed_gunicorn(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     wait_for(up, BOOT_TIMEOUT, f"gunicorn on {url}")
     yield url, db
-    proc.send_signal(signal.SIGINT)
-    proc.wait(30)
+    stop_gunicorn(proc)
     db.close()
 
 
