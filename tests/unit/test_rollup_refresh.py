@@ -13,6 +13,7 @@ from metric_layer.loader import parse_spec
 from metric_layer.query import MetricQuery
 from metric_layer.rollup_build import build_rollups, refresh_rollups, rollups_stale
 from metric_layer.service import MetricService
+from metric_layer.spec import SimpleMetric
 from tests.conftest import SPEC_PATH, TODAY, build_warehouse
 
 BASE_TEXT = SPEC_PATH.read_text(encoding="utf-8")
@@ -228,3 +229,21 @@ def test_entity_day_rows_are_stored_in_day_order(warehouse):
         days = [d for (d,) in warehouse.rows(f'SELECT day FROM rollup."{name}" ORDER BY rowid')]
         assert len(set(days)) > 1, name
         assert days == sorted(days), name
+
+
+def test_a_release_adding_an_optional_key_rebuilds_nothing(warehouse):
+    """A newer Northstar whose metrics gain an optional key (left at its default by every
+    existing metrics.yml) must not make every rollup of every user stale on upgrade."""
+
+    class NewerSimpleMetric(SimpleMetric):
+        future_option: str | None = None
+
+    spec = spec_of(BASE_TEXT, warehouse)
+    build_rollups(warehouse, spec, today=TODAY)
+    newer = [
+        NewerSimpleMetric(**m.model_dump()) if isinstance(m, SimpleMetric) else m
+        for m in spec.metrics
+    ]
+    assert any(isinstance(m, NewerSimpleMetric) for m in newer)
+    upgraded = spec.model_copy(update={"metrics": newer})
+    assert not rollups_stale(warehouse, upgraded, TODAY)
