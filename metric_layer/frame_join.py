@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -12,13 +14,15 @@ def divided(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """A ratio's values from its inputs' typed columns, as its SQL computes them: both as doubles
     (a DECIMAL through its exact value), no value where the denominator is 0 or has none."""
     num, den = _doubles(numerator), _doubles(denominator)
-    return num / den.where(den != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / np.where(den != 0, den, np.nan)
+    return pd.Series(out, index=numerator.index)
 
 
-def _doubles(values: pd.Series) -> pd.Series:
+def _doubles(values: pd.Series) -> np.ndarray:
     """As float64, NaN where missing; a Decimal through float() (correctly rounded, as DuckDB
     casts a DECIMAL to DOUBLE)."""
-    return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=values.index)
+    return values.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def outer_join(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
@@ -49,6 +53,7 @@ def _same_keys(frames: list[pd.DataFrame], keys: list[str]) -> bool:
         return False
 
 
-def value_columns(frame: pd.DataFrame, metrics: tuple[str, ...]) -> list[str]:
-    """Each metric's column (and its comparison), in the order asked."""
-    return [c for m in metrics for c in (m, f"{m}__compare") if c in frame.columns]
+def value_columns(columns: Collection[str], metrics: tuple[str, ...]) -> list[str]:
+    """Each metric's column (and its comparison), in the order asked, of `columns` (a frame's
+    or a dict's names)."""
+    return [c for m in metrics for c in (m, f"{m}__compare") if c in columns]

@@ -2,7 +2,9 @@
 
 DuckDB allows one read-write process or many read-only ones (see ARCHITECTURE.md section 4), so a
 Warehouse is opened either read-write (the ingest worker, the demo builder) or read-only (the web app).
-Statements run on per-call cursors so that threads of one process can read concurrently.
+Statements run on per-call cursors so that threads of one process can read concurrently; a
+read-only warehouse keeps the relations of the statements it reads with arrow() bound between runs
+(bound_statements.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+
+from warehouse.bound_statements import BoundStatements
 
 
 class WarehouseError(RuntimeError):
@@ -67,6 +71,8 @@ class Warehouse:
                 "read-write; the web app should open the published serving snapshot instead."
             ) from exc
         self._lock = threading.Lock()
+        # Relations kept bound per statement text: only where the tables cannot change under them
+        self._bound = BoundStatements(self._con.cursor) if read_only else None
 
     @property
     def frozen(self) -> bool:
@@ -115,22 +121,16 @@ class Warehouse:
         With `max_rows`, at most max_rows + 1 rows are read, so a caller can refuse an oversized
         answer without holding all of it in memory.
         """
+        if self._bound is not None and not params:  # read-only: a relation made once serves
+            try:
+                with self._bound.relation(sql) as relation:
+                    return _read_arrow(relation, max_rows)
+            except duckdb.Error as exc:
+                raise WarehouseError(str(exc)) from exc
         with self._cursor() as cur:
-            # A relation, not execute(): DuckDB copies (and warns about) DB-API results to Arrow.
-            relation = cur.sql(sql, params=params or None)
-            if max_rows is None:
-                return relation.to_arrow_table()
-            # Streamed and cut here, not relation.limit(): limit() binds the statement again,
-            # which doubled the time of the metric service's small statements (≈ 4 → 8.5 ms).
-            reader = relation.to_arrow_reader(max_rows + 1)
-            batches: list[pa.RecordBatch] = []
-            read = 0
-            for batch in reader:
-                batches.append(batch)
-                read += batch.num_rows
-                if read > max_rows:
-                    break
-            return pa.Table.from_batches(batches, schema=reader.schema).slice(0, max_rows + 1)
+            # A relation, not execute(): DuckDB copies (and warns about) DB-API results to Arrow,
+            # and execute() holds the whole result in memory before the first row is read.
+            return _read_arrow(cur.sql(sql, params=params or None), max_rows)
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple]:
         with self._cursor() as cur:
@@ -197,6 +197,8 @@ class Warehouse:
             cur.execute("CHECKPOINT")
 
     def close(self) -> None:
+        if self._bound is not None:
+            self._bound.close()
         self._con.close()
 
     def __enter__(self) -> Warehouse:
@@ -265,6 +267,25 @@ class Transaction:
             )
         finally:
             self._cur.unregister("_northstar_incoming")
+
+
+def _read_arrow(relation: duckdb.DuckDBPyRelation, max_rows: int | None) -> pa.Table:
+    if max_rows is None:
+        return relation.to_arrow_table()
+    # Streamed and cut here, not relation.limit(): limit() binds the statement again, which
+    # doubled the time of the metric service's small statements (≈ 4 → 8.5 ms).
+    reader = relation.to_arrow_reader(max_rows + 1)
+    try:
+        batches: list[pa.RecordBatch] = []
+        read = 0
+        for batch in reader:
+            batches.append(batch)
+            read += batch.num_rows
+            if read > max_rows:
+                break
+        return pa.Table.from_batches(batches, schema=reader.schema).slice(0, max_rows + 1)
+    finally:
+        reader.close()  # its cursor runs nothing else while a result is open
 
 
 def _unusable(path: Path | None, reason: str) -> str:

@@ -127,3 +127,22 @@ def test_dividing_columns_follows_the_sql_ratio():
     assert got.isna().tolist() == [True, False, True, True]
     assert got[1] == 1.25
     assert divided(pd.Series([3.0]), pd.Series([-0.0])).isna().all()
+
+
+@pytest.mark.parametrize("dims", [(), ("channel",)])
+def test_columns_come_in_the_order_asked_whatever_the_statements(service, dims):
+    """The ratio is divided last and its inputs share one statement, yet the frame (and so the
+    CLI's table and CSV) lists the metrics as asked, each comparison beside its metric."""
+    asked = ("conversion", "orders", "visitors", "buyers")
+    q = MetricQuery(asked, grain="month", start=START, end=END, dimensions=dims)
+    assert list(service.query(q).frame.columns) == ["period", *dims, *asked, "is_partial"]
+    compared = service.query(MetricQuery(asked[:2], compare="previous", **_rest(q))).frame
+    assert list(compared.columns) == [
+        "period",
+        *dims,
+        "conversion",
+        "conversion__compare",
+        "orders",
+        "orders__compare",
+        "is_partial",
+    ]
