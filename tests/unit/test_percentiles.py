@@ -93,7 +93,11 @@ def test_percentiles_read_the_raw_tables_and_say_why(service):
             "percentile",
             "needs `percentile`",
         ),
-        ("{name: p, type: simple, model: orders, agg: median}", "expr", "needs `expr`"),
+        (
+            "{name: p, type: simple, model: orders, agg: median}",
+            "expr",
+            "needs `expr`: the value to rank (e.g. expr: amount)",
+        ),
         (
             "{name: p, type: simple, model: orders, agg: sum, expr: amount, percentile: 0.5}",
             "percentile",

@@ -124,6 +124,7 @@ CASES: list[tuple[str, int, str, str]] = [
     ("60_aggregate_in_filter", 21, "`max(platform)` is an aggregate", "metrics[2].numerator.filter"),
     ("61_warehouse_unknown_column_names_listed_once", 20, "unknown column or dimension `xyz`", "platform, region"),
     ("62_unknown_cohort_model", 21, "unknown model `customer`", "did you mean `customers`?"),
+    ("63_warehouse_unknown_entity_column", 21, "unknown column `custmer_id` in raw.orders", "did you mean `customer_id`?"),
 ]  # fmt: skip
 
 WAREHOUSE_ONLY = sorted({c[0] for c in CASES if "_warehouse_" in c[0]})

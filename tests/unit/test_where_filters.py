@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from sqlglot import exp
 
 from metric_layer.errors import QueryError
 from metric_layer.query import DimensionFilter, FilterSyntaxError, MetricQuery
-from metric_layer.where import read_filter
+from metric_layer.where import null_condition, read_filter
 from tests.unit.test_metric_values import (
     METRICS,
     Case,
@@ -141,3 +143,16 @@ def test_typed_filters_read_as_dimension_filters_or_sql(text, want):
 def test_typed_filters_that_read_as_neither_are_refused(text):
     with pytest.raises(FilterSyntaxError):
         read_filter(text)
+
+
+@pytest.mark.parametrize("name", ["order", "Region", "first name"])
+def test_a_null_test_quotes_its_dimension(name):
+    """The Explorer's `is null` / `is not null` (dashboard/conditions.py): a dimension named like
+    a keyword, with capitals or a space is an identifier, not SQL."""
+    column = exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+    sql = f"SELECT x AS {column} FROM (VALUES (NULL), (1)) AS v(x)"
+    con = duckdb.connect()
+    for negate, want in ((False, 1), (True, 1)):
+        where = null_condition(name, negate=negate)
+        assert con.execute(f"SELECT count(*) FROM ({sql}) WHERE {where}").fetchone() == (want,)
+    assert null_condition(name) == f'"{name}" IS NULL'
