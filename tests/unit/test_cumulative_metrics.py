@@ -333,3 +333,37 @@ def test_an_input_filter_on_an_unknown_dimension_names_its_key(medium_warehouse)
     assert issue.path == "metrics[27].input_metric.filter"
     assert issue.message == "unknown dimension `platfrom` in metric `orders`"
     assert issue.hint == "did you mean `platform`?"
+
+
+@pytest.mark.parametrize(
+    "definition, key, message, hint",
+    [
+        (
+            "{name: c, type: cumulative, input_metric: orders, window: 7, grain_to_date: month}",
+            "grain_to_date",
+            "`window` and `grain_to_date` cannot both be set",
+            "keep `window` for a trailing window",
+        ),
+        (
+            "{name: c, type: cumulative, input_metric: aov}",
+            "input_metric",
+            "a cumulative metric adds up daily values of a count or sum; `aov` is a ratio metric",
+            "accumulate its parts in cumulative metrics",
+        ),
+    ],
+)
+def test_a_cumulative_metric_that_cannot_add_up_says_why(
+    medium_warehouse, definition, key, message, hint
+):
+    from metric_layer.errors import SpecError
+
+    extra = f"  - {definition}\n"
+    text = SPEC_PATH.read_text(encoding="utf-8").replace(
+        "\nnorth_star:", "\n" + extra + "north_star:"
+    )
+    with pytest.raises(SpecError) as err:
+        parse_spec(text, "cumulative.yml", medium_warehouse.table_columns())
+    (issue,) = err.value.issues
+    assert issue.path == f"metrics[19].{key}"
+    assert issue.message.startswith(message), issue.message
+    assert issue.hint.startswith(hint), issue.hint

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from metric_layer import rollup_units
-from metric_layer.engine_rollups import plan_rollups
+from metric_layer.engine_rollups import plan_from_text, plan_rollups
 from metric_layer.loader import parse_spec
 from tests.conftest import SPEC_PATH
 from warehouse import pg_rollups
@@ -25,3 +25,11 @@ def test_postgres_plan_holds_daily_and_entity_day_tables_only(small_warehouse) -
     assert all('"rollup".' in s.sql for s in plan.statements)
     # Cohorts and per-grain results stay DuckDB-only (the service reads raw for them there).
     assert {row.unit.rsplit(" ", 1)[-1] for row in plan.manifest} == {"daily", "entity-days"}
+
+
+def test_the_ingest_hook_plans_from_the_spec_text_as_from_the_spec(small_warehouse) -> None:
+    types = small_warehouse.table_columns()
+    text = SPEC_PATH.read_text(encoding="utf-8")
+    from_text = plan_from_text(text, types)
+    from_spec = plan_rollups(parse_spec(text, "metrics.yml", types), types, "postgres")
+    assert from_text.statements and from_text == from_spec

@@ -156,3 +156,11 @@ def test_a_null_test_quotes_its_dimension(name):
         where = null_condition(name, negate=negate)
         assert con.execute(f"SELECT count(*) FROM ({sql}) WHERE {where}").fetchone() == (want,)
     assert null_condition(name) == f'"{name}" IS NULL'
+
+
+def test_two_picks_of_one_dimension_name_it_as_first_spelled():
+    from metric_layer.where import read_filters
+
+    with pytest.raises(FilterSyntaxError) as err:
+        read_filters(["Channel=ads", "channel = 'email'"])
+    assert "each pick values of `Channel`" in str(err.value), str(err.value)
