@@ -72,6 +72,7 @@ TESTS = {
             "test_value_types.py",  # frame_json and value types
             "test_hour_days.py",
             "test_composed_ratios.py",  # frame_join: ratios divided from their inputs' columns
+            "test_empty_periods.py",  # the grid of periods × known segments
             "test_incremental_rollups.py",  # rollup_changes: which days a refresh recounts
             "test_engine_rollups.py",  # rollups planned for PostgreSQL (the ingest hook)
         ]
