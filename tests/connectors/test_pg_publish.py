@@ -23,9 +23,11 @@ from metric_layer.engine_rollups import plan_rollups
 from metric_layer.loader import parse_spec
 from tests.pg_publish_support import fresh_database, reset, schemas, table_rows
 from warehouse import Warehouse
+from warehouse.engines import LIVE
 from warehouse.ingest_meta import ensure_meta
 from warehouse.pg_copy import PostgresPublishError
 from warehouse.pg_publish import PostgresPublisher
+from warehouse.pg_published import PostgresPublished
 from warehouse.postgres import PostgresWarehouse
 
 pytestmark = [pytest.mark.db, pytest.mark.xdist_group("pg_publish")]
@@ -155,6 +157,21 @@ def test_a_publish_lands_every_raw_table_and_meta_loads_row_for_row_with_their_t
     assert schemas(url) == {"raw", "meta", "northstar_publish"}
 
 
+def test_the_published_spec_is_read_back_by_version(url, tmp_path):
+    # the web app serves it when the live metrics.yml is broken (dashboard/serving.py)
+    path = tmp_path / "warehouse.duckdb"
+    make_warehouse(path)
+    published = PostgresPublished(url)
+    try:
+        assert published.spec_text("20260101T000000-000000000") is None  # nothing published
+        version = publish(url, path).version
+        assert published.spec_text(version) == "metrics: []"
+        assert published.spec_text(LIVE) is None
+        assert published.spec_text("20260101T000000-000000000") is None
+    finally:
+        published.close()
+
+
 def test_unchanged_tables_are_moved_not_copied_and_keep_their_indexes(url, tmp_path):
     path = tmp_path / "warehouse.duckdb"
     make_warehouse(path)
@@ -227,6 +244,7 @@ import sys
 from pathlib import Path
 from warehouse import Warehouse
 from warehouse.pg_publish import PostgresPublisher
+from warehouse.pg_published import PostgresPublished
 
 url, path, marker = sys.argv[1:4]
 

@@ -102,6 +102,10 @@ def test_a_version_lists_every_table_and_reads_from_its_own_folders(published, s
     tables = listing["tables"]
     assert {"raw.orders", "raw.customers", "raw.sessions", "rollup.manifest"} <= set(tables)
     assert "rollup.orders__daily__all" in tables and "rollup.buyers__entity_days" in tables
+    # a first publish writes every folder, each named for its version (rollups too)
+    assert {t: f["folder"].rsplit(".", 1)[-1] for t, f in tables.items()} == dict.fromkeys(
+        tables, name
+    )
     orders = pq.read_table(directory / tables["raw.orders"]["folder"]).to_pandas()
     assert len(orders) == len(small_data.orders) == tables["raw.orders"]["rows"]
     assert raw.warehouse.frozen and raw.warehouse.version == name
