@@ -176,7 +176,10 @@ def actions_table(
     for a in actions:
         done = (
             dmc.Checkbox(
-                id={"type": ids.RECORD_ACTION_DONE, "index": a.id},
+                # `was`: the state it was drawn with. Dash reports a box when a render mounts
+                # it, and that report may reach the server after the user's own tick (two
+                # requests in flight): a report of the drawn state is never a change to record.
+                id={"type": ids.RECORD_ACTION_DONE, "index": a.id, "was": a.done},
                 checked=a.done,
                 disabled=not editable,
                 **{"aria-label": f"Done: {a.text}"},

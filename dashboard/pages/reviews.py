@@ -314,13 +314,15 @@ def action(clicks, data, version, text, owner, due):  # type: ignore[no-untyped-
 
 @callback(
     *WRITE_OUTPUTS,
-    Input({"type": ids.RECORD_ACTION_DONE, "index": ALL}, "checked"),
+    Input({"type": ids.RECORD_ACTION_DONE, "index": ALL, "was": ALL}, "checked"),
     State(ids.RECORD_VIEW, "data"),
     State(ids.RECORD_VERSION, "data"),
     prevent_initial_call=True,
 )
 def tick(_checked: object, data: object, version: object):  # type: ignore[no-untyped-def]
-    """A done box changed: record it (a box mounted with the state it shows changes nothing)."""
+    """A done box changed: record it. A box reporting the state it was drawn with changes
+    nothing: Dash reports every box a render mounts, and such a report can arrive after the
+    user's tick of the same box (it would undo it)."""
     trigger = dash.ctx.triggered_id
     fired = [t for t in dash.ctx.triggered if isinstance(t, dict)]
     value = fired[0].get("value") if len(fired) == 1 else None
@@ -329,6 +331,8 @@ def tick(_checked: object, data: object, version: object):  # type: ignore[no-un
     action_id = trigger.get("index")
     if not isinstance(action_id, int) or isinstance(action_id, bool):
         return no_update, no_update
+    if trigger.get("was") is value:
+        return no_update, no_update  # mounted, not ticked
 
     try:
         now = get_action(record_db(), action_id)

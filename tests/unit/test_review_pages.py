@@ -201,3 +201,55 @@ def test_with_sign_in_off_writes_are_recorded_as_local(tmp_path) -> None:  # typ
     finally:
         join_warm_ups()
         app.server.extensions["northstar"].close()
+
+
+def _tick(client, app, action: int, was: bool, value: bool) -> str:  # type: ignore[no-untyped-def]
+    """The request the browser sends when the done box of `action`, drawn `was`, reads `value`:
+    after a user's click, or when a render mounts the box (then value is what it was drawn)."""
+    dep = next(
+        {"output": output, "inputs": cb["inputs"], "state": cb["state"]}
+        for output, cb in app.callback_map.items()
+        if cb["inputs"] and ids.RECORD_ACTION_DONE in cb["inputs"][0]["id"]
+    )
+    body = _payload(dep, {})
+    box = {"index": action, "type": ids.RECORD_ACTION_DONE, "was": was}
+    body["inputs"] = [[{"id": box, "property": "checked", "value": value}]]
+    for item in body["state"]:
+        item["value"] = {ids.RECORD_VIEW: WEEK, ids.RECORD_VERSION: 2}[item["id"]]
+    body["changedPropIds"] = [json.dumps(box, sort_keys=True, separators=(",", ":")) + ".checked"]
+    answer = client.post(UPDATE, json=body)
+    assert answer.status_code in (200, 204), answer.get_data(as_text=True)[:500]
+    return answer.get_data(as_text=True)
+
+
+def test_a_late_report_of_a_mounted_box_does_not_undo_a_tick(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Adding an action draws its box unticked; Dash reports the mounted box, and that request
+    # may reach the server after the user's tick of the same box (both in flight at once).
+    app = _app(tmp_path)
+    client = app.server.test_client()
+    client.get("/")
+    db = AppDb(f"sqlite:///{tmp_path / 'app.db'}")
+    try:
+        post(client, app, ids.RECORD_START, {},
+             **{ids.RECORD_START: 1, ids.RECORD_VIEW: WEEK, ids.RECORD_VERSION: 0})  # fmt: skip
+        post(client, app, ids.RECORD_ACTION_ADD, {}, **{
+            ids.RECORD_ACTION_ADD: 1, ids.RECORD_VIEW: WEEK, ids.RECORD_VERSION: 1,
+            ids.RECORD_ACTION_TEXT: "Check the web funnel", ids.RECORD_ACTION_OWNER: "bob",
+        })  # fmt: skip
+        action = get_review(db, IsoWeek.parse(WEEK)).actions[0].id
+
+        def done() -> bool:
+            return get_review(db, IsoWeek.parse(WEEK)).actions[0].done
+
+        assert "is done" in _tick(client, app, action, was=False, value=True)  # the user's tick
+        assert done()
+        _tick(client, app, action, was=False, value=False)  # the mount's report, late
+        assert done()
+        _tick(client, app, action, was=True, value=True)  # the box drawn ticked, mounted
+        assert done()
+        assert "is open" in _tick(client, app, action, was=True, value=False)  # untick
+        assert not done()
+    finally:
+        db.close()
+        join_warm_ups()
+        app.server.extensions["northstar"].close()
