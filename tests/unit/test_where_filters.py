@@ -164,3 +164,56 @@ def test_two_picks_of_one_dimension_name_it_as_first_spelled():
     with pytest.raises(FilterSyntaxError) as err:
         read_filters(["Channel=ads", "channel = 'email'"])
     assert "each pick values of `Channel`" in str(err.value), str(err.value)
+
+
+def test_a_comparison_reads_the_earlier_period_under_the_same_filter(medium_service, ref):
+    """`--where amount>100 --compare previous`: both sides filtered, the earlier month too."""
+    every = ref.orders[ref.orders["status"] == "paid"]
+    o = every[every["amount"] > 100]
+    want = o.groupby(o["day"].dt.to_period("M"))["order_id"].count()
+    unfiltered = every.groupby(every["day"].dt.to_period("M"))["order_id"].count()
+    query = MetricQuery(
+        ("orders",),
+        grain="month",
+        start=START,
+        end=END,
+        where=("amount > 100",),
+        compare="previous",
+    )
+    got = medium_service.query(query).frame
+    periods = pd.PeriodIndex(pd.to_datetime(got["period"]), freq="M")
+    assert got["orders"].tolist() == want.reindex(periods, fill_value=0).tolist()
+    before = want.reindex(periods - 1, fill_value=0).tolist()
+    assert got["orders__compare"].tolist() == before
+    assert before != unfiltered.reindex(periods - 1, fill_value=0).tolist()  # the filter tells
+
+
+@pytest.mark.parametrize("op", ["=", "!="])
+def test_equals_with_two_values_is_either_of_them(medium_service, ref, op):
+    """`platform=ios,android` is IN; `!=` is neither, rows without a platform kept."""
+    got = run(
+        medium_service,
+        "orders",
+        "month",
+        filters=(DimensionFilter("platform", op, ("ios", "android")),),
+    )
+    o = paid(ref)
+    either = o["platform"].isin(["ios", "android"])
+    want = o[either if op == "=" else ~either].groupby("period")["order_id"].count()
+    assert got.set_index("period")["orders"].tolist() == want.astype(float).tolist()
+
+
+def test_a_total_compared_with_the_range_before_keeps_the_filter(medium_service, ref):
+    """Grain `all`: the comparison is a second range, read under the same column filter."""
+    every = ref.orders[ref.orders["status"] == "paid"]
+    o = every[every["amount"] > 100]
+    days = (END - START).days + 1
+    before_start = pd.Timestamp(START) - pd.Timedelta(days=days)
+    query = MetricQuery(
+        ("orders",), grain="all", start=START, end=END, where=("amount > 100",), compare="previous"
+    )
+    got = medium_service.query(query).frame
+    within = o["day"].between(pd.Timestamp(START), pd.Timestamp(END))
+    earlier = (o["day"] >= before_start) & (o["day"] < pd.Timestamp(START))
+    assert got["orders"].tolist() == [int(within.sum())]
+    assert got["orders__compare"].tolist() == [int(earlier.sum())]
