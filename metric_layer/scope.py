@@ -115,9 +115,7 @@ class Scope:
         )
 
     def visible(self, sem: Semantics, metric: str) -> bool:
-        return bool(getattr(sem.metrics[metric], "company_wide", False)) or self.in_scope(
-            sem, metric
-        )
+        return sem.metrics[metric].company_wide or self.in_scope(sem, metric)
 
     def check_visible(self, sem: Semantics, metric: str) -> None:
         """ScopeError when `metric` is hidden from this scope."""
@@ -130,9 +128,7 @@ class Scope:
 
     def applies(self, sem: Semantics, metric: str) -> bool:
         """Whether `metric`'s reads carry the scope (in scope and not company-wide)."""
-        return not getattr(sem.metrics[metric], "company_wide", False) and self.in_scope(
-            sem, metric
-        )
+        return not sem.metrics[metric].company_wide and self.in_scope(sem, metric)
 
     def narrow(
         self,
