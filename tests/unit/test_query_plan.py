@@ -242,8 +242,10 @@ def test_percentiles_and_missing_cohorts_say_why(spec, types):
 def test_the_plan_checks_the_query_before_anything_compiles(spec, types):
     with pytest.raises(QueryError, match="unknown metric `revnue`; did you mean `revenue`"):
         plan(spec, types, "orders", "revnue")
-    with pytest.raises(QueryError, match="cannot be broken down or filtered by `plan`"):
+    with pytest.raises(QueryError, match="cannot be broken down or filtered by `plan`") as e:
         plan(spec, types, "orders", dimensions=("plan",))
+    # no name near `plan`: no hint, one space before the list (one line for a log)
+    assert "by `plan`; its dimensions: " in str(e.value)
 
 
 def test_compilation_reads_only_what_the_plan_holds(spec, types):
