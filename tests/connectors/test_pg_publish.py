@@ -329,12 +329,16 @@ def test_a_reader_between_two_tables_of_one_statement_never_sees_a_mix(url, tmp_
         wh.execute("INSERT INTO raw.shop__customers VALUES ('c3', 'e')")
     reader = psycopg.connect(url)  # one transaction: the stand-in for one long statement
     events: list[str] = []
+    details: list[tuple[str, str]] = []
     outcome: list[object] = []
+
+    def step(event: str, detail: str) -> None:
+        details.append((event, detail))
+        events.append(event)
+
     try:
         assert reader.execute("SELECT count(*) FROM raw.shop__orders").fetchone() == (300,)
-        worker = threading.Thread(
-            target=lambda: outcome.append(publish(url, path, on_step=lambda e, d: events.append(e)))
-        )
+        worker = threading.Thread(target=lambda: outcome.append(publish(url, path, on_step=step)))
         worker.start()
         deadline = time.monotonic() + WAIT
         while "waiting" not in events and _current(url) == first.version:
@@ -348,6 +352,7 @@ def test_a_reader_between_two_tables_of_one_statement_never_sees_a_mix(url, tmp_
     finally:
         reader.close()
     assert outcome and outcome[0].version > first.version, events
+    assert ("waiting", "readers hold the live tables") in details  # what ingest shows meanwhile
     with PostgresWarehouse(url) as pg:
         assert pg.rows(
             "SELECT (SELECT count(*) FROM raw.shop__orders), "
@@ -362,9 +367,11 @@ def test_relations_northstar_did_not_publish_are_refused_and_kept(url, tmp_path)
         conn.execute("CREATE SCHEMA raw")
         conn.execute("CREATE TABLE raw.orders (order_id int)")
         conn.execute("INSERT INTO raw.orders VALUES (1), (2)")
+        conn.execute("CREATE VIEW raw.big_orders AS SELECT * FROM raw.orders WHERE order_id > 1")
     with pytest.raises(PostgresPublishError) as refused:
         publish(url, path)
-    assert "hold relations Northstar did not publish: raw.orders" in str(refused.value)
+    # every one named, in order, so the operator moves them all at once
+    assert "did not publish: raw.big_orders, raw.orders. A publish" in str(refused.value)
     assert "move them to another schema" in str(refused.value)
     assert table_rows(url, "raw.orders", "order_id") == [(1,), (2,)]
 
