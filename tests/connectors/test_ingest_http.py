@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from urllib.parse import parse_qs
 
 import pytest
@@ -294,3 +295,33 @@ def test_a_refused_token_fails_the_endpoint_naming_the_auth_settings(httpserver,
         "answered 401: check the credentials in the environment variables named under `auth:`"
     )
     assert 0 <= outcome.seconds < 60  # how long the failed table took, not a clock reading
+
+
+@pytest.mark.parametrize("base", ["/api/v2", "/api/v2/"])
+@pytest.mark.parametrize("path", ["/people", "people"])
+def test_the_endpoint_path_is_under_the_base_urls_path(httpserver, base, path):
+    # base_url ".../api/v2" or ".../api/v2/", path "/people" or "people": always /api/v2/people
+    httpserver.expect_request("/api/v2/people").respond_with_json({"data": PEOPLE[:2]})
+    source = _source(httpserver, {"style": "none"})
+    source = source.model_copy(
+        update={
+            "base_url": httpserver.url_for(base),
+            "endpoints": [source.endpoints[0].model_copy(update={"path": path})],
+        }
+    )
+    assert _ids(source) == [1, 2]
+
+
+def test_a_time_cursor_is_sent_in_iso_form(httpserver):
+    seen: list[str | None] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(_args(request).get("since"))
+        return Response(json.dumps({"data": []}))
+
+    httpserver.expect_request("/people").respond_with_handler(handler)
+    source = _source(
+        httpserver, {"style": "none"}, incremental={"param": "since", "cursor_field": "updated_at"}
+    )
+    _ids(source, cursor=datetime(2026, 1, 3, 10, 30))
+    assert seen == ["2026-01-03T10:30:00"]

@@ -104,3 +104,16 @@ def test_incremental_by_increasing_id_with_updates(mysql, settings):
     assert second.ok and second.rows == 31  # ids 490..520
     rows = dict(query(settings, "SELECT id, v FROM raw.shopdb__things"))
     assert len(rows) == 520 and rows[495] == "late edit" and rows[520] == "v520"
+
+
+@pytest.mark.parametrize("scheme", ["mysql+pymysql", "mariadb+pymysql"])
+def test_a_url_in_sqlalchemys_spelling_reads_through_connectorx(mysql, settings, scheme):
+    # users copy SQLAlchemy URLs; connectorx knows only mysql://
+    url, conn, _ = mysql
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE things (id int PRIMARY KEY, v varchar(20))")
+    cur.executemany("INSERT INTO things VALUES (%s, %s)", [(1, "a"), (2, "b")])
+    _sources(settings, scheme + "://" + url.split("://", 1)[1])
+    report = run_ingest(settings)
+    assert report.ok, report.outcomes
+    assert sorted(query(settings, "SELECT id, v FROM raw.shopdb__things")) == [(1, "a"), (2, "b")]

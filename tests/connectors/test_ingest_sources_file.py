@@ -165,6 +165,33 @@ sources:
     assert "table 'a' is used twice" in text
 
 
+def test_a_name_used_twice_is_reported_at_its_second_use(tmp_path):
+    path = _write(
+        tmp_path,
+        """\
+sources:
+  - name: shop
+    kind: files
+    path: data
+    tables:
+      - {name: a, glob: "*.csv"}
+      - {name: a, glob: "*.json"}
+  - name: shop
+    kind: files
+    path: other
+    tables:
+      - {name: b, glob: "*.csv"}
+""",
+    )
+    with pytest.raises(SourceConfigError) as info:
+        load_sources(path)
+    lines = str(info.value).splitlines()[1:]
+    assert lines == [
+        f"  {path}:7: sources[0].tables[1].name: table 'a' is used twice",
+        f"  {path}:8: sources[1].name: source name 'shop' is used twice",
+    ]
+
+
 def test_shipped_sources_file_is_valid():
     config = load_sources(Path(__file__).parents[2] / "sources.yml", environ={})
     shop = config.get("shop")
