@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import kaleido
 
 TIMEOUT = 60.0  # seconds for one figure, browser start included: generous for a busy machine
+ATTEMPTS = 2  # a failed render is tried once more on a new browser (see PngExporter.png)
 
 
 class ExportError(RuntimeError):
@@ -38,17 +39,25 @@ class PngExporter:
         self.starts = 0  # browsers started so far (one unless a browser failed)
 
     def png(self, figure: Any, width: int, height: int) -> bytes:
-        """The figure (a plotly Figure or dict) as PNG bytes of width × height pixels."""
+        """The figure (a plotly Figure or dict) as PNG bytes of width × height pixels.
+
+        A render that fails is tried once more on a new browser: on a busy machine kaleido may
+        run its script in the tab's blank page before its own page has loaded ("kaleido_scopes
+        is not defined"), and a fresh browser renders. A timeout is not tried again: the
+        user has waited long enough, and a stuck machine would make them wait twice."""
         opts = {"format": "png", "width": width, "height": height, "scale": 1}
         with self._lock:
-            try:
-                return self._run(self._render(figure, opts))
-            except Exception as exc:
-                self._discard()
-                raise ExportError(
-                    f"could not render the PNG ({type(exc).__name__}: {exc}); try again, "
-                    "or use Export CSV"
-                ) from exc
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    return self._run(self._render(figure, opts))
+                except Exception as exc:
+                    self._discard()
+                    if attempt == ATTEMPTS or isinstance(exc, TimeoutError):
+                        raise ExportError(
+                            f"could not render the PNG ({type(exc).__name__}: {exc}); try "
+                            "again, or use Export CSV"
+                        ) from exc
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _render(self, figure: Any, opts: dict) -> bytes:
         if self._browser is None:
