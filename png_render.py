@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     import kaleido
 
 TIMEOUT = 60.0  # seconds for one figure, browser start included: generous for a busy machine
-ATTEMPTS = 2  # a failed render is tried once more on a new browser (see PngExporter.png)
 
 
 class ExportError(RuntimeError):
@@ -47,17 +46,26 @@ class PngExporter:
         user has waited long enough, and a stuck machine would make them wait twice."""
         opts = {"format": "png", "width": width, "height": height, "scale": 1}
         with self._lock:
-            for attempt in range(1, ATTEMPTS + 1):
+            try:
                 try:
-                    return self._run(self._render(figure, opts))
-                except Exception as exc:
-                    self._discard()
-                    if attempt == ATTEMPTS or isinstance(exc, TimeoutError):
-                        raise ExportError(
-                            f"could not render the PNG ({type(exc).__name__}: {exc}); try "
-                            "again, or use Export CSV"
-                        ) from exc
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                    return self._render_once(figure, opts)
+                except TimeoutError:
+                    raise
+                except Exception:
+                    return self._render_once(figure, opts)  # once more, on a new browser
+            except Exception as exc:
+                raise ExportError(
+                    f"could not render the PNG ({type(exc).__name__}: {exc}); try again, "
+                    "or use Export CSV"
+                ) from exc
+
+    def _render_once(self, figure: Any, opts: dict) -> bytes:
+        """One render; a browser that failed it is thrown away (the next starts a new one)."""
+        try:
+            return self._run(self._render(figure, opts))
+        except Exception:
+            self._discard()
+            raise
 
     async def _render(self, figure: Any, opts: dict) -> bytes:
         if self._browser is None:
