@@ -25,10 +25,12 @@ a minute at most since nothing tells when its tables change.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -135,6 +137,8 @@ class Serving:
         self.cache = cache
         self._lock = threading.Lock()
         self._open: list[tuple[Snapshot, WarehouseReader]] = []
+        # Snapshots no longer served that a request may still be reading (see _retire).
+        self._retired: list[weakref.ref[WarehouseReader]] = []
         self._unreachable: WarehouseError | None = None  # the database, on the last look
         # Versions that could not be served, with the live spec's signature when a spec was the
         # reason (fixing metrics.yml retries them); a damaged file is never retried or re-logged.
@@ -252,6 +256,11 @@ class Serving:
             for _, warehouse in self._open:
                 warehouse.close()
             self._open.clear()
+            for retired in self._retired:
+                warehouse = retired()
+                if warehouse is not None:
+                    warehouse.close()
+            self._retired.clear()
             if not isinstance(self.store, SnapshotStore):
                 self.store.close()
 
@@ -310,11 +319,23 @@ class Serving:
         self._open.append((snap, warehouse))
         # Keep the previous snapshot open: a request in flight may still read it.
         while len(self._open) > 2:
-            self._open.pop(0)[1].close()
+            self._retire(self._open.pop(0)[1])
         self._rejected.pop(version, None)
         if self.warm:
             threading.Thread(target=warm_up, args=(snap,), daemon=True, name="warm-up").start()
         return snap
+
+    def _retire(self, warehouse: WarehouseReader) -> None:
+        """Stop serving a snapshot without closing it under a reader: a long request (a report,
+        an explanation) may have started on it before two publishes. It closes, and frees its
+        version for the pruner, when the last reference to it goes (DuckDB's connection and the
+        reader lease, leases.Lease, close with their objects; so do a database's connections)."""
+        self._retired = [r for r in self._retired if r() is not None]
+        self._retired.append(weakref.ref(warehouse))
+        del warehouse
+        # A service refers to itself (its scoped views share its caches), so only the cycle
+        # collector frees one: run it now, so a snapshot nobody reads closes at once, as before.
+        gc.collect()
 
     def _live_spec_error(self, snap: Snapshot) -> SpecError | None:
         """The live metrics.yml's problems against the served snapshot, checked again only when
