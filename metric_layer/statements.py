@@ -80,7 +80,10 @@ def side_by_side(runs: list[tuple[tuple[str, ...], Compiled, bool]]) -> exp.Sele
             columns += [col(name, alias).as_(ident(name)) for name in names]
         else:  # SELECT period, value: the value under its metric's name
             columns.append(col("value", alias).as_(ident(names[0])))
-        out = out.with_(alias, as_=c.tree, copy=False)
+        # Each part's own ORDER BY would sort rows the join and the outer ORDER BY sort again.
+        part = c.tree.copy()
+        part.set("order", None)
+        out = out.with_(alias, as_=part, copy=False)
         if i == 0:
             out = out.from_(ident(alias), copy=False)
         else:

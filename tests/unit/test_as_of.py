@@ -84,9 +84,30 @@ def test_an_empty_range_says_where_the_data_is(later, small_data):
     assert (result.frame["orders"] == 0).all()
 
 
+def test_a_ratio_without_values_in_an_empty_range_gets_the_notice(later):
+    result = later.query(MetricQuery(("aov",), grain="week"))  # 90 days before 2026-06-30
+    assert result.frame["aov"].isna().all()  # no orders: no average, not 0
+    assert result.notice is not None and "data spans" in result.notice, result.notice
+
+
 def test_a_range_with_data_and_real_zeros_has_no_notice(later):
     q = MetricQuery(("orders",), grain="day", start=date(2025, 6, 1), end=date(2025, 6, 30))
     assert later.query(q).notice is None  # no orders in June 2025, but data spans it
+
+
+def test_a_negative_value_after_the_data_ends_is_a_value_not_no_data(later, small_data):
+    """Revenue growth the day after the last order day is -100 % (revenue 0 against the day
+    before's): a value, so no notice says the range is empty, though no model has rows in it."""
+    paid = small_data.orders[small_data.orders["status"] == "paid"]
+    local = paid["ordered_at"].dt.tz_localize("UTC").dt.tz_convert(TZ).dt.date
+    last = local.max()
+    assert paid.loc[local == last, "amount"].sum() > 0
+    after = last + timedelta(days=1)
+    q = MetricQuery(("revenue_growth",), grain="day", start=after, end=after + timedelta(days=6))
+    result = later.query(q)
+    growth = dict(zip(result.frame["period"], result.frame["revenue_growth"], strict=True))
+    assert growth[after] == -1.0
+    assert result.notice is None
 
 
 @pytest.mark.parametrize(
