@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from dashboard.conditions import NAME, Condition, Filter
 from dashboard.explorer_data import dimension_values
 from dashboard.result_cache import cache_get, cache_set
-from dashboard.serving import Serving, Snapshot
+from dashboard.serving import Serving
+from dashboard.snapshot import Snapshot
 from dashboard.url_state import UrlStateError
 from dashboard.views import ExplorerView, equality_filter, is_equality
 from metric_layer.query import DimensionFilter

@@ -26,14 +26,10 @@ a minute at most since nothing tells when its tables change.
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 import threading
-import time
 import weakref
-from dataclasses import dataclass, replace
-from datetime import date, datetime
-from functools import cached_property
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_caching import Cache
@@ -46,7 +42,8 @@ from dashboard.request_scope import (  # noqa: F401  (imported from here by page
 )
 from dashboard.result_cache import cached_frame
 from dashboard.serving_store import duckdb_config, serving_store
-from dashboard.spec_source import PUBLISHED, Columns, live_spec, resolve_spec, signature
+from dashboard.snapshot import Snapshot
+from dashboard.spec_source import PUBLISHED, live_spec, resolve_spec, signature
 from dashboard.warm_up import warm_up
 from metric_layer.compile_cache import CompileCache
 from metric_layer.errors import SpecError
@@ -54,16 +51,13 @@ from metric_layer.query import MetricFrame, MetricQuery
 from metric_layer.scope import Scope
 from metric_layer.semantics import Semantics
 from metric_layer.service import MetricService
-from metric_layer.spec import Spec
 from settings import Settings
 from warehouse import SnapshotStore, WarehouseError
 from warehouse.engines import WarehouseReader
-from warehouse.pg_published import LIVE
 from warehouse.pg_published import PostgresPublished as PublishedVersions
 from warehouse.snapshots import SnapshotError
 
 EXTENSION = "northstar"
-LIVE_CACHE_SECONDS = 60  # how long an answer from an unpublished database is kept
 
 
 class NoSnapshotError(RuntimeError):
@@ -71,62 +65,6 @@ class NoSnapshotError(RuntimeError):
 
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One opened serving snapshot and everything derived from it."""
-
-    version: str
-    service: MetricService
-    semantics: Semantics
-    spec_origin: str  # spec_source.LIVE or PUBLISHED
-    columns: Columns
-    scope: Scope | None = None  # the row-level scope `service` applies (None: every row)
-
-    @property
-    def spec(self) -> Spec:
-        """The spec as this snapshot's user sees it: under a scope, without the metrics (and
-        tree nodes) it hides (metric_layer.scope.visible_spec), so pages list only those."""
-        return self.service.shown_spec
-
-    def check_north_star_shown(self) -> None:
-        """ScopeError when metrics.yml names a North Star Metric this snapshot's scope hides
-        (pages then say so, not "no north_star defined")."""
-        defined = self.service.spec.north_star
-        if defined is not None and self.spec.north_star is None:
-            self.service.check_visible(defined.metric)
-
-    def scoped(self, scope: Scope | None) -> Snapshot:
-        """This snapshot as a user limited to `scope` sees it (itself for None)."""
-        if scope is None or scope == self.scope:
-            return self
-        service = self.service.scoped(scope)  # on a scoped snapshot: both scopes
-        return replace(self, service=service, scope=service.scope)
-
-    @property
-    def published_at(self) -> datetime | None:
-        # Versions are named by SnapshotStore.publish as %Y%m%dT%H%M%S-<ns>.
-        try:
-            return datetime.strptime(self.version.split("-")[0], "%Y%m%dT%H%M%S")
-        except ValueError:
-            return None
-
-    def today(self) -> date:
-        return self.service.today()
-
-    @cached_property
-    def spec_hash(self) -> str:
-        # A shared cache outlives a worker: an edited metrics.yml must not read the old numbers.
-        return hashlib.sha1(self.spec.model_dump_json().encode()).hexdigest()[:16]
-
-    def key(self) -> str:
-        """What every cached result of this snapshot depends on besides its own request: the
-        version, the spec, today and the scope (a scoped user must never read another's)."""
-        key = f"{self.version}|{self.spec_hash}|{self.today()}"
-        if self.version == LIVE:  # tables changed by other tools: no version says when
-            key += f"|{int(time.time() // LIVE_CACHE_SECONDS)}"
-        return f"{key}|scope:{self.scope.key()}" if self.scope is not None else key
 
 
 class Serving:

@@ -12,7 +12,8 @@ import dash_mantine_components as dmc
 from dash import Dash, Input, Output
 
 from dashboard import ids
-from dashboard.serving import NoSnapshotError, Problem, Snapshot, serving
+from dashboard.serving import NoSnapshotError, Problem, serving
+from dashboard.snapshot import Snapshot
 from metric_layer.errors import SpecError
 from warehouse import WarehouseError
 

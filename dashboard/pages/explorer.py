@@ -47,7 +47,8 @@ from dashboard.explorer_data import (
 )
 from dashboard.explorer_filters import filter_columns_of, filter_names, unknown_values
 from dashboard.png_export import figure_png
-from dashboard.serving import Snapshot, serving
+from dashboard.serving import serving
+from dashboard.snapshot import Snapshot
 from dashboard.url_state import (
     UrlStateError,
     explorer_from_href,

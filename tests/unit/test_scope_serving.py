@@ -214,7 +214,7 @@ def test_a_hidden_north_star_is_said_to_be_outside_the_scope(medium_warehouse) -
     """The Overview and Tree say the North Star Metric is outside the user's scope, rather than
     that metrics.yml defines none (the scoped spec they list from has no north_star)."""
     from dashboard.components.states import failure_state
-    from dashboard.serving import Snapshot
+    from dashboard.snapshot import Snapshot
     from metric_layer.loader import parse_spec
     from metric_layer.semantics import Semantics
     from tests.conftest import make_service
