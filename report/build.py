@@ -22,7 +22,8 @@ from report.chart import data_uri, trend_png
 from report.content import AlertsReader, ServingLike, gather
 from report.okr_status import OkrsReader
 from report.pdf import find_chromium, print_pdf
-from report.render import render_html, render_text, subject
+from report.render import render_html, subject
+from report.render_text import render_text
 from report.review_actions import ActionsReader
 from report.weeks import ReportWeek
 from settings import Settings

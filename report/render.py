@@ -1,5 +1,5 @@
-"""A WeeklyReport as one HTML document (for the email body, the .html file and the PDF) and as
-plain text (the email's text part). Every value is escaped; numbers are formatted by
+"""A WeeklyReport as one HTML document (for the email body, the .html file and the PDF; its plain
+text twin is render_text.py). Every value is escaped; numbers are formatted by
 dashboard.formatting, as the pages format them.
 
 The HTML carries its own print CSS: A4, margins, no row, chart or headline split across pages,
@@ -239,7 +239,7 @@ def _alert_table(lines: tuple[AlertLine, ...], when: str) -> str:
     rows = "".join(
         f"<tr><td class='when'>{_e(a.at.strftime('%a %-d %b %H:%M'))}</td><td>{_e(a.name)}</td>"
         f'<td class="{a.event}">{_e(a.event)}</td>'
-        f"<td>{_e(_value(a.value))}</td><td class='detail'>{_e(a.detail)}</td></tr>"
+        f"<td>{_e(value_label(a.value))}</td><td class='detail'>{_e(a.detail)}</td></tr>"
         for a in lines
     )
     return (
@@ -256,7 +256,7 @@ def _link(base_url: str, href: str, text: str) -> str:
     return f' <a href="{_e(base_url.rstrip("/") + href)}">{_e(text)}</a>'
 
 
-def _score(score: float | None) -> str:
+def score_label(score: float | None) -> str:
     return MISSING if score is None else f"{score:.2f}"
 
 
@@ -290,7 +290,7 @@ def _okrs_html(report: WeeklyReport, base_url: str) -> list[str]:
         out.append(
             f"<tr><td style='padding-left:{1.5 + 5 * line.depth}mm'>{_e(line.title)}{note}</td>"
             f"<td>{_e(owner)}</td><td>{_e(line.type)}</td>"
-            f'<td class="num">{_e(_score(line.score))}</td>'
+            f'<td class="num">{_e(score_label(line.score))}</td>'
             f'<td class="okr-{_e(line.colour or "none")}">{_e(line.colour or MISSING)}</td>'
             f'<td class="{_e(tone)}">{_e(status)}</td></tr>'
         )
@@ -298,7 +298,7 @@ def _okrs_html(report: WeeklyReport, base_url: str) -> list[str]:
     return out
 
 
-def _due(action: ActionLine) -> str:
+def due_label(action: ActionLine) -> str:
     if action.due is None:
         return "no due date"
     return f"{action.due:%-d %b %Y}" + (" (overdue)" if action.overdue else "")
@@ -328,74 +328,11 @@ def _actions_html(report: WeeklyReport, base_url: str) -> list[str]:
             if base_url
             else _e(a.week)
         )
-        due = f'<td class="{"overdue" if a.overdue else ""}">{_e(_due(a))}</td>'
+        due = f'<td class="{"overdue" if a.overdue else ""}">{_e(due_label(a))}</td>'
         out.append(f"<tr><td>{_e(a.text)}</td><td>{_e(a.owner)}</td>{due}<td>{review}</td></tr>")
     out += ["</tbody></table>", "</section>"]
     return out
 
 
-def _value(value: float | None) -> str:
+def value_label(value: float | None) -> str:
     return MISSING if value is None else f"{value:,.4g}"
-
-
-def render_text(report: WeeklyReport, base_url: str = "") -> str:
-    """The same report as plain text (an email's text part; what a chat message can hold)."""
-    s = report.summary
-    lines = [
-        f"Northstar weekly review · {week_title(report)} ({report.week.label})",
-        "",
-        f"{s.metric.title} (North Star): {format_value(s.value, s.metric, s.currency)}",
-    ]
-    lines += [f"  {label}: {other} ({change})" for label, other, change, _ in comparisons(report)]
-    lines += ["", report.mover]
-    if base_url:
-        lines.append(f"Why did it move? {base_url.rstrip('/')}{report.drivers_href}")
-    for r in report.why.drivers:
-        lines.append(f"  {r.label}: {r.before} → {r.after}, {r.text}")
-    if report.why.segments:
-        lines += ["", "Top segments:"]
-        lines += [f"  {r.label}: {r.text} ({r.before} → {r.after})" for r in report.why.segments]
-    lines += ["", "Alerts:"]
-    if report.alerts is None:
-        lines.append(f"  {report.alerts_note}")
-    else:
-        if not report.alerts.fired:
-            lines.append("  No alerts fired this week.")
-        lines += [f"  {_alert_text(a)}" for a in report.alerts.events]
-        lines += [f"  still firing: {_alert_text(a)}" for a in report.alerts.still_firing]
-    lines += _okrs_text(report, base_url)
-    lines += _actions_text(report, base_url)
-    lines += ["", f"Numbers from snapshot {report.snapshot}; days in {report.time_zone}."]
-    return "\n".join(lines) + "\n"
-
-
-def _okrs_text(report: WeeklyReport, base_url: str) -> list[str]:
-    okrs = report.okrs
-    if okrs is None:
-        return []
-    lines = ["", f"OKRs ({okr_when(okrs)}):"]
-    if base_url:
-        lines.append(f"  {base_url.rstrip('/')}{okrs.href}")
-    if okrs.note:
-        return [*lines, f"  {okrs.note}"]
-    for line in okrs.lines:
-        judged = f"{line.colour}, {line.status}" if line.status else line.note
-        lines.append(f"  {'  ' * line.depth}{_score(line.score)} {line.title} ({judged})")
-    return lines
-
-
-def _actions_text(report: WeeklyReport, base_url: str) -> list[str]:
-    actions = report.actions
-    if actions is None:
-        return []
-    where = f": {base_url.rstrip('/')}{actions.href}" if base_url else ""
-    lines = ["", f"Open actions (reviews up to {actions.last_review}{where}):"]
-    if not actions.lines:
-        return [*lines, "  No open actions."]
-    return lines + [
-        f"  {a.text} · {a.owner} · due {_due(a)} · from review {a.week}" for a in actions.lines
-    ]
-
-
-def _alert_text(a: AlertLine) -> str:
-    return f"{a.at:%a %-d %b %H:%M} {a.event} {a.name}: {a.detail or _value(a.value)}"
