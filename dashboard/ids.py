@@ -131,3 +131,9 @@ RECORD_ACTION_ADD = "record-action-add"
 RECORD_ACTION_DONE = "record-action-done"  # pattern id type, one checkbox per action
 TV_RECORD_VIEW = "tv-record-view"
 TV_RECORD_BODY = "tv-record-body"
+
+
+def okr_dom(ref: str) -> str:
+    """An objective's id or `objective.key_result` as it appears in component ids: ids hold no
+    dots (Dash reads `a.b` as a component and a property)."""
+    return ref.replace(".", "--")

@@ -1,6 +1,6 @@
 """The OKR board as Dash components: the alignment tree (company → team → person), each
 objective's score, colour and pace, each key result's sparkline against its pace line with a link
-to its metric in the Explorer, and a check-in form with the history under it.
+to its metric in the Explorer, and a check-in form with the history under it (okr_check_ins.py).
 
 Ids of things tests and people read are `okr-…-<objective>--<key_result>` (ids hold no dots:
 Dash reads `a.b` as a component and a property).
@@ -9,13 +9,14 @@ Dash reads `a.b` as a component and a property).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import dash_mantine_components as dmc
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.components.okr_check_ins import check_in_panel
+from dashboard.ids import okr_dom
 from dashboard.okr_figures import okr_sparkline
 from dashboard.okr_format import format_kr_value
 from dashboard.views import ExplorerView
@@ -23,17 +24,11 @@ from metric_layer.spec import Spec
 from okrs.board import Board, KeyResultRow, ObjectiveRow
 from okrs.quarters import Quarter
 from okrs.score import ASPIRATIONAL_GREEN_FROM, GREEN_FROM, YELLOW_FROM
-from okrs.store import CheckIn, RecordedValue
+from okrs.store import RecordedValue
 
 MANTINE = {"green": "green", "yellow": "yellow", "red": "red"}
 STATUS = {"on track": "green", "at risk": "orange", "off track": "red"}
 LEVEL_LABEL = {"company": "Company", "department": "Department", "team": "Team", "person": "Person"}
-HISTORY_SHOWN = 12
-
-
-def dom(ref: str) -> str:
-    """`objective.key_result` as it appears in component ids."""
-    return ref.replace(".", "--")
 
 
 def board_header(board: Board, quarters: Sequence[Quarter]) -> dmc.Group:
@@ -172,7 +167,7 @@ class _Context:
         return lambda v: format_kr_value(k.kr, self.spec, v)
 
     def key_result(self, k: KeyResultRow) -> html.Div:
-        kr, s, ref = k.kr, k.score, dom(k.ref)
+        kr, s, ref = k.kr, k.score, okr_dom(k.ref)
         shown = self.shown(k)
         quarter = self.board.quarter
         if kr.manual:
@@ -253,7 +248,12 @@ class _Context:
                     align="center",
                     gutter="sm",
                 ),
-                self.check_in_panel(k),
+                check_in_panel(
+                    k,
+                    self.spec,
+                    None if self.may_write else self.refusal,
+                    self.recorded.get((k.objective.id, k.kr.id), []),
+                ),
             ],
             className="ns-okr-kr",
             id=f"okr-kr-{ref}",
@@ -272,130 +272,3 @@ class _Context:
             filters=k.kr.filters,
             as_of=self.as_of,
         ).href()
-
-    # -- check-ins -----------------------------------------------------------------------------
-    def check_in_panel(self, k: KeyResultRow) -> dmc.Accordion:
-        count = len(k.check_ins)
-        label = f"Check in · history ({count})" if count else "Check in"
-        return dmc.Accordion(
-            dmc.AccordionItem(
-                [
-                    dmc.AccordionControl(label),
-                    dmc.AccordionPanel([self.form(k), self.history(k)]),
-                ],
-                value="check-in",
-            ),
-            variant="default",
-            chevronPosition="left",
-            className="ns-okr-checkin",
-        )
-
-    def form(self, k: KeyResultRow) -> html.Div:
-        ref, kr = dom(k.ref), k.kr
-        key = {"kr": ref}
-        disabled = not self.may_write
-        fields: list = []
-        if kr.manual:
-            fields.append(
-                dmc.TextInput(
-                    id={"type": ids.OKR_CHECKIN_VALUE, **key},
-                    label=f"Value now ({kr.unit})",
-                    placeholder=f"{k.score.value:g}" if k.score.value is not None else "",
-                    w=160,
-                    disabled=disabled,
-                )
-            )
-        fields.append(
-            dmc.Select(
-                id={"type": ids.OKR_CHECKIN_CONFIDENCE, **key},
-                label="Confidence (0–10)",
-                data=[str(i) for i in range(11)],
-                placeholder="0 to 10",
-                w=190,
-                disabled=disabled,
-                clearable=True,
-            )
-        )
-        texts = [
-            dmc.Textarea(
-                id={"type": kind, **key},
-                label=label,
-                autosize=True,
-                minRows=1,
-                maxRows=4,
-                disabled=disabled,
-                style={"flex": 1, "minWidth": 200},
-            )
-            for kind, label in (
-                (ids.OKR_CHECKIN_COMMENT, "Progress"),
-                (ids.OKR_CHECKIN_OBSTACLES, "Obstacles"),
-                (ids.OKR_CHECKIN_HELP, "Help needed"),
-            )
-        ]
-        note = (
-            dmc.Text(self.refusal, size="xs", c="dimmed")
-            if disabled
-            else dmc.Text(
-                "Measured from the metric: check in your confidence and what is going on."
-                if not kr.manual
-                else "",
-                size="xs",
-                c="dimmed",
-            )
-        )
-        return html.Div(
-            [
-                note,
-                dmc.Group([*fields, *texts], align="flex-end", gap="sm", grow=False),
-                dmc.Button(
-                    "Save check-in",
-                    id={"type": ids.OKR_CHECKIN_SAVE, **key},
-                    size="xs",
-                    mt="xs",
-                    disabled=disabled,
-                ),
-            ],
-            className="ns-okr-form",
-        )
-
-    def history(self, k: KeyResultRow) -> html.Div:
-        zone = self.spec.time_zone
-        items = [self.check_in_line(c, k, zone) for c in k.check_ins[:HISTORY_SHOWN]]
-        recorded = self.recorded.get((k.objective.id, k.kr.id), [])
-        if recorded:
-            shown = self.shown(k)
-            weeks = " · ".join(
-                f"wk {r.week:%d %b}: {shown(r.value) if r.value is not None else '–'}"
-                for r in recorded[-8:]
-            )
-            items.append(dmc.Text(f"Recorded weekly: {weeks}", size="xs", c="dimmed"))
-        if not items:
-            items = [dmc.Text("No check-ins yet.", size="xs", c="dimmed")]
-        more = len(k.check_ins) - HISTORY_SHOWN
-        if more > 0:
-            items.append(dmc.Text(f"… and {more} older check-ins", size="xs", c="dimmed"))
-        return html.Div(items, className="ns-okr-history", id=f"okr-history-{dom(k.ref)}")
-
-    def check_in_line(self, c: CheckIn, k: KeyResultRow, zone: str) -> html.Div:
-        at = c.at.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
-        said = []
-        if c.value is not None:
-            said.append(f"value {c.value:,g}")
-        if c.confidence is not None:
-            said.append(f"confidence {c.confidence}/10")
-        lines = [
-            dmc.Text(
-                [html.B(c.who), f" · {at:%Y-%m-%d %H:%M}", f" · {', '.join(said)}" if said else ""],
-                size="xs",
-            )
-        ]
-        for label, text in (
-            ("", c.comment),
-            ("Obstacles: ", c.obstacles),
-            ("Help needed: ", c.help_needed),
-        ):
-            if text:
-                lines.append(
-                    dmc.Text(f"{label}{text}", size="xs", c="dimmed", className="ns-okr-said")
-                )
-        return html.Div(lines, className="ns-okr-check-in")

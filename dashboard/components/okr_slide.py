@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from dash import html
 
+from dashboard.ids import okr_dom
 from okrs.board import Board, ObjectiveRow
 
 SHOWN = 6  # objectives that fit a 1080-pixel screen in this type; the rest are counted
 TONES = {"green": "#40C057", "yellow": "#FAB005", "red": "#FA5252"}  # dark-theme Mantine 6
 STATUS_TONES = {"on track": "#40C057", "at risk": "#FD7E14", "off track": "#FA5252"}
 INDENT = 48  # pixels per alignment level (company → team → person)
-
-
-def dom(objective_id: str) -> str:
-    return objective_id.replace(".", "--")
 
 
 def okrs_slide(board: Board) -> list:
@@ -84,6 +81,6 @@ def _objective(row: ObjectiveRow, depth: int) -> html.Div:
             ),
         ],
         className="ns-slide-okr",
-        id=f"review-okr-{dom(o.id)}",
+        id=f"review-okr-{okr_dom(o.id)}",
         style={"marginLeft": f"{depth * INDENT}px"},
     )
