@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from appdb import AppDb
-from appdb.models import OkrCheckIn, Review, ReviewAction
+from appdb.models import OkrCheckIn
+from appdb.review_models import Review, ReviewAction
 from okrs.spec import OKRS_FILE
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from appdb import AppDb
-from appdb.models import Review, ReviewAction, ReviewDecision, ReviewNote, ReviewNumbers
+from appdb.review_models import Review, ReviewAction, ReviewDecision, ReviewNote, ReviewNumbers
 from reviews.numbers import FrozenSlide
 from reviews.records import (
     Action,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from appdb.models import Review, ReviewAction, ReviewDecision, ReviewNote
+from appdb.review_models import Review, ReviewAction, ReviewDecision, ReviewNote
 from reviews.numbers import FrozenSlide
 from reviews.weeks import IsoWeek
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from alerts.store import load_states
 from appdb import AppDb, audit
-from appdb.models import Review, ReviewAction, ReviewDecision, ReviewNote, ReviewNumbers
+from appdb.review_models import Review, ReviewAction, ReviewDecision, ReviewNote, ReviewNumbers
 from metric_layer.suggest import did_you_mean
 from okrs.quarter_board import quarter_board
 from okrs.quarters import Quarter
