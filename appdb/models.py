@@ -3,12 +3,12 @@
 Times are naive UTC (`utc_now()`): SQLite has no time zones, and one convention on both engines
 keeps comparisons (the sign-in limit's window, `audit --since`) the same everywhere. The schema
 itself is made by the migrations in appdb/migrations; tests check that the two agree. The weekly
-review record's tables are review_models.py.
+review record's tables are review_models.py; schema.py gathers every table.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -19,31 +19,15 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from appdb.base import Base, utc_now
 
 ROLES = ("viewer", "editor", "admin")  # in rising order of what they may do
-
-# Constraint names fixed by convention, so migrations can name what they alter on both engines.
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
 
 
 class User(Base):
@@ -307,8 +291,3 @@ class OkrKrValue(Base):
 
     def __repr__(self) -> str:
         return f"OkrKrValue({self.objective}.{self.key_result} {self.week} = {self.value!r})"
-
-
-# Tables of other modules register on Base.metadata when imported: imported here, so whatever
-# reads the metadata (the migrations, the test that compares them with it) sees every table.
-from appdb import review_models  # noqa: E402, F401

@@ -1,6 +1,6 @@
 """The app database's tables of the weekly review record (issue 15): what a meeting was shown
-and what it decided. Declared on appdb.models.Base, whose module imports this one so that the
-metadata holds every table; times are naive UTC as everywhere in the app database.
+and what it decided. Declared on appdb.base.Base (schema.py gathers every table); times are naive UTC
+as everywhere in the app database.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appdb.models import Base, utc_now
+from appdb.base import Base, utc_now
 
 # The weekly review record (issue 15): what a meeting was shown and what it decided.
 REVIEW_STATUSES = ("open", "closed")

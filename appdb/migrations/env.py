@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from appdb.models import Base
+from appdb.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -15,7 +15,7 @@ if connection is None:
     )
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=True,  # SQLite alters tables by copying them; batch mode does that
     compare_type=True,
 )

@@ -17,7 +17,8 @@ from alembic.runtime.migration import MigrationContext
 
 from appdb import AppDb, AppDbError, audit, audit_entries
 from appdb.migrate import alembic_config, current, head, upgrade
-from appdb.models import Base, utc_now
+from appdb.models import utc_now
+from appdb.schema import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"users", "teams", "screens", "audit_log", "app_secrets", "alembic_version"}
@@ -40,7 +41,7 @@ def test_migration_from_empty_reaches_head_and_matches_the_models(app_db_url: st
         # What the migrations built is what the models describe (columns, types, indexes,
         # constraints): a model change without a migration fails here.
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata) == []
     db.upgrade()  # at head: nothing to do, no error
     db.close()
 

@@ -183,3 +183,24 @@ def test_no_import_cycles_between_project_modules() -> None:
     modules = _project_modules()
     graph = {name: _module_edges(path, modules) for name, path in modules.items()}
     assert import_cycles(graph) == []
+
+
+LONGEST_MODULE = 400  # lines: small modules, one idea each (STYLE.md; issue 11 for metric_layer)
+NOT_SOURCE = {"tests", "data", "node_modules", "build", "dist"}  # and hidden folders (.venv)
+
+
+def _source_files() -> list[Path]:
+    found = list(ROOT.glob("*.py"))
+    for folder in ROOT.iterdir():
+        if folder.is_dir() and folder.name not in NOT_SOURCE and not folder.name.startswith("."):
+            found += folder.rglob("*.py")
+    return found
+
+
+def test_every_module_is_at_most_400_lines() -> None:
+    files = _source_files()
+    assert ROOT / "metric_layer" / "compiler.py" in files and ROOT / "app.py" in files
+    lines = {
+        str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines()) for p in files
+    }
+    assert {p: n for p, n in lines.items() if n > LONGEST_MODULE} == {}
