@@ -270,9 +270,9 @@ class Serving:
         reader lease, leases.Lease, close with their objects; so do a database's connections)."""
         self._retired = [r for r in self._retired if r() is not None]
         self._retired.append(weakref.ref(warehouse))
-        del warehouse
         # A service refers to itself (its scoped views share its caches), so only the cycle
-        # collector frees one: run it now, so a snapshot nobody reads closes at once, as before.
+        # collector frees one: run it now; the warehouse, then held by this call alone, closes
+        # when it returns, so a snapshot nobody reads closes at once, as before.
         gc.collect()
 
     def _live_spec_error(self, snap: Snapshot) -> SpecError | None:

@@ -93,4 +93,4 @@ def test_closing_the_serving_closes_a_retired_snapshot_still_held(project, servi
         serving.snapshot()
     serving.close()
     assert not held_by_a_reader(project, first)
-    assert held.version == first
+    assert held.version == first  # `held` was alive all along: close() closed it anyway
