@@ -22,6 +22,7 @@ from metric_layer.cumulative_sql import cumulative_value
 from metric_layer.dialects import render
 from metric_layer.errors import METRIC_META
 from metric_layer.expressions import and_texts, parse_formula, shift_of
+from metric_layer.frame_shifted import FrameShift, daily_span_select, in_frame
 from metric_layer.fused import fused_select, guard_division
 from metric_layer.periods import Offset, Window
 from metric_layer.query import DimensionFilter, MetricQuery
@@ -66,6 +67,7 @@ class Compiled:
     lo: date
     hi: date
     raw_reasons: tuple[str, ...] = ()  # why parts of it read raw tables although rollups exist
+    after: FrameShift | None = None  # metrics computed from its result's columns once it ran
 
     def sql(self, pretty: bool = False, dialect: str = "duckdb") -> str:
         """The statement for DuckDB, or for PostgreSQL (dialects.py; QueryError if it cannot)."""
@@ -126,7 +128,20 @@ class Compiler:
         dims = list(plan.query.dimensions)
         table = first.daily_table
         shifts = any(shifted_refs(self.sem, m, w.grain) for m in metrics)
-        if table is not None and shifts:  # previous(m) and the like among them
+        after = None
+        if (
+            table is not None
+            and shifts
+            and all(
+                in_frame(self.sem, m, w.grain)
+                for m in metrics
+                if shifted_refs(self.sem, m, w.grain)
+            )
+        ):  # growth and the like: computed from their inputs' columns (frame_shifted.py)
+            tree, after = daily_span_select(
+                self.sem, list(metrics), table, w, dims, list(first.filters), first.where
+            )
+        elif table is not None and shifts:  # previous(m) and the like among them
             tree = daily_shifted_select(
                 self.sem, list(metrics), table, w, dims, list(first.filters), first.where
             )
@@ -140,7 +155,8 @@ class Compiler:
                 list(first.filters), first.where,
             )  # fmt: skip
         order = [exp.Ordered(this=col("period"))] + [exp.Ordered(this=col(d)) for d in dims]
-        return Compiled(", ".join(metrics), tree.order_by(*order, copy=False), w.lo, w.hi)
+        tree = tree.order_by(*order, copy=False)
+        return Compiled(", ".join(metrics), tree, w.lo, w.hi, after=after)
 
     # -- dispatch --------------------------------------------------------------------------------
     def metric_select(

@@ -87,7 +87,7 @@ def daily_shifted_select(
             if step is not None:
                 steps.setdefault(step, f"s{len(steps)}")
     windows = {step: shifted_window(w, step) for step in steps}
-    days = [exp.and_(*day_range("day", lo, hi)) for lo, hi in _spans([w, *windows.values()])]
+    days = [exp.and_(*day_range("day", lo, hi)) for lo, hi in day_spans([w, *windows.values()])]
     rows = [exp.or_(*days), *rollup_filters(filters, where)]
     period = window_period(col("day", BASE), w)
 
@@ -156,7 +156,7 @@ def _in_periods(period: exp.Expression, v: Window) -> list[exp.Expression]:
     ]
 
 
-def _spans(windows: list[Window]) -> list[tuple]:
+def day_spans(windows: list[Window]) -> list[tuple]:
     """The days the windows cover, as few [lo, hi) spans as possible (one when they touch: a
     range and the range a period back read as one range, which prunes on the table's days)."""
     spans: list[list] = []

@@ -231,6 +231,8 @@ class MetricService:
             # arrow keeps DECIMAL exact (.df() floats it)
             result = self.warehouse.arrow(statement.sql, max_rows=MAX_ROWS)
             check_rows(result.num_rows)
+            for after in statement.after:  # growth and the like, from their inputs' columns
+                result = after.apply(result)
             dates = dates and pa.types.is_date32(result.schema.field("period").type)
             if statement.fused:
                 for name in statement.metrics:

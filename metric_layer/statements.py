@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from metric_layer.compiler import Compiled, Compiler
 from metric_layer.dialects import render
+from metric_layer.frame_shifted import FrameShift
 from metric_layer.query import MetricQuery
 from metric_layer.relation import col, ident
 
@@ -29,6 +30,7 @@ class Statement:
     hi: date
     fused: bool  # columns are named by metric; else one `value` (and `compare_value`) column
     composed: tuple[str, str] | None = None  # numerator ÷ denominator columns; nothing runs
+    after: tuple[FrameShift, ...] = ()  # metrics computed from its result (frame_shifted.py)
 
 
 def plan_statements(
@@ -54,9 +56,11 @@ def plan_statements(
         first = runs[0][1]
         metrics = tuple(m for names, _, _ in runs for m in names)
         text = render(side_by_side(runs), dialect, pretty=True)
-        return [*out, Statement(metrics, text, first.lo, first.hi, True)]
+        after = tuple(c.after for _, c, _ in runs if c.after is not None)
+        return [*out, Statement(metrics, text, first.lo, first.hi, True, after=after)]
     for names, c, fused in runs:
-        out.append(Statement(names, c.sql(True, dialect), c.lo, c.hi, fused))
+        after = (c.after,) if c.after is not None else ()
+        out.append(Statement(names, c.sql(True, dialect), c.lo, c.hi, fused, after=after))
     return out
 
 
@@ -77,7 +81,10 @@ def side_by_side(runs: list[tuple[tuple[str, ...], Compiled, bool]]) -> exp.Sele
     for i, (names, c, fused) in enumerate(runs):
         alias = f"q{i}"
         if fused:
-            columns += [col(name, alias).as_(ident(name)) for name in names]
+            # a metric computed from its inputs' columns after the run takes them along instead
+            later = {f.metric for f in c.after.formulas} if c.after else set()
+            kept = [n for n in names if n not in later] + list(c.after.columns if c.after else [])
+            columns += [col(name, alias).as_(ident(name)) for name in kept]
         else:  # SELECT period, value: the value under its metric's name
             columns.append(col("value", alias).as_(ident(names[0])))
         # Each part's own ORDER BY would sort rows the join and the outer ORDER BY sort again.

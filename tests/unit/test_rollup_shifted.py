@@ -24,6 +24,8 @@ EXTRA = """\
   - {name: revenue_change, type: derived, formula: "revenue - previous(revenue)"}
   - {name: orders_vs_week_ago, type: derived, formula: "orders - offset(orders, 7 days)"}
   - {name: paid_mix_shift, type: derived, formula: "orders / previous(orders) - revenue / previous(revenue)"}
+  - {name: revenue_change_hundreds, type: derived, formula: "(revenue - previous(revenue)) / 100"}
+  - {name: orders_swing, type: derived, formula: "-(orders - offset(orders, 7 days)) * 2 / offset(orders, 7 days) + 1.5"}
 """
 SHIFTED = [
     "revenue_growth",
@@ -31,6 +33,8 @@ SHIFTED = [
     "orders_vs_week_ago",
     "paid_mix_shift",
     "revenue_yoy",
+    "revenue_change_hundreds",
+    "orders_swing",
 ]
 
 
@@ -124,6 +128,42 @@ def test_growth_shares_its_inputs_scan_and_equals_pandas(rolled, medium_data):
     assert (rest["orders"] == 0).all() and (rest["revenue"] == 0).all()
 
 
+def test_growth_alone_reads_its_table_once_and_equals_pandas(rolled, medium_data):
+    """Formulas that divide (growth, mix shift) are computed from their inputs' columns after
+    one grouped read of the table over both weeks' days (frame_shifted.py), not stacked."""
+    query = MetricQuery(
+        ("orders", "revenue_growth", "paid_mix_shift", "revenue_change_hundreds"),
+        grain="week",
+        start=date(2025, 9, 29),
+        end=date(2025, 12, 28),
+        dimensions=("platform",),
+    )
+    got = rolled.query(query)
+    sql = got.sql["revenue_growth"]
+    assert len(set(got.sql.values())) == 1 and sql.count('FROM "rollup".') == 1
+    assert "ns__leaf" in sql and "ns__part" not in sql
+
+    periods = [date(2025, 9, 29) + timedelta(weeks=i) for i in range(13)]
+    v = shifted_values(
+        paid_by(medium_data, "week", ["platform"]), timedelta(weeks=1), ["platform"], periods
+    )
+    rev, prev = v["revenue"].fillna(0), v["revenue_prev"].fillna(0)
+    has_revenue = v["revenue"].notna() | v["revenue_prev"].notna()
+    want = pd.DataFrame(index=v.index)
+    want["revenue_growth"] = ((rev - prev) / prev.where(prev != 0)).where(has_revenue)
+    o, o_prev = v["orders"], v["orders_prev"]
+    mix = o / o_prev.where(o_prev != 0) - rev / prev.where(prev != 0)
+    want["paid_mix_shift"] = mix.where(has_revenue | (o > 0) | (o_prev > 0))
+    want["revenue_change_hundreds"] = ((rev - prev) / 100).where(has_revenue)
+    frame = _grid(got.frame, ["platform"])
+    assert set(want.index) <= set(frame.index)
+    rest = frame.drop(index=want.index)
+    assert rest[list(want.columns)].isna().all().all() and (rest["orders"] == 0).all()
+    pd.testing.assert_frame_equal(
+        frame.loc[want.index, want.columns].astype(float), want, check_names=False, rtol=1e-12
+    )
+
+
 def test_a_segment_with_sales_only_the_period_before_falls_100_percent(rolled, medium_data):
     """By day and platform: a platform with paid orders on the day before the range and none
     on its first day gets a row there, revenue 0 and growth −100 % (as its own statement)."""
@@ -191,8 +231,9 @@ def test_shifted_metrics_on_rollups_equal_the_raw_path(
     rolled, raw, metrics, grain, dims, filtered, start, days
 ):
     """Any range (before the first order, across it, after the last), breakdown and filter."""
-    if "orders_vs_week_ago" in metrics and grain not in ("day", "week"):  # 7 days: refused
-        metrics = [m for m in metrics if m != "orders_vs_week_ago"] or ["orders"]
+    if grain not in ("day", "week"):  # an offset of 7 days: refused
+        week_ago = ("orders_vs_week_ago", "orders_swing")
+        metrics = [m for m in metrics if m not in week_ago] or ["orders"]
     filters = (DimensionFilter("region", "in", ("north",)),) if filtered else ()
     query = MetricQuery(
         tuple(metrics),
