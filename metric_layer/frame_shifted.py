@@ -88,7 +88,9 @@ class FrameShift:
     columns: tuple[str, ...]  # the leaf columns the statement returns for them (then dropped)
 
     def apply(self, table: pa.Table) -> pa.Table:
-        periods = [_day(p) for p in table.column("period").to_pylist()]
+        periods = table.column("period").to_pylist()
+        if not pa.types.is_date32(table.schema.field("period").type):  # a TIMESTAMP period
+            periods = [_day(p) for p in periods]
         segments = list(zip(*(table.column(d).to_pylist() for d in self.dims), strict=True))
         if not self.dims:
             segments = [()] * table.num_rows
@@ -121,7 +123,10 @@ class FrameShift:
                     rows.append((p, segment))
                     added.append((p, i))
 
-        out = table.take(pa.array(kept, type=pa.int64()))
+        if kept and kept[-1] - kept[0] == len(kept) - 1:  # one run of rows (ordered by period)
+            out = table.slice(kept[0], len(kept))
+        else:
+            out = table.take(pa.array(kept, type=pa.int64()))
         if added:
             out = pa.concat_tables([out, _key_rows(table, added, self.dims)])
         out = out.drop_columns(list(self.columns))
