@@ -66,9 +66,12 @@ def plan_statements(
 
 def _one_statement(query: MetricQuery, runs: list[tuple[tuple[str, ...], Compiled, bool]]) -> bool:
     """Whether the statements join on the period alone: no breakdown (a dimension value may be
-    NULL, which a join does not match), no comparison (its own column), one window."""
+    NULL, which a join does not match), no comparison (its own column), one window, and at
+    most one part computing metrics from its columns afterwards (frame_shifted.py)."""
     if len(runs) < 2 or query.dimensions or query.compare is not None:
         return False
+    if sum(c.after is not None for _, c, _ in runs) > 1:
+        return False  # each computes from its own rows before and after the range, and its own leaves
     return len({(c.lo, c.hi) for _, c, _ in runs}) == 1
 
 

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metric_layer.loader import load_spec
+from metric_layer.loader import load_spec, parse_spec
 from metric_layer.query import DimensionFilter, MetricQuery
 from metric_layer.service import MetricService
-from tests.conftest import NOW, SPEC_PATH, property_settings
+from tests.conftest import NOW, SPEC_PATH, build_rollup_warehouse, property_settings
 from tests.unit.test_metric_values import local_day
 
 EXTRA = """\
@@ -249,3 +249,44 @@ def test_shifted_metrics_on_rollups_equal_the_raw_path(
     )
     pd.testing.assert_frame_equal(got.astype(float), want.astype(float), rtol=1e-12)
     assert keys == list(got.index.names)
+
+
+def test_growth_of_two_models_in_one_trend(medium_data):
+    """Revenue growth (orders' table) and session growth (sessions' table), no breakdown: each
+    is computed from its own table's rows, the week before the range included (joined into one
+    statement, one part's rows of that week would be cut before the other is computed, and both
+    parts' leaf columns would share a name)."""
+    text = SPEC_PATH.read_text(encoding="utf-8").replace(
+        "north_star:",
+        "  - {name: sessions_started, type: simple, model: sessions, agg: count}\n"
+        '  - {name: session_growth, type: derived, formula: "sessions_started / '
+        'previous(sessions_started) - 1"}\nnorth_star:',
+        1,
+    )
+    both = parse_spec(text)
+    wh = build_rollup_warehouse(medium_data, both)
+    try:
+        svc = MetricService(wh, both, clock=lambda: NOW)
+        start = date(2025, 9, 29)
+        query = MetricQuery(
+            ("revenue_growth", "session_growth"), grain="week", start=start, end=date(2025, 12, 28)
+        )
+        got = svc.query(query).frame.set_index("period")
+        periods = [start + timedelta(weeks=i) for i in range(-1, 13)]
+
+        def weekly(frame: pd.DataFrame, column: str) -> pd.Series:
+            week = local_day(frame[column]).dt.to_period("W-SUN").dt.start_time.dt.date
+            return frame.groupby(week).size().reindex(periods, fill_value=0)
+
+        s = weekly(medium_data.sessions, "started_at").astype(float)
+        o = medium_data.orders[medium_data.orders["status"] == "paid"]
+        r = o.groupby(local_day(o["ordered_at"]).dt.to_period("W-SUN").dt.start_time.dt.date)[
+            "amount"
+        ].sum(min_count=1)
+        r = r.astype(float).reindex(periods).fillna(0)
+        want_sessions = (s / s.shift(1).where(s.shift(1) != 0) - 1).iloc[1:]
+        want_revenue = ((r - r.shift(1)) / r.shift(1).where(r.shift(1) != 0)).iloc[1:]
+        np.testing.assert_allclose(got["session_growth"].astype(float), want_sessions, rtol=1e-12)
+        np.testing.assert_allclose(got["revenue_growth"].astype(float), want_revenue, rtol=1e-12)
+    finally:
+        wh.close()
