@@ -71,7 +71,8 @@ def _one_statement(query: MetricQuery, runs: list[tuple[tuple[str, ...], Compile
     if len(runs) < 2 or query.dimensions or query.compare is not None:
         return False
     if sum(c.after is not None for _, c, _ in runs) > 1:
-        return False  # each computes from its own rows before and after the range, and its own leaves
+        # each computes from its own rows of the periods before the range, with its own leaves
+        return False
     return len({(c.lo, c.hi) for _, c, _ in runs}) == 1
 
 
