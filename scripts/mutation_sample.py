@@ -66,6 +66,7 @@ TESTS = {
             "test_grain_all.py",  # grain `all`, offsets (periods.Offset)
             "test_percentiles.py",  # median / percentile values and their spec rules
             "test_rollup_shifted.py",
+            "test_frame_shifted.py",  # growth computed from its inputs' columns (frame_*.py)
             "test_semantics.py",
             "test_spark_sql.py",  # the Spark and PostgreSQL rewrites, as text
             "test_postgres_text.py",
