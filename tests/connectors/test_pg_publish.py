@@ -249,8 +249,9 @@ from warehouse.pg_published import PostgresPublished
 url, path, marker = sys.argv[1:4]
 
 def stop_after_first_table(event, detail):
-    if event == "copied":
-        Path(marker).write_text(detail)
+    if event == "copied":  # written aside, then renamed: the marker appears with its text
+        Path(marker + ".part").write_text(detail)
+        Path(marker + ".part").rename(marker)
         sys.stdin.read()  # held mid-publish, inside its transaction, until killed
 
 with Warehouse(path, read_only=True) as wh:
