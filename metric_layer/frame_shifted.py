@@ -101,11 +101,8 @@ class FrameShift:
         each row's key is its day number × segments + its segment's number."""
         rows = _Keys(table, self.dims)
         current, back = self._periods
-        present = {
-            i.column: _present(table.column(i.column), i.counted)
-            for f in self.formulas
-            for i in f.inputs
-        }
+        counted = {i.column: i.counted for f in self.formulas for i in f.inputs}
+        present = {c: _present(table.column(c), counted[c]) for c in self.columns}
         kept = np.flatnonzero(_positions(current, rows.days) >= 0)
         keys = rows.keys[kept]
         added_days, added_from = [], []  # a key only a shifted input has: its day, its row

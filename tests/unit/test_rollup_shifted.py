@@ -106,26 +106,10 @@ def test_growth_shares_its_inputs_scan_and_equals_pandas(rolled, medium_data):
         "orders, revenue, revenue_growth, revenue_change, paid_mix_shift: one scan of daily rollup"
     )
 
-    periods = [date(2025, 9, 29) + timedelta(weeks=i) for i in range(13)]
-    v = shifted_values(
-        paid_by(medium_data, "week", ["platform"]), timedelta(weeks=1), ["platform"], periods
-    )
-    rev, prev = v["revenue"].fillna(0), v["revenue_prev"].fillna(0)
-    has_revenue = v["revenue"].notna() | v["revenue_prev"].notna()
-    want = pd.DataFrame(index=v.index)
-    want["revenue_growth"] = ((rev - prev) / prev.where(prev != 0)).where(has_revenue)
-    want["revenue_change"] = (rev - prev).where(has_revenue)
-    o, o_prev = v["orders"], v["orders_prev"]
-    mix = o / o_prev.where(o_prev != 0) - rev / prev.where(prev != 0)
-    want["paid_mix_shift"] = mix.where(has_revenue | (o > 0) | (o_prev > 0))
-    frame = _grid(got.frame, ["platform"])
-    assert set(want.index) <= set(frame.index)  # every key the shifted inputs give has a row
-    rest = frame.drop(index=want.index)
-    assert rest[["revenue_growth", "revenue_change", "paid_mix_shift"]].isna().all().all()
-    pd.testing.assert_frame_equal(
-        frame.loc[want.index, want.columns].astype(float), want, check_names=False, rtol=1e-12
-    )
-    assert (rest["orders"] == 0).all() and (rest["revenue"] == 0).all()
+    want = weekly_shifts_by_platform(medium_data)
+    assert_shifted(got.frame, want[["revenue_growth", "revenue_change", "paid_mix_shift"]])
+    rest = _grid(got.frame, ["platform"]).drop(index=want.index)
+    assert (rest["revenue"] == 0).all()
 
 
 def test_growth_alone_reads_its_table_once_and_equals_pandas(rolled, medium_data):
@@ -143,20 +127,33 @@ def test_growth_alone_reads_its_table_once_and_equals_pandas(rolled, medium_data
     assert len(set(got.sql.values())) == 1 and sql.count('FROM "rollup".') == 1
     assert "ns__leaf" in sql and "ns__part" not in sql
 
+    want = weekly_shifts_by_platform(medium_data)
+    assert_shifted(got.frame, want[["revenue_growth", "paid_mix_shift", "revenue_change_hundreds"]])
+
+
+def weekly_shifts_by_platform(data) -> pd.DataFrame:
+    """The shifted formulas by week × platform, 29 Sep – 28 Dec 2025, by hand: each on every
+    key where one of its inputs had a row (its period's or the week before's)."""
     periods = [date(2025, 9, 29) + timedelta(weeks=i) for i in range(13)]
     v = shifted_values(
-        paid_by(medium_data, "week", ["platform"]), timedelta(weeks=1), ["platform"], periods
+        paid_by(data, "week", ["platform"]), timedelta(weeks=1), ["platform"], periods
     )
     rev, prev = v["revenue"].fillna(0), v["revenue_prev"].fillna(0)
     has_revenue = v["revenue"].notna() | v["revenue_prev"].notna()
     want = pd.DataFrame(index=v.index)
     want["revenue_growth"] = ((rev - prev) / prev.where(prev != 0)).where(has_revenue)
+    want["revenue_change"] = (rev - prev).where(has_revenue)
+    want["revenue_change_hundreds"] = ((rev - prev) / 100).where(has_revenue)
     o, o_prev = v["orders"], v["orders_prev"]
     mix = o / o_prev.where(o_prev != 0) - rev / prev.where(prev != 0)
     want["paid_mix_shift"] = mix.where(has_revenue | (o > 0) | (o_prev > 0))
-    want["revenue_change_hundreds"] = ((rev - prev) / 100).where(has_revenue)
-    frame = _grid(got.frame, ["platform"])
-    assert set(want.index) <= set(frame.index)
+    return want
+
+
+def assert_shifted(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """`want`'s values on its keys; elsewhere no value for them and 0 orders."""
+    frame = _grid(got, ["platform"])
+    assert set(want.index) <= set(frame.index)  # every key the shifted inputs give has a row
     rest = frame.drop(index=want.index)
     assert rest[list(want.columns)].isna().all().all() and (rest["orders"] == 0).all()
     pd.testing.assert_frame_equal(
